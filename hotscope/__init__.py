@@ -1,0 +1,22 @@
+"""hotscope: where does my Python program spend its time?
+
+The engines, the profile model and the renderers are C (``hotscope._core``);
+this package is the thin API and command line over them.
+
+    with hotscope.trace() as t:        # deterministic profile, like cProfile
+        work()
+    t.print_stats(sort="cumulative")
+    t.save("work.prof")                # pstats/snakeviz; .collapsed, .txt too
+
+    prof = hotscope.Profile()          # drop-in for cProfile.Profile
+    prof.runcall(work)
+    pstats.Stats(prof).sort_stats("tottime").print_stats(10)
+"""
+
+from ._core import ProfileData
+from ._profile import Profile, trace, traced
+from ._output import FORMATS, UnsupportedFormat
+
+__version__ = "0.1.0"
+
+__all__ = ["Profile", "ProfileData", "trace", "traced", "FORMATS", "UnsupportedFormat", "__version__"]

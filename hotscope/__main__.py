@@ -1,0 +1,7 @@
+"""python -m hotscope: the same program as the hotscope command."""
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

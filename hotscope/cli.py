@@ -1,0 +1,220 @@
+"""The hotscope command line: ``hotscope COMMAND ...`` and ``python -m hotscope``.
+
+Each failure is one line on stderr starting "hotscope:", with exit status 2
+for bad usage; a profiled program's own exit status is passed through.
+"""
+
+import argparse
+import os
+import sys
+
+from . import __version__, _output
+from ._runner import Program, UsageError
+
+EXIT_USAGE = 2
+
+PSTATS_SORT_KEYS = (
+    "calls", "cumulative", "cumtime", "file", "filename", "module", "ncalls", "pcalls",
+    "line", "name", "nfl", "stdname", "time", "tottime",
+)
+
+# Commands of the design that this version does not have yet.
+PLANNED = {
+    "record": "sampling from outside the process",
+    "top": "a live view of a running process",
+    "dump": "the current stacks of a running process",
+    "lines": "line-by-line timing",
+    "mem": "memory profiling",
+    "bench": "benchmarking statements",
+    "view": "converting saved profiles",
+    "diff": "comparing two profiles",
+}
+
+
+class CommandLineError(Exception):
+    pass
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but errors are one line and exit 2."""
+
+    def error(self, message):
+        raise CommandLineError("%s (see '%s --help')" % (message, self.prog))
+
+
+def fail(message, status=EXIT_USAGE):
+    sys.stderr.write("hotscope: %s\n" % message)
+    return status
+
+
+# ---- hotscope trace ---------------------------------------------------------
+
+TRACE_USAGE = (
+    "hotscope trace [-o FILE] [-s SORT] [--limit N] [--clock wall|cpu] [--no-builtins] "
+    "(script.py | -m module | -c code) [args...]"
+)
+
+
+def trace_parser():
+    p = Parser(
+        prog="hotscope trace",
+        usage=TRACE_USAGE,
+        description="Deterministic profile of every function call (a faster cProfile that "
+        "also records CPU time and every thread).",
+        epilog="Formats by extension: "
+        + "; ".join("%s %s" % kv for kv in _output.FORMATS.items())
+        + ". Without -o the table is printed. Sort keys: "
+        + ", ".join(PSTATS_SORT_KEYS)
+        + ".",
+    )
+    p.add_argument("-o", "--output", metavar="FILE", help="write the profile to FILE")
+    p.add_argument("-s", "--sort", metavar="SORT", default="cumulative",
+                   help="table order, pstats keys, comma-separated (default: cumulative)")
+    p.add_argument("--limit", type=int, default=50, metavar="N",
+                   help="rows of the printed table (default 50; 0 = all)")
+    p.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                   help="which clock the times show (both are recorded; default wall)")
+    p.add_argument("--builtins", dest="builtins", action="store_true", default=True,
+                   help="record C functions and builtins (default)")
+    p.add_argument("--no-builtins", dest="builtins", action="store_false",
+                   help="record Python functions only")
+    p.add_argument("-m", dest="module", metavar="module", help="run a module, as python -m")
+    p.add_argument("-c", dest="code", metavar="code", help="run code given as a string")
+    return p
+
+
+def split_options(argv, takes_value):
+    """Split argv into (hotscope's options, program args) at the program.
+
+    The program starts at the first word that is not one of our options, or
+    right after "-m NAME" / "-c CODE"; everything from there is the program's
+    own, even words that look like our options.
+    """
+    ours = []
+    i = 0
+    while i < len(argv):
+        word = argv[i]
+        if word == "--":
+            return ours, argv[i + 1:]
+        if not word.startswith("-") or word == "-":
+            return ours, argv[i:]
+        name = word.split("=", 1)[0]
+        if name in ("-m", "-c") or (len(word) > 2 and word[:2] in ("-m", "-c") and not word.startswith("--")):
+            if name in ("-m", "-c"):
+                if i + 1 >= len(argv):
+                    raise CommandLineError("%s needs an argument" % name)
+                return ours + [word, argv[i + 1]], argv[i + 2:]
+            return ours + [word[:2], word[2:]], argv[i + 1:]
+        ours.append(word)
+        if name in takes_value and "=" not in word and not (len(name) == 2 and len(word) > 2):
+            if i + 1 >= len(argv):
+                raise CommandLineError("%s needs an argument" % name)
+            ours.append(argv[i + 1])
+            i += 1
+        i += 1
+    return ours, []
+
+
+def cmd_trace(argv):
+    parser = trace_parser()
+    ours, rest = split_options(argv, {"-o", "--output", "-s", "--sort", "--limit", "--clock"})
+    opts = parser.parse_args(ours)
+    if opts.module and opts.code:
+        raise CommandLineError("give -m or -c, not both")
+    if opts.module:
+        program = Program("module", opts.module, rest)
+    elif opts.code is not None:
+        program = Program("code", opts.code, rest)
+    elif rest:
+        program = Program("script", rest[0], rest[1:])
+    else:
+        raise CommandLineError("nothing to run: give a script, -m module or -c code (see 'hotscope trace --help')")
+
+    sort = [k.strip() for k in opts.sort.split(",") if k.strip()]
+    for key in sort:
+        if key not in PSTATS_SORT_KEYS:
+            raise CommandLineError("unknown sort key '%s' (use one of: %s)" % (key, ", ".join(PSTATS_SORT_KEYS)))
+    if opts.limit < 0:
+        raise CommandLineError("--limit must be 0 (all) or more")
+    if opts.output:
+        try:
+            _output.format_of(opts.output)
+            _output.check_writable(opts.output)
+        except (ValueError, OSError) as e:
+            raise CommandLineError("cannot write %s: %s" % (opts.output, e))
+
+    program.prepare()  # UsageError for a missing file, syntax error, unknown module
+
+    from ._profile import Profile
+
+    profile = Profile(builtins=opts.builtins, clock=opts.clock)
+    try:
+        status = program.run(profile)
+    finally:
+        profile.disable()
+    data = profile.snapshot()
+    data.set_meta("command", program.describe())
+    try:
+        sys.stdout.flush()
+    except Exception:
+        pass
+    if opts.output:
+        try:
+            _output.write(data, opts.output, sort=sort, limit=0, clock=opts.clock)
+        except OSError as e:
+            fail("cannot write %s: %s; the report follows on stderr" % (opts.output, e.strerror or e))
+            sys.stderr.write(_output.text_report(data, sort=sort, limit=opts.limit, clock=opts.clock))
+            return status or 1
+        sys.stderr.write("hotscope: profile written to %s\n" % opts.output)
+    else:
+        report = _output.text_report(data, sort=sort, limit=opts.limit, clock=opts.clock, show_tree=False)
+        try:
+            sys.stdout.write(report)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            pass
+    return status
+
+
+# ---- dispatch ---------------------------------------------------------------
+
+COMMANDS = {"trace": cmd_trace}
+
+MAIN_HELP = """usage: hotscope COMMAND [options] ...
+
+Where does my Python program spend its time? (hotscope %s)
+
+commands:
+  trace    deterministic per-function profile: calls, self and total time,
+           callers, wall and CPU clocks, every thread (a faster cProfile)
+%s
+'hotscope COMMAND --help' tells more.
+""" % (__version__, "".join("  %-8s %s (not in this version yet)\n" % kv for kv in PLANNED.items()))
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if not argv or argv[0] in ("-h", "--help", "help"):
+            sys.stdout.write(MAIN_HELP)
+            return 0 if argv else EXIT_USAGE
+        if argv[0] in ("-V", "--version"):
+            sys.stdout.write("hotscope %s\n" % __version__)
+            return 0
+        command, rest = argv[0], argv[1:]
+        if command in PLANNED:
+            return fail("'%s' (%s) is not in this version of hotscope yet" % (command, PLANNED[command]))
+        if command not in COMMANDS:
+            return fail("unknown command '%s' (commands: %s)" % (command, ", ".join(list(COMMANDS) + list(PLANNED))))
+        return COMMANDS[command](rest)
+    except CommandLineError as e:
+        return fail(str(e))
+    except UsageError as e:
+        return fail(str(e))
+    except KeyboardInterrupt:
+        return fail("interrupted", 130)
+
+
+def entry():
+    status = main()
+    sys.exit(status)

@@ -1,0 +1,27 @@
+"""Build of the C extension hotscope._core (the metadata is in pyproject.toml).
+
+Every .c file under src/ is compiled with the interpreter's own flags (as
+setuptools takes them from sysconfig) plus warnings on; HOTSCOPE_CFLAGS adds
+more, e.g. "-fsanitize=address" or "-Werror" in CI.
+"""
+import glob
+import os
+import shlex
+
+from setuptools import Extension, setup
+
+sources = sorted(glob.glob("src/**/*.c", recursive=True))
+extra = ["-std=gnu11", "-Wall", "-Wextra"]
+extra += shlex.split(os.environ.get("HOTSCOPE_CFLAGS", ""))
+
+setup(
+    ext_modules=[
+        Extension(
+            "hotscope._core",
+            sources=sources,
+            depends=sorted(glob.glob("src/**/*.h", recursive=True)),
+            extra_compile_args=extra,
+            extra_link_args=shlex.split(os.environ.get("HOTSCOPE_LDFLAGS", "")),
+        )
+    ]
+)

@@ -1,0 +1,376 @@
+/*
+ * model.c - the profile model every engine fills and every renderer reads
+ * (model.h): frames, the call tree, threads and metadata.
+ *
+ * Two choices shape this file:
+ *   - Frames and (parent, frame) children are found through open-addressing
+ *     indexes of ids, as in strtab.c, so engines intern a frame and step to
+ *     a child in O(1) on every call event or sample.
+ *   - Node ids are handed out in creation order and a node is only created
+ *     under an existing parent, so a parent's id is always smaller than its
+ *     children's. Totals are then one backwards pass over the node array,
+ *     and walks follow parent/sibling links: nothing recurses, because
+ *     real profiles (deep recursion, sampled C stacks) reach 100,000 frames.
+ */
+#include "model.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define HS_MIN_SLOTS 64
+
+/* Returns `arr` grown to hold at least `count + 1` elements of `elem`
+ * bytes (updating *cap), `arr` itself when it already does, or NULL on
+ * failure with `arr` and *cap untouched. */
+static void *grow_array(void *arr, size_t *cap, size_t elem, size_t count) {
+    if (count < *cap)
+        return arr;
+    size_t n = *cap ? *cap * 2 : 16;
+    if (n < *cap || n > SIZE_MAX / elem)
+        return NULL;
+    void *grown = realloc(arr, n * elem);
+    if (grown == NULL)
+        return NULL;
+    *cap = n;
+    return grown;
+}
+
+static hs_id *new_slots(size_t n) {
+    if (n > SIZE_MAX / sizeof(hs_id))
+        return NULL;
+    hs_id *slots = malloc(n * sizeof(hs_id));
+    if (slots == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        slots[i] = HS_NONE;
+    return slots;
+}
+
+/* Whether an index holding `count` ids needs to grow before one more is
+ * added (kept at most 2/3 full). */
+static int index_full(size_t count, size_t slot_count) {
+    return slot_count == 0 || (count + 1) * 3 > slot_count * 2;
+}
+
+/* ---- frames ---------------------------------------------------------- */
+
+static uint64_t frame_hash(hs_id name, hs_id file, int32_t first_line, int32_t line,
+                           hs_frame_kind kind) {
+    uint64_t h = hs_hash_mix(0, name);
+    h = hs_hash_mix(h, file);
+    h = hs_hash_mix(h, (uint32_t)first_line);
+    h = hs_hash_mix(h, (uint32_t)line);
+    return hs_hash_mix(h, (uint64_t)kind);
+}
+
+static int frame_index_grow(hs_profile *p) {
+    size_t n = p->frame_slot_count ? p->frame_slot_count * 2 : HS_MIN_SLOTS;
+    if (n < p->frame_slot_count)
+        return -1;
+    hs_id *slots = new_slots(n);
+    if (slots == NULL)
+        return -1;
+    size_t mask = n - 1;
+    for (size_t id = 0; id < p->frame_count; id++) {
+        const hs_frame *f = &p->frames[id];
+        size_t i = (size_t)frame_hash(f->name, f->file, f->first_line, f->line, f->kind) & mask;
+        while (slots[i] != HS_NONE)
+            i = (i + 1) & mask;
+        slots[i] = (hs_id)id;
+    }
+    free(p->frame_slots);
+    p->frame_slots = slots;
+    p->frame_slot_count = n;
+    return 0;
+}
+
+hs_id hs_frame_intern(hs_profile *p, hs_id name, hs_id file, int32_t first_line,
+                      int32_t line, hs_frame_kind kind) {
+    uint64_t h = frame_hash(name, file, first_line, line, kind);
+    if (p->frame_slot_count) {
+        size_t mask = p->frame_slot_count - 1;
+        for (size_t i = (size_t)h & mask; p->frame_slots[i] != HS_NONE; i = (i + 1) & mask) {
+            const hs_frame *f = &p->frames[p->frame_slots[i]];
+            if (f->name == name && f->file == file && f->first_line == first_line &&
+                f->line == line && f->kind == kind)
+                return p->frame_slots[i];
+        }
+    }
+    if (p->frame_count >= (size_t)HS_NONE)
+        return HS_NONE;
+    hs_frame *frames = grow_array(p->frames, &p->frame_cap, sizeof *frames, p->frame_count);
+    if (frames == NULL)
+        return HS_NONE;
+    p->frames = frames;
+    if (index_full(p->frame_count, p->frame_slot_count) && frame_index_grow(p) != 0)
+        return HS_NONE;
+    hs_id id = (hs_id)p->frame_count++;
+    hs_frame *f = &p->frames[id];
+    f->name = name;
+    f->file = file;
+    f->first_line = first_line;
+    f->line = line;
+    f->kind = kind;
+    size_t mask = p->frame_slot_count - 1;
+    size_t i = (size_t)h & mask;
+    while (p->frame_slots[i] != HS_NONE)
+        i = (i + 1) & mask;
+    p->frame_slots[i] = id;
+    return id;
+}
+
+/* ---- nodes ----------------------------------------------------------- */
+
+static uint64_t child_hash(hs_id parent, hs_id frame) {
+    return hs_hash_mix(hs_hash_mix(0, parent), frame);
+}
+
+static int child_index_grow(hs_profile *p) {
+    size_t n = p->child_slot_count ? p->child_slot_count * 2 : HS_MIN_SLOTS;
+    if (n < p->child_slot_count)
+        return -1;
+    hs_id *slots = new_slots(n);
+    if (slots == NULL)
+        return -1;
+    size_t mask = n - 1;
+    /* The root has no parent and is never looked up as a child. */
+    for (size_t id = 1; id < p->node_count; id++) {
+        const hs_node *nd = &p->nodes[id];
+        size_t i = (size_t)child_hash(nd->parent, nd->frame) & mask;
+        while (slots[i] != HS_NONE)
+            i = (i + 1) & mask;
+        slots[i] = (hs_id)id;
+    }
+    free(p->child_slots);
+    p->child_slots = slots;
+    p->child_slot_count = n;
+    return 0;
+}
+
+/* Appends a node without indexing it; HS_NONE on failure. */
+static hs_id node_append(hs_profile *p, hs_id parent, hs_id frame) {
+    if (p->node_count >= (size_t)HS_NONE)
+        return HS_NONE;
+    hs_node *nodes = grow_array(p->nodes, &p->node_cap, sizeof *nodes, p->node_count);
+    if (nodes == NULL)
+        return HS_NONE;
+    p->nodes = nodes;
+    hs_id id = (hs_id)p->node_count++;
+    hs_node *nd = &p->nodes[id];
+    memset(nd, 0, sizeof *nd);
+    nd->parent = parent;
+    nd->frame = frame;
+    nd->first_child = HS_NONE;
+    nd->next_sibling = HS_NONE;
+    nd->last_child = HS_NONE;
+    if (parent != HS_NONE) {
+        hs_node *pn = &p->nodes[parent];
+        if (pn->last_child == HS_NONE)
+            pn->first_child = id;
+        else
+            p->nodes[pn->last_child].next_sibling = id;
+        pn->last_child = id;
+    }
+    return id;
+}
+
+hs_id hs_node_child(hs_profile *p, hs_id parent, hs_id frame) {
+    if (parent >= p->node_count || frame >= p->frame_count)
+        return HS_NONE;
+    uint64_t h = child_hash(parent, frame);
+    if (p->child_slot_count) {
+        size_t mask = p->child_slot_count - 1;
+        for (size_t i = (size_t)h & mask; p->child_slots[i] != HS_NONE; i = (i + 1) & mask) {
+            const hs_node *nd = &p->nodes[p->child_slots[i]];
+            if (nd->parent == parent && nd->frame == frame)
+                return p->child_slots[i];
+        }
+    }
+    /* Grow the index before creating the node, so a failure leaves no
+     * node that the index cannot find. */
+    if (index_full(p->node_count, p->child_slot_count) && child_index_grow(p) != 0)
+        return HS_NONE;
+    hs_id id = node_append(p, parent, frame);
+    if (id == HS_NONE)
+        return HS_NONE;
+    size_t mask = p->child_slot_count - 1;
+    size_t i = (size_t)h & mask;
+    while (p->child_slots[i] != HS_NONE)
+        i = (i + 1) & mask;
+    p->child_slots[i] = id;
+    return id;
+}
+
+void hs_node_add(hs_profile *p, hs_id node, hs_weight w, int64_t value) {
+    if (node >= p->node_count || (unsigned)w >= HS_W_COUNT)
+        return;
+    hs_node *nd = &p->nodes[node];
+    nd->self[w] = hs_sat_add(nd->self[w], value);
+    p->weights_present |= 1u << w;
+}
+
+hs_id hs_add_stack(hs_profile *p, const hs_id *frames, size_t depth,
+                   const int64_t weights[HS_W_COUNT]) {
+    hs_id node = HS_ROOT;
+    for (size_t i = 0; i < depth; i++) {
+        node = hs_node_child(p, node, frames[i]);
+        if (node == HS_NONE)
+            return HS_NONE;
+    }
+    if (weights != NULL) {
+        for (int w = 0; w < HS_W_COUNT; w++)
+            if (weights[w] != 0)
+                hs_node_add(p, node, (hs_weight)w, weights[w]);
+    }
+    return node;
+}
+
+void hs_node_totals(const hs_profile *p, hs_weight w, int64_t *totals) {
+    if ((unsigned)w >= HS_W_COUNT)
+        return;
+    size_t n = p->node_count;
+    for (size_t i = 0; i < n; i++)
+        totals[i] = p->nodes[i].self[w];
+    /* Children have larger ids than their parent, so by the time node i is
+     * reached going down, all its descendants have been folded into it. */
+    for (size_t i = n; i-- > 1;) {
+        hs_id parent = p->nodes[i].parent;
+        totals[parent] = hs_sat_add(totals[parent], totals[i]);
+    }
+}
+
+int hs_walk(const hs_profile *p, hs_id start, hs_visit_fn visit, void *ctx) {
+    if (start >= p->node_count)
+        return -1;
+    /* Parent and sibling links are the stack: no allocation, no recursion. */
+    hs_id n = start;
+    size_t depth = 0;
+    for (;;) {
+        int skip = visit(p, n, depth, ctx);
+        const hs_node *nd = &p->nodes[n];
+        if (!skip && nd->first_child != HS_NONE) {
+            n = nd->first_child;
+            depth++;
+            continue;
+        }
+        /* Climb until a node has a next sibling, never above `start`. */
+        while (n != start && p->nodes[n].next_sibling == HS_NONE) {
+            n = p->nodes[n].parent;
+            depth--;
+        }
+        if (n == start)
+            return 0;
+        n = p->nodes[n].next_sibling;
+    }
+}
+
+/* ---- profile, strings, threads, metadata ----------------------------- */
+
+hs_profile *hs_profile_new(void) {
+    hs_profile *p = calloc(1, sizeof *p);
+    if (p == NULL)
+        return NULL;
+    hs_strtab_init(&p->strings);
+    if (node_append(p, HS_NONE, HS_NONE) != HS_ROOT) {
+        hs_profile_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+void hs_profile_free(hs_profile *p) {
+    if (p == NULL)
+        return;
+    hs_strtab_free(&p->strings);
+    free(p->frames);
+    free(p->frame_slots);
+    free(p->nodes);
+    free(p->child_slots);
+    free(p->threads);
+    free(p->meta);
+    free(p);
+}
+
+hs_id hs_intern(hs_profile *p, const char *s, size_t len) {
+    return hs_strtab_intern(&p->strings, s, len);
+}
+
+hs_id hs_intern_cstr(hs_profile *p, const char *s) {
+    if (s == NULL)
+        return HS_NONE;
+    return hs_strtab_intern(&p->strings, s, strlen(s));
+}
+
+const char *hs_str(const hs_profile *p, hs_id id, size_t *len) {
+    return hs_strtab_get(&p->strings, id, len);
+}
+
+int hs_thread_add(hs_profile *p, const char *name, uint64_t os_tid, uint64_t ident) {
+    if (p->thread_count >= INT32_MAX)
+        return -1;
+    int index = (int)p->thread_count;
+    /* Room first: a failure after the node exists would leave a thread
+     * frame with no thread entry. */
+    hs_thread *threads = grow_array(p->threads, &p->thread_cap, sizeof *threads, p->thread_count);
+    if (threads == NULL)
+        return -1;
+    p->threads = threads;
+    hs_id name_id = hs_intern_cstr(p, name ? name : "");
+    hs_id file_id = hs_intern(p, "", 0);
+    if (name_id == HS_NONE || file_id == HS_NONE)
+        return -1;
+    hs_id frame = hs_frame_intern(p, name_id, file_id, (int32_t)index, 0, HS_KIND_THREAD);
+    if (frame == HS_NONE)
+        return -1;
+    hs_id node = hs_node_child(p, HS_ROOT, frame);
+    if (node == HS_NONE)
+        return -1;
+    hs_thread *t = &p->threads[p->thread_count++];
+    t->name = name_id;
+    t->os_tid = os_tid;
+    t->ident = ident;
+    t->root = node;
+    t->wall_ns = 0;
+    t->cpu_ns = 0;
+    return index;
+}
+
+static int str_equals(const hs_profile *p, hs_id id, const char *s, size_t len) {
+    size_t n;
+    const char *t = hs_str(p, id, &n);
+    return t != NULL && n == len && memcmp(t, s, len) == 0;
+}
+
+int hs_meta_set(hs_profile *p, const char *key, const char *value) {
+    if (key == NULL || value == NULL)
+        return -1;
+    hs_id k = hs_intern_cstr(p, key);
+    hs_id v = hs_intern_cstr(p, value);
+    if (k == HS_NONE || v == HS_NONE)
+        return -1;
+    /* A handful of keys: a linear scan beats another index. */
+    for (size_t i = 0; i < p->meta_count; i++) {
+        if (p->meta[i].key == k) {
+            p->meta[i].value = v;
+            return 0;
+        }
+    }
+    hs_meta *meta = grow_array(p->meta, &p->meta_cap, sizeof *meta, p->meta_count);
+    if (meta == NULL)
+        return -1;
+    p->meta = meta;
+    p->meta[p->meta_count].key = k;
+    p->meta[p->meta_count].value = v;
+    p->meta_count++;
+    return 0;
+}
+
+const char *hs_meta_get(const hs_profile *p, const char *key) {
+    if (key == NULL)
+        return NULL;
+    size_t len = strlen(key);
+    for (size_t i = 0; i < p->meta_count; i++)
+        if (str_equals(p, p->meta[i].key, key, len))
+            return hs_str(p, p->meta[i].value, NULL);
+    return NULL;
+}

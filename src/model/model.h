@@ -1,0 +1,160 @@
+/*
+ * model.h - the one profile model that every engine fills and every
+ * renderer reads (see DESIGN.md, "One picture").
+ *
+ * A profile is:
+ *   - a string table (strtab.h);
+ *   - interned frames: (name, file, first line, current line, kind);
+ *   - a call tree: node 0 is the root; each node is one distinct call path,
+ *     so a deterministic trace and a sampled profile render the same way.
+ *     Each thread has its own subtree under a synthetic thread frame;
+ *   - per node, SELF weights only (calls, wall ns, CPU ns, samples, bytes,
+ *     allocations). Totals are derived (a node's total is its self plus its
+ *     children's totals), which keeps "self times add up to the total" true
+ *     by construction;
+ *   - a thread table and string metadata (command, Python version, ...).
+ *
+ * Per-function and per-edge statistics with cProfile's semantics are
+ * derived from the tree by stats.h, not recorded separately.
+ *
+ * Ownership: a profile owns all its memory; nothing here touches Python.
+ * Not thread-safe: one profile is filled by one engine under its own lock
+ * (for the tracer, the GIL).
+ */
+#ifndef HOTSCOPE_MODEL_H
+#define HOTSCOPE_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "strtab.h"
+
+typedef enum {
+    HS_KIND_PYTHON = 0, /* a Python function */
+    HS_KIND_NATIVE = 1, /* a builtin or C function, shown as cProfile shows it */
+    HS_KIND_THREAD = 2, /* synthetic root of one thread's stacks */
+    HS_KIND_OTHER = 3,  /* other synthetic frames ([gc], process roots, ...) */
+} hs_frame_kind;
+
+typedef struct {
+    hs_id name;         /* qualified function name, or a builtin's cProfile label */
+    hs_id file;         /* file name; "~" for builtins, as pstats writes them */
+    int32_t first_line; /* the function's first line; for thread frames, the thread index */
+    int32_t line;       /* the line executing, or 0 where only functions are tracked */
+    hs_frame_kind kind;
+} hs_frame;
+
+typedef enum {
+    HS_W_CALLS = 0,   /* completed calls (tracer) */
+    HS_W_WALL_NS = 1, /* wall-clock nanoseconds */
+    HS_W_CPU_NS = 2,  /* thread CPU nanoseconds */
+    HS_W_SAMPLES = 3, /* samples (sampler) */
+    HS_W_BYTES = 4,   /* bytes allocated (memory) */
+    HS_W_ALLOCS = 5,  /* allocations (memory) */
+    HS_W_COUNT = 6
+} hs_weight;
+
+#define HS_ROOT ((hs_id)0)
+
+/* a + b, clamped to the int64 range: weights are summed over millions of
+ * nodes, and a clamped sum is honest where a wrapped one would lie. */
+static inline int64_t hs_sat_add(int64_t a, int64_t b) {
+    if (b > 0 && a > INT64_MAX - b)
+        return INT64_MAX;
+    if (b < 0 && a < INT64_MIN - b)
+        return INT64_MIN;
+    return a + b;
+}
+
+typedef struct {
+    hs_id parent;       /* HS_NONE for the root */
+    hs_id frame;        /* HS_NONE for the root */
+    hs_id first_child;  /* HS_NONE when a leaf */
+    hs_id next_sibling; /* HS_NONE when last */
+    hs_id last_child;   /* HS_NONE when a leaf; makes appending a child O(1) */
+    int64_t self[HS_W_COUNT];
+} hs_node;
+
+typedef struct {
+    hs_id name;          /* thread name, e.g. "MainThread" */
+    uint64_t os_tid;     /* kernel thread id */
+    uint64_t ident;      /* threading.get_ident() */
+    hs_id root;          /* the thread's node (child of HS_ROOT) */
+    int64_t wall_ns;     /* wall time the engine saw this thread */
+    int64_t cpu_ns;      /* CPU time the thread used while seen */
+} hs_thread;
+
+typedef struct {
+    hs_id key;
+    hs_id value;
+} hs_meta;
+
+typedef struct hs_profile {
+    hs_strtab strings;
+
+    hs_frame *frames;
+    size_t frame_count, frame_cap;
+    hs_id *frame_slots;      /* hash of frame ids */
+    size_t frame_slot_count;
+
+    hs_node *nodes;
+    size_t node_count, node_cap;
+    hs_id *child_slots;      /* hash of (parent, frame) -> node id */
+    size_t child_slot_count;
+
+    hs_thread *threads;
+    size_t thread_count, thread_cap;
+
+    hs_meta *meta;
+    size_t meta_count, meta_cap;
+
+    unsigned weights_present; /* bit (1u << hs_weight) set for each weight recorded */
+} hs_profile;
+
+/* Returns a new empty profile holding just the root node, or NULL. */
+hs_profile *hs_profile_new(void);
+void hs_profile_free(hs_profile *p);
+
+hs_id hs_intern(hs_profile *p, const char *s, size_t len);
+hs_id hs_intern_cstr(hs_profile *p, const char *s);
+const char *hs_str(const hs_profile *p, hs_id id, size_t *len);
+
+/* Interns a frame; the same fields always give the same id. HS_NONE on failure. */
+hs_id hs_frame_intern(hs_profile *p, hs_id name, hs_id file, int32_t first_line,
+                      int32_t line, hs_frame_kind kind);
+static inline const hs_frame *hs_frame_get(const hs_profile *p, hs_id id) {
+    return &p->frames[id];
+}
+
+/* The child of `parent` for `frame`, created if absent. HS_NONE on failure. */
+hs_id hs_node_child(hs_profile *p, hs_id parent, hs_id frame);
+static inline hs_node *hs_node_get(const hs_profile *p, hs_id id) {
+    return &p->nodes[id];
+}
+/* Adds `value` to a node's self weight and marks the weight present. */
+void hs_node_add(hs_profile *p, hs_id node, hs_weight w, int64_t value);
+/* Adds one stack (root-most frame first) with the given weights; returns the leaf.
+ * Only non-zero weights are added (and marked present); `weights` may be NULL.
+ * Returns HS_NONE on failure (nodes created before the failure stay). */
+hs_id hs_add_stack(hs_profile *p, const hs_id *frames, size_t depth,
+                   const int64_t weights[HS_W_COUNT]);
+
+/* Registers a thread and creates its root node; returns the thread index or -1. */
+int hs_thread_add(hs_profile *p, const char *name, uint64_t os_tid, uint64_t ident);
+
+/* Sets (replacing) a metadata string. Returns 0 or -1. */
+int hs_meta_set(hs_profile *p, const char *key, const char *value);
+const char *hs_meta_get(const hs_profile *p, const char *key);
+
+/* Fills totals[node] = self + all descendants' self, for every node and one
+ * weight. Iterative: safe on stacks 100,000 deep. `totals` has node_count
+ * entries. */
+void hs_node_totals(const hs_profile *p, hs_weight w, int64_t *totals);
+
+/* Walks the tree depth-first without recursion, children in insertion order.
+ * Calls visit(node, depth) on entry (depth 0 for `start`); returning non-zero
+ * skips the subtree. Returns 0, or -1 if `start` is not a node. */
+typedef int (*hs_visit_fn)(const hs_profile *p, hs_id node, size_t depth, void *ctx);
+int hs_walk(const hs_profile *p, hs_id start, hs_visit_fn visit, void *ctx);
+
+#endif

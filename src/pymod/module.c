@@ -1,0 +1,57 @@
+/*
+ * module.c - the extension module hotscope._core: its state and its types.
+ * Everything user-facing is in the Python package; this only exposes the
+ * engines (Tracer) and the profile model with its renderers (ProfileData).
+ */
+#include "module.h"
+
+hs_module_state *hs_state_from_type(PyTypeObject *type) {
+    PyObject *module = PyType_GetModuleByDef(type, &hs_module_def);
+    if (!module)
+        return NULL;
+    return (hs_module_state *)PyModule_GetState(module);
+}
+
+static int module_exec(PyObject *module) {
+    hs_module_state *state = PyModule_GetState(module);
+    state->profile_type = hs_profile_type_new(module);
+    if (!state->profile_type || PyModule_AddType(module, state->profile_type) < 0)
+        return -1;
+    state->tracer_type = hs_tracer_type_new(module);
+    if (!state->tracer_type || PyModule_AddType(module, state->tracer_type) < 0)
+        return -1;
+    return 0;
+}
+
+static int module_traverse(PyObject *module, visitproc visit, void *arg) {
+    hs_module_state *state = PyModule_GetState(module);
+    Py_VISIT(state->tracer_type);
+    Py_VISIT(state->profile_type);
+    return 0;
+}
+
+static int module_clear(PyObject *module) {
+    hs_module_state *state = PyModule_GetState(module);
+    Py_CLEAR(state->tracer_type);
+    Py_CLEAR(state->profile_type);
+    return 0;
+}
+
+static PyModuleDef_Slot module_slots[] = {
+    {Py_mod_exec, (void *)module_exec},
+    {0, NULL},
+};
+
+PyModuleDef hs_module_def = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "hotscope._core",
+    .m_doc = "hotscope's C engines, profile model and renderers.",
+    .m_size = sizeof(hs_module_state),
+    .m_slots = module_slots,
+    .m_traverse = module_traverse,
+    .m_clear = module_clear,
+};
+
+PyMODINIT_FUNC PyInit__core(void) {
+    return PyModuleDef_Init(&hs_module_def);
+}

@@ -1,0 +1,54 @@
+/*
+ * render.h - every output format, each written by one file of src/render/
+ * from the profile model alone (model.h, stats.h). Engines never format.
+ *
+ * All renderers append to an hs_buf and return 0, or -1 with a short
+ * message in `err` (at least 200 bytes) when they cannot: an unknown sort
+ * key, an allocation failure.
+ */
+#ifndef HOTSCOPE_RENDER_H
+#define HOTSCOPE_RENDER_H
+
+#include "../model/buf.h"
+#include "../model/model.h"
+#include "../model/stats.h"
+
+#define HS_MAX_SORT_KEYS 8
+
+typedef struct {
+    hs_id subtree;        /* HS_ROOT for every thread, or one thread's node */
+    hs_weight time_weight;  /* HS_W_WALL_NS or HS_W_CPU_NS: the "time" columns */
+    hs_weight other_weight; /* shown in the extra column, or HS_W_COUNT for none */
+    const char *sort_keys[HS_MAX_SORT_KEYS]; /* pstats names; NULL-terminated */
+    long limit;           /* rows to print; <= 0 for all */
+    int show_callers;     /* append a pstats-style "called by" section */
+} hs_table_opts;
+
+/* pstats.Stats.print_stats() layout: header, "Ordered by", the table. */
+int hs_render_pstats_table(hs_profile *p, const hs_table_opts *opts, hs_buf *out, char *err);
+
+typedef struct {
+    hs_id subtree;
+    hs_weight weight;      /* what the percentages and times are of */
+    double min_percent;    /* hide nodes below this share of the total */
+    size_t max_depth;      /* 0 = unlimited */
+    int unicode;           /* box-drawing characters rather than ASCII */
+} hs_tree_opts;
+
+/* An indented call tree: "total  self  %  name  file:line" per node. */
+int hs_render_call_tree(hs_profile *p, const hs_tree_opts *opts, hs_buf *out, char *err);
+
+/* Collapsed stacks ("a;b;c 42" per distinct stack), FlameGraph's input.
+ * Weight values are self weights; time weights are written in microseconds. */
+int hs_render_collapsed(hs_profile *p, hs_weight weight, hs_buf *out, char *err);
+
+/* A pstats .prof file: marshal of {(file, line, name): (cc, nc, tt, ct, callers)},
+ * the format pstats.Stats(path) and snakeviz read. */
+int hs_render_pstats_marshal(hs_profile *p, hs_id subtree, hs_weight time_weight,
+                             hs_buf *out, char *err);
+
+/* cProfile's label of a function: "file:line(name)", "{builtin label}", or
+ * the name alone for synthetic frames. */
+void hs_function_label(const hs_profile *p, hs_id frame, hs_buf *out);
+
+#endif

@@ -1,0 +1,41 @@
+/*
+ * render_util.h - small helpers shared by the renderers of src/render/,
+ * implemented in label.c next to hs_function_label. Private to src/render:
+ * nothing outside the renderers includes this header.
+ */
+#ifndef HOTSCOPE_RENDER_UTIL_H
+#define HOTSCOPE_RENDER_UTIL_H
+
+#include <stddef.h>
+
+#include "render.h"
+
+/* hs_render_put_text flags. */
+#define HS_TEXT_PLAIN 0
+#define HS_TEXT_NO_SEMICOLON 1 /* also turn ';' into ':' (collapsed stacks) */
+
+/* Appends s[0..len) with every control character (bytes < 0x20 and 0x7f,
+ * NUL included) replaced by a space, so a name never breaks a row of a
+ * line-oriented output. Other bytes, UTF-8 included, are kept as they are. */
+void hs_render_put_text(hs_buf *out, const char *s, size_t len, int flags);
+
+/* The number of characters (UTF-8 code points) in s[0..len): what Python's
+ * len() gives for the decoded string, used for pstats' column padding. */
+size_t hs_render_text_width(const char *s, size_t len);
+
+/* True for weights measured in nanoseconds (shown as seconds). */
+int hs_render_is_time_weight(hs_weight w);
+
+/* A stable merge sort with a context argument (qsort has neither).
+ * Returns 0, or -1 when the scratch space cannot be allocated. */
+typedef int (*hs_render_cmp_fn)(const void *a, const void *b, void *ctx);
+int hs_render_sort(void *base, size_t n, size_t size, hs_render_cmp_fn cmp, void *ctx);
+
+/* Sets err (at least 200 bytes, per render.h) to the message, truncated. */
+void hs_render_error(char *err, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+#endif

@@ -1,0 +1,174 @@
+/*
+ * calltree.h - the deterministic tracer's hot data: a call tree keyed by
+ * what was called, one call stack per thread, and the charging of time.
+ *
+ * This is the part of the tracer that runs on every call and return, so it
+ * is plain C with no Python in it; the hooks (hooks_monitoring.c for 3.12+,
+ * hooks_legacy.c before) turn interpreter events into calls of the inline
+ * functions below, and tracer_type.c exports the result into the profile
+ * model (model.h) when a report is asked for.
+ *
+ * How time is charged: at every event the time since the thread's previous
+ * event goes to the node on top of that thread's stack, as its SELF time.
+ * Totals are derived later (a node's total is its subtree's self), so self
+ * times add up to the total exactly and no start time is kept per frame.
+ *
+ * How CPU time stays cheap: reading the thread CPU clock costs ~500 ns here,
+ * so each thread runs a virtual CPU clock that advances with the wall ticks,
+ * and is corrected against the real CPU clock once at least `cpu_quantum`
+ * of wall time has passed since the last reading. The correction (the time
+ * the thread spent off the CPU: sleeping, blocked, waiting for the GIL) is
+ * charged to the interval that just ended. A wait longer than the quantum
+ * always ends such an interval, so at most one quantum of off-CPU time per
+ * correction can be charged to a neighbouring interval; per-thread CPU
+ * totals are exact.
+ */
+#ifndef HOTSCOPE_CALLTREE_H
+#define HOTSCOPE_CALLTREE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "clock.h"
+
+#define HS_CT_NONE 0xFFFFFFFFu
+
+typedef struct {
+    const void *key;        /* code object or PyMethodDef: what was called */
+    const void *cache_key;  /* the last child looked up from here, */
+    uint32_t cache_child;   /* so loops and recursion skip the hash */
+    uint32_t parent;
+    uint32_t func;          /* index in the function table; HS_CT_NONE for roots */
+    uint32_t thread;        /* index of the owning thread */
+    int64_t calls;          /* completed calls of this call path */
+    int64_t wall_ticks;     /* self wall time, in clock ticks */
+    int64_t cpu_ticks;      /* self CPU time, virtual clock, in clock ticks */
+} hs_tnode;
+
+typedef struct {
+    char *name;             /* qualified name, or the cProfile label of a builtin */
+    char *file;             /* "~" for builtins */
+    int first_line;
+    int is_native;
+} hs_tfunc;
+
+typedef struct {
+    uint32_t index;         /* in the calltree's thread table */
+    uint32_t root;          /* this thread's node */
+    uint32_t *stack;        /* node ids; stack[0] is the root */
+    size_t depth, cap;
+    uint64_t last_ticks;    /* time of the previous event */
+    uint64_t cpu_mark_ticks;/* wall ticks at the last real CPU reading */
+    int64_t cpu_mark_ns;    /* the CPU clock at that reading */
+    int64_t cpu_carry;      /* correction not yet charged (<= 0) */
+    int64_t first_cpu_ns;   /* CPU clock at the first event seen */
+    uint64_t first_ticks;
+    clockid_t cpu_clock;    /* this thread's CPU clock, readable from others */
+    int has_cpu_clock;
+    uint64_t os_tid, ident;
+    char name[64];          /* thread name; empty until known */
+} hs_tthread;
+
+typedef struct {
+    hs_clock clock;
+    int64_t cpu_quantum_ticks;
+
+    hs_tnode *nodes;
+    size_t node_count, node_cap;
+    uint32_t *child_slots;  /* (parent, key) -> node */
+    size_t child_slot_count;
+
+    hs_tfunc *funcs;
+    size_t func_count, func_cap;
+    uint32_t *func_slots;   /* key -> func */
+    size_t func_slot_count;
+    const void **func_keys; /* func -> key */
+
+    hs_tthread **threads;
+    size_t thread_count, thread_cap;
+} hs_calltree;
+
+int hs_ct_init(hs_calltree *ct, int64_t cpu_quantum_ns);
+void hs_ct_free(hs_calltree *ct);
+/* Drops every recorded call; threads keep their identity but restart empty. */
+void hs_ct_clear(hs_calltree *ct);
+
+/* Function table. Returns the index, or HS_CT_NONE if absent / on failure. */
+uint32_t hs_ct_func_find(const hs_calltree *ct, const void *key);
+uint32_t hs_ct_func_add(hs_calltree *ct, const void *key, const char *name,
+                        const char *file, int first_line, int is_native);
+
+/* A new thread with its root node; NULL on allocation failure. */
+hs_tthread *hs_ct_thread_new(hs_calltree *ct, uint64_t os_tid, uint64_t ident);
+
+/* Slow paths of the inline functions below. */
+uint32_t hs_ct_child_find(hs_calltree *ct, uint32_t parent, const void *key);
+uint32_t hs_ct_child_add(hs_calltree *ct, uint32_t parent, const void *key, uint32_t func);
+int hs_ct_stack_grow(hs_tthread *t);
+int64_t hs_ct_cpu_correct(hs_calltree *ct, hs_tthread *t, uint64_t now);
+/* Pops down to the topmost frame of `key`, if it is on the stack at all. */
+void hs_ct_pop_mismatch(hs_calltree *ct, hs_tthread *t, const void *key);
+/* Charges time up to now and closes every open frame, as at a return. */
+void hs_ct_flush(hs_calltree *ct, hs_tthread *t);
+
+/* Charges the time since the thread's previous event to its top frame. */
+static inline void hs_ct_charge(hs_calltree *ct, hs_tthread *t, uint64_t now) {
+    int64_t wall = (int64_t)(now - t->last_ticks);
+    if (wall < 0) /* a tick source is monotonic, but never trust it blindly */
+        wall = 0;
+    t->last_ticks = now;
+    int64_t cpu = wall;
+    if ((int64_t)(now - t->cpu_mark_ticks) >= ct->cpu_quantum_ticks)
+        cpu += hs_ct_cpu_correct(ct, t, now);
+    if (t->cpu_carry) {
+        cpu += t->cpu_carry;
+        t->cpu_carry = 0;
+    }
+    if (cpu < 0) {
+        t->cpu_carry = cpu;
+        cpu = 0;
+    }
+    hs_tnode *top = &ct->nodes[t->stack[t->depth - 1]];
+    top->wall_ticks += wall;
+    top->cpu_ticks += cpu;
+}
+
+/* The node for calling `key` from the top of the stack, or HS_CT_NONE if
+ * that call path is new (the caller then resolves the function and calls
+ * hs_ct_child_add). */
+static inline uint32_t hs_ct_lookup(hs_calltree *ct, hs_tthread *t, const void *key) {
+    hs_tnode *top = &ct->nodes[t->stack[t->depth - 1]];
+    if (top->cache_key == key)
+        return top->cache_child;
+    uint32_t child = hs_ct_child_find(ct, t->stack[t->depth - 1], key);
+    if (child != HS_CT_NONE) {
+        top = &ct->nodes[t->stack[t->depth - 1]];
+        top->cache_key = key;
+        top->cache_child = child;
+    }
+    return child;
+}
+
+static inline int hs_ct_push(hs_tthread *t, uint32_t node) {
+    if (t->depth == t->cap && hs_ct_stack_grow(t) != 0)
+        return -1;
+    t->stack[t->depth++] = node;
+    return 0;
+}
+
+/* A return from `key`: closes the top frame when it is `key`. Returns of
+ * frames entered before tracing began find an empty stack and are ignored. */
+static inline void hs_ct_pop(hs_calltree *ct, hs_tthread *t, const void *key) {
+    if (t->depth <= 1)
+        return;
+    hs_tnode *top = &ct->nodes[t->stack[t->depth - 1]];
+    if (top->key == key) {
+        top->calls++;
+        t->depth--;
+    } else {
+        hs_ct_pop_mismatch(ct, t, key);
+    }
+}
+
+#endif

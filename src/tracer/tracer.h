@@ -1,0 +1,107 @@
+/*
+ * tracer.h - the deterministic tracer as a Python object (hotscope._core.Tracer)
+ * and the two event handlers every interpreter hook calls.
+ *
+ * The hooks differ by Python version (hooks_monitoring.c for sys.monitoring
+ * on 3.12+, hooks_legacy.c for PyEval_SetProfile before) but both reduce an
+ * event to "enter key" or "leave key", where the key is the code object of a
+ * Python function or the PyMethodDef of a C function: the same keys cProfile
+ * (Modules/_lsprof.c) uses, so our functions are its functions.
+ *
+ * Per-thread state is found through a small thread-local cache keyed by
+ * the tracer's unique id, so two tracers and many threads never share it.
+ */
+#ifndef HOTSCOPE_TRACER_H
+#define HOTSCOPE_TRACER_H
+
+#include "../compat.h"
+#include "calltree.h"
+
+typedef enum {
+    HS_CALLEE_CODE = 0,   /* obj is a code object */
+    HS_CALLEE_CFUNC = 1,  /* obj is a PyCFunctionObject */
+    HS_CALLEE_DESCR = 2,  /* obj is a method descriptor called on self_arg */
+} hs_callee_kind;
+
+typedef struct {
+    PyObject_HEAD
+    hs_calltree ct;
+    uint64_t uid;          /* never reused: keys the thread-local cache */
+    int ready;             /* ct initialised */
+    int enabled;
+    int builtins;          /* record C functions too */
+    int default_clock;     /* HS_W_WALL_NS or HS_W_CPU_NS, for reports */
+    PyObject *keepalive;   /* list: every object whose address is a key */
+    PyObject *stats;       /* the pstats dict, after create_stats() */
+    PyObject *weakreflist;
+    int64_t enabled_ns;    /* monotonic time of the first enable, for metadata */
+    int64_t traced_ns;     /* wall time spent enabled, over all enable/disable */
+    int64_t enable_mark_ns;
+    /* sys.monitoring (3.12+) */
+    int tool_id;
+    PyObject *missing;     /* sys.monitoring.MISSING */
+    /* PyEval_SetProfile (before 3.12) */
+    PyObject *thread_hook; /* installs the profile function in new threads */
+    PyObject *saved_thread_hook;
+    PyTypeObject *profile_type; /* hotscope._core.ProfileData, for snapshots */
+} TracerObject;
+
+/* ---- provided by tracer_type.c ---------------------------------------- */
+hs_tthread *hs_tracer_thread_slow(TracerObject *self);
+uint32_t hs_tracer_new_path(TracerObject *self, hs_tthread *t, const void *key,
+                            PyObject *obj, hs_callee_kind kind, PyObject *self_arg);
+
+/* ---- provided by labels.c --------------------------------------------- */
+/* cProfile's label for a C function, as a new str; NULL with an error set. */
+PyObject *hs_cfunc_label(PyCFunctionObject *fn);
+PyObject *hs_descr_label(PyMethodDescrObject *descr, PyObject *self_arg);
+/* UTF-8 copy of a str (surrogates escaped), malloc'ed; NULL on failure. */
+char *hs_utf8_dup(PyObject *s);
+
+/* ---- provided by hooks_monitoring.c or hooks_legacy.c ----------------- */
+int hs_hooks_install(TracerObject *self);   /* 0, or -1 with an exception */
+int hs_hooks_remove(TracerObject *self);    /* 0, or -1 with an exception */
+
+/* ---- the hot path ----------------------------------------------------- */
+
+typedef struct {
+    uint64_t uid;
+    hs_tthread *thread;
+} hs_tls_slot;
+
+#define HS_TLS_SLOTS 4
+extern __thread hs_tls_slot hs_tls_threads[HS_TLS_SLOTS]
+    __attribute__((tls_model("initial-exec")));
+
+static inline hs_tthread *hs_tracer_thread(TracerObject *self) {
+    if (hs_tls_threads[0].uid == self->uid)
+        return hs_tls_threads[0].thread;
+    return hs_tracer_thread_slow(self);
+}
+
+static inline void hs_tracer_enter(TracerObject *self, const void *key, PyObject *obj,
+                                   hs_callee_kind kind, PyObject *self_arg) {
+    hs_tthread *t = hs_tracer_thread(self);
+    if (!t)
+        return;
+    hs_calltree *ct = &self->ct;
+    hs_ct_charge(ct, t, hs_ticks(&ct->clock));
+    uint32_t node = hs_ct_lookup(ct, t, key);
+    if (node == HS_CT_NONE) {
+        node = hs_tracer_new_path(self, t, key, obj, kind, self_arg);
+        if (node == HS_CT_NONE)
+            return;
+    }
+    hs_ct_push(t, node);
+}
+
+static inline void hs_tracer_leave(TracerObject *self, const void *key) {
+    hs_tthread *t = hs_tracer_thread(self);
+    if (!t)
+        return;
+    hs_calltree *ct = &self->ct;
+    hs_ct_charge(ct, t, hs_ticks(&ct->clock));
+    hs_ct_pop(ct, t, key);
+}
+
+#endif
