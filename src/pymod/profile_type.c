@@ -184,16 +184,9 @@ static PyObject *str_of(const hs_profile *p, hs_id id) {
  * keeps qualified names, whose last dotted part is co_name. */
 static PyObject *pstats_key(const hs_profile *p, hs_id function) {
     const hs_frame *f = hs_frame_get(p, function);
-    PyObject *name;
-    if (f->kind == HS_KIND_PYTHON) {
-        size_t len;
-        const char *s = hs_str(p, f->name, &len);
-        const char *dot = memrchr(s, '.', len);
-        const char *start = dot ? dot + 1 : s;
-        name = PyUnicode_DecodeUTF8(start, (Py_ssize_t)(len - (size_t)(start - s)), "surrogateescape");
-    } else {
-        name = str_of(p, f->name);
-    }
+    size_t len;
+    const char *s = hs_pstats_name(p, function, &len);
+    PyObject *name = PyUnicode_DecodeUTF8(s, (Py_ssize_t)len, "surrogateescape");
     PyObject *file = str_of(p, f->file);
     PyObject *key = NULL;
     if (name && file)

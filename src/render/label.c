@@ -11,6 +11,7 @@
  * line 0, the raw "<...>" label as name), so the same rule covers them.
  * Synthetic frames (threads, [gc], ...) are not functions: just their name.
  */
+#define _GNU_SOURCE /* memrchr */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,6 +97,22 @@ void hs_render_error(char *err, const char *fmt, ...) {
     va_end(ap);
 }
 
+const char *hs_pstats_name(const hs_profile *p, hs_id frame, size_t *len) {
+    const hs_frame *f = hs_frame_get(p, frame);
+    const char *name = hs_str(p, f->name, len);
+    if (!name) {
+        *len = 0;
+        return "";
+    }
+    if (f->kind != HS_KIND_PYTHON)
+        return name;
+    const char *dot = memrchr(name, '.', *len);
+    if (!dot)
+        return name;
+    *len -= (size_t)(dot + 1 - name);
+    return dot + 1;
+}
+
 void hs_function_label(const hs_profile *p, hs_id frame, hs_buf *out) {
     if (frame == HS_NONE || frame >= p->frame_count) {
         hs_buf_puts(out, "<root>");
@@ -126,6 +143,7 @@ void hs_function_label(const hs_profile *p, hs_id frame, hs_buf *out) {
     }
     hs_render_put_text(out, file, file_len, HS_TEXT_PLAIN);
     hs_buf_printf(out, ":%d(", (int)f->first_line);
+    name = hs_pstats_name(p, frame, &name_len);
     hs_render_put_text(out, name, name_len, HS_TEXT_PLAIN);
     hs_buf_putc(out, ')');
 }

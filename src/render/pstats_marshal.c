@@ -145,7 +145,7 @@ static void w_key(hs_buf *out, const hs_profile *p, hs_id function) {
     const hs_frame *f = hs_frame_get(p, function);
     size_t file_len = 0, name_len = 0;
     const char *file = hs_str(p, f->file, &file_len);
-    const char *name = hs_str(p, f->name, &name_len);
+    const char *name = hs_pstats_name(p, function, &name_len);
     hs_buf_putc(out, TYPE_SMALL_TUPLE);
     hs_buf_putc(out, 3);
     w_str(out, file ? file : "", file ? file_len : 0);

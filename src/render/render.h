@@ -51,4 +51,10 @@ int hs_render_pstats_marshal(hs_profile *p, hs_id subtree, hs_weight time_weight
  * the name alone for synthetic frames. */
 void hs_function_label(const hs_profile *p, hs_id frame, hs_buf *out);
 
+/* The name pstats knows a function by: the code object's co_name. The
+ * model keeps qualified names ("Class.method", "f.<locals>.g") for Python
+ * functions, whose last dotted part is co_name; other frames keep theirs.
+ * Returns a pointer into the string table and its length. */
+const char *hs_pstats_name(const hs_profile *p, hs_id frame, size_t *len);
+
 #endif

@@ -89,6 +89,21 @@ static hs_tthread *current_thread_if_known(TracerObject *self) {
 
 /* ---- new functions and call paths --------------------------------------- */
 
+/* A key must stay valid while the tracer may see it again. A code object
+ * is kept, as cProfile keeps it. A C function's key is its PyMethodDef,
+ * which lives as long as its module or type: those are kept through the
+ * callable when it is a descriptor or bound to a module or type, but a
+ * method bound to an instance is not kept, since holding it would keep the
+ * instance alive and change the program (weak references, finalizers). */
+static int keep_key_alive(TracerObject *self, PyObject *obj, hs_callee_kind kind) {
+    if (kind == HS_CALLEE_CFUNC) {
+        PyObject *bound_to = ((PyCFunctionObject *)obj)->m_self;
+        if (bound_to && !PyModule_Check(bound_to) && !PyType_Check(bound_to))
+            return 0;
+    }
+    return PyList_Append(self->keepalive, obj);
+}
+
 static uint32_t add_function(TracerObject *self, const void *key, PyObject *obj,
                              hs_callee_kind kind, PyObject *self_arg) {
     char *name = NULL, *file = NULL;
@@ -113,7 +128,7 @@ static uint32_t add_function(TracerObject *self, const void *key, PyObject *obj,
         file = strdup("~");
     }
     uint32_t func = HS_CT_NONE;
-    if (name && file && PyList_Append(self->keepalive, obj) == 0)
+    if (name && file && keep_key_alive(self, obj, kind) == 0)
         func = hs_ct_func_add(&self->ct, key, name, file, first_line, kind != HS_CALLEE_CODE);
     PyErr_Clear();
     free(name);
@@ -145,7 +160,8 @@ static void thread_display_name(const hs_tthread *t, char *out, size_t size) {
 
 static hs_profile *export_profile(TracerObject *self, const void *skip_key) {
     hs_calltree *ct = &self->ct;
-    hs_clock_refine(&ct->clock);
+    /* The tick rate is refined while tracing (and at its end), never here:
+     * two snapshots of the same data must convert it the same way. */
     hs_profile *p = hs_profile_new();
     hs_id *node_map = malloc((ct->node_count ? ct->node_count : 1) * sizeof *node_map);
     hs_id *func_frames = malloc((ct->func_count ? ct->func_count : 1) * sizeof *func_frames);
@@ -169,6 +185,12 @@ static hs_profile *export_profile(TracerObject *self, const void *skip_key) {
         if (index < 0)
             goto fail;
         node_map[t->root] = p->threads[index].root;
+        /* Time with no traced frame open: before the first call, between
+         * top-level calls, or in frames entered before tracing began. */
+        const hs_tnode *root = &ct->nodes[t->root];
+        hs_node_add(p, node_map[t->root], HS_W_WALL_NS, hs_ticks_to_ns(&ct->clock, root->wall_ticks));
+        hs_node_add(p, node_map[t->root], HS_W_CPU_NS, hs_ticks_to_ns(&ct->clock, root->cpu_ticks));
+        thread_cpu[i] += root->cpu_ticks;
         p->threads[index].wall_ns = hs_ticks_to_ns(&ct->clock, (int64_t)(t->last_ticks - t->first_ticks));
     }
     for (size_t n = 1; n < ct->node_count; n++) {
@@ -275,23 +297,29 @@ static int tracer_init(TracerObject *self, PyObject *args, PyObject *kwds) {
     return 0;
 }
 
+static int start_tracing(TracerObject *self) {
+    if (self->enabled)
+        return 0;
+    self->enabled = 1; /* before the hooks: their first events may come at once */
+    if (hs_hooks_install(self) < 0) {
+        self->enabled = 0;
+        return -1;
+    }
+    self->enable_mark_ns = hs_monotonic_ns();
+    if (!self->enabled_ns)
+        self->enabled_ns = self->enable_mark_ns;
+    return 0;
+}
+
 static PyObject *tracer_enable(TracerObject *self, PyObject *args, PyObject *kwds) {
     static char *kwlist[] = {"subcalls", "builtins", NULL};
     int subcalls = 1, builtins = -1;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "|pp:enable", kwlist, &subcalls, &builtins))
         return NULL;
-    if (self->enabled)
-        Py_RETURN_NONE;
-    if (builtins >= 0)
+    if (!self->enabled && builtins >= 0)
         self->builtins = builtins;
-    self->enabled = 1; /* before the hooks: their first events may come at once */
-    if (hs_hooks_install(self) < 0) {
-        self->enabled = 0;
+    if (start_tracing(self) < 0)
         return NULL;
-    }
-    self->enable_mark_ns = hs_monotonic_ns();
-    if (!self->enabled_ns)
-        self->enabled_ns = self->enable_mark_ns;
     Py_RETURN_NONE;
 }
 
@@ -300,6 +328,7 @@ static int stop_tracing(TracerObject *self) {
         return 0;
     int status = hs_hooks_remove(self);
     self->enabled = 0;
+    hs_clock_refine(&self->ct.clock);
     self->traced_ns += hs_monotonic_ns() - self->enable_mark_ns;
     /* The call of disable() itself is on our stack when it came from Python
      * code: it is hotscope's own, so it closes uncounted. */
@@ -373,10 +402,8 @@ static PyObject *tracer_create_stats(TracerObject *self, PyObject *unused) {
 
 static PyObject *tracer_enter(TracerObject *self, PyObject *unused) {
     (void)unused;
-    PyObject *r = tracer_enable(self, NULL, NULL);
-    if (!r)
+    if (start_tracing(self) < 0)
         return NULL;
-    Py_DECREF(r);
     return Py_NewRef(self);
 }
 

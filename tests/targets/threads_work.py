@@ -28,9 +28,13 @@ def work(seed=0):
 
 def main(k=K):
     results = [None] * k
+    # Keeps every worker alive until all are done, so no two workers can
+    # share a thread ident (idents are reused once a thread has exited).
+    all_done = threading.Barrier(k)
 
     def run(slot):
         results[slot] = work()
+        all_done.wait()
 
     threads = [threading.Thread(target=run, args=(i,), name="worker-%d" % i) for i in range(k)]
     for t in threads:
