@@ -195,9 +195,12 @@ commands:
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        if not argv or argv[0] in ("-h", "--help", "help"):
+        if not argv:
+            return fail("no command given (commands: %s; see 'hotscope --help')"
+                        % ", ".join(list(COMMANDS) + list(PLANNED)))
+        if argv[0] in ("-h", "--help", "help"):
             sys.stdout.write(MAIN_HELP)
-            return 0 if argv else EXIT_USAGE
+            return 0
         if argv[0] in ("-V", "--version"):
             sys.stdout.write("hotscope %s\n" % __version__)
             return 0

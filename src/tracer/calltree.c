@@ -53,7 +53,7 @@ int hs_ct_init(hs_calltree *ct, int64_t cpu_quantum_ns) {
     ct->nodes[0].parent = HS_CT_NONE;
     ct->nodes[0].func = HS_CT_NONE;
     ct->nodes[0].thread = HS_CT_NONE;
-    ct->nodes[0].cache_child = HS_CT_NONE;
+    ct->nodes[0].cache_child[0] = ct->nodes[0].cache_child[1] = HS_CT_NONE;
     return 0;
 }
 
@@ -150,6 +150,20 @@ uint32_t hs_ct_child_find(hs_calltree *ct, uint32_t parent, const void *key) {
     }
 }
 
+static void cache_child(hs_tnode *parent, const void *key, uint32_t child) {
+    parent->cache_key[1] = parent->cache_key[0];
+    parent->cache_child[1] = parent->cache_child[0];
+    parent->cache_key[0] = key;
+    parent->cache_child[0] = child;
+}
+
+uint32_t hs_ct_lookup_slow(hs_calltree *ct, uint32_t parent, const void *key) {
+    uint32_t child = hs_ct_child_find(ct, parent, key);
+    if (child != HS_CT_NONE)
+        cache_child(&ct->nodes[parent], key, child);
+    return child;
+}
+
 static int child_slots_grow(hs_calltree *ct) {
     size_t n = ct->child_slot_count * 2;
     uint32_t *slots = new_slots(n);
@@ -189,7 +203,7 @@ static uint32_t node_new(hs_calltree *ct, uint32_t parent, const void *key, uint
     node->parent = parent;
     node->func = func;
     node->thread = thread;
-    node->cache_child = HS_CT_NONE;
+    node->cache_child[0] = node->cache_child[1] = HS_CT_NONE;
     return id;
 }
 
@@ -204,9 +218,7 @@ uint32_t hs_ct_child_add(hs_calltree *ct, uint32_t parent, const void *key, uint
     while (ct->child_slots[i] != HS_CT_NONE)
         i = (i + 1) & mask;
     ct->child_slots[i] = id;
-    hs_tnode *p = &ct->nodes[parent];
-    p->cache_key = key;
-    p->cache_child = id;
+    cache_child(&ct->nodes[parent], key, id);
     return id;
 }
 
@@ -312,14 +324,14 @@ void hs_ct_clear(hs_calltree *ct) {
         root.parent = 0;
         root.func = HS_CT_NONE;
         root.thread = (uint32_t)i;
-        root.cache_child = HS_CT_NONE;
+        root.cache_child[0] = root.cache_child[1] = HS_CT_NONE;
         ct->nodes[kept] = root;
         t->root = (uint32_t)kept++;
         t->stack[0] = t->root;
         t->depth = 1;
     }
     ct->node_count = kept;
-    ct->nodes[0].cache_key = NULL;
-    ct->nodes[0].cache_child = HS_CT_NONE;
+    memset(ct->nodes[0].cache_key, 0, sizeof ct->nodes[0].cache_key);
+    ct->nodes[0].cache_child[0] = ct->nodes[0].cache_child[1] = HS_CT_NONE;
     memset(ct->child_slots, 0xFF, ct->child_slot_count * sizeof *ct->child_slots);
 }

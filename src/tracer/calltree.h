@@ -36,8 +36,9 @@
 
 typedef struct {
     const void *key;        /* code object or PyMethodDef: what was called */
-    const void *cache_key;  /* the last child looked up from here, */
-    uint32_t cache_child;   /* so loops and recursion skip the hash */
+    const void *cache_key[2]; /* the last two children looked up from here, */
+    uint32_t cache_child[2];  /* so loops, recursion and a loop calling two */
+                              /* functions in turn skip the hash */
     uint32_t parent;
     uint32_t func;          /* index in the function table; HS_CT_NONE for roots */
     uint32_t thread;        /* index of the owning thread */
@@ -104,6 +105,8 @@ hs_tthread *hs_ct_thread_new(hs_calltree *ct, uint64_t os_tid, uint64_t ident);
 
 /* Slow paths of the inline functions below. */
 uint32_t hs_ct_child_find(hs_calltree *ct, uint32_t parent, const void *key);
+/* hs_ct_child_find, remembering the answer in the parent's cache. */
+uint32_t hs_ct_lookup_slow(hs_calltree *ct, uint32_t parent, const void *key);
 uint32_t hs_ct_child_add(hs_calltree *ct, uint32_t parent, const void *key, uint32_t func);
 int hs_ct_stack_grow(hs_tthread *t);
 int64_t hs_ct_cpu_correct(hs_calltree *ct, hs_tthread *t, uint64_t now);
@@ -139,15 +142,11 @@ static inline void hs_ct_charge(hs_calltree *ct, hs_tthread *t, uint64_t now) {
  * hs_ct_child_add). */
 static inline uint32_t hs_ct_lookup(hs_calltree *ct, hs_tthread *t, const void *key) {
     hs_tnode *top = &ct->nodes[t->stack[t->depth - 1]];
-    if (top->cache_key == key)
-        return top->cache_child;
-    uint32_t child = hs_ct_child_find(ct, t->stack[t->depth - 1], key);
-    if (child != HS_CT_NONE) {
-        top = &ct->nodes[t->stack[t->depth - 1]];
-        top->cache_key = key;
-        top->cache_child = child;
-    }
-    return child;
+    if (top->cache_key[0] == key)
+        return top->cache_child[0];
+    if (top->cache_key[1] == key)
+        return top->cache_child[1];
+    return hs_ct_lookup_slow(ct, t->stack[t->depth - 1], key);
 }
 
 static inline int hs_ct_push(hs_tthread *t, uint32_t node) {

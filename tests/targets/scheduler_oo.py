@@ -67,7 +67,13 @@ def main():
         s.submit(job)
     ticks = s.run()
     squares = {k: v for k, v in ((i, i * i) for i in range(20))}
-    nested = [[j for j in range(i)] for i in range(8)]
+    # Nested comprehensions on separate lines: on one line both code objects
+    # are labelled (file, line, "<listcomp>") and cProfile's create_stats
+    # keeps only one of the two entries.
+    nested = [
+        [j for j in range(i)]
+        for i in range(8)
+    ]
     return ticks, s.finished[:5], len(squares), sum(map(len, nested))
 
 
