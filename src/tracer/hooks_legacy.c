@@ -112,6 +112,16 @@ int hs_hooks_install(TracerObject *self) {
 int hs_hooks_remove(TracerObject *self) {
     int status = 0;
     PyThreadState *current = PyThreadState_Get();
+    if (current->c_profilefunc != profile_function || current->c_profileobj != (PyObject *)self) {
+        /* sys.setprofile() or another profiler replaced ours in this thread:
+         * what ran after that was not seen. Say so rather than let the
+         * profile look complete. */
+        if (PyErr_WarnEx(PyExc_RuntimeWarning,
+                         "hotscope: the program replaced hotscope's profile function in this "
+                         "thread (sys.setprofile or another profiler): calls after that are "
+                         "missing from the profile", 1) < 0)
+            status = -1;
+    }
     PyThreadState *ts = PyInterpreterState_ThreadHead(PyThreadState_GetInterpreter(current));
     for (; ts; ts = PyThreadState_Next(ts)) {
         if (ts->c_profilefunc == profile_function && ts->c_profileobj == (PyObject *)self &&

@@ -16,10 +16,11 @@
 
 #if HS_HAVE_MONITORING
 
-/* Tool ids to try, in order: PROFILER_ID first, then two ids with no
- * assigned meaning (Lib/sys.monitoring: 0 debugger, 1 coverage, 2 profiler,
- * 5 optimizer), so hotscope still runs where cProfile holds id 2. */
-static const int candidate_tools[] = {2, 4, 3};
+/* Tool ids to try, in order: the two with no assigned meaning first
+ * (sys.monitoring reserves 0 debugger, 1 coverage, 2 profiler, 5 optimizer),
+ * so that a program using cProfile (which insists on PROFILER_ID, 2) still
+ * runs under hotscope; PROFILER_ID last. */
+static const int candidate_tools[] = {4, 3, 2};
 
 static PyObject *on_py_enter(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs >= 1)

@@ -158,7 +158,9 @@ static void thread_display_name(const hs_tthread *t, char *out, size_t size) {
         snprintf(out, size, "Thread-%llu", (unsigned long long)t->os_tid);
 }
 
-static hs_profile *export_profile(TracerObject *self, const void *skip_key) {
+static int is_stop_method(const void *key);
+
+static hs_profile *export_profile(TracerObject *self) {
     hs_calltree *ct = &self->ct;
     /* The tick rate is refined while tracing (and at its end), never here:
      * two snapshots of the same data must convert it the same way. */
@@ -198,7 +200,7 @@ static hs_profile *export_profile(TracerObject *self, const void *skip_key) {
         if (node->func == HS_CT_NONE)
             continue; /* a thread root, mapped above */
         hs_id parent = node_map[node->parent];
-        if (parent == HS_NONE || (skip_key && node->key == skip_key)) {
+        if (parent == HS_NONE || is_stop_method(node->key)) {
             node_map[n] = HS_NONE;
             continue;
         }
@@ -229,11 +231,18 @@ fail:
 
 /* ---- the Python type ---------------------------------------------------- */
 
-/* disable()'s entry is the key of its calls (a method descriptor's
- * d_method points into this table), so it can be left out of profiles. */
+/* The methods that stop tracing are called while it is on, so their calls
+ * reach the hooks; their entries in this table are the keys of those calls
+ * (a method descriptor's d_method points into it), which is how they are
+ * left out of profiles: they are hotscope's own. */
 #define TRACER_METHOD_COUNT 8
 static PyMethodDef tracer_methods[TRACER_METHOD_COUNT];
-#define DISABLE_METHOD ((const void *)&tracer_methods[1])
+enum { M_ENABLE, M_DISABLE, M_CLEAR, M_SNAPSHOT, M_CREATE_STATS, M_ENTER, M_EXIT };
+
+static int is_stop_method(const void *key) {
+    return key == &tracer_methods[M_DISABLE] || key == &tracer_methods[M_CREATE_STATS] ||
+           key == &tracer_methods[M_EXIT];
+}
 
 static int parse_clock(PyObject *clock, int *out) {
     if (!clock || clock == Py_None) {
@@ -330,10 +339,10 @@ static int stop_tracing(TracerObject *self) {
     self->enabled = 0;
     hs_clock_refine(&self->ct.clock);
     self->traced_ns += hs_monotonic_ns() - self->enable_mark_ns;
-    /* The call of disable() itself is on our stack when it came from Python
+    /* The call that stops tracing is on our stack when it came from Python
      * code: it is hotscope's own, so it closes uncounted. */
     hs_tthread *t = current_thread_if_known(self);
-    if (t && t->depth > 1 && self->ct.nodes[t->stack[t->depth - 1]].key == DISABLE_METHOD) {
+    if (t && t->depth > 1 && is_stop_method(self->ct.nodes[t->stack[t->depth - 1]].key)) {
         hs_ct_charge(&self->ct, t, hs_ticks(&self->ct.clock));
         t->depth--;
     }
@@ -372,7 +381,7 @@ static void add_metadata(TracerObject *self, hs_profile *p) {
 }
 
 static PyObject *snapshot(TracerObject *self) {
-    hs_profile *p = export_profile(self, DISABLE_METHOD);
+    hs_profile *p = export_profile(self);
     if (!p)
         return NULL;
     add_metadata(self, p);
