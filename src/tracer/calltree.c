@@ -5,19 +5,15 @@
  * function or per CPU quantum, not once per call.
  */
 #include "calltree.h"
+#include "../model/strtab.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* Pointers have zero low bits: hs_hash_mix's finaliser spreads them. */
 static uint64_t mix64(uint64_t x) {
-    /* splitmix64's finaliser: spreads pointer bits, whose low bits are zero */
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    x ^= x >> 31;
-    return x;
+    return hs_hash_mix(0, x);
 }
 
 static uint64_t child_hash(uint32_t parent, const void *key) {
