@@ -150,7 +150,7 @@ def _exit_status(e):
     if code is None:
         return 0
     if isinstance(code, int):
-        return code & 0xFF if code >= 0 else code & 0xFF
+        return code & 0xFF  # as the OS reports it: sys.exit(-1) is 255
     # sys.exit("message"): Python prints the message and exits with 1
     try:
         sys.stderr.write("%s\n" % (code,))
