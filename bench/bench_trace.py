@@ -39,59 +39,51 @@ QUICK_SIZE = 0.1
 # child: one measurement
 
 
+def profiler_switches(mode):
+    """(start, stop, profile) for a mode: the calls that turn it on and off."""
+    if mode == "none":
+        return (lambda: None), (lambda: None), None
+    if mode == "cProfile":
+        import cProfile
+
+        prof = cProfile.Profile()
+        return prof.enable, prof.disable, prof
+    if mode == "hotscope":
+        import hotscope
+
+        prof = hotscope.Profile(clock="wall")
+        return prof.enable, prof.disable, prof
+    if mode == "yappi":
+        import yappi
+
+        yappi.set_clock_type("wall")
+        return (lambda: yappi.start(builtins=True)), yappi.stop, None
+    if mode == "pyinstrument":
+        import pyinstrument
+
+        prof = pyinstrument.Profiler()
+        return prof.start, prof.stop, prof
+    raise SystemExit("unknown mode %r" % mode)
+
+
 def child(mode, workload, size):
     sys.path.insert(0, HERE)
     import workloads
 
     func = workloads.WORKLOADS[workload]
+    start_profiler, stop_profiler, prof = profiler_switches(mode)
+    start_profiler()
+    start = time.perf_counter()
+    func(size)
+    seconds = time.perf_counter() - start
+    stop_profiler()
     extra = {}
-    if mode == "none":
-        start = time.perf_counter()
-        func(size)
-        seconds = time.perf_counter() - start
-    elif mode == "cProfile":
-        import cProfile
-
-        prof = cProfile.Profile()
-        prof.enable()
-        start = time.perf_counter()
-        func(size)
-        seconds = time.perf_counter() - start
-        prof.disable()
-    elif mode == "hotscope":
-        import hotscope
-
-        prof = hotscope.Profile(clock="wall")
-        prof.enable()
-        start = time.perf_counter()
-        func(size)
-        seconds = time.perf_counter() - start
-        prof.disable()
+    if mode == "hotscope":
         # hotscope records both clocks whatever the profile's clock.
         try:
             extra = {"wall": prof.total_time("wall"), "cpu": prof.total_time("cpu")}
         except Exception as exc:  # reported, not fatal: the timing stands
             extra = {"total_time_error": "%s: %s" % (type(exc).__name__, exc)}
-    elif mode == "yappi":
-        import yappi
-
-        yappi.set_clock_type("wall")
-        yappi.start(builtins=True)
-        start = time.perf_counter()
-        func(size)
-        seconds = time.perf_counter() - start
-        yappi.stop()
-    elif mode == "pyinstrument":
-        import pyinstrument
-
-        prof = pyinstrument.Profiler()
-        prof.start()
-        start = time.perf_counter()
-        func(size)
-        seconds = time.perf_counter() - start
-        prof.stop()
-    else:
-        raise SystemExit("unknown mode %r" % mode)
     print(json.dumps({"seconds": seconds, **extra}))
 
 
