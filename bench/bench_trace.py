@@ -12,7 +12,7 @@ interleaved (repeat -> workload -> mode), N repeats, the median is kept.
 
 Columns: none (s) = unprofiled seconds; "cProfile x" and "hotscope x" =
 time under the tool / unprofiled; "added" = (t_hot - t_none) /
-(t_cprof - t_none), the share of cProfile's added cost hotscope still
+(t_cprof - t_none) within each repeat, median over repeats: the share of cProfile's added cost hotscope still
 adds (below 1.00 is better than cProfile).  A mode that fails prints "n/a"
 and its one-line error.  Note: on 3.10/3.11 cProfile profiles only the
 thread that enabled it, so its "threads" figure is not like for like.
@@ -178,6 +178,15 @@ def run_interpreter(python, args):
                 if mode == "hotscope":
                     extras.setdefault(workload, []).append(result)
     medians = {k: statistics.median(v) for k, v in samples.items() if v}
+    # "added" is a ratio of differences, which drift on a noisy machine
+    # spoils: take it within each repeat (whose three runs are adjacent)
+    # and keep the median of those.
+    for workload in args.workloads:
+        triples = zip(samples[(workload, "none")], samples[(workload, "cProfile")],
+                      samples[(workload, "hotscope")])
+        added = [(hot - none) / (cp - none) for none, cp, hot in triples if cp > none]
+        if added:
+            medians[(workload, "added")] = statistics.median(added)
     return modes, medians, errors, extras
 
 
@@ -185,10 +194,8 @@ def fmt_ratio(t, base):
     return "n/a" if t is None or not base else "%.2f" % (t / base)
 
 
-def fmt_added(t_hot, t_cprof, t_none):
-    if None in (t_hot, t_cprof, t_none) or t_cprof - t_none <= 0:
-        return "n/a"
-    return "%.2f" % ((t_hot - t_none) / (t_cprof - t_none))
+def fmt_added(added):
+    return "n/a" if added is None else "%.2f" % added
 
 
 def table_rows(modes, medians, workloads):
@@ -200,7 +207,7 @@ def table_rows(modes, medians, workloads):
         t_cp = medians.get((w, "cProfile"))
         t_hot = medians.get((w, "hotscope"))
         row = [w, "n/a" if t_none is None else "%.3f" % t_none,
-               fmt_ratio(t_cp, t_none), fmt_ratio(t_hot, t_none), fmt_added(t_hot, t_cp, t_none)]
+               fmt_ratio(t_cp, t_none), fmt_ratio(t_hot, t_none), fmt_added(medians.get((w, "added")))]
         row += [fmt_ratio(medians.get((w, m)), t_none) for m in extra_modes]
         rows.append(row)
     return header, rows

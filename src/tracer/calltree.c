@@ -249,6 +249,7 @@ hs_tthread *hs_ct_thread_new(hs_calltree *ct, uint64_t os_tid, uint64_t ident) {
     t->has_cpu_clock = pthread_getcpuclockid(pthread_self(), &t->cpu_clock) == 0;
     t->first_ticks = t->last_ticks = t->cpu_mark_ticks = hs_ticks(&ct->clock);
     t->first_cpu_ns = t->cpu_mark_ns = hs_thread_cpu_ns();
+    t->cpu_due_ticks = t->cpu_mark_ticks + (uint64_t)ct->cpu_quantum_ticks;
     ct->threads[ct->thread_count++] = t;
     return t;
 }
@@ -284,6 +285,23 @@ int64_t hs_ct_cpu_correct(hs_calltree *ct, hs_tthread *t, uint64_t now) {
     return actual - provisional;
 }
 
+int64_t hs_ct_cpu_interval(hs_calltree *ct, hs_tthread *t, uint64_t now, int64_t wall) {
+    int64_t cpu = wall;
+    uint64_t due = t->cpu_mark_ticks + (uint64_t)ct->cpu_quantum_ticks;
+    if (now >= due) {
+        cpu += hs_ct_cpu_correct(ct, t, now);
+        due = now + (uint64_t)ct->cpu_quantum_ticks; /* even if the reading failed */
+    }
+    cpu += t->cpu_carry;
+    t->cpu_carry = 0;
+    if (cpu < 0) { /* owed: charged against the following intervals */
+        t->cpu_carry = cpu;
+        cpu = 0;
+    }
+    t->cpu_due_ticks = t->cpu_carry ? 0 : due;
+    return cpu;
+}
+
 void hs_ct_pop_mismatch(hs_calltree *ct, hs_tthread *t, const void *key) {
     size_t level = t->depth - 1;
     while (level >= 1 && ct->nodes[t->stack[level]].key != key)
@@ -303,6 +321,7 @@ void hs_ct_flush(hs_calltree *ct, hs_tthread *t) {
     /* A real CPU reading now, so the thread's CPU total is exact; the
      * correction is charged with the final interval. */
     t->cpu_carry += hs_ct_cpu_correct(ct, t, now);
+    t->cpu_due_ticks = 0; /* so this charge settles the carry */
     hs_ct_charge(ct, t, now);
     while (t->depth > 1) {
         ct->nodes[t->stack[t->depth - 1]].calls++;

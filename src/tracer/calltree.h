@@ -63,6 +63,7 @@ typedef struct {
     uint64_t cpu_mark_ticks;/* wall ticks at the last real CPU reading */
     int64_t cpu_mark_ns;    /* the CPU clock at that reading */
     int64_t cpu_carry;      /* correction not yet charged (<= 0) */
+    uint64_t cpu_due_ticks; /* hs_ct_charge's slow path runs from here on */
     int64_t first_cpu_ns;   /* CPU clock at the first event seen */
     uint64_t first_ticks;
     clockid_t cpu_clock;    /* this thread's CPU clock, readable from others */
@@ -110,31 +111,26 @@ uint32_t hs_ct_lookup_slow(hs_calltree *ct, uint32_t parent, const void *key);
 uint32_t hs_ct_child_add(hs_calltree *ct, uint32_t parent, const void *key, uint32_t func);
 int hs_ct_stack_grow(hs_tthread *t);
 int64_t hs_ct_cpu_correct(hs_calltree *ct, hs_tthread *t, uint64_t now);
+/* The CPU time of an interval of `wall` ticks ending now, with any
+ * correction due; schedules the next one. */
+int64_t hs_ct_cpu_interval(hs_calltree *ct, hs_tthread *t, uint64_t now, int64_t wall);
 /* Pops down to the topmost frame of `key`, if it is on the stack at all. */
 void hs_ct_pop_mismatch(hs_calltree *ct, hs_tthread *t, const void *key);
 /* Charges time up to now and closes every open frame, as at a return. */
 void hs_ct_flush(hs_calltree *ct, hs_tthread *t);
 
-/* Charges the time since the thread's previous event to its top frame. */
+/* Charges the time since the thread's previous event to its top frame.
+ * The CPU share equals the wall share except when a correction is due
+ * (the quantum has passed, or an earlier correction is still owed): one
+ * comparison on the fast path. */
 static inline void hs_ct_charge(hs_calltree *ct, hs_tthread *t, uint64_t now) {
     int64_t wall = (int64_t)(now - t->last_ticks);
     if (wall < 0) /* a tick source is monotonic, but never trust it blindly */
         wall = 0;
     t->last_ticks = now;
-    int64_t cpu = wall;
-    if ((int64_t)(now - t->cpu_mark_ticks) >= ct->cpu_quantum_ticks)
-        cpu += hs_ct_cpu_correct(ct, t, now);
-    if (t->cpu_carry) {
-        cpu += t->cpu_carry;
-        t->cpu_carry = 0;
-    }
-    if (cpu < 0) {
-        t->cpu_carry = cpu;
-        cpu = 0;
-    }
     hs_tnode *top = &ct->nodes[t->stack[t->depth - 1]];
     top->wall_ticks += wall;
-    top->cpu_ticks += cpu;
+    top->cpu_ticks += now < t->cpu_due_ticks ? wall : hs_ct_cpu_interval(ct, t, now, wall);
 }
 
 /* The node for calling `key` from the top of the stack, or HS_CT_NONE if

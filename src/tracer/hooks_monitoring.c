@@ -2,7 +2,7 @@
  * hooks_monitoring.c - the tracer's interpreter hooks on Python 3.12+,
  * through sys.monitoring (PEP 669).
  *
- * Callbacks are C functions exposed as vectorcall builtins whose self is
+ * Callbacks are C functions behind small vectorcall objects that point to
  * the tracer, registered for the same events cProfile registers in
  * Modules/_lsprof.c (3.12): PY_START, PY_RESUME and PY_THROW enter a frame;
  * PY_RETURN, PY_YIELD and PY_UNWIND leave it; CALL enters a C function,
@@ -13,6 +13,8 @@
  * function arguments".
  */
 #include "tracer.h"
+#include "../pymod/module.h"
+#include <structmember.h>
 
 #if HS_HAVE_MONITORING
 
@@ -22,15 +24,29 @@
  * runs under hotscope; PROFILER_ID last. */
 static const int candidate_tools[] = {4, 3, 2};
 
-static PyObject *on_py_enter(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs >= 1)
-        hs_tracer_enter((TracerObject *)self, args[0], args[0], HS_CALLEE_CODE, NULL);
+/* The callbacks are objects of a small heap type with its own vectorcall
+ * slot, not builtin functions: the interpreter calls them directly, without
+ * the recursion-depth bookkeeping a builtin function's call goes through,
+ * which is measurable at three callbacks per Python call. */
+typedef struct {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+    TracerObject *tracer;
+} HookObject;
+
+#define HOOK_TRACER(callable) (((HookObject *)(callable))->tracer)
+
+static PyObject *on_py_enter(PyObject *hook, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
+    (void)kwnames;
+    if (PyVectorcall_NARGS(nargsf) >= 1)
+        hs_tracer_enter(HOOK_TRACER(hook), args[0], args[0], HS_CALLEE_CODE, NULL);
     Py_RETURN_NONE;
 }
 
-static PyObject *on_py_leave(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs >= 1)
-        hs_tracer_leave((TracerObject *)self, args[0]);
+static PyObject *on_py_leave(PyObject *hook, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
+    (void)kwnames;
+    if (PyVectorcall_NARGS(nargsf) >= 1)
+        hs_tracer_leave(HOOK_TRACER(hook), args[0]);
     Py_RETURN_NONE;
 }
 
@@ -57,36 +73,94 @@ static const void *c_callee_key(TracerObject *self, PyObject *callable, PyObject
     return NULL;
 }
 
-static PyObject *on_call(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs >= 4) {
+static PyObject *on_call(PyObject *hook, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
+    (void)kwnames;
+    if (PyVectorcall_NARGS(nargsf) >= 4) {
+        TracerObject *self = HOOK_TRACER(hook);
         hs_callee_kind kind;
-        const void *key = c_callee_key((TracerObject *)self, args[2], args[3], &kind);
+        const void *key = c_callee_key(self, args[2], args[3], &kind);
         if (key)
-            hs_tracer_enter((TracerObject *)self, key, args[2], kind, args[3]);
+            hs_tracer_enter(self, key, args[2], kind, args[3]);
     }
     Py_RETURN_NONE;
 }
 
-static PyObject *on_c_leave(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs >= 4) {
+static PyObject *on_c_leave(PyObject *hook, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
+    (void)kwnames;
+    if (PyVectorcall_NARGS(nargsf) >= 4) {
+        TracerObject *self = HOOK_TRACER(hook);
         hs_callee_kind kind;
-        const void *key = c_callee_key((TracerObject *)self, args[2], args[3], &kind);
+        const void *key = c_callee_key(self, args[2], args[3], &kind);
         if (key)
-            hs_tracer_leave((TracerObject *)self, key);
+            hs_tracer_leave(self, key);
     }
     Py_RETURN_NONE;
 }
 
-static PyMethodDef callback_defs[] = {
-    {"_hotscope_py_enter", (PyCFunction)(void (*)(void))on_py_enter, METH_FASTCALL, NULL},
-    {"_hotscope_py_leave", (PyCFunction)(void (*)(void))on_py_leave, METH_FASTCALL, NULL},
-    {"_hotscope_call", (PyCFunction)(void (*)(void))on_call, METH_FASTCALL, NULL},
-    {"_hotscope_c_leave", (PyCFunction)(void (*)(void))on_c_leave, METH_FASTCALL, NULL},
+static const vectorcallfunc callback_funcs[] = {on_py_enter, on_py_leave, on_call, on_c_leave};
+
+static int hook_traverse(HookObject *hook, visitproc visit, void *arg) {
+    Py_VISIT(Py_TYPE(hook));
+    Py_VISIT(hook->tracer);
+    return 0;
+}
+
+static int hook_clear(HookObject *hook) {
+    Py_CLEAR(hook->tracer);
+    return 0;
+}
+
+static void hook_dealloc(HookObject *hook) {
+    PyTypeObject *type = Py_TYPE(hook);
+    PyObject_GC_UnTrack(hook);
+    hook_clear(hook);
+    type->tp_free((PyObject *)hook);
+    Py_DECREF(type);
+}
+
+static PyMemberDef hook_members[] = {
+    {"__vectorcalloffset__", T_PYSSIZET, offsetof(HookObject, vectorcall), READONLY, NULL},
+    {NULL, 0, 0, 0, NULL},
 };
+
+static PyType_Slot hook_slots[] = {
+    {Py_tp_doc, "A sys.monitoring callback of a hotscope tracer."},
+    {Py_tp_call, PyVectorcall_Call},
+    {Py_tp_dealloc, hook_dealloc},
+    {Py_tp_traverse, hook_traverse},
+    {Py_tp_clear, hook_clear},
+    {Py_tp_members, hook_members},
+    {0, NULL},
+};
+
+static PyType_Spec hook_spec = {
+    .name = "hotscope._core._MonitoringHook",
+    .basicsize = sizeof(HookObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL |
+             Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .slots = hook_slots,
+};
+
+PyTypeObject *hs_hook_type_new(PyObject *module) {
+    return (PyTypeObject *)PyType_FromModuleAndSpec(module, &hook_spec, NULL);
+}
+
+static PyObject *hook_new(TracerObject *tracer, int callback) {
+    hs_module_state *state = hs_state_from_type(Py_TYPE(tracer));
+    if (!state)
+        return NULL;
+    HookObject *hook = PyObject_GC_New(HookObject, state->hook_type);
+    if (!hook)
+        return NULL;
+    hook->vectorcall = callback_funcs[callback];
+    hook->tracer = (TracerObject *)Py_NewRef(tracer);
+    PyObject_GC_Track(hook);
+    return (PyObject *)hook;
+}
 
 static const struct {
     const char *event;
-    int callback; /* index in callback_defs */
+    int callback; /* index in callback_funcs */
     int builtin;  /* only when tracing C functions */
 } event_table[] = {
     {"PY_START", 0, 0},  {"PY_RESUME", 0, 0}, {"PY_THROW", 0, 0},
@@ -163,7 +237,7 @@ int hs_hooks_install(TracerObject *self) {
         long bit = event_bit(mon, event_table[i].event);
         if (bit < 0)
             goto fail;
-        PyObject *callback = PyCFunction_New(&callback_defs[event_table[i].callback], (PyObject *)self);
+        PyObject *callback = hook_new(self, event_table[i].callback);
         if (!callback)
             goto fail;
         PyObject *r = PyObject_CallMethod(mon, "register_callback", "ilO", tool, bit, callback);
