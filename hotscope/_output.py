@@ -62,18 +62,22 @@ def text_report(data, sort=None, limit=0, clock="wall", show_tree=True):
     return "\n".join(parts)
 
 
-def render(data, path, sort=None, limit=0, clock="wall"):
-    """The bytes of `data` in the format `path` names."""
+def render(data, path, sort=None, limit=0, clock="wall", sampled=False):
+    """The bytes of `data` in the format `path` names. Sampled profiles
+    write sample counts in collapsed stacks (what flame graph tools expect
+    of a sampler) and a hottest-functions table as text."""
     fmt = format_of(path)
     if fmt == ".prof":
         return data.prof(clock=clock)
     if fmt == ".collapsed":
-        return data.collapsed(clock=clock)
+        return data.collapsed(clock="samples" if sampled else clock)
+    if sampled:
+        return (data.top(clock=clock, limit=limit) + "\n" + data.tree(clock=clock)).encode("utf-8")
     return text_report(data, sort=sort, limit=limit, clock=clock).encode("utf-8")
 
 
-def write(data, path, sort=None, limit=0, clock="wall"):
-    payload = render(data, path, sort=sort, limit=limit, clock=clock)
+def write(data, path, sort=None, limit=0, clock="wall", sampled=False):
+    payload = render(data, path, sort=sort, limit=limit, clock=clock, sampled=sampled)
     tmp = "%s.tmp-%d" % (path, os.getpid())
     with open(tmp, "wb") as f:
         f.write(payload)

@@ -20,9 +20,6 @@ PSTATS_SORT_KEYS = (
 
 # Commands of the design that this version does not have yet.
 PLANNED = {
-    "record": "sampling from outside the process",
-    "top": "a live view of a running process",
-    "dump": "the current stacks of a running process",
     "lines": "line-by-line timing",
     "mem": "memory profiling",
     "bench": "benchmarking statements",
@@ -178,7 +175,176 @@ def cmd_trace(argv):
 
 # ---- dispatch ---------------------------------------------------------------
 
-COMMANDS = {"trace": cmd_trace}
+# ---- hotscope record / top / dump ---------------------------------------------
+
+RECORD_USAGE = (
+    "hotscope record [-o FILE] [--rate HZ] [--mode wall|cpu|gil] [--duration S] [--idle] "
+    "[--subprocesses] (--pid PID | -- command args...)"
+)
+
+
+def positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("not a number: %r" % text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be more than 0, not %s" % text)
+    return value
+
+
+def pid_arg(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("not a process id: %r" % text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("not a process id: %s" % text)
+    return value
+
+
+def split_command(argv):
+    """(our options, command after '--')."""
+    if "--" in argv:
+        i = argv.index("--")
+        return argv[:i], argv[i + 1:]
+    return argv, []
+
+
+def record_parser():
+    p = Parser(
+        prog="hotscope record",
+        usage=RECORD_USAGE,
+        description="Statistical profile of a Python process, read from outside it: no code "
+        "change, works on a running PID.",
+        epilog="Modes: wall = threads running on a CPU, each sample weighted by the time since "
+        "the previous one (--idle adds waiting threads); cpu = the same threads weighted by "
+        "the CPU time they used; gil = only the thread holding the GIL. Formats by extension: "
+        + "; ".join("%s %s" % kv for kv in _output.FORMATS.items()) + ".",
+    )
+    p.add_argument("-o", "--output", metavar="FILE", help="write the profile to FILE")
+    p.add_argument("--rate", type=positive_float, default=100.0, metavar="HZ",
+                   help="samples per second (default 100)")
+    p.add_argument("--mode", choices=("wall", "cpu", "gil"), default="wall")
+    p.add_argument("--duration", type=positive_float, metavar="S", help="stop after S seconds")
+    p.add_argument("--idle", action="store_true", help="keep samples of threads that wait")
+    p.add_argument("--subprocesses", action="store_true",
+                   help="also sample child processes (multiprocessing, subprocess)")
+    p.add_argument("--native", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--pid", type=pid_arg, help="sample this running process")
+    p.add_argument("--limit", type=int, default=30, metavar="N",
+                   help="rows of the printed summary (default 30; 0 = all)")
+    return p
+
+
+def target_of(opts, command, name):
+    if opts.pid and command:
+        raise CommandLineError("give --pid or a command after '--', not both")
+    if not opts.pid and not command:
+        raise CommandLineError("nothing to sample: give --pid PID or '-- command args' (see 'hotscope %s --help')" % name)
+
+
+def cmd_record(argv):
+    from . import _sample
+
+    ours, command = split_command(argv)
+    opts = record_parser().parse_args(ours)
+    target_of(opts, command, "record")
+    if opts.native:
+        raise CommandLineError("--native (C frames) is not in this version of hotscope yet")
+    if opts.rate > 100000:
+        raise CommandLineError("--rate must be at most 100000")
+    if opts.output:
+        try:
+            _output.format_of(opts.output)
+            _output.check_writable(opts.output)
+        except (ValueError, OSError) as e:
+            raise CommandLineError("cannot write %s: %s" % (opts.output, e))
+    child = None
+    try:
+        if command:
+            child = _sample.start_program(command)
+            pid, wait = child.pid, _sample.STARTUP_WAIT
+        else:
+            pid, wait = opts.pid, 0.0
+        try:
+            sampler = _sample.attach(pid, rate=opts.rate, mode=opts.mode, idle=opts.idle, wait=wait)
+        except _sample.SampleError as e:
+            if child is not None:
+                if child.poll() is not None:
+                    # The program was done before it could be sampled: its own status stands.
+                    fail("%s exited before it could be sampled" % command[0], 0)
+                    return _sample.status_of(child.returncode)
+                fail("%s" % e, 0)
+                return _sample.wait_child(child, "exited")
+            return fail(str(e))
+    except _sample.SampleError as e:
+        return fail(str(e))
+    follow = _sample.ChildFollower(sampler, pid) if opts.subprocesses else None
+    reason = _sample.run_sampling(sampler, child=child, duration=opts.duration, follow=follow)
+    status = _sample.wait_child(child, reason)
+    data = sampler.snapshot()
+    data.set_meta("command", " ".join(command) if command else "pid %d" % pid)
+    clock = "cpu" if opts.mode == "cpu" else "wall"
+    header = _sample.summary_header(sampler, data, reason)
+    if opts.output:
+        try:
+            _output.write(data, opts.output, clock=clock, sampled=True)
+        except OSError as e:
+            fail("cannot write %s: %s; the summary follows" % (opts.output, e.strerror or e))
+            sys.stderr.write(header + _sample.sampled_text(data, clock, opts.limit))
+            return status or 1
+        sys.stderr.write(header)
+        sys.stderr.write("hotscope: profile written to %s\n" % opts.output)
+    else:
+        try:
+            sys.stdout.write(header + "\n" + data.top(clock=clock, limit=opts.limit))
+            sys.stdout.flush()
+        except BrokenPipeError:
+            pass
+    if reason == "interrupted" and child is None:
+        return 130
+    return status
+
+
+def cmd_dump(argv):
+    from . import _sample
+
+    p = Parser(prog="hotscope dump", usage="hotscope dump --pid PID [--locals]",
+               description="Print every thread's current Python stack of a running process once.")
+    p.add_argument("--pid", type=pid_arg, required=True, help="the process")
+    p.add_argument("--locals", action="store_true", help="show local variables (simple values)")
+    opts = p.parse_args(argv)
+    try:
+        sampler = _sample.attach(opts.pid)
+        threads = sampler.dump(locals=opts.locals)
+    except _sample.SampleError as e:
+        return fail(str(e))
+    except ProcessLookupError as e:
+        return fail(str(e))
+    sys.stdout.write(_sample.format_dump(threads, show_locals=opts.locals))
+    return 0
+
+
+def cmd_top(argv):
+    from . import _sample
+
+    p = Parser(prog="hotscope top", usage="hotscope top [--rate HZ] [--mode wall|cpu|gil] [--idle] (--pid PID | -- command args...)",
+               description="A live view of the hottest functions of a Python process; q quits.")
+    p.add_argument("--rate", type=positive_float, default=100.0, metavar="HZ")
+    p.add_argument("--mode", choices=("wall", "cpu", "gil"), default="wall")
+    p.add_argument("--idle", action="store_true")
+    p.add_argument("--pid", type=pid_arg)
+    p.add_argument("--limit", type=int, default=0, metavar="N", help="rows (default: fit the terminal)")
+    ours, command = split_command(argv)
+    opts = p.parse_args(ours)
+    target_of(opts, command, "top")
+    from . import _top
+
+    return _top.run(opts, command)
+
+
+COMMANDS = {"trace": cmd_trace, "record": cmd_record, "top": cmd_top, "dump": cmd_dump}
 
 MAIN_HELP = """usage: hotscope COMMAND [options] ...
 
@@ -187,6 +353,9 @@ Where does my Python program spend its time? (hotscope %s)
 commands:
   trace    deterministic per-function profile: calls, self and total time,
            callers, wall and CPU clocks, every thread (a faster cProfile)
+  record   statistical profile read from outside a process (--pid or -- command)
+  top      a live view of the hottest functions of a running process
+  dump     every thread's current stack of a running process
 %s
 'hotscope COMMAND --help' tells more.
 """ % (__version__, "".join("  %-8s %s (not in this version yet)\n" % kv for kv in PLANNED.items()))

@@ -278,6 +278,55 @@ hs_profile *hs_profile_new(void) {
     return p;
 }
 
+/* A copy of `count` items of `size` bytes, keeping capacity `cap`; NULL
+ * when there is nothing to copy (then *ok stays set) or on failure. */
+static void *copy_array(const void *src, size_t count, size_t cap, size_t size, int *ok) {
+    if (!src || cap == 0)
+        return NULL;
+    void *dst = malloc(cap * size);
+    if (!dst) {
+        *ok = 0;
+        return NULL;
+    }
+    memcpy(dst, src, count * size);
+    return dst;
+}
+
+hs_profile *hs_profile_clone(const hs_profile *src) {
+    hs_profile *p = calloc(1, sizeof *p);
+    if (p == NULL)
+        return NULL;
+    hs_strtab_init(&p->strings);
+    int ok = 1;
+    /* Interning in id order into an empty table gives the same ids. */
+    for (size_t i = 0; i < src->strings.count && ok; i++)
+        ok = hs_strtab_intern(&p->strings, src->strings.strings[i], src->strings.lengths[i]) == (hs_id)i;
+    p->frames = copy_array(src->frames, src->frame_count, src->frame_cap, sizeof *p->frames, &ok);
+    p->frame_count = src->frame_count;
+    p->frame_cap = p->frames ? src->frame_cap : 0;
+    p->frame_slots = copy_array(src->frame_slots, src->frame_slot_count, src->frame_slot_count,
+                                sizeof *p->frame_slots, &ok);
+    p->frame_slot_count = p->frame_slots ? src->frame_slot_count : 0;
+    p->nodes = copy_array(src->nodes, src->node_count, src->node_cap, sizeof *p->nodes, &ok);
+    p->node_count = src->node_count;
+    p->node_cap = p->nodes ? src->node_cap : 0;
+    p->child_slots = copy_array(src->child_slots, src->child_slot_count, src->child_slot_count,
+                                sizeof *p->child_slots, &ok);
+    p->child_slot_count = p->child_slots ? src->child_slot_count : 0;
+    p->threads = copy_array(src->threads, src->thread_count, src->thread_cap, sizeof *p->threads, &ok);
+    p->thread_count = src->thread_count;
+    p->thread_cap = p->threads ? src->thread_cap : 0;
+    p->meta = copy_array(src->meta, src->meta_count, src->meta_cap, sizeof *p->meta, &ok);
+    p->meta_count = src->meta_count;
+    p->meta_cap = p->meta ? src->meta_cap : 0;
+    p->weights_present = src->weights_present;
+    if (!ok) {
+        hs_profile_free(p);
+        return NULL;
+    }
+    return p;
+}
+
 void hs_profile_free(hs_profile *p) {
     if (p == NULL)
         return;

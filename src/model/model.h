@@ -114,6 +114,8 @@ typedef struct hs_profile {
 /* Returns a new empty profile holding just the root node, or NULL. */
 hs_profile *hs_profile_new(void);
 void hs_profile_free(hs_profile *p);
+/* A deep copy (for a snapshot of a profile still being recorded), or NULL. */
+hs_profile *hs_profile_clone(const hs_profile *src);
 
 hs_id hs_intern(hs_profile *p, const char *s, size_t len);
 hs_id hs_intern_cstr(hs_profile *p, const char *s);

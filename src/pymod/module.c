@@ -20,6 +20,14 @@ static int module_exec(PyObject *module) {
     state->tracer_type = hs_tracer_type_new(module);
     if (!state->tracer_type || PyModule_AddType(module, state->tracer_type) < 0)
         return -1;
+    state->sampler_type = hs_sampler_type_new(module);
+    if (!state->sampler_type || PyModule_AddType(module, state->sampler_type) < 0)
+        return -1;
+#if HS_HAVE_MONITORING
+    state->hook_type = hs_hook_type_new(module);
+    if (!state->hook_type)
+        return -1;
+#endif
     return 0;
 }
 
@@ -27,6 +35,8 @@ static int module_traverse(PyObject *module, visitproc visit, void *arg) {
     hs_module_state *state = PyModule_GetState(module);
     Py_VISIT(state->tracer_type);
     Py_VISIT(state->profile_type);
+    Py_VISIT(state->hook_type);
+    Py_VISIT(state->sampler_type);
     return 0;
 }
 
@@ -34,6 +44,8 @@ static int module_clear(PyObject *module) {
     hs_module_state *state = PyModule_GetState(module);
     Py_CLEAR(state->tracer_type);
     Py_CLEAR(state->profile_type);
+    Py_CLEAR(state->hook_type);
+    Py_CLEAR(state->sampler_type);
     return 0;
 }
 

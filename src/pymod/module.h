@@ -13,6 +13,8 @@
 typedef struct {
     PyTypeObject *tracer_type;
     PyTypeObject *profile_type;
+    PyTypeObject *sampler_type;
+    PyTypeObject *hook_type;    /* sys.monitoring callbacks; NULL before 3.12 */
 } hs_module_state;
 
 extern PyModuleDef hs_module_def;
@@ -21,6 +23,10 @@ hs_module_state *hs_state_from_type(PyTypeObject *type);
 
 PyTypeObject *hs_tracer_type_new(PyObject *module);
 PyTypeObject *hs_profile_type_new(PyObject *module);
+PyTypeObject *hs_sampler_type_new(PyObject *module);
+#if HS_HAVE_MONITORING
+PyTypeObject *hs_hook_type_new(PyObject *module);
+#endif
 
 /* Wraps a profile (taking ownership) in a new ProfileData object. */
 PyObject *hs_profile_data_new(PyTypeObject *type, hs_profile *profile);

@@ -36,7 +36,11 @@ static int parse_clock(PyObject *clock, hs_weight *out) {
         *out = HS_W_CPU_NS;
         return 0;
     }
-    PyErr_Format(PyExc_ValueError, "clock must be 'wall' or 'cpu', not %R", clock);
+    if (PyUnicode_Check(clock) && PyUnicode_CompareWithASCIIString(clock, "samples") == 0) {
+        *out = HS_W_SAMPLES;
+        return 0;
+    }
+    PyErr_Format(PyExc_ValueError, "clock must be 'wall', 'cpu' or 'samples', not %R", clock);
     return -1;
 }
 
@@ -141,6 +145,22 @@ static PyObject *pd_tree(ProfileDataObject *self, PyObject *args, PyObject *kwds
     hs_buf_init(&buf);
     char err[256] = {0};
     int status = hs_render_call_tree(self->profile, &opts, &buf, err);
+    return buf_result(&buf, status, err, 1);
+}
+
+static PyObject *pd_top(ProfileDataObject *self, PyObject *args, PyObject *kwds) {
+    static char *kwlist[] = {"thread", "clock", "limit", NULL};
+    PyObject *thread = Py_None, *clock = Py_None;
+    long limit = 0;
+    hs_id subtree;
+    hs_weight weight;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OOl:top", kwlist, &thread, &clock, &limit) ||
+        parse_subtree(self->profile, thread, &subtree) < 0 || parse_clock(clock, &weight) < 0)
+        return NULL;
+    hs_buf buf;
+    hs_buf_init(&buf);
+    char err[256] = {0};
+    int status = hs_render_top(self->profile, subtree, weight, limit, &buf, err);
     return buf_result(&buf, status, err, 1);
 }
 
@@ -331,6 +351,8 @@ static PyMethodDef pd_methods[] = {
      "The pstats-style table."},
     {"tree", (PyCFunction)(void (*)(void))pd_tree, METH_VARARGS | METH_KEYWORDS,
      "tree(thread=None, clock='wall', min_percent=0.5, max_depth=0, unicode=True) -> str"},
+    {"top", (PyCFunction)(void (*)(void))pd_top, METH_VARARGS | METH_KEYWORDS,
+     "top(thread=None, clock='wall', limit=0) -> str: hottest functions by own weight"},
     {"collapsed", (PyCFunction)(void (*)(void))pd_collapsed, METH_VARARGS | METH_KEYWORDS,
      "collapsed(clock='wall') -> bytes: FlameGraph's collapsed stacks (microseconds)"},
     {"prof", (PyCFunction)(void (*)(void))pd_prof, METH_VARARGS | METH_KEYWORDS,

@@ -38,6 +38,12 @@ typedef struct {
 /* An indented call tree: "total  self  %  name  file:line" per node. */
 int hs_render_call_tree(hs_profile *p, const hs_tree_opts *opts, hs_buf *out, char *err);
 
+/* The hottest functions by own (self) weight, with their inclusive
+ * weight: the text summary of sampled profiles (top_table.c). limit <= 0:
+ * every function. Returns 0 or -1 (message in err). */
+int hs_render_top(hs_profile *p, hs_id subtree, hs_weight weight, long limit, hs_buf *out,
+                  char *err);
+
 /* Collapsed stacks ("a;b;c 42" per distinct stack), FlameGraph's input.
  * Weight values are self weights; time weights are written in microseconds. */
 int hs_render_collapsed(hs_profile *p, hs_weight weight, hs_buf *out, char *err);

@@ -1,0 +1,228 @@
+"""Sampling from outside a process: the glue around the C sampler
+(``hotscope._core.Sampler``) for ``hotscope record``, ``top``, ``dump`` and
+``hotscope.sample()``.
+
+The C sampler reads the target's memory from a native thread of its own;
+this module starts programs, waits, follows child processes, and turns
+what the sampler saw into reports.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from . import _core, _output
+
+# How long to wait for a freshly started program to bring its interpreter up.
+STARTUP_WAIT = 10.0
+
+
+class SampleError(Exception):
+    """A failure to explain in one line (no such process, permission, ...)."""
+
+
+def attach(pid, rate=100, mode="wall", idle=False, wait=0.0):
+    try:
+        return _core.Sampler(pid, rate=rate, mode=mode, idle=idle, wait=wait)
+    except (ProcessLookupError, PermissionError, RuntimeError, ValueError) as e:
+        raise SampleError(str(e)) from None
+
+
+def descendants(pid):
+    """Every process below pid (children, grandchildren, ...), from /proc."""
+    parents = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % name, "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(b")") + 2:].split()
+        if len(fields) > 1:
+            parents.setdefault(int(fields[1]), []).append(int(name))
+    found, todo = [], [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+class ChildFollower:
+    """Adds new Python child processes of the root target to a sampler."""
+
+    def __init__(self, sampler, root_pid):
+        self.sampler = sampler
+        self.root_pid = root_pid
+        self.tries = {}  # pid -> attempts; a child may not be Python (yet)
+
+    def poll(self):
+        for pid in descendants(self.root_pid):
+            tries = self.tries.get(pid, 0)
+            if tries < 0 or tries >= 20:
+                continue
+            try:
+                self.sampler.add_process(pid)
+                self.tries[pid] = -1
+            except (RuntimeError, PermissionError, ProcessLookupError):
+                self.tries[pid] = tries + 1
+
+
+def status_of(returncode):
+    """A child's exit status as a shell reports it (signals: 128 + n)."""
+    if returncode is None:
+        return 0
+    return 128 - returncode if returncode < 0 else returncode
+
+
+def run_sampling(sampler, child=None, duration=None, follow=None, on_tick=None, tick=0.1):
+    """Samples until the child (or every target) exits, the duration ends
+    or Ctrl-C. Returns "exited", "duration" or "interrupted"."""
+    sampler.start()
+    start = time.monotonic()
+    reason = "exited"
+    try:
+        while True:
+            if child is not None and child.poll() is not None:
+                break
+            if sampler.finished:
+                break
+            if duration is not None and time.monotonic() - start >= duration:
+                reason = "duration"
+                break
+            if follow is not None:
+                follow.poll()
+            if on_tick is not None and on_tick() is False:
+                reason = "interrupted"
+                break
+            time.sleep(tick)
+    except KeyboardInterrupt:
+        reason = "interrupted"
+    finally:
+        sampler.stop()
+    return reason
+
+
+def start_program(command):
+    if not command:
+        raise SampleError("no command to run after '--'")
+    try:
+        return subprocess.Popen(command)
+    except FileNotFoundError:
+        raise SampleError("%s: command not found" % command[0]) from None
+    except PermissionError:
+        raise SampleError("%s: permission denied" % command[0]) from None
+    except OSError as e:
+        raise SampleError("cannot run %s: %s" % (command[0], e.strerror or e)) from None
+
+
+def wait_child(child, reason):
+    """Lets the child finish after sampling stopped; returns its status."""
+    if child is None:
+        return 0
+    try:
+        if reason == "interrupted":
+            # The terminal's Ctrl-C reached the child too; give it time to
+            # exit by itself before asking.
+            try:
+                return status_of(child.wait(timeout=2))
+            except subprocess.TimeoutExpired:
+                child.send_signal(signal.SIGINT)
+        return status_of(child.wait())
+    except KeyboardInterrupt:
+        child.kill()
+        return status_of(child.wait())
+
+
+def summary_header(sampler, data, reason):
+    stats = sampler.stats
+    meta = data.meta()
+    seconds = int(meta.get("duration_ns", "0")) / 1e9
+    procs = stats["processes"]
+    who = "pid %d" % procs[0][0] if len(procs) == 1 else "%d processes" % len(procs)
+    line = "hotscope record: %d samples of %s (Python 3.%d) over %.2fs at %s Hz, mode %s" % (
+        stats["passes"], who, procs[0][1], seconds, meta.get("rate_hz", "?"), meta.get("mode", "?"))
+    notes = []
+    if stats["idle_skipped"]:
+        notes.append("%d idle thread samples left out (--idle keeps them)" % stats["idle_skipped"])
+    if stats["dropped"]:
+        notes.append("%d samples dropped as torn reads" % stats["dropped"])
+    if stats["truncated"]:
+        notes.append("%d stacks cut at their deepest frames" % stats["truncated"])
+    if stats["late"]:
+        notes.append("the sampler fell behind %d times" % stats["late"])
+    if reason == "interrupted":
+        notes.append("stopped by Ctrl-C")
+    return line + "".join("\n  " + n for n in notes) + "\n"
+
+
+def sampled_text(data, clock, limit=30):
+    """The text summary of a sampled profile: hottest functions, then the tree."""
+    return data.top(clock=clock, limit=limit) + "\n" + data.tree(clock=clock)
+
+
+class Sample:
+    """``with hotscope.sample(rate=1000) as s: ...``: the C sampler run
+    against this very process; ``s.data`` is the profile afterwards."""
+
+    def __init__(self, rate=1000, mode="wall", idle=False):
+        self.rate, self.mode, self.idle = rate, mode, idle
+        self.sampler = None
+        self.data = None
+
+    def __enter__(self):
+        self.sampler = attach(os.getpid(), rate=self.rate, mode=self.mode, idle=self.idle)
+        self.sampler.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.sampler.stop()
+        self.data = self.sampler.snapshot()
+        return False
+
+    @property
+    def stats(self):
+        return self.sampler.stats
+
+    def snapshot(self):
+        return self.sampler.snapshot()
+
+    def save(self, path):
+        data = self.data if self.data is not None else self.snapshot()
+        _output.write(data, path, clock="wall", sampled=True)
+
+    def print_top(self, limit=20, file=None):
+        data = self.data if self.data is not None else self.snapshot()
+        (file or sys.stdout).write(data.top(clock="wall", limit=limit))
+
+
+def sample(rate=1000, mode="wall", idle=False):
+    return Sample(rate=rate, mode=mode, idle=idle)
+
+
+def format_dump(threads, show_locals=False):
+    """`hotscope dump` text: every thread, innermost frame first."""
+    out = []
+    for th in threads:
+        state = {"R": "running", "S": "sleeping", "D": "waiting on I/O", "": "unknown"}.get(
+            th["state"], th["state"])
+        flags = [state]
+        if th["gil"]:
+            flags.append("holds the GIL")
+        out.append("Thread %s (pid %d, tid %d, ident 0x%x): %s" % (
+            th["name"] or "?", th["pid"], th["tid"], th["ident"], ", ".join(flags)))
+        if th["torn"]:
+            out.append("    (the stack changed while being read; shown as far as it was consistent)")
+        for f in th["frames"]:
+            out.append("    %s (%s:%d)" % (f["name"], f["file"], f["line"]))
+            if show_locals and f["locals"]:
+                for name, value in f["locals"]:
+                    out.append("        %s = %s" % (name, value))
+        if th["truncated"]:
+            out.append("    ... (deeper frames not shown)")
+        out.append("")
+    return "\n".join(out)

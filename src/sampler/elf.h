@@ -1,0 +1,39 @@
+/*
+ * elf.h - finding symbols in an ELF file on disk and where that file is
+ * loaded in a process, so the sampler can locate the interpreter's
+ * globals (_PyRuntime, Py_Version) in another process without running
+ * code in it.
+ *
+ * Reads ELF64 little-endian files (x86-64, aarch64): .dynsym and .symtab,
+ * section headers, program headers. Layout: the System V gABI, "ELF
+ * header", "Sections", "Symbol Table", "Program Header" (elf(5)).
+ * No global state; files are read with pread, never mapped executable.
+ */
+#ifndef HOTSCOPE_ELF_H
+#define HOTSCOPE_ELF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Looks up `count` symbol names in the file's .dynsym and .symtab; for
+ * each found, values[i] is its st_value (a virtual address in the file's
+ * own address space) and sizes[i] its st_size (sizes may be NULL); 0 when
+ * absent. Returns the number found, or -1 with a one-line message in err
+ * (unreadable file, not ELF, truncated). */
+int hs_elf_symbols(const char *path, const char *const *names, uint64_t *values,
+                   uint64_t *sizes, size_t count, char *err, size_t errlen);
+
+/* A section's virtual address and size by name (e.g. ".PyRuntime").
+ * Returns 1 found, 0 absent, -1 error (message in err). */
+int hs_elf_section(const char *path, const char *name, uint64_t *vaddr, uint64_t *size,
+                   char *err, size_t errlen);
+
+/* The load bias of the file in a process: what to add to a file virtual
+ * address to get the runtime address, given one of the file's mappings
+ * (its start address and file offset, from /proc/PID/maps). Uses the
+ * PT_LOAD segment containing that file offset. Returns 0 or -1. For a
+ * non-PIE executable the bias is 0. */
+int hs_elf_load_bias(const char *path, uint64_t map_start, uint64_t map_offset,
+                     uint64_t *bias, char *err, size_t errlen);
+
+#endif

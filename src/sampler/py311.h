@@ -1,0 +1,69 @@
+/*
+ * py311.h - CPython 3.11 layouts for the sampler (see pylayout.h).
+ * Numbers from the 3.11.7 headers, x86-64 / LP64; printed by
+ * tools/layout_probe.c and checked by tests/test_sampler_layouts.py.
+ * Field by field:
+ *   _PyRuntimeState.interpreters.head, .ceval.gil.{last_holder,locked}
+ *                                      Include/internal/pycore_runtime.h, pycore_gil.h
+ *   PyInterpreterState.next, .threads.head         Include/internal/pycore_interp.h
+ *   PyThreadState.next, .thread_id, .native_thread_id, .cframe
+ *                                                  Include/cpython/pystate.h
+ *   _PyCFrame.current_frame                        Include/cpython/pystate.h
+ *   _PyInterpreterFrame.previous, .f_code, .prev_instr, .owner, .localsplus
+ *                                                  Include/internal/pycore_frame.h
+ *   PyCodeObject.co_filename, co_name, co_qualname, co_linetable,
+ *     co_firstlineno, co_code_adaptive, co_localsplusnames, co_nlocalsplus,
+ *     co_argcount                                   Include/cpython/code.h
+ *   PyASCIIObject, PyCompactUnicodeObject           Include/cpython/unicodeobject.h
+ */
+#ifndef HOTSCOPE_PY311_H
+#define HOTSCOPE_PY311_H
+
+#include "pylayout.h"
+
+static const hs_pylayout hs_layout_311 = {
+    .minor = 11,
+    .linetable = HS_LINETABLE_311,
+    .runtime_interpreters_head = 40,
+    .runtime_gil_last_holder = 368,
+    .runtime_gil_locked = 376,
+    .interp_next = 0,
+    .interp_threads_head = 16,
+    .interp_gil_last_holder = -1,
+    .interp_gil_locked = -1,
+    .tstate_next = 8,
+    .tstate_thread_id = 152,
+    .tstate_native_thread_id = 160,
+    .tstate_frame = 56,
+    .cframe_current_frame = 8,
+    .frame_previous = 48,
+    .frame_code = 32,
+    .frame_instr = 56,
+    .frame_owner = 69,
+    .frame_localsplus = 72,
+    .frame_instr_is_index = 0,
+    .owned_by_cstack = -1,
+    .code_filename = 112,
+    .code_name = 120,
+    .code_qualname = 128,
+    .code_linetable = 136,
+    .code_firstlineno = 72,
+    .code_code_adaptive = 184,
+    .code_localsplusnames = 96,
+    .code_nlocalsplus = 76,
+    .code_argcount = 56,
+    .object_type = 8,
+    .type_name = 24,
+    .varobject_size = 16,
+    .bytes_sval = 32,
+    .tuple_item = 24,
+    .unicode_length = 16,
+    .unicode_state = 32,
+    .unicode_ascii_size = 48,
+    .unicode_compact_size = 72,
+    .float_fval = 16,
+    .long_tag = -1,
+    .long_digit = 24,
+};
+
+#endif

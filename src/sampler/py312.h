@@ -1,0 +1,70 @@
+/*
+ * py312.h - CPython 3.12 layouts for the sampler (see pylayout.h).
+ * Numbers from the 3.12.1 headers, x86-64 / LP64; printed by
+ * tools/layout_probe.c and checked by tests/test_sampler_layouts.py.
+ * Field by field:
+ *   _PyRuntimeState.interpreters.head              Include/internal/pycore_runtime.h
+ *   PyInterpreterState.next, .threads.head, ._gil.{last_holder,locked} (the
+ *     main interpreter's GIL moved into it in 3.12) Include/internal/pycore_interp.h,
+ *                                                  pycore_gil.h
+ *   PyThreadState.next, .thread_id, .native_thread_id, .cframe
+ *                                                  Include/cpython/pystate.h
+ *   _PyCFrame.current_frame                        Include/cpython/pystate.h
+ *   _PyInterpreterFrame.previous, .f_code, .prev_instr, .owner, .localsplus;
+ *     FRAME_OWNED_BY_CSTACK = 3 (shim frames)       Include/internal/pycore_frame.h
+ *   PyCodeObject fields                             Include/cpython/code.h
+ *   PyASCIIObject (no wstr since 3.12), PyLongObject.long_value.{lv_tag,ob_digit}
+ *                                                  Include/cpython/unicodeobject.h,
+ *                                                  longintrepr.h
+ */
+#ifndef HOTSCOPE_PY312_H
+#define HOTSCOPE_PY312_H
+
+#include "pylayout.h"
+
+static const hs_pylayout hs_layout_312 = {
+    .minor = 12,
+    .linetable = HS_LINETABLE_311,
+    .runtime_interpreters_head = 40,
+    .runtime_gil_last_holder = -1,
+    .runtime_gil_locked = -1,
+    .interp_next = 0,
+    .interp_threads_head = 72,
+    .interp_gil_last_holder = 1048,
+    .interp_gil_locked = 1056,
+    .tstate_next = 8,
+    .tstate_thread_id = 136,
+    .tstate_native_thread_id = 144,
+    .tstate_frame = 56,
+    .cframe_current_frame = 0,
+    .frame_previous = 8,
+    .frame_code = 0,
+    .frame_instr = 56,
+    .frame_owner = 70,
+    .frame_localsplus = 72,
+    .frame_instr_is_index = 0,
+    .owned_by_cstack = 3,
+    .code_filename = 112,
+    .code_name = 120,
+    .code_qualname = 128,
+    .code_linetable = 136,
+    .code_firstlineno = 68,
+    .code_code_adaptive = 192,
+    .code_localsplusnames = 96,
+    .code_nlocalsplus = 72,
+    .code_argcount = 52,
+    .object_type = 8,
+    .type_name = 24,
+    .varobject_size = 16,
+    .bytes_sval = 32,
+    .tuple_item = 24,
+    .unicode_length = 16,
+    .unicode_state = 32,
+    .unicode_ascii_size = 40,
+    .unicode_compact_size = 56,
+    .float_fval = 16,
+    .long_tag = 16,
+    .long_digit = 24,
+};
+
+#endif

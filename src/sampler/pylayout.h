@@ -1,0 +1,93 @@
+/*
+ * pylayout.h - where things are inside a CPython process, for one version:
+ * the offsets of the runtime, interpreter, thread, frame, code and string
+ * fields the sampler reads, as one plain struct every version fills.
+ *
+ * 3.10, 3.11 and 3.12 publish nothing, so their numbers sit in one small
+ * header each (py310.h, py311.h, py312.h), taken from that version's own
+ * headers; tools/layout_probe.c prints them from the headers and
+ * tests/test_sampler_layouts.py checks them. 3.13 publishes its offsets in
+ * _Py_DebugOffsets at the start of _PyRuntime, which py313.c reads from the
+ * target itself. Everything else in the sampler goes through this struct,
+ * so adding a version is adding one header.
+ *
+ * An offset of -1 means "this version has no such field".
+ */
+#ifndef HOTSCOPE_PYLAYOUT_H
+#define HOTSCOPE_PYLAYOUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "linetable.h"
+#include "proc.h"
+
+typedef struct {
+    int minor;                      /* 10 for 3.10, ... */
+    hs_linetable_format linetable;
+
+    /* _PyRuntimeState */
+    int64_t runtime_interpreters_head;
+    int64_t runtime_gil_last_holder;  /* GIL in the runtime (3.10, 3.11), else -1 */
+    int64_t runtime_gil_locked;
+
+    /* PyInterpreterState */
+    int64_t interp_next;
+    int64_t interp_threads_head;
+    int64_t interp_gil_last_holder;   /* the GIL embedded in the interpreter (3.12+), */
+    int64_t interp_gil_locked;        /* else -1 */
+
+    /* PyThreadState */
+    int64_t tstate_next;
+    int64_t tstate_thread_id;         /* pthread_t of the thread */
+    int64_t tstate_native_thread_id;  /* kernel tid (3.11+), else -1 */
+    int64_t tstate_frame;             /* the current frame, or (3.11, 3.12) the cframe */
+    int64_t cframe_current_frame;     /* in _PyCFrame (3.11, 3.12), else -1 */
+
+    /* Frames: PyFrameObject (3.10) or _PyInterpreterFrame (3.11+) */
+    int64_t frame_previous;
+    int64_t frame_code;
+    int64_t frame_instr;              /* f_lasti (3.10), prev_instr (3.11, 3.12), instr_ptr (3.13) */
+    int64_t frame_owner;              /* -1 on 3.10 */
+    int64_t frame_localsplus;
+    int frame_instr_is_index;         /* f_lasti: an index in code units, not a pointer */
+    int owned_by_cstack;              /* shim frames to skip (3.12+), else -1 */
+
+    /* PyCodeObject */
+    int64_t code_filename;
+    int64_t code_name;
+    int64_t code_qualname;            /* -1 on 3.10: the name stands in */
+    int64_t code_linetable;
+    int64_t code_firstlineno;
+    int64_t code_code_adaptive;       /* bytecode inside the object (3.11+), else -1 */
+    int64_t code_localsplusnames;     /* co_localsplusnames (3.11+) or co_varnames */
+    int64_t code_nlocalsplus;         /* int: co_nlocalsplus or co_nlocals */
+    int64_t code_argcount;
+
+    /* objects */
+    int64_t object_type;
+    int64_t type_name;
+    int64_t varobject_size;
+    int64_t bytes_sval;
+    int64_t tuple_item;
+    int64_t unicode_length;
+    int64_t unicode_state;
+    int64_t unicode_ascii_size;       /* sizeof(PyASCIIObject): ASCII data follows */
+    int64_t unicode_compact_size;     /* sizeof(PyCompactUnicodeObject) */
+    int64_t float_fval;
+    int64_t long_tag;                 /* lv_tag (3.12+), else -1 (ob_size holds the sign) */
+    int64_t long_digit;
+} hs_pylayout;
+
+/* The static layouts (py310.h, py311.h, py312.h). */
+const hs_pylayout *hs_pylayout_static(int minor);
+
+/* 3.13+: fills *out from the _Py_DebugOffsets at `runtime` in the target.
+ * Returns 0, or -1 with a message (no cookie, unsupported version). */
+int hs_pylayout_from_debug_offsets(const hs_proc *proc, uint64_t runtime, hs_pylayout *out,
+                                   char *err, size_t errlen);
+
+/* Bytes to read from a code object to see every field above. */
+size_t hs_pylayout_code_span(const hs_pylayout *l);
+
+#endif

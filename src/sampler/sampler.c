@@ -1,0 +1,219 @@
+/*
+ * sampler.c - one sampling pass over the target processes (see sampler.h).
+ */
+#include "sampler.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "proc.h"
+
+int64_t hs_sampler_now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int grow(void **items, size_t *cap, size_t need, size_t size) {
+    if (need <= *cap)
+        return 0;
+    size_t cap2 = *cap ? *cap * 2 : 16;
+    while (cap2 < need)
+        cap2 *= 2;
+    void *p = realloc(*items, cap2 * size);
+    if (!p)
+        return -1;
+    *items = p;
+    *cap = cap2;
+    return 0;
+}
+
+int hs_sampler_init(hs_sampler *s, hs_sample_mode mode, int idle, int64_t interval_ns) {
+    memset(s, 0, sizeof *s);
+    s->interval_ns = interval_ns;
+    s->mode = mode;
+    s->idle = idle;
+    s->profile = hs_profile_new();
+    return s->profile ? 0 : -1;
+}
+
+void hs_sampler_free(hs_sampler *s) {
+    for (size_t i = 0; i < s->target_count; i++) {
+        hs_codecache_free(&s->targets[i].codes);
+        free(s->targets[i].threads);
+    }
+    free(s->targets);
+    hs_walk_result_free(&s->walk);
+    free(s->headers);
+    free(s->stack);
+    if (s->profile)
+        hs_profile_free(s->profile);
+    memset(s, 0, sizeof *s);
+}
+
+int hs_sampler_add(hs_sampler *s, pid_t pid, char *err, size_t errlen) {
+    if (grow((void **)&s->targets, &s->target_cap, s->target_count + 1, sizeof *s->targets) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    hs_sample_target *t = &s->targets[s->target_count];
+    memset(t, 0, sizeof *t);
+    int status = hs_target_attach(&t->target, pid, err, errlen);
+    if (status != 0)
+        return status;
+    if (hs_codecache_init(&t->codes) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    s->target_count++;
+    return 0;
+}
+
+/* The sampler's record of a thread, created (with its profile thread) on
+ * first sight. */
+static hs_sampled_thread *thread_of(hs_sampler *s, hs_sample_target *t, const hs_raw_thread *raw) {
+    for (size_t i = 0; i < t->thread_count; i++) {
+        hs_sampled_thread *st = &t->threads[i];
+        if (st->pthread_id == raw->pthread_id && st->native_tid == raw->native_tid)
+            return st;
+    }
+    if (grow((void **)&t->threads, &t->thread_cap, t->thread_count + 1, sizeof *t->threads) != 0)
+        return NULL;
+    char name[160], comm[64] = "";
+    pid_t pid = t->target.pid;
+    if (raw->native_tid > 0)
+        hs_proc_thread_comm(pid, (pid_t)raw->native_tid, comm, sizeof comm);
+    const char *label = raw->native_tid == pid ? "MainThread" : (comm[0] ? comm : "thread");
+    if (s->target_count > 1)
+        snprintf(name, sizeof name, "%s (pid %d, tid %lld)", label, (int)pid,
+                 (long long)raw->native_tid);
+    else
+        snprintf(name, sizeof name, "%s (tid %lld)", label, (long long)raw->native_tid);
+    int index = hs_thread_add(s->profile, name, raw->native_tid > 0 ? (uint64_t)raw->native_tid : 0,
+                              raw->pthread_id);
+    if (index < 0)
+        return NULL;
+    hs_sampled_thread *st = &t->threads[t->thread_count++];
+    memset(st, 0, sizeof *st);
+    st->native_tid = raw->native_tid;
+    st->pthread_id = raw->pthread_id;
+    st->model_thread = index;
+    return st;
+}
+
+/* Reads the header of every code object in the pass with one system call
+ * (in chunks of IOV_MAX), into s->headers: span bytes per frame. */
+static int read_code_headers(hs_sampler *s, hs_sample_target *t, size_t span) {
+    size_t n = s->walk.frame_count;
+    if (grow((void **)&s->headers, &s->headers_cap, n * span, 1) != 0)
+        return -1;
+    enum { BATCH = 512 };
+    hs_remote_iov iov[BATCH];
+    for (size_t done = 0; done < n;) {
+        size_t k = n - done < BATCH ? n - done : BATCH;
+        for (size_t i = 0; i < k; i++)
+            iov[i] = (hs_remote_iov){s->walk.frames[done + i].code, s->headers + (done + i) * span, span};
+        size_t ok = hs_proc_readv(&t->target.proc, iov, k);
+        /* a failed range is zeroed so the code cache rejects it */
+        for (size_t i = ok; i < k; i++)
+            memset(iov[i].buf, 0, span);
+        done += k;
+    }
+    return 0;
+}
+
+static void sample_target(hs_sampler *s, hs_sample_target *t, int64_t interval_ns) {
+    if (hs_walk_threads(&t->target, &s->walk) != 0) {
+        if (!hs_proc_alive(t->target.pid))
+            t->gone = 1;
+        return;
+    }
+    t->samples++;
+    size_t span = hs_pylayout_code_span(&t->target.layout);
+    if (read_code_headers(s, t, span) != 0)
+        return;
+    for (size_t i = 0; i < s->walk.thread_count; i++) {
+        const hs_raw_thread *raw = &s->walk.threads[i];
+        hs_sampled_thread *st = thread_of(s, t, raw);
+        if (!st)
+            continue;
+        st->seen_in_pass = s->passes;
+        hs_thread_state state = {0, 0, 0};
+        int have_state = raw->native_tid > 0 &&
+                         hs_proc_thread_state(t->target.pid, (pid_t)raw->native_tid, &state) == 0;
+        int64_t cpu_delta = 0;
+        if (have_state) {
+            if (st->have_cpu && state.cpu_ns >= st->last_cpu_ns)
+                cpu_delta = (int64_t)(state.cpu_ns - st->last_cpu_ns);
+            st->last_cpu_ns = state.cpu_ns;
+            st->have_cpu = 1;
+        }
+        int running = have_state ? state.state == 'R' : 1;
+        int keep = s->mode == HS_MODE_GIL ? raw->holds_gil : running;
+        hs_thread *mt = &s->profile->threads[st->model_thread];
+        mt->wall_ns = hs_sat_add(mt->wall_ns, interval_ns);
+        mt->cpu_ns = hs_sat_add(mt->cpu_ns, cpu_delta);
+        if (!keep && !s->idle) {
+            s->idle_skipped++;
+            continue;
+        }
+        if (raw->torn) {
+            s->torn++;
+            continue;
+        }
+        if (raw->truncated)
+            s->truncated++;
+        if (grow((void **)&s->stack, &s->stack_cap, raw->depth + 1, sizeof *s->stack) != 0)
+            continue;
+        size_t depth = 0;
+        int broken = 0;
+        for (size_t k = raw->depth; k-- > 0 && !broken;) { /* root first */
+            size_t fi = raw->first_frame + k;
+            const hs_raw_frame *f = &s->walk.frames[fi];
+            hs_code_entry *e = hs_codecache_get(&t->codes, &t->target, s->profile, f->code,
+                                                s->headers + fi * span);
+            if (!e) {
+                broken = 1;
+                break;
+            }
+            hs_id frame = hs_codecache_frame(e, &t->target, s->profile, f->offset);
+            if (frame == HS_NONE) {
+                broken = 1;
+                break;
+            }
+            s->stack[depth++] = frame;
+        }
+        if (broken) {
+            s->torn++;
+            continue;
+        }
+        hs_id node = mt->root;
+        for (size_t k = 0; k < depth && node != HS_NONE; k++)
+            node = hs_node_child(s->profile, node, s->stack[k]);
+        if (node == HS_NONE)
+            continue;
+        hs_node_add(s->profile, node, HS_W_SAMPLES, 1);
+        hs_node_add(s->profile, node, HS_W_WALL_NS, interval_ns);
+        if (cpu_delta)
+            hs_node_add(s->profile, node, HS_W_CPU_NS, cpu_delta);
+        s->thread_samples++;
+    }
+}
+
+size_t hs_sampler_pass(hs_sampler *s, int64_t now_ns) {
+    int64_t interval = s->last_pass_ns ? now_ns - s->last_pass_ns : s->interval_ns;
+    s->last_pass_ns = now_ns;
+    s->passes++;
+    size_t alive = 0;
+    for (size_t i = 0; i < s->target_count; i++) {
+        hs_sample_target *t = &s->targets[i];
+        if (t->gone)
+            continue;
+        sample_target(s, t, interval);
+        alive += !t->gone;
+    }
+    return alive;
+}

@@ -1,0 +1,85 @@
+/*
+ * sampler.h - the statistical profiler's engine: reads the Python stacks
+ * of one or more processes at a fixed rate, from outside, into one
+ * profile model (model.h). No Python in here; sampler_type.c wraps it in a
+ * Python object and runs the loop in a thread of its own.
+ *
+ * Per sample and per target: walk every thread (walk.c), check the code
+ * objects seen with one batched read of their headers (codecache.c),
+ * decide which thread samples to keep (mode, idle), and add each kept
+ * stack under its thread's root with its weights: 1 sample, the wall time
+ * since the previous sample, the CPU time the thread used since then.
+ */
+#ifndef HOTSCOPE_SAMPLER_H
+#define HOTSCOPE_SAMPLER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../model/model.h"
+#include "codecache.h"
+#include "target.h"
+#include "walk.h"
+
+typedef enum {
+    HS_MODE_WALL = 0,  /* every thread that is running (or, with idle, every thread) */
+    HS_MODE_CPU = 1,   /* the same threads, weighted by the CPU time they used */
+    HS_MODE_GIL = 2,   /* only the thread holding the GIL */
+} hs_sample_mode;
+
+typedef struct {
+    int64_t native_tid;
+    uint64_t pthread_id;
+    int model_thread;         /* index in the profile's thread table */
+    uint64_t last_cpu_ns;
+    int have_cpu;
+    int64_t seen_in_pass;     /* last pass that saw it (threads come and go) */
+} hs_sampled_thread;
+
+typedef struct {
+    hs_target target;
+    hs_code_cache codes;
+    hs_sampled_thread *threads;
+    size_t thread_count, thread_cap;
+    int gone;                 /* the process exited: no more samples */
+    int64_t samples;          /* passes that read this process */
+} hs_sample_target;
+
+typedef struct {
+    hs_profile *profile;
+    hs_sample_target *targets;
+    size_t target_count, target_cap;
+    hs_walk_result walk;
+    uint8_t *headers;         /* code object headers read in one batch */
+    size_t headers_cap;
+    hs_id *stack;             /* frames of one stack, root first */
+    size_t stack_cap;
+
+    hs_sample_mode mode;
+    int idle;                 /* keep samples of threads not on a CPU */
+    int64_t interval_ns;      /* the nominal interval: the first pass's weight */
+    int64_t last_pass_ns;     /* monotonic time of the previous pass */
+    int64_t passes;
+
+    /* what happened, for the report */
+    int64_t thread_samples;   /* stacks added */
+    int64_t idle_skipped;     /* thread samples dropped as idle (or not holding the GIL) */
+    int64_t torn;             /* thread samples dropped as inconsistent reads */
+    int64_t truncated;        /* stacks cut at HS_WALK_MAX_DEPTH */
+    char last_error[256];
+} hs_sampler;
+
+int hs_sampler_init(hs_sampler *s, hs_sample_mode mode, int idle, int64_t interval_ns);
+void hs_sampler_free(hs_sampler *s);
+
+/* Attaches to one more process. 0; 1 not ready yet; -1 error (message). */
+int hs_sampler_add(hs_sampler *s, pid_t pid, char *err, size_t errlen);
+
+/* One pass over every live target at monotonic time now_ns. Returns the
+ * number of targets still alive. */
+size_t hs_sampler_pass(hs_sampler *s, int64_t now_ns);
+
+int64_t hs_sampler_now_ns(void);
+
+#endif

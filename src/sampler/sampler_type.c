@@ -1,0 +1,507 @@
+/*
+ * sampler_type.c - hotscope._core.Sampler: the sampling engine as a Python
+ * object. The sampling loop runs in a native thread of its own that never
+ * touches the Python API or the GIL, so sampling this very process
+ * (hotscope.sample()) works as well as sampling another one; a mutex
+ * guards the profile between that thread and snapshot()/stats.
+ */
+#include "../compat.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <time.h>
+
+#include "../pymod/module.h"
+#include "pyobj.h"
+#include "sampler.h"
+
+typedef struct {
+    PyObject_HEAD
+    hs_sampler s;
+    int ready;
+    pthread_mutex_t lock;
+    pthread_t thread;
+    int thread_started;
+    atomic_int stop_requested;
+    atomic_int loop_done;     /* every target exited */
+    int64_t interval_ns;
+    int64_t started_ns, stopped_ns;
+    int64_t late_passes;      /* passes that started a whole interval late */
+    PyTypeObject *profile_type;
+} SamplerObject;
+
+static const char *mode_names[] = {"wall", "cpu", "gil"};
+
+/* Attaches, retrying while the process is alive but its interpreter not
+ * started yet, for up to `wait` seconds (GIL released while waiting). */
+static int attach(SamplerObject *self, pid_t pid, double wait) {
+    char err[512] = "";
+    int64_t start = hs_sampler_now_ns();
+    int64_t deadline = start + (int64_t)(wait * 1e9);
+    for (;;) {
+        int status;
+        Py_BEGIN_ALLOW_THREADS
+        pthread_mutex_lock(&self->lock);
+        status = hs_sampler_add(&self->s, pid, err, sizeof err);
+        pthread_mutex_unlock(&self->lock);
+        Py_END_ALLOW_THREADS
+        if (status == 0)
+            return 0;
+        int64_t now = hs_sampler_now_ns();
+        if (status < 0 || now >= deadline || !hs_proc_alive(pid))
+            break;
+        /* A program that has run for a while without any _PyRuntime mapped
+         * is not Python (a shell, a native tool): no point waiting longer. */
+        if (strstr(err, "does not look like Python") && now - start > 1500 * 1000 * 1000LL)
+            break;
+        struct timespec pause = {0, 10 * 1000 * 1000};
+        Py_BEGIN_ALLOW_THREADS
+        nanosleep(&pause, NULL);
+        Py_END_ALLOW_THREADS
+        if (PyErr_CheckSignals() < 0)
+            return -1;
+    }
+    PyObject *type = PyExc_RuntimeError;
+    if (kill(pid, 0) != 0 && errno == ESRCH)
+        type = PyExc_ProcessLookupError;
+    else if (strncmp(err, "permission denied", 17) == 0)
+        type = PyExc_PermissionError;
+    PyErr_SetString(type, err[0] ? err : "cannot attach");
+    return -1;
+}
+
+static PyObject *sampler_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
+    (void)args;
+    (void)kwds;
+    SamplerObject *self = (SamplerObject *)type->tp_alloc(type, 0);
+    if (!self)
+        return NULL;
+    hs_module_state *state = hs_state_from_type(type);
+    if (!state) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    self->profile_type = (PyTypeObject *)Py_NewRef(state->profile_type);
+    pthread_mutex_init(&self->lock, NULL);
+    return (PyObject *)self;
+}
+
+static int sampler_init(SamplerObject *self, PyObject *args, PyObject *kwds) {
+    static char *kwlist[] = {"pid", "rate", "mode", "idle", "wait", NULL};
+    int pid;
+    double rate = 100.0, wait = 0.0;
+    const char *mode = "wall";
+    int idle = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "i|dspd:Sampler", kwlist, &pid, &rate, &mode,
+                                     &idle, &wait))
+        return -1;
+    if (self->ready) {
+        PyErr_SetString(PyExc_RuntimeError, "Sampler already initialised");
+        return -1;
+    }
+    if (!(rate > 0 && rate <= 100000)) {
+        PyErr_Format(PyExc_ValueError, "rate must be between 0 and 100000 Hz, not %g", rate);
+        return -1;
+    }
+    int mode_index = -1;
+    for (int i = 0; i < 3; i++)
+        if (strcmp(mode, mode_names[i]) == 0)
+            mode_index = i;
+    if (mode_index < 0) {
+        PyErr_Format(PyExc_ValueError, "mode must be 'wall', 'cpu' or 'gil', not '%s'", mode);
+        return -1;
+    }
+    if (pid <= 0) {
+        PyErr_Format(PyExc_ValueError, "invalid PID %d", pid);
+        return -1;
+    }
+    self->interval_ns = (int64_t)(1e9 / rate);
+    if (hs_sampler_init(&self->s, (hs_sample_mode)mode_index, idle, self->interval_ns) != 0) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    self->ready = 1;
+    return attach(self, (pid_t)pid, wait);
+}
+
+static PyObject *sampler_add_process(SamplerObject *self, PyObject *args, PyObject *kwds) {
+    static char *kwlist[] = {"pid", "wait", NULL};
+    int pid;
+    double wait = 0.0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "i|d:add_process", kwlist, &pid, &wait))
+        return NULL;
+    if (attach(self, (pid_t)pid, wait) != 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static void *sampling_loop(void *arg) {
+    SamplerObject *self = arg;
+    /* Signals belong to the Python program: never let one land here. */
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    struct timespec next;
+    clock_gettime(CLOCK_MONOTONIC, &next);
+    while (!atomic_load(&self->stop_requested)) {
+        pthread_mutex_lock(&self->lock);
+        size_t alive = hs_sampler_pass(&self->s, hs_sampler_now_ns());
+        pthread_mutex_unlock(&self->lock);
+        if (alive == 0) {
+            atomic_store(&self->loop_done, 1);
+            break;
+        }
+        int64_t t = (int64_t)next.tv_sec * 1000000000LL + next.tv_nsec + self->interval_ns;
+        int64_t now = hs_sampler_now_ns();
+        if (t < now) { /* fell behind: skip the missed ticks rather than burst */
+            self->late_passes++;
+            t = now;
+        }
+        next.tv_sec = t / 1000000000LL;
+        next.tv_nsec = t % 1000000000LL;
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR)
+            ;
+    }
+    return NULL;
+}
+
+static int check_ready(SamplerObject *self) {
+    if (!self->ready || self->s.target_count == 0) {
+        PyErr_SetString(PyExc_RuntimeError, "Sampler is not attached to a process");
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *sampler_start(SamplerObject *self, PyObject *unused) {
+    (void)unused;
+    if (check_ready(self) < 0)
+        return NULL;
+    if (self->thread_started) {
+        PyErr_SetString(PyExc_RuntimeError, "Sampler already started");
+        return NULL;
+    }
+    atomic_store(&self->stop_requested, 0);
+    self->started_ns = hs_sampler_now_ns();
+    int rc = pthread_create(&self->thread, NULL, sampling_loop, self);
+    if (rc != 0) {
+        errno = rc;
+        return PyErr_SetFromErrno(PyExc_OSError);
+    }
+    self->thread_started = 1;
+    Py_RETURN_NONE;
+}
+
+static void stop_thread(SamplerObject *self) {
+    if (!self->thread_started)
+        return;
+    atomic_store(&self->stop_requested, 1);
+    pthread_join(self->thread, NULL);
+    self->thread_started = 0;
+    self->stopped_ns = hs_sampler_now_ns();
+}
+
+static PyObject *sampler_stop(SamplerObject *self, PyObject *unused) {
+    (void)unused;
+    Py_BEGIN_ALLOW_THREADS
+    stop_thread(self);
+    Py_END_ALLOW_THREADS
+    Py_RETURN_NONE;
+}
+
+/* One pass now, in the calling thread (the loop must not be running). */
+static PyObject *sampler_sample(SamplerObject *self, PyObject *unused) {
+    (void)unused;
+    if (check_ready(self) < 0)
+        return NULL;
+    if (self->thread_started) {
+        PyErr_SetString(PyExc_RuntimeError, "sample() while the sampling thread runs");
+        return NULL;
+    }
+    size_t alive;
+    Py_BEGIN_ALLOW_THREADS
+    pthread_mutex_lock(&self->lock);
+    alive = hs_sampler_pass(&self->s, hs_sampler_now_ns());
+    pthread_mutex_unlock(&self->lock);
+    Py_END_ALLOW_THREADS
+    return PyLong_FromSize_t(alive);
+}
+
+static void add_metadata(SamplerObject *self, hs_profile *p) {
+    char value[64];
+    hs_meta_set(p, "engine", "sample");
+    hs_meta_set(p, "clock", self->s.mode == HS_MODE_CPU ? "cpu" : "wall");
+    hs_meta_set(p, "mode", mode_names[self->s.mode]);
+    int64_t end = self->thread_started ? hs_sampler_now_ns() : self->stopped_ns;
+    snprintf(value, sizeof value, "%lld", (long long)(self->started_ns ? end - self->started_ns : 0));
+    hs_meta_set(p, "duration_ns", value);
+    snprintf(value, sizeof value, "%g", 1e9 / (double)self->interval_ns);
+    hs_meta_set(p, "rate_hz", value);
+    snprintf(value, sizeof value, "%lld", (long long)self->s.passes);
+    hs_meta_set(p, "samples", value);
+    snprintf(value, sizeof value, "%lld", (long long)self->s.torn);
+    hs_meta_set(p, "dropped", value);
+    if (self->s.target_count) {
+        const hs_target *t = &self->s.targets[0].target;
+        snprintf(value, sizeof value, "3.%d", t->version_minor);
+        hs_meta_set(p, "python", value);
+        snprintf(value, sizeof value, "%d", (int)t->pid);
+        hs_meta_set(p, "pid", value);
+    }
+}
+
+static PyObject *sampler_snapshot(SamplerObject *self, PyObject *unused) {
+    (void)unused;
+    if (check_ready(self) < 0)
+        return NULL;
+    hs_profile *copy;
+    Py_BEGIN_ALLOW_THREADS
+    pthread_mutex_lock(&self->lock);
+    copy = hs_profile_clone(self->s.profile);
+    pthread_mutex_unlock(&self->lock);
+    Py_END_ALLOW_THREADS
+    if (!copy)
+        return PyErr_NoMemory();
+    add_metadata(self, copy);
+    return hs_profile_data_new(self->profile_type, copy);
+}
+
+static PyObject *sampler_stats(SamplerObject *self, void *closure) {
+    (void)closure;
+    if (check_ready(self) < 0)
+        return NULL;
+    pthread_mutex_lock(&self->lock);
+    hs_sampler *s = &self->s;
+    int64_t resolved = 0, invalidated = 0;
+    PyObject *pids = PyList_New(0);
+    for (size_t i = 0; pids && i < s->target_count; i++) {
+        resolved += (int64_t)s->targets[i].codes.resolved;
+        invalidated += (int64_t)s->targets[i].codes.invalidated;
+        PyObject *pid = Py_BuildValue("(iiO)", (int)s->targets[i].target.pid,
+                                      s->targets[i].target.version_minor,
+                                      s->targets[i].gone ? Py_False : Py_True);
+        if (!pid || PyList_Append(pids, pid) < 0) {
+            Py_XDECREF(pid);
+            Py_CLEAR(pids);
+        } else {
+            Py_DECREF(pid);
+        }
+    }
+    PyObject *d = pids ? Py_BuildValue(
+        "{s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:N,s:O}",
+        "passes", (long long)s->passes, "thread_samples", (long long)s->thread_samples,
+        "idle_skipped", (long long)s->idle_skipped, "dropped", (long long)s->torn,
+        "truncated", (long long)s->truncated, "late", (long long)self->late_passes,
+        "code_objects", (long long)resolved, "code_invalidated", (long long)invalidated,
+        "processes", pids, "finished", atomic_load(&self->loop_done) ? Py_True : Py_False)
+                         : NULL;
+    pthread_mutex_unlock(&self->lock);
+    return d;
+}
+
+/* ---- dump: every thread's stack once, as Python objects ---------------- */
+
+static PyObject *frame_locals(const hs_target *t, const hs_raw_frame *f) {
+    const hs_pylayout *l = &t->layout;
+    PyObject *out = PyList_New(0);
+    if (!out)
+        return NULL;
+    uint8_t header[512];
+    size_t span = hs_pylayout_code_span(l);
+    if (span > sizeof header || hs_proc_read(&t->proc, f->code, header, span) != 0)
+        return out;
+    uint64_t names;
+    memcpy(&names, header + l->code_localsplusnames, sizeof names);
+    int64_t count;
+    if (!names || hs_proc_read(&t->proc, names + (uint64_t)l->varobject_size, &count, sizeof count) != 0)
+        return out;
+    if (count < 0 || count > 256)
+        count = count < 0 ? 0 : 256;
+    for (int64_t i = 0; i < count; i++) {
+        uint64_t name_ptr, value_ptr;
+        char name[128], repr[256];
+        if (hs_proc_read(&t->proc, names + (uint64_t)l->tuple_item + 8 * (uint64_t)i, &name_ptr, 8) != 0 ||
+            hs_read_str(&t->proc, l, name_ptr, name, sizeof name) < 0)
+            break;
+        if (hs_proc_read(&t->proc, f->frame + (uint64_t)l->frame_localsplus + 8 * (uint64_t)i,
+                         &value_ptr, 8) != 0)
+            break;
+        if (!value_ptr)
+            continue; /* not bound yet */
+        if (hs_read_repr(&t->proc, l, value_ptr, repr, sizeof repr) != 0)
+            snprintf(repr, sizeof repr, "<unreadable>");
+        PyObject *pair = Py_BuildValue("(ss)", name, repr);
+        if (!pair || PyList_Append(out, pair) < 0) {
+            Py_XDECREF(pair);
+            Py_DECREF(out);
+            return NULL;
+        }
+        Py_DECREF(pair);
+    }
+    return out;
+}
+
+static PyObject *dump_target(SamplerObject *self, hs_sample_target *st, int with_locals) {
+    hs_target *t = &st->target;
+    hs_walk_result walk = {0};
+    if (hs_walk_threads(t, &walk) != 0) {
+        hs_walk_result_free(&walk);
+        return PyErr_Format(PyExc_ProcessLookupError, "process %d: cannot read its threads",
+                            (int)t->pid);
+    }
+    PyObject *threads = PyList_New(0);
+    size_t span = hs_pylayout_code_span(&t->layout);
+    uint8_t header[512];
+    for (size_t i = 0; threads && i < walk.thread_count; i++) {
+        const hs_raw_thread *raw = &walk.threads[i];
+        hs_thread_state state = {0, 0, 0};
+        char comm[64] = "";
+        if (raw->native_tid > 0) {
+            hs_proc_thread_state(t->pid, (pid_t)raw->native_tid, &state);
+            hs_proc_thread_comm(t->pid, (pid_t)raw->native_tid, comm, sizeof comm);
+        }
+        PyObject *frames = PyList_New(0);
+        for (size_t k = 0; frames && k < raw->depth; k++) {
+            const hs_raw_frame *f = &walk.frames[raw->first_frame + k];
+            PyObject *item = NULL;
+            hs_code_entry *e = NULL;
+            if (span <= sizeof header && hs_proc_read(&t->proc, f->code, header, span) == 0)
+                e = hs_codecache_get(&st->codes, t, self->s.profile, f->code, header);
+            if (e) {
+                hs_id frame = hs_codecache_frame(e, t, self->s.profile, f->offset);
+                const hs_frame *fr = frame != HS_NONE ? hs_frame_get(self->s.profile, frame) : NULL;
+                PyObject *locals = with_locals ? frame_locals(t, f) : (Py_INCREF(Py_None), Py_None);
+                if (fr && locals)
+                    item = Py_BuildValue("{s:s,s:s,s:i,s:N}", "name",
+                                         hs_str(self->s.profile, e->name, NULL), "file",
+                                         hs_str(self->s.profile, e->file, NULL), "line",
+                                         (int)fr->line, "locals", locals);
+                else
+                    Py_XDECREF(locals);
+            } else {
+                item = Py_BuildValue("{s:s,s:s,s:i,s:O}", "name", "<unreadable>", "file", "?",
+                                     "line", 0, "locals", Py_None);
+            }
+            if (!item || PyList_Append(frames, item) < 0)
+                Py_CLEAR(frames);
+            Py_XDECREF(item);
+        }
+        PyObject *th = frames ? Py_BuildValue(
+            "{s:i,s:L,s:K,s:s,s:O,s:s#,s:O,s:O,s:N}", "pid", (int)t->pid, "tid",
+            (long long)raw->native_tid, "ident", (unsigned long long)raw->pthread_id, "name",
+            raw->native_tid == t->pid ? "MainThread" : comm, "gil", raw->holds_gil ? Py_True : Py_False,
+            "state", &state.state, (Py_ssize_t)(state.state ? 1 : 0), "truncated",
+            raw->truncated ? Py_True : Py_False, "torn", raw->torn ? Py_True : Py_False, "frames",
+            frames) : NULL;
+        if (!th || PyList_Append(threads, th) < 0)
+            Py_CLEAR(threads);
+        Py_XDECREF(th);
+    }
+    hs_walk_result_free(&walk);
+    return threads;
+}
+
+static PyObject *sampler_dump(SamplerObject *self, PyObject *args, PyObject *kwds) {
+    static char *kwlist[] = {"locals", NULL};
+    int with_locals = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|p:dump", kwlist, &with_locals))
+        return NULL;
+    if (check_ready(self) < 0)
+        return NULL;
+    PyObject *all = PyList_New(0);
+    pthread_mutex_lock(&self->lock);
+    for (size_t i = 0; all && i < self->s.target_count; i++) {
+        PyObject *threads = dump_target(self, &self->s.targets[i], with_locals);
+        if (!threads) {
+            Py_CLEAR(all);
+            break;
+        }
+        int rc = PyList_SetSlice(all, PyList_GET_SIZE(all), PyList_GET_SIZE(all), threads);
+        Py_DECREF(threads);
+        if (rc < 0)
+            Py_CLEAR(all);
+    }
+    pthread_mutex_unlock(&self->lock);
+    return all;
+}
+
+static PyObject *sampler_get_running(SamplerObject *self, void *closure) {
+    (void)closure;
+    return PyBool_FromLong(self->thread_started && !atomic_load(&self->loop_done));
+}
+
+static PyObject *sampler_get_finished(SamplerObject *self, void *closure) {
+    (void)closure;
+    return PyBool_FromLong(atomic_load(&self->loop_done));
+}
+
+static int sampler_traverse(SamplerObject *self, visitproc visit, void *arg) {
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->profile_type);
+    return 0;
+}
+
+static int sampler_clear(SamplerObject *self) {
+    Py_CLEAR(self->profile_type);
+    return 0;
+}
+
+static void sampler_dealloc(SamplerObject *self) {
+    PyTypeObject *type = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    Py_BEGIN_ALLOW_THREADS
+    stop_thread(self);
+    Py_END_ALLOW_THREADS
+    if (self->ready)
+        hs_sampler_free(&self->s);
+    pthread_mutex_destroy(&self->lock);
+    sampler_clear(self);
+    type->tp_free((PyObject *)self);
+    Py_DECREF(type);
+}
+
+static PyMethodDef sampler_methods[] = {
+    {"add_process", (PyCFunction)(void (*)(void))sampler_add_process, METH_VARARGS | METH_KEYWORDS,
+     "add_process(pid, wait=0.0): sample one more process into the same profile."},
+    {"start", (PyCFunction)sampler_start, METH_NOARGS, "Start sampling in a background thread."},
+    {"stop", (PyCFunction)sampler_stop, METH_NOARGS, "Stop sampling (waits for the thread)."},
+    {"sample", (PyCFunction)sampler_sample, METH_NOARGS,
+     "Take one sample now; returns how many targets are still alive."},
+    {"snapshot", (PyCFunction)sampler_snapshot, METH_NOARGS, "The profile so far (ProfileData)."},
+    {"dump", (PyCFunction)(void (*)(void))sampler_dump, METH_VARARGS | METH_KEYWORDS,
+     "dump(locals=False): every thread's current stack, as a list of dicts."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef sampler_getset[] = {
+    {"stats", (getter)sampler_stats, NULL, "Counters: passes, samples, dropped, ...", NULL},
+    {"running", (getter)sampler_get_running, NULL, "The sampling thread is running.", NULL},
+    {"finished", (getter)sampler_get_finished, NULL, "Every target process has exited.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyType_Slot sampler_slots[] = {
+    {Py_tp_doc, "Sampler(pid, rate=100, mode='wall', idle=False, wait=0.0): reads the Python "
+                "stacks of process `pid` from outside."},
+    {Py_tp_new, sampler_new},
+    {Py_tp_init, sampler_init},
+    {Py_tp_dealloc, sampler_dealloc},
+    {Py_tp_traverse, sampler_traverse},
+    {Py_tp_clear, sampler_clear},
+    {Py_tp_methods, sampler_methods},
+    {Py_tp_getset, sampler_getset},
+    {0, NULL},
+};
+
+static PyType_Spec sampler_spec = {
+    .name = "hotscope._core.Sampler",
+    .basicsize = sizeof(SamplerObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .slots = sampler_slots,
+};
+
+PyTypeObject *hs_sampler_type_new(PyObject *module) {
+    return (PyTypeObject *)PyType_FromModuleAndSpec(module, &sampler_spec, NULL);
+}

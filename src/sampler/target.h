@@ -1,0 +1,39 @@
+/*
+ * target.h - a Python process the sampler reads: found, identified and
+ * described from outside, with nothing run inside it.
+ *
+ * Attaching locates the interpreter's _PyRuntime through the ELF symbol
+ * tables of the executable and of any libpython in /proc/PID/maps, tells
+ * the version from the target itself (Py_Version, else the file name for
+ * 3.10), and takes the matching layout (pylayout.h).
+ */
+#ifndef HOTSCOPE_TARGET_H
+#define HOTSCOPE_TARGET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "pylayout.h"
+#include "proc.h"
+
+typedef struct {
+    pid_t pid;
+    hs_proc proc;
+    hs_pylayout layout;
+    uint64_t runtime;        /* address of _PyRuntime */
+    uint64_t code_type;      /* address of PyCode_Type: validates code objects */
+    int version_minor;
+    char binary[512];        /* the file that holds _PyRuntime */
+    int pthread_tid_offset;  /* 3.10: kernel tid inside glibc's struct pthread; -1 unknown */
+} hs_target;
+
+/* Attaches. Returns 0; 1 when the process is not ready yet (still
+ * starting, no interpreter yet: try again); -1 for good, with a one-line
+ * message (no such process, permission, not Python, unsupported version). */
+int hs_target_attach(hs_target *t, pid_t pid, char *err, size_t errlen);
+
+/* The first interpreter (the main one), or 0. */
+uint64_t hs_target_main_interp(const hs_target *t);
+
+#endif

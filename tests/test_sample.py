@@ -1,0 +1,233 @@
+"""The sampler (hotscope record / dump / sample()) against ground truth, on
+the interpreter running the tests: a time split known by construction, the
+exact stack and lines of a program stopped at known lines, idle and CPU
+threads told apart, deep stacks, pool workers, and every bad input
+answered with one line and exit status 2."""
+
+import os
+import pathlib
+import re
+import subprocess
+import sys
+import time
+
+import pytest
+
+from hotscope import _core
+
+TARGETS = pathlib.Path(__file__).resolve().parent / "targets"
+SPLIT = TARGETS / "sample_split.py"
+BLOCKED = TARGETS / "sample_blocked.py"
+POOL = TARGETS / "sample_pool.py"
+
+
+def marker_line(path, marker):
+    for number, text in enumerate(path.read_text().splitlines(), 1):
+        if text.rstrip().endswith("# " + marker):
+            return number
+    raise AssertionError("no %s in %s" % (marker, path))
+
+
+def hotscope(*args, timeout=120):
+    return subprocess.run([sys.executable, "-m", "hotscope", *args], capture_output=True,
+                          text=True, timeout=timeout)
+
+
+@pytest.fixture
+def blocked():
+    """sample_blocked.py, started and in place (its threads at known lines)."""
+    procs = []
+
+    def start(*args):
+        proc = subprocess.Popen([sys.executable, str(BLOCKED), *args], stdout=subprocess.PIPE,
+                                text=True)
+        assert proc.stdout.readline().strip() == "ready"
+        time.sleep(0.2)  # let both threads reach their lines
+        procs.append(proc)
+        return proc
+
+    yield start
+    for proc in procs:
+        proc.kill()
+        proc.wait()
+
+
+def cumulative_shares(data):
+    """{function name: inclusive share of all samples}, from the pstats view
+    of the profile (cumulative = samples with the function on the stack)."""
+    stats = data.pstats(clock="samples")
+    total = sum(v[2] for v in stats.values())
+    return {name: v[3] / total for (_, _, name), v in stats.items()}
+
+
+def test_known_split_within_three_points():
+    proc = subprocess.Popen([sys.executable, str(SPLIT), "2.5"])
+    sampler = _core.Sampler(proc.pid, rate=400, wait=10)
+    sampler.start()
+    proc.wait()
+    sampler.stop()
+    cum = cumulative_shares(sampler.snapshot())
+    assert sampler.stats["thread_samples"] > 600
+    # unit() runs under both: a() and b() are told apart by inclusive shares.
+    assert abs(cum["a"] - 0.70) < 0.03, cum
+    assert abs(cum["b"] - 0.30) < 0.03, cum
+
+
+def test_dump_shows_exact_stack_and_lines(blocked):
+    proc = blocked()
+    threads = _core.Sampler(proc.pid).dump(locals=True)
+    main = [t for t in threads if t["tid"] == proc.pid]
+    assert len(main) == 1
+    frames = [(f["name"], f["line"]) for f in main[0]["frames"]]
+    assert frames[:4] == [
+        ("inner", marker_line(BLOCKED, "SLEEP_LINE")),
+        ("middle", marker_line(BLOCKED, "MIDDLE_LINE")),
+        ("outer", marker_line(BLOCKED, "OUTER_LINE")),
+        ("<module>", frames[3][1]),
+    ]
+    assert all(f["file"] == str(BLOCKED) for f in main[0]["frames"][:4])
+    inner_locals = dict(main[0]["frames"][0]["locals"])
+    assert inner_locals["local_text"] == "'hello'"
+    assert inner_locals["local_number"] == "12345"
+    assert main[0]["state"] in "SD"  # asleep in time.sleep
+    spinner = [t for t in threads if t["tid"] != proc.pid]
+    assert len(spinner) == 1
+    assert spinner[0]["frames"][-1]["name"].endswith("_bootstrap")
+    assert any(f["name"] == "spin" for f in spinner[0]["frames"])
+
+
+def test_dump_command(blocked):
+    proc = blocked()
+    out = hotscope("dump", "--pid", str(proc.pid), "--locals")
+    assert out.returncode == 0, out.stderr
+    assert "inner (%s:%d)" % (BLOCKED, marker_line(BLOCKED, "SLEEP_LINE")) in out.stdout
+    assert "local_text = 'hello'" in out.stdout
+    assert re.search(r"Thread MainThread \(pid %d, tid %d" % (proc.pid, proc.pid), out.stdout)
+
+
+def test_idle_threads_left_out_unless_asked(blocked):
+    proc = blocked("30")
+    results = {}
+    for idle in (False, True):
+        sampler = _core.Sampler(proc.pid, rate=200, idle=idle)
+        sampler.start()
+        time.sleep(1.0)
+        sampler.stop()
+        names = set(k[2] for k in sampler.snapshot().pstats(clock="samples"))
+        results[idle] = names
+    assert "spin" in results[False] and "inner" not in results[False]
+    assert "spin" in results[True] and "inner" in results[True]
+
+
+def test_gil_mode_keeps_only_the_holder(blocked):
+    proc = blocked("30")
+    sampler = _core.Sampler(proc.pid, rate=200, mode="gil")
+    sampler.start()
+    time.sleep(1.0)
+    sampler.stop()
+    names = set(k[2] for k in sampler.snapshot().pstats(clock="samples"))
+    assert "spin" in names and "inner" not in names
+
+
+def test_deep_stack_5000(blocked):
+    proc = blocked("30", "5000")
+    threads = _core.Sampler(proc.pid).dump()
+    main = [t for t in threads if t["tid"] == proc.pid][0]
+    deep = [f for f in main["frames"] if f["name"] == "deep"]
+    assert len(deep) == 5001
+    assert main["frames"][0]["line"] == marker_line(BLOCKED, "DEEP_LINE")
+    sampler = _core.Sampler(proc.pid, rate=100, idle=True)
+    sampler.start()
+    time.sleep(0.5)
+    sampler.stop()
+    assert sampler.stats["thread_samples"] > 0
+    assert sampler.stats["truncated"] == 0
+
+
+def test_record_command_writes_collapsed(tmp_path):
+    out_file = tmp_path / "split.collapsed"
+    out = hotscope("record", "--rate", "300", "-o", str(out_file), "--", sys.executable,
+                   str(SPLIT), "1.5")
+    assert out.returncode == 0, out.stderr
+    lines = out_file.read_text().splitlines()
+    counts = {}
+    for line in lines:
+        stack, n = line.rsplit(" ", 1)
+        leaf_function = stack.split(";")[-2 if "unit (" in stack.split(";")[-1] else -1]
+        counts[leaf_function.split(" (")[0]] = counts.get(leaf_function.split(" (")[0], 0) + int(n)
+    share_a = counts.get("a", 0) / max(1, counts.get("a", 0) + counts.get("b", 0))
+    assert abs(share_a - 0.70) < 0.04, counts
+
+
+def test_record_passes_exit_status(tmp_path):
+    prog = tmp_path / "exit3.py"
+    prog.write_text("import sys, time\nt = time.time()\nwhile time.time() - t < 0.3: pass\nsys.exit(3)\n")
+    out = hotscope("record", "--", sys.executable, str(prog))
+    assert out.returncode == 3, out.stderr
+    assert "hotscope record:" in out.stdout
+
+
+def test_record_pid_until_exit(tmp_path):
+    proc = subprocess.Popen([sys.executable, str(SPLIT), "1.0"])
+    time.sleep(0.3)
+    out = hotscope("record", "--pid", str(proc.pid), "-o", str(tmp_path / "p.txt"))
+    proc.wait()
+    assert out.returncode == 0, out.stderr
+    text = (tmp_path / "p.txt").read_text()
+    assert "a (%s" % SPLIT in text
+
+
+def test_record_subprocesses_sees_pool_workers():
+    out = hotscope("record", "--subprocesses", "--rate", "200", "--", sys.executable, str(POOL), "30")
+    assert out.returncode == 0, out.stderr
+    assert "crunch (%s" % POOL in out.stdout
+    assert re.search(r"of (\d+) processes", out.stdout), out.stdout
+
+
+def test_sample_api_on_own_process():
+    import hotscope
+
+    sys.path.insert(0, str(TARGETS))
+    try:
+        import sample_split
+    finally:
+        sys.path.pop(0)
+    with hotscope.sample(rate=500) as s:
+        sample_split.main(1.5)
+    cum = cumulative_shares(s.data)
+    assert abs(cum["a"] / (cum["a"] + cum["b"]) - 0.70) < 0.04, cum
+
+
+@pytest.mark.parametrize("args, message", [
+    (["record", "--pid", "999999999"], "no process with PID 999999999"),
+    (["record"], "nothing to sample"),
+    (["record", "--pid", "1", "--", "x"], "not both"),
+    (["record", "--rate", "0", "--pid", "1"], "must be more than 0"),
+    (["record", "--", "/nonexistent/cmd"], "command not found"),
+    (["dump"], "--pid"),
+    (["dump", "--pid", "abc"], "not a process id"),
+])
+def test_bad_input_one_line_exit_2(args, message):
+    out = hotscope(*args)
+    assert out.returncode == 2, (out.returncode, out.stderr)
+    assert message in out.stderr
+    assert out.stderr.count("\n") == 1 and out.stderr.startswith("hotscope:")
+
+
+def test_not_python_process():
+    proc = subprocess.Popen(["sleep", "30"])
+    try:
+        out = hotscope("dump", "--pid", str(proc.pid))
+        assert out.returncode == 2
+        assert "does not look like Python" in out.stderr
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_permission_denied_explains_ptrace():
+    if os.geteuid() == 0:
+        pytest.skip("root may read every process")
+    out = hotscope("dump", "--pid", "1")
+    assert out.returncode == 2
+    assert "ptrace" in out.stderr or "permission" in out.stderr

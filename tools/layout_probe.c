@@ -1,0 +1,113 @@
+/*
+ * layout_probe.c - prints the offsets of the CPython internals the sampler
+ * reads, as the interpreter's own (internal) headers define them.
+ *
+ * The sampler cannot include these headers (they are version-specific and
+ * internal), so src/sampler/py3XX.h carry the numbers. This probe is how
+ * those numbers were obtained and how tests/test_sampler_layouts.py checks
+ * them: compiled against each installed interpreter's headers, e.g.
+ *   cc -DPy_BUILD_CORE -I$INC -I$INC/internal tools/layout_probe.c
+ * and its output compared with what the extension uses.
+ */
+#define Py_BUILD_CORE 1
+#include <Python.h>
+#include <stddef.h>
+#include <stdio.h>
+#include "internal/pycore_runtime.h"
+#include "internal/pycore_interp.h"
+#include "internal/pycore_code.h"
+#if PY_VERSION_HEX >= 0x030B0000
+#include "internal/pycore_frame.h"
+#endif
+#if PY_VERSION_HEX < 0x030B0000
+#include "frameobject.h"
+#endif
+
+#define P(name, value) printf("%s %lld\n", name, (long long)(value))
+
+int main(void) {
+    P("version_minor", PY_MINOR_VERSION);
+    P("runtime.interpreters_head", offsetof(_PyRuntimeState, interpreters.head));
+#if PY_VERSION_HEX < 0x030C0000
+    P("runtime.gil_last_holder", offsetof(_PyRuntimeState, ceval.gil.last_holder));
+    P("runtime.gil_locked", offsetof(_PyRuntimeState, ceval.gil.locked));
+#endif
+    P("interp.next", offsetof(PyInterpreterState, next));
+#if PY_VERSION_HEX < 0x030B0000
+    P("interp.threads_head", offsetof(PyInterpreterState, tstate_head));
+#else
+    P("interp.threads_head", offsetof(PyInterpreterState, threads.head));
+#endif
+#if PY_VERSION_HEX >= 0x030C0000
+    /* The main interpreter's own GIL, embedded in it (3.12+). */
+    P("interp.gil_last_holder", offsetof(PyInterpreterState, _gil.last_holder));
+    P("interp.gil_locked", offsetof(PyInterpreterState, _gil.locked));
+#endif
+    P("tstate.next", offsetof(PyThreadState, next));
+    P("tstate.interp", offsetof(PyThreadState, interp));
+    P("tstate.thread_id", offsetof(PyThreadState, thread_id));
+#if PY_VERSION_HEX >= 0x030B0000
+    P("tstate.native_thread_id", offsetof(PyThreadState, native_thread_id));
+#endif
+#if PY_VERSION_HEX < 0x030B0000
+    P("tstate.frame", offsetof(PyThreadState, frame));
+#elif PY_VERSION_HEX < 0x030D0000
+    P("tstate.cframe", offsetof(PyThreadState, cframe));
+    P("cframe.current_frame", offsetof(_PyCFrame, current_frame));
+#else
+    P("tstate.current_frame", offsetof(PyThreadState, current_frame));
+#endif
+#if PY_VERSION_HEX < 0x030B0000
+    P("frame.previous", offsetof(PyFrameObject, f_back));
+    P("frame.code", offsetof(PyFrameObject, f_code));
+    P("frame.lasti", offsetof(PyFrameObject, f_lasti));
+    P("frame.localsplus", offsetof(PyFrameObject, f_localsplus));
+#else
+    P("frame.previous", offsetof(_PyInterpreterFrame, previous));
+#if PY_VERSION_HEX < 0x030D0000
+    P("frame.code", offsetof(_PyInterpreterFrame, f_code));
+    P("frame.instr", offsetof(_PyInterpreterFrame, prev_instr));
+#else
+    P("frame.code", offsetof(_PyInterpreterFrame, f_executable));
+    P("frame.instr", offsetof(_PyInterpreterFrame, instr_ptr));
+#endif
+    P("frame.owner", offsetof(_PyInterpreterFrame, owner));
+    P("frame.localsplus", offsetof(_PyInterpreterFrame, localsplus));
+    P("frame.owned_by_generator", FRAME_OWNED_BY_GENERATOR);
+#if PY_VERSION_HEX >= 0x030C0000
+    P("frame.owned_by_cstack", FRAME_OWNED_BY_CSTACK);
+#endif
+#endif
+    P("code.filename", offsetof(PyCodeObject, co_filename));
+    P("code.name", offsetof(PyCodeObject, co_name));
+#if PY_VERSION_HEX >= 0x030B0000
+    P("code.qualname", offsetof(PyCodeObject, co_qualname));
+    P("code.code_adaptive", offsetof(PyCodeObject, co_code_adaptive));
+    P("code.localsplusnames", offsetof(PyCodeObject, co_localsplusnames));
+    P("code.nlocalsplus", offsetof(PyCodeObject, co_nlocalsplus));
+#else
+    P("code.varnames", offsetof(PyCodeObject, co_varnames));
+    P("code.nlocals", offsetof(PyCodeObject, co_nlocals));
+#endif
+    P("code.linetable", offsetof(PyCodeObject, co_linetable));
+    P("code.firstlineno", offsetof(PyCodeObject, co_firstlineno));
+    P("code.argcount", offsetof(PyCodeObject, co_argcount));
+    P("object.type", offsetof(PyObject, ob_type));
+    P("type.name", offsetof(PyTypeObject, tp_name));
+    P("type.flags", offsetof(PyTypeObject, tp_flags));
+    P("varobject.size", offsetof(PyVarObject, ob_size));
+    P("bytes.sval", offsetof(PyBytesObject, ob_sval));
+    P("tuple.item", offsetof(PyTupleObject, ob_item));
+    P("unicode.length", offsetof(PyASCIIObject, length));
+    P("unicode.state", offsetof(PyASCIIObject, state));
+    P("unicode.ascii_size", sizeof(PyASCIIObject));
+    P("unicode.compact_size", sizeof(PyCompactUnicodeObject));
+    P("float.fval", offsetof(PyFloatObject, ob_fval));
+#if PY_VERSION_HEX >= 0x030C0000
+    P("long.tag", offsetof(PyLongObject, long_value.lv_tag));
+    P("long.digit", offsetof(PyLongObject, long_value.ob_digit));
+#else
+    P("long.digit", offsetof(PyLongObject, ob_digit));
+#endif
+    return 0;
+}
