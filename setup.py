@@ -24,6 +24,7 @@ setup(
             depends=sorted(glob.glob("src/**/*.h", recursive=True)),
             extra_compile_args=extra,
             extra_link_args=shlex.split(os.environ.get("HOTSCOPE_LDFLAGS", "")),
+            libraries=["m"],
         )
     ]
 )

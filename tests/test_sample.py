@@ -89,6 +89,7 @@ def test_dump_shows_exact_stack_and_lines(blocked):
     inner_locals = dict(main[0]["frames"][0]["locals"])
     assert inner_locals["local_text"] == "'hello'"
     assert inner_locals["local_number"] == "12345"
+    assert inner_locals["seconds"] == "30.0"
     assert main[0]["state"] in "SD"  # asleep in time.sleep
     spinner = [t for t in threads if t["tid"] != proc.pid]
     assert len(spinner) == 1
@@ -231,3 +232,12 @@ def test_permission_denied_explains_ptrace():
     out = hotscope("dump", "--pid", "1")
     assert out.returncode == 2
     assert "ptrace" in out.stderr or "permission" in out.stderr
+
+
+def test_top_on_a_pipe_prints_snapshots():
+    out = hotscope("top", "--rate", "200", "--", sys.executable, str(SPLIT), "2.5")
+    assert out.returncode == 0, out.stderr
+    views = out.stdout.count("hotscope top - ")
+    assert views >= 2, out.stdout
+    last = out.stdout.rsplit("hotscope top - ", 1)[1]
+    assert "a (%s" % SPLIT in last and "%Own" in last

@@ -44,10 +44,10 @@ int main(void) {
     P("interp.gil_locked", offsetof(PyInterpreterState, _gil.locked));
 #endif
     P("tstate.next", offsetof(PyThreadState, next));
-    P("tstate.interp", offsetof(PyThreadState, interp));
     P("tstate.thread_id", offsetof(PyThreadState, thread_id));
 #if PY_VERSION_HEX >= 0x030B0000
     P("tstate.native_thread_id", offsetof(PyThreadState, native_thread_id));
+    P("tstate.datastack_chunk", offsetof(PyThreadState, datastack_chunk));
 #endif
 #if PY_VERSION_HEX < 0x030B0000
     P("tstate.frame", offsetof(PyThreadState, frame));
@@ -73,7 +73,6 @@ int main(void) {
 #endif
     P("frame.owner", offsetof(_PyInterpreterFrame, owner));
     P("frame.localsplus", offsetof(_PyInterpreterFrame, localsplus));
-    P("frame.owned_by_generator", FRAME_OWNED_BY_GENERATOR);
 #if PY_VERSION_HEX >= 0x030C0000
     P("frame.owned_by_cstack", FRAME_OWNED_BY_CSTACK);
 #endif
@@ -94,7 +93,6 @@ int main(void) {
     P("code.argcount", offsetof(PyCodeObject, co_argcount));
     P("object.type", offsetof(PyObject, ob_type));
     P("type.name", offsetof(PyTypeObject, tp_name));
-    P("type.flags", offsetof(PyTypeObject, tp_flags));
     P("varobject.size", offsetof(PyVarObject, ob_size));
     P("bytes.sval", offsetof(PyBytesObject, ob_sval));
     P("tuple.item", offsetof(PyTupleObject, ob_item));

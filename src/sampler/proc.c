@@ -523,6 +523,61 @@ int hs_proc_thread_state(pid_t pid, pid_t tid, hs_thread_state *st) {
     return 0;
 }
 
+void hs_thread_files_init(hs_thread_files *f) {
+    f->stat_fd = f->schedstat_fd = -1;
+}
+
+void hs_thread_files_close(hs_thread_files *f) {
+    if (f->stat_fd >= 0)
+        close(f->stat_fd);
+    if (f->schedstat_fd >= 0)
+        close(f->schedstat_fd);
+    hs_thread_files_init(f);
+}
+
+/* Re-reads an open /proc file from the start; opens it first if needed. */
+static ssize_t reread(int *fd, pid_t pid, pid_t tid, const char *name, char *buf, size_t cap) {
+    if (*fd < 0) {
+        char path[80];
+        snprintf(path, sizeof path, "/proc/%d/task/%d/%s", (int)pid, (int)tid, name);
+        *fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (*fd < 0)
+            return -1;
+    }
+    ssize_t n = pread(*fd, buf, cap - 1, 0);
+    if (n >= 0)
+        buf[n] = '\0';
+    return n;
+}
+
+int hs_proc_thread_sample(pid_t pid, pid_t tid, hs_thread_files *f, int want_cpu,
+                          hs_thread_state *st) {
+    char buf[2048];
+    stat_fields fields;
+    memset(&fields, 0, sizeof fields);
+    ssize_t n = reread(&f->stat_fd, pid, tid, "stat", buf, sizeof buf);
+    if (n <= 0 || parse_stat(buf, (size_t)n, &fields) != 0) {
+        hs_thread_files_close(f);
+        return -1;
+    }
+    st->state = fields.state;
+    st->cpu_ns_precise = 0;
+    if (want_cpu && reread(&f->schedstat_fd, pid, tid, "schedstat", buf, 128) > 0) {
+        char *end;
+        unsigned long long on_cpu = strtoull(buf, &end, 10);
+        if (end != buf && strcmp(buf, "0 0 0\n") != 0) {
+            st->cpu_ns = on_cpu;
+            st->cpu_ns_precise = 1;
+            return 0;
+        }
+    }
+    long ticks_per_second = sysconf(_SC_CLK_TCK);
+    if (ticks_per_second <= 0)
+        ticks_per_second = 100;
+    st->cpu_ns = fields.cpu_ticks * (1000000000ull / (uint64_t)ticks_per_second);
+    return 0;
+}
+
 int hs_proc_thread_comm(pid_t pid, pid_t tid, char *out, size_t outlen) {
     if (outlen == 0)
         return -1;

@@ -74,6 +74,19 @@ typedef struct {
 } hs_thread_state;
 int hs_proc_thread_state(pid_t pid, pid_t tid, hs_thread_state *st);
 
+/* The same, for a thread sampled again and again: its /proc files stay
+ * open and are re-read from offset 0 (procfs regenerates them), one
+ * system call per file. cpu_ns comes from schedstat only when want_cpu
+ * (else stat's clock ticks). On failure (thread gone) the files are closed
+ * and -1 returned; the next call opens them afresh. */
+typedef struct {
+    int stat_fd, schedstat_fd;
+} hs_thread_files;
+void hs_thread_files_init(hs_thread_files *f);
+void hs_thread_files_close(hs_thread_files *f);
+int hs_proc_thread_sample(pid_t pid, pid_t tid, hs_thread_files *f, int want_cpu,
+                          hs_thread_state *st);
+
 /* The OS thread name (/proc/PID/task/TID/comm) without the newline. 0 or -1. */
 int hs_proc_thread_comm(pid_t pid, pid_t tid, char *out, size_t outlen);
 

@@ -36,6 +36,7 @@ static const hs_pylayout hs_layout_310 = {
     .tstate_native_thread_id = -1,
     .tstate_frame = 24,
     .cframe_current_frame = -1,
+    .tstate_datastack_chunk = -1,
     .frame_previous = 24,
     .frame_code = 32,
     .frame_instr = 96,

@@ -8,7 +8,8 @@
  *   PyInterpreterState.next, .threads.head         Include/internal/pycore_interp.h
  *   PyThreadState.next, .thread_id, .native_thread_id, .cframe
  *                                                  Include/cpython/pystate.h
- *   _PyCFrame.current_frame                        Include/cpython/pystate.h
+ *   _PyCFrame.current_frame, PyThreadState.datastack_chunk
+ *                                                  Include/cpython/pystate.h
  *   _PyInterpreterFrame.previous, .f_code, .prev_instr, .owner, .localsplus
  *                                                  Include/internal/pycore_frame.h
  *   PyCodeObject.co_filename, co_name, co_qualname, co_linetable,
@@ -36,6 +37,7 @@ static const hs_pylayout hs_layout_311 = {
     .tstate_native_thread_id = 160,
     .tstate_frame = 56,
     .cframe_current_frame = 8,
+    .tstate_datastack_chunk = 296,
     .frame_previous = 48,
     .frame_code = 32,
     .frame_instr = 56,

@@ -9,7 +9,8 @@
  *                                                  pycore_gil.h
  *   PyThreadState.next, .thread_id, .native_thread_id, .cframe
  *                                                  Include/cpython/pystate.h
- *   _PyCFrame.current_frame                        Include/cpython/pystate.h
+ *   _PyCFrame.current_frame, PyThreadState.datastack_chunk
+ *                                                  Include/cpython/pystate.h
  *   _PyInterpreterFrame.previous, .f_code, .prev_instr, .owner, .localsplus;
  *     FRAME_OWNED_BY_CSTACK = 3 (shim frames)       Include/internal/pycore_frame.h
  *   PyCodeObject fields                             Include/cpython/code.h
@@ -37,6 +38,7 @@ static const hs_pylayout hs_layout_312 = {
     .tstate_native_thread_id = 144,
     .tstate_frame = 56,
     .cframe_current_frame = 0,
+    .tstate_datastack_chunk = 232,
     .frame_previous = 8,
     .frame_code = 0,
     .frame_instr = 56,

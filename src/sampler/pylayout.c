@@ -91,6 +91,7 @@ int hs_pylayout_from_debug_offsets(const hs_proc *proc, uint64_t runtime, hs_pyl
     out->tstate_native_thread_id = (int64_t)w[DO_TS_NATIVE_THREAD_ID];
     out->tstate_frame = (int64_t)w[DO_TS_CURRENT_FRAME];
     out->cframe_current_frame = -1;
+    out->tstate_datastack_chunk = (int64_t)w[DO_TS_DATASTACK_CHUNK];
     out->frame_previous = (int64_t)w[DO_FR_PREVIOUS];
     out->frame_code = (int64_t)w[DO_FR_EXECUTABLE];
     out->frame_instr = (int64_t)w[DO_FR_INSTR_PTR];

@@ -43,6 +43,8 @@ typedef struct {
     int64_t tstate_native_thread_id;  /* kernel tid (3.11+), else -1 */
     int64_t tstate_frame;             /* the current frame, or (3.11, 3.12) the cframe */
     int64_t cframe_current_frame;     /* in _PyCFrame (3.11, 3.12), else -1 */
+    int64_t tstate_datastack_chunk;   /* the thread's current _PyStackChunk (3.11+), else -1;
+                                       * frames of running functions are contiguous in it */
 
     /* Frames: PyFrameObject (3.10) or _PyInterpreterFrame (3.11+) */
     int64_t frame_previous;

@@ -9,6 +9,7 @@
 #include "pyobj.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,6 +150,28 @@ static int read_int(const hs_proc *p, const hs_pylayout *l, uint64_t addr, char 
     return 0;
 }
 
+/* As Python's repr: the shortest digits that read back as the same
+ * double, and a ".0" on integral values. */
+static void format_float(double v, char *out, size_t outlen) {
+    char buf[64];
+    int precision = 1;
+    for (; precision <= 17; precision++) {
+        snprintf(buf, sizeof buf, "%.*g", precision, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    double magnitude = fabs(v);
+    if (strchr(buf, 'e') && magnitude >= 1e-4 && magnitude < 1e16) {
+        /* repr keeps positional notation in this range: 30.0, not 3e+01 */
+        int exponent = (int)floor(log10(magnitude));
+        int decimals = precision - 1 - exponent;
+        snprintf(buf, sizeof buf, "%.*f", decimals > 0 ? decimals : 0, v);
+    }
+    if (!strpbrk(buf, ".eninf"))
+        strcat(buf, ".0");
+    snprintf(out, outlen, "%s", buf);
+}
+
 int hs_read_repr(const hs_proc *p, const hs_pylayout *l, uint64_t addr, char *out, size_t outlen) {
     char type[128];
     if (hs_read_type_name(p, l, addr, type, sizeof type) != 0)
@@ -172,7 +195,7 @@ int hs_read_repr(const hs_proc *p, const hs_pylayout *l, uint64_t addr, char *ou
     } else if (strcmp(type, "float") == 0) {
         double v;
         if (hs_proc_read(p, addr + (uint64_t)l->float_fval, &v, sizeof v) == 0) {
-            snprintf(out, outlen, "%.17g", v);
+            format_float(v, out, outlen);
             return 0;
         }
     } else if (strcmp(type, "NoneType") == 0) {

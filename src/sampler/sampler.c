@@ -43,11 +43,16 @@ int hs_sampler_init(hs_sampler *s, hs_sample_mode mode, int idle, int64_t interv
 void hs_sampler_free(hs_sampler *s) {
     for (size_t i = 0; i < s->target_count; i++) {
         hs_codecache_free(&s->targets[i].codes);
+        for (size_t k = 0; k < s->targets[i].thread_count; k++)
+            hs_thread_files_close(&s->targets[i].threads[k].files);
         free(s->targets[i].threads);
     }
     free(s->targets);
     hs_walk_result_free(&s->walk);
     free(s->headers);
+    free(s->header_of);
+    free(s->dedup_keys);
+    free(s->dedup_values);
     free(s->stack);
     if (s->profile)
         hs_profile_free(s->profile);
@@ -75,10 +80,15 @@ int hs_sampler_add(hs_sampler *s, pid_t pid, char *err, size_t errlen) {
 /* The sampler's record of a thread, created (with its profile thread) on
  * first sight. */
 static hs_sampled_thread *thread_of(hs_sampler *s, hs_sample_target *t, const hs_raw_thread *raw) {
-    for (size_t i = 0; i < t->thread_count; i++) {
+    /* Threads come in the same order pass after pass: start the search
+     * where the previous one matched, so 1,000 threads cost 1,000 checks. */
+    for (size_t n = 0; n < t->thread_count; n++) {
+        size_t i = (t->thread_hint + n) % t->thread_count;
         hs_sampled_thread *st = &t->threads[i];
-        if (st->pthread_id == raw->pthread_id && st->native_tid == raw->native_tid)
+        if (st->pthread_id == raw->pthread_id && st->native_tid == raw->native_tid) {
+            t->thread_hint = i + 1;
             return st;
+        }
     }
     if (grow((void **)&t->threads, &t->thread_cap, t->thread_count + 1, sizeof *t->threads) != 0)
         return NULL;
@@ -101,28 +111,72 @@ static hs_sampled_thread *thread_of(hs_sampler *s, hs_sample_target *t, const hs
     st->native_tid = raw->native_tid;
     st->pthread_id = raw->pthread_id;
     st->model_thread = index;
+    hs_thread_files_init(&st->files);
     return st;
 }
 
-/* Reads the header of every code object in the pass with one system call
- * (in chunks of IOV_MAX), into s->headers: span bytes per frame. */
+/* Reads the header of every distinct code object of the pass with one
+ * system call per 512, into s->headers (span bytes each); s->header_of
+ * maps each frame to its header. Recursion and loops repeat code objects,
+ * so this is often far fewer reads than frames. */
 static int read_code_headers(hs_sampler *s, hs_sample_target *t, size_t span) {
     size_t n = s->walk.frame_count;
-    if (grow((void **)&s->headers, &s->headers_cap, n * span, 1) != 0)
+    size_t cap = 16;
+    while (cap < n * 2)
+        cap *= 2;
+    if (grow((void **)&s->header_of, &s->header_of_cap, n, sizeof *s->header_of) != 0)
         return -1;
+    if (cap > s->dedup_cap) {
+        uint64_t *keys = realloc(s->dedup_keys, cap * sizeof *keys);
+        if (keys)
+            s->dedup_keys = keys;
+        uint32_t *values = realloc(s->dedup_values, cap * sizeof *values);
+        if (values)
+            s->dedup_values = values;
+        if (!keys || !values)
+            return -1;
+        s->dedup_cap = cap;
+    }
+    memset(s->dedup_keys, 0, cap * sizeof *s->dedup_keys);
+    size_t unique = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t code = s->walk.frames[i].code;
+        size_t slot = (size_t)((code >> 4) * 0x9E3779B97F4A7C15ULL >> 20) & (cap - 1);
+        while (s->dedup_keys[slot] && s->dedup_keys[slot] != code)
+            slot = (slot + 1) & (cap - 1);
+        if (!s->dedup_keys[slot]) {
+            s->dedup_keys[slot] = code;
+            s->dedup_values[slot] = (uint32_t)unique++;
+        }
+        s->header_of[i] = s->dedup_values[slot];
+    }
+    if (grow((void **)&s->headers, &s->headers_cap, unique * span, 1) != 0)
+        return -1;
+    /* the distinct addresses, in header order */
     enum { BATCH = 512 };
     hs_remote_iov iov[BATCH];
-    for (size_t done = 0; done < n;) {
-        size_t k = n - done < BATCH ? n - done : BATCH;
-        for (size_t i = 0; i < k; i++)
-            iov[i] = (hs_remote_iov){s->walk.frames[done + i].code, s->headers + (done + i) * span, span};
-        size_t ok = hs_proc_readv(&t->target.proc, iov, k);
-        /* a failed range is zeroed so the code cache rejects it */
-        for (size_t i = ok; i < k; i++)
-            memset(iov[i].buf, 0, span);
-        done += k;
+    size_t k = 0, next = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s->header_of[i] != next)
+            continue; /* a repeat, or not the next new one */
+        iov[k++] = (hs_remote_iov){s->walk.frames[i].code, s->headers + next * span, span};
+        next++;
+        if (k == BATCH || next == unique) {
+            size_t ok = hs_proc_readv(&t->target.proc, iov, k);
+            for (size_t j = ok; j < k; j++) /* zeroed: the code cache rejects it */
+                memset(iov[j].buf, 0, span);
+            k = 0;
+        }
     }
     return 0;
+}
+
+/* Threads that have ended keep their record (and their profile) but not
+ * their open /proc files. */
+static void close_unseen(hs_sampler *s, hs_sample_target *t) {
+    for (size_t i = 0; i < t->thread_count; i++)
+        if (t->threads[i].seen_in_pass != s->passes && t->threads[i].files.stat_fd >= 0)
+            hs_thread_files_close(&t->threads[i].files);
 }
 
 static void sample_target(hs_sampler *s, hs_sample_target *t, int64_t interval_ns) {
@@ -143,7 +197,8 @@ static void sample_target(hs_sampler *s, hs_sample_target *t, int64_t interval_n
         st->seen_in_pass = s->passes;
         hs_thread_state state = {0, 0, 0};
         int have_state = raw->native_tid > 0 &&
-                         hs_proc_thread_state(t->target.pid, (pid_t)raw->native_tid, &state) == 0;
+                         hs_proc_thread_sample(t->target.pid, (pid_t)raw->native_tid, &st->files,
+                                               s->mode == HS_MODE_CPU, &state) == 0;
         int64_t cpu_delta = 0;
         if (have_state) {
             if (st->have_cpu && state.cpu_ns >= st->last_cpu_ns)
@@ -174,7 +229,7 @@ static void sample_target(hs_sampler *s, hs_sample_target *t, int64_t interval_n
             size_t fi = raw->first_frame + k;
             const hs_raw_frame *f = &s->walk.frames[fi];
             hs_code_entry *e = hs_codecache_get(&t->codes, &t->target, s->profile, f->code,
-                                                s->headers + fi * span);
+                                                s->headers + (size_t)s->header_of[fi] * span);
             if (!e) {
                 broken = 1;
                 break;
@@ -213,6 +268,7 @@ size_t hs_sampler_pass(hs_sampler *s, int64_t now_ns) {
         if (t->gone)
             continue;
         sample_target(s, t, interval);
+        close_unseen(s, t);
         alive += !t->gone;
     }
     return alive;

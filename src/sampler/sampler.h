@@ -35,6 +35,7 @@ typedef struct {
     uint64_t last_cpu_ns;
     int have_cpu;
     int64_t seen_in_pass;     /* last pass that saw it (threads come and go) */
+    hs_thread_files files;    /* its /proc files, kept open */
 } hs_sampled_thread;
 
 typedef struct {
@@ -42,6 +43,7 @@ typedef struct {
     hs_code_cache codes;
     hs_sampled_thread *threads;
     size_t thread_count, thread_cap;
+    size_t thread_hint;       /* where the next thread's record likely is */
     int gone;                 /* the process exited: no more samples */
     int64_t samples;          /* passes that read this process */
 } hs_sample_target;
@@ -51,8 +53,13 @@ typedef struct {
     hs_sample_target *targets;
     size_t target_count, target_cap;
     hs_walk_result walk;
-    uint8_t *headers;         /* code object headers read in one batch */
-    size_t headers_cap;
+    uint8_t *headers;         /* code object headers read in one batch, */
+    size_t headers_cap;       /* once per distinct code object of the pass */
+    uint32_t *header_of;      /* frame index -> header index */
+    size_t header_of_cap;
+    uint64_t *dedup_keys;     /* scratch hash of code addresses */
+    uint32_t *dedup_values;
+    size_t dedup_cap;
     hs_id *stack;             /* frames of one stack, root first */
     size_t stack_cap;
 

@@ -45,6 +45,7 @@ static int grow(void **items, size_t *cap, size_t need, size_t size) {
 }
 
 void hs_walk_result_free(hs_walk_result *r) {
+    free(r->window);
     free(r->threads);
     free(r->frames);
     memset(r, 0, sizeof *r);
@@ -56,16 +57,50 @@ static int plausible(uint64_t ptr) {
     return ptr >= 4096 && ptr < (1ULL << 48) && (ptr & 7) == 0;
 }
 
+/* Offset of data[] in _PyStackChunk {previous, size, top, data[]}
+ * (Include/cpython/pystate.h, 3.11-3.13). */
+#define CHUNK_DATA 24
+#define CHUNK_MAX (64u << 20)
+
+/* The `span` bytes of the frame at `frame`: from the copy of the thread's
+ * data stack when they are in it (3.11+: the frames of running functions
+ * sit next to each other there, so one read serves the whole stack), else
+ * read on their own. NULL on a failed read. */
+static const uint8_t *frame_bytes(hs_target *t, hs_walk_result *r, uint64_t chunk, uint64_t frame,
+                                  size_t span, uint8_t *buf) {
+    if (frame >= r->window_base && frame + span <= r->window_base + r->window_len)
+        return r->window + (frame - r->window_base);
+    if (chunk && frame >= chunk + CHUNK_DATA && frame - chunk < CHUNK_MAX) {
+        if (!r->window && !(r->window = malloc(HS_WALK_WINDOW)))
+            return NULL;
+        uint64_t end = frame + span;
+        uint64_t start = end - chunk - CHUNK_DATA > HS_WALK_WINDOW ? end - HS_WALK_WINDOW
+                                                                    : chunk + CHUNK_DATA;
+        if (hs_proc_read(&t->proc, start, r->window, (size_t)(end - start)) == 0) {
+            r->window_base = start;
+            r->window_len = (size_t)(end - start);
+            return r->window + (frame - start);
+        }
+        r->window_len = 0;
+    }
+    return hs_proc_read(&t->proc, frame, buf, span) == 0 ? buf : NULL;
+}
+
 /* Walks one thread's frames from `frame`, appending to r->frames. */
-static void walk_frames(hs_target *t, hs_walk_result *r, hs_raw_thread *th, uint64_t frame) {
+static void walk_frames(hs_target *t, hs_walk_result *r, hs_raw_thread *th, uint64_t frame,
+                        uint64_t chunk) {
     const hs_pylayout *l = &t->layout;
     int64_t fields[] = {l->frame_previous, l->frame_code, l->frame_instr, l->frame_owner};
     size_t span = (size_t)max_offset(fields, 4);
-    uint8_t buf[256];
+    uint8_t local[256];
     th->first_frame = r->frame_count;
     th->depth = 0;
+    r->window_len = 0; /* a copy from another thread or pass is stale */
     while (frame) {
-        if (!plausible(frame) || span > sizeof buf || hs_proc_read(&t->proc, frame, buf, span) != 0) {
+        const uint8_t *buf = NULL;
+        if (plausible(frame) && span <= sizeof local)
+            buf = frame_bytes(t, r, chunk, frame, span, local);
+        if (!buf) {
             th->torn = 1;
             return;
         }
@@ -166,8 +201,8 @@ int hs_walk_threads(hs_target *t, hs_walk_result *r) {
     }
 
     int64_t fields[] = {l->tstate_next, l->tstate_thread_id, l->tstate_native_thread_id,
-                        l->tstate_frame};
-    size_t span = (size_t)max_offset(fields, 4);
+                        l->tstate_frame, l->tstate_datastack_chunk};
+    size_t span = (size_t)max_offset(fields, 5);
     uint8_t buf[512];
     while (tstate && r->thread_count < HS_WALK_MAX_THREADS) {
         if (!plausible(tstate) || span > sizeof buf ||
@@ -194,7 +229,8 @@ int hs_walk_threads(hs_target *t, hs_walk_result *r) {
                 frame = 0;
             }
         }
-        walk_frames(t, r, th, frame);
+        uint64_t chunk = l->tstate_datastack_chunk >= 0 ? word_at(buf, l->tstate_datastack_chunk) : 0;
+        walk_frames(t, r, th, frame, plausible(chunk) ? chunk : 0);
         tstate = next;
     }
     /* 3.10 threads walked before the main thread was seen */

@@ -18,6 +18,7 @@
 
 #define HS_WALK_MAX_DEPTH 16384   /* deeper stacks are cut (and flagged) */
 #define HS_WALK_MAX_THREADS 4096
+#define HS_WALK_WINDOW 8192       /* bytes of data stack read in one go (3.11+) */
 
 typedef struct {
     uint64_t code;       /* PyCodeObject address */
@@ -37,6 +38,9 @@ typedef struct {
 } hs_raw_thread;
 
 typedef struct {
+    uint8_t *window;         /* a copy of part of a thread's data stack chunk */
+    uint64_t window_base;    /* its address in the target */
+    size_t window_len;
     hs_raw_thread *threads;
     size_t thread_count, thread_cap;
     hs_raw_frame *frames;
