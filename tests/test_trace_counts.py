@@ -368,11 +368,12 @@ def test_total_is_measured_wall_time():
     gc.collect()
     t0 = time.perf_counter()
     prof.enable()
-    call_heavy()
-    call_heavy()
+    # Long enough that 2% is far above the clocks' resolution, however
+    # fast the machine and the tracer are.
+    while time.perf_counter() - t0 < 0.1:
+        call_heavy()
     prof.disable()
     elapsed = time.perf_counter() - t0
-    assert elapsed > 0.05
     assert prof.total_time() == pytest.approx(elapsed, rel=0.02)
     assert prof.total_time("wall") == prof.total_time()
 
