@@ -490,6 +490,26 @@ int hs_proc_threads(pid_t pid, pid_t **tids, size_t *count) {
     return 0;
 }
 
+/* A thread's CPU time: schedstat's first field (ns on CPU, proc(5)) when
+ * given and meaningful, else stat's utime+stime in clock ticks. Kernels
+ * built without scheduler statistics print "0 0 0" there. */
+static void set_cpu_time(hs_thread_state *st, const stat_fields *fields, const char *schedstat) {
+    if (schedstat) {
+        char *end;
+        unsigned long long on_cpu = strtoull(schedstat, &end, 10);
+        if (end != schedstat && strcmp(schedstat, "0 0 0\n") != 0) {
+            st->cpu_ns = on_cpu;
+            st->cpu_ns_precise = 1;
+            return;
+        }
+    }
+    long ticks_per_second = sysconf(_SC_CLK_TCK);
+    if (ticks_per_second <= 0)
+        ticks_per_second = 100;
+    st->cpu_ns = fields->cpu_ticks * (1000000000ull / (uint64_t)ticks_per_second);
+    st->cpu_ns_precise = 0;
+}
+
 int hs_proc_thread_state(pid_t pid, pid_t tid, hs_thread_state *st) {
     char path[80];
     st->state = '?';
@@ -507,19 +527,8 @@ int hs_proc_thread_state(pid_t pid, pid_t tid, hs_thread_state *st) {
      * file is missing, fall back to stat's clock ticks. */
     snprintf(path, sizeof path, "/proc/%d/task/%d/schedstat", (int)pid, (int)tid);
     char buf[128];
-    if (read_small_file(path, buf, sizeof buf) > 0) {
-        char *end;
-        unsigned long long on_cpu = strtoull(buf, &end, 10);
-        if (end != buf && strcmp(buf, "0 0 0\n") != 0) {
-            st->cpu_ns = on_cpu;
-            st->cpu_ns_precise = 1;
-            return 0;
-        }
-    }
-    long ticks_per_second = sysconf(_SC_CLK_TCK);
-    if (ticks_per_second <= 0)
-        ticks_per_second = 100;
-    st->cpu_ns = fields.cpu_ticks * (1000000000ull / (uint64_t)ticks_per_second);
+    ssize_t n = read_small_file(path, buf, sizeof buf);
+    set_cpu_time(st, &fields, n > 0 ? buf : NULL);
     return 0;
 }
 
@@ -562,19 +571,8 @@ int hs_proc_thread_sample(pid_t pid, pid_t tid, hs_thread_files *f, int want_cpu
     }
     st->state = fields.state;
     st->cpu_ns_precise = 0;
-    if (want_cpu && reread(&f->schedstat_fd, pid, tid, "schedstat", buf, 128) > 0) {
-        char *end;
-        unsigned long long on_cpu = strtoull(buf, &end, 10);
-        if (end != buf && strcmp(buf, "0 0 0\n") != 0) {
-            st->cpu_ns = on_cpu;
-            st->cpu_ns_precise = 1;
-            return 0;
-        }
-    }
-    long ticks_per_second = sysconf(_SC_CLK_TCK);
-    if (ticks_per_second <= 0)
-        ticks_per_second = 100;
-    st->cpu_ns = fields.cpu_ticks * (1000000000ull / (uint64_t)ticks_per_second);
+    int have_schedstat = want_cpu && reread(&f->schedstat_fd, pid, tid, "schedstat", buf, 128) > 0;
+    set_cpu_time(st, &fields, have_schedstat ? buf : NULL);
     return 0;
 }
 

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "grow.h"
 #include <time.h>
 
 #include "proc.h"
@@ -15,20 +17,6 @@ int64_t hs_sampler_now_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static int grow(void **items, size_t *cap, size_t need, size_t size) {
-    if (need <= *cap)
-        return 0;
-    size_t cap2 = *cap ? *cap * 2 : 16;
-    while (cap2 < need)
-        cap2 *= 2;
-    void *p = realloc(*items, cap2 * size);
-    if (!p)
-        return -1;
-    *items = p;
-    *cap = cap2;
-    return 0;
 }
 
 int hs_sampler_init(hs_sampler *s, hs_sample_mode mode, int idle, int64_t interval_ns) {
@@ -60,7 +48,7 @@ void hs_sampler_free(hs_sampler *s) {
 }
 
 int hs_sampler_add(hs_sampler *s, pid_t pid, char *err, size_t errlen) {
-    if (grow((void **)&s->targets, &s->target_cap, s->target_count + 1, sizeof *s->targets) != 0) {
+    if (hs_grow((void **)&s->targets, &s->target_cap, s->target_count + 1, sizeof *s->targets) != 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -90,7 +78,7 @@ static hs_sampled_thread *thread_of(hs_sampler *s, hs_sample_target *t, const hs
             return st;
         }
     }
-    if (grow((void **)&t->threads, &t->thread_cap, t->thread_count + 1, sizeof *t->threads) != 0)
+    if (hs_grow((void **)&t->threads, &t->thread_cap, t->thread_count + 1, sizeof *t->threads) != 0)
         return NULL;
     char name[160], comm[64] = "";
     pid_t pid = t->target.pid;
@@ -124,7 +112,7 @@ static int read_code_headers(hs_sampler *s, hs_sample_target *t, size_t span) {
     size_t cap = 16;
     while (cap < n * 2)
         cap *= 2;
-    if (grow((void **)&s->header_of, &s->header_of_cap, n, sizeof *s->header_of) != 0)
+    if (hs_grow((void **)&s->header_of, &s->header_of_cap, n, sizeof *s->header_of) != 0)
         return -1;
     if (cap > s->dedup_cap) {
         uint64_t *keys = realloc(s->dedup_keys, cap * sizeof *keys);
@@ -150,7 +138,7 @@ static int read_code_headers(hs_sampler *s, hs_sample_target *t, size_t span) {
         }
         s->header_of[i] = s->dedup_values[slot];
     }
-    if (grow((void **)&s->headers, &s->headers_cap, unique * span, 1) != 0)
+    if (hs_grow((void **)&s->headers, &s->headers_cap, unique * span, 1) != 0)
         return -1;
     /* the distinct addresses, in header order */
     enum { BATCH = 512 };
@@ -221,7 +209,7 @@ static void sample_target(hs_sampler *s, hs_sample_target *t, int64_t interval_n
         }
         if (raw->truncated)
             s->truncated++;
-        if (grow((void **)&s->stack, &s->stack_cap, raw->depth + 1, sizeof *s->stack) != 0)
+        if (hs_grow((void **)&s->stack, &s->stack_cap, raw->depth + 1, sizeof *s->stack) != 0)
             continue;
         size_t depth = 0;
         int broken = 0;

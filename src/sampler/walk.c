@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
+
 static int64_t max_offset(const int64_t *offsets, size_t n) {
     int64_t end = 0;
     for (size_t i = 0; i < n; i++)
@@ -28,20 +30,6 @@ static uint64_t word_at(const uint8_t *buf, int64_t off) {
     uint64_t v;
     memcpy(&v, buf + off, sizeof v);
     return v;
-}
-
-static int grow(void **items, size_t *cap, size_t need, size_t size) {
-    if (need <= *cap)
-        return 0;
-    size_t cap2 = *cap ? *cap * 2 : 64;
-    while (cap2 < need)
-        cap2 *= 2;
-    void *p = realloc(*items, cap2 * size);
-    if (!p)
-        return -1;
-    *items = p;
-    *cap = cap2;
-    return 0;
 }
 
 void hs_walk_result_free(hs_walk_result *r) {
@@ -134,7 +122,7 @@ static void walk_frames(hs_target *t, hs_walk_result *r, hs_raw_thread *th, uint
             if (instr >= start && instr - start < (1u << 30))
                 offset = (int32_t)(instr - start);
         }
-        if (grow((void **)&r->frames, &r->frame_cap, r->frame_count + 1, sizeof *r->frames) != 0) {
+        if (hs_grow((void **)&r->frames, &r->frame_cap, r->frame_count + 1, sizeof *r->frames) != 0) {
             th->torn = 1;
             return;
         }
@@ -208,7 +196,7 @@ int hs_walk_threads(hs_target *t, hs_walk_result *r) {
         if (!plausible(tstate) || span > sizeof buf ||
             hs_proc_read(&t->proc, tstate, buf, span) != 0)
             break; /* the list changed under us: keep the threads read so far */
-        if (grow((void **)&r->threads, &r->thread_cap, r->thread_count + 1, sizeof *r->threads) != 0)
+        if (hs_grow((void **)&r->threads, &r->thread_cap, r->thread_count + 1, sizeof *r->threads) != 0)
             return -1;
         hs_raw_thread *th = &r->threads[r->thread_count++];
         memset(th, 0, sizeof *th);
