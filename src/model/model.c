@@ -320,6 +320,20 @@ hs_profile *hs_profile_clone(const hs_profile *src) {
     p->meta_count = src->meta_count;
     p->meta_cap = p->meta ? src->meta_cap : 0;
     p->weights_present = src->weights_present;
+    if (src->series_count) {
+        p->series = calloc(src->series_count, sizeof *p->series);
+        ok = ok && p->series != NULL;
+        for (size_t i = 0; ok && i < src->series_count; i++) {
+            const hs_series *from = &src->series[i];
+            hs_series *to = &p->series[p->series_count++];
+            *to = *from;
+            to->points = copy_array(from->points, from->count, from->count, sizeof *to->points, &ok);
+            to->cap = to->points ? from->count : 0;
+            if (!to->points)
+                to->count = 0;
+        }
+        p->series_cap = p->series_count;
+    }
     if (!ok) {
         hs_profile_free(p);
         return NULL;
@@ -337,6 +351,9 @@ void hs_profile_free(hs_profile *p) {
     free(p->child_slots);
     free(p->threads);
     free(p->meta);
+    for (size_t i = 0; i < p->series_count; i++)
+        free(p->series[i].points);
+    free(p->series);
     free(p);
 }
 
@@ -422,4 +439,43 @@ const char *hs_meta_get(const hs_profile *p, const char *key) {
         if (str_equals(p, p->meta[i].key, key, len))
             return hs_str(p, p->meta[i].value, NULL);
     return NULL;
+}
+
+/* ---- series ---------------------------------------------------------- */
+
+int hs_series_get(hs_profile *p, const char *name, const char *unit, int32_t thread) {
+    hs_id name_id = hs_intern_cstr(p, name);
+    hs_id unit_id = hs_intern_cstr(p, unit);
+    if (name_id == HS_NONE || unit_id == HS_NONE || p->series_count >= INT32_MAX)
+        return -1;
+    /* A few series per thread at most: a scan is enough. */
+    for (size_t i = 0; i < p->series_count; i++) {
+        const hs_series *s = &p->series[i];
+        if (s->name == name_id && s->unit == unit_id && s->thread == thread)
+            return (int)i;
+    }
+    hs_series *series = grow_array(p->series, &p->series_cap, sizeof *series, p->series_count);
+    if (series == NULL)
+        return -1;
+    p->series = series;
+    hs_series *s = &p->series[p->series_count];
+    memset(s, 0, sizeof *s);
+    s->name = name_id;
+    s->unit = unit_id;
+    s->thread = thread;
+    return (int)p->series_count++;
+}
+
+int hs_series_push(hs_profile *p, int index, int64_t t_ns, int64_t value) {
+    if (index < 0 || (size_t)index >= p->series_count)
+        return -1;
+    hs_series *s = &p->series[index];
+    hs_point *points = grow_array(s->points, &s->cap, sizeof *points, s->count);
+    if (points == NULL)
+        return -1;
+    s->points = points;
+    s->points[s->count].t_ns = t_ns;
+    s->points[s->count].value = value;
+    s->count++;
+    return 0;
 }

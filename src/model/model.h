@@ -89,6 +89,24 @@ typedef struct {
     hs_id value;
 } hs_meta;
 
+/* One point of a time series: a value at a moment, in nanoseconds since the
+ * profile started (meta "start_ns" holds the wall clock of that moment). */
+typedef struct {
+    int64_t t_ns;
+    int64_t value;
+} hs_point;
+
+/* A named series over time: samples per interval of one thread (the
+ * sampler's timeline), heap bytes or RSS (the memory engine). Points are
+ * appended in time order; renderers draw them as they are. */
+typedef struct {
+    hs_id name;      /* e.g. "samples", "heap_bytes", "rss_bytes" */
+    hs_id unit;      /* e.g. "count", "bytes" */
+    int32_t thread;  /* index into threads, or -1 for the whole process */
+    hs_point *points;
+    size_t count, cap;
+} hs_series;
+
 typedef struct hs_profile {
     hs_strtab strings;
 
@@ -107,6 +125,9 @@ typedef struct hs_profile {
 
     hs_meta *meta;
     size_t meta_count, meta_cap;
+
+    hs_series *series;
+    size_t series_count, series_cap;
 
     unsigned weights_present; /* bit (1u << hs_weight) set for each weight recorded */
 } hs_profile;
@@ -147,6 +168,12 @@ int hs_thread_add(hs_profile *p, const char *name, uint64_t os_tid, uint64_t ide
 /* Sets (replacing) a metadata string. Returns 0 or -1. */
 int hs_meta_set(hs_profile *p, const char *key, const char *value);
 const char *hs_meta_get(const hs_profile *p, const char *key);
+
+/* The index of the series (name, unit, thread), created if absent; -1 on
+ * failure. `thread` is a thread index or -1 for the whole process. */
+int hs_series_get(hs_profile *p, const char *name, const char *unit, int32_t thread);
+/* Appends a point to series `index`. Returns 0 or -1. */
+int hs_series_push(hs_profile *p, int index, int64_t t_ns, int64_t value);
 
 /* Fills totals[node] = self + all descendants' self, for every node and one
  * weight. Iterative: safe on stacks 100,000 deep. `totals` has node_count

@@ -53,6 +53,24 @@ int hs_render_collapsed(hs_profile *p, hs_weight weight, hs_buf *out, char *err)
 int hs_render_pstats_marshal(hs_profile *p, hs_id subtree, hs_weight time_weight,
                              hs_buf *out, char *err);
 
+/* Which kind of code a frame is (classify.c): colors in flame graphs, and
+ * what the text and HTML trees collapse as library code. */
+typedef enum {
+    HS_CAT_USER = 0,      /* the program's own code */
+    HS_CAT_STDLIB = 1,    /* the standard library */
+    HS_CAT_LIBRARY = 2,   /* third-party packages (site-packages) */
+    HS_CAT_NATIVE = 3,    /* builtins and C functions */
+    HS_CAT_SYNTHETIC = 4, /* threads, processes, [gc], the root */
+} hs_category;
+hs_category hs_frame_category(const hs_profile *p, hs_id frame);
+/* "user", "stdlib", "library", "native" or "synthetic". */
+const char *hs_category_name(hs_category c);
+
+/* The whole model as JSON (model_json.c): hotscope's own lossless
+ * interchange, read back by `hotscope view` and embedded as the data of
+ * the HTML report. The layout is documented in model_json.c. */
+int hs_render_model_json(hs_profile *p, hs_buf *out, char *err);
+
 /* cProfile's label of a function: "file:line(name)", "{builtin label}", or
  * the name alone for synthetic frames. */
 void hs_function_label(const hs_profile *p, hs_id frame, hs_buf *out);

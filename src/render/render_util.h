@@ -7,6 +7,7 @@
 #define HOTSCOPE_RENDER_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "render.h"
 
@@ -22,6 +23,21 @@ void hs_render_put_text(hs_buf *out, const char *s, size_t len, int flags);
 /* The number of characters (UTF-8 code points) in s[0..len): what Python's
  * len() gives for the decoded string, used for pstats' column padding. */
 size_t hs_render_text_width(const char *s, size_t len);
+
+/* The UTF-8 sequence at s[i] (i < len): its length, with its code point
+ * in *code_point, or 0 when the bytes there are not well-formed UTF-8
+ * (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF). */
+size_t hs_utf8_next(const char *s, size_t len, size_t i, uint32_t *code_point);
+
+/* Appends s[0..len) as a quoted JSON string (RFC 8259). Invalid UTF-8
+ * becomes \ufffd; <, > and & are escaped too, so the JSON can be placed
+ * inside an HTML <script> element as it is (escape.c). */
+void hs_render_put_json_string(hs_buf *out, const char *s, size_t len);
+
+/* Appends s[0..len) as XML/HTML text or attribute content: & < > " '
+ * escaped, control characters turned into spaces, invalid UTF-8 into
+ * U+FFFD (escape.c). */
+void hs_render_put_xml_text(hs_buf *out, const char *s, size_t len);
 
 /* True for weights measured in nanoseconds (shown as seconds). */
 int hs_render_is_time_weight(hs_weight w);

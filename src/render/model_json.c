@@ -1,0 +1,126 @@
+/*
+ * model_json.c - the whole profile model as one JSON document: hotscope's
+ * own lossless format. `hotscope view` reads it back (src/read/), and the
+ * HTML report embeds it as the data its script draws from, so a saved
+ * report can be turned into any other format later.
+ *
+ * Layout (version 1). Ids are indexes into the arrays they name:
+ *   {
+ *     "format": "hotscope-profile", "version": 1,
+ *     "meta":    {"command": "...", "python": "...", ...},
+ *     "weights": ["calls", "wall_ns", ...],      the weights present, in
+ *                                                the model's order
+ *     "strings": ["", "main", "/app/x.py", ...],
+ *     "frames":  [[name, file, first_line, line, kind, category], ...]
+ *                name/file: string ids; kind: "python" | "native" |
+ *                "thread" | "other"; category: see classify.c
+ *     "nodes":   [parent, frame, w..., parent, frame, w..., ...]
+ *                flat, one record per node after the root (node 0, which
+ *                has no frame); each record holds 2 + len(weights)
+ *                numbers: the parent node id, the frame id, and the
+ *                node's SELF value of each weight listed. A parent's id
+ *                is always smaller than its children's.
+ *     "threads": [{"name", "os_tid", "ident", "root", "wall_ns", "cpu_ns"}],
+ *     "series":  [{"name", "unit", "thread", "points": [t_ns, v, t_ns, v, ...]}]
+ *   }
+ * Flat arrays keep a profile of 100,000 stacks a few megabytes; integers
+ * are written exactly (JavaScript reads those below 2^53 exactly: 104
+ * days of nanoseconds).
+ */
+#include <inttypes.h>
+
+#include "render.h"
+#include "render_util.h"
+
+static const char *const weight_names[HS_W_COUNT] = {"calls", "wall_ns", "cpu_ns",
+                                                     "samples", "bytes", "allocs"};
+
+static const char *kind_name(hs_frame_kind kind) {
+    switch (kind) {
+    case HS_KIND_PYTHON:
+        return "python";
+    case HS_KIND_NATIVE:
+        return "native";
+    case HS_KIND_THREAD:
+        return "thread";
+    case HS_KIND_OTHER:
+        break;
+    }
+    return "other";
+}
+
+static void put_string_id(hs_profile *p, hs_buf *out, hs_id id) {
+    size_t len = 0;
+    const char *s = hs_str(p, id, &len);
+    hs_render_put_json_string(out, s ? s : "", s ? len : 0);
+}
+
+int hs_render_model_json(hs_profile *p, hs_buf *out, char *err) {
+    hs_buf_puts(out, "{\"format\":\"hotscope-profile\",\"version\":1,\n\"meta\":{");
+    for (size_t i = 0; i < p->meta_count; i++) {
+        if (i)
+            hs_buf_putc(out, ',');
+        put_string_id(p, out, p->meta[i].key);
+        hs_buf_putc(out, ':');
+        put_string_id(p, out, p->meta[i].value);
+    }
+    hs_buf_puts(out, "},\n\"weights\":[");
+    int present[HS_W_COUNT];
+    int npresent = 0;
+    for (int w = 0; w < HS_W_COUNT; w++) {
+        if (p->weights_present & (1u << w)) {
+            hs_buf_printf(out, "%s\"%s\"", npresent ? "," : "", weight_names[w]);
+            present[npresent++] = w;
+        }
+    }
+    hs_buf_puts(out, "],\n\"strings\":[");
+    for (size_t i = 0; i < p->strings.count; i++) {
+        if (i)
+            hs_buf_puts(out, i % 16 ? "," : ",\n");
+        hs_render_put_json_string(out, p->strings.strings[i], p->strings.lengths[i]);
+    }
+    hs_buf_puts(out, "],\n\"frames\":[");
+    for (size_t i = 0; i < p->frame_count; i++) {
+        const hs_frame *f = &p->frames[i];
+        hs_buf_printf(out, "%s[%" PRIu32 ",%" PRIu32 ",%" PRId32 ",%" PRId32 ",\"%s\",\"%s\"]",
+                      i ? (i % 8 ? "," : ",\n") : "", f->name, f->file, f->first_line, f->line,
+                      kind_name(f->kind), hs_category_name(hs_frame_category(p, (hs_id)i)));
+    }
+    hs_buf_puts(out, "],\n\"nodes\":[");
+    for (size_t i = 1; i < p->node_count; i++) {
+        const hs_node *nd = &p->nodes[i];
+        hs_buf_printf(out, "%s%" PRIu32 ",%" PRIu32, i > 1 ? (i % 16 ? "," : ",\n") : "",
+                      nd->parent, nd->frame);
+        for (int k = 0; k < npresent; k++)
+            hs_buf_printf(out, ",%" PRId64, nd->self[present[k]]);
+    }
+    hs_buf_puts(out, "],\n\"threads\":[");
+    for (size_t i = 0; i < p->thread_count; i++) {
+        const hs_thread *t = &p->threads[i];
+        hs_buf_puts(out, i ? ",{\"name\":" : "{\"name\":");
+        put_string_id(p, out, t->name);
+        hs_buf_printf(out,
+                      ",\"os_tid\":%" PRIu64 ",\"ident\":%" PRIu64 ",\"root\":%" PRIu32
+                      ",\"wall_ns\":%" PRId64 ",\"cpu_ns\":%" PRId64 "}",
+                      t->os_tid, t->ident, t->root, t->wall_ns, t->cpu_ns);
+    }
+    hs_buf_puts(out, "],\n\"series\":[");
+    for (size_t i = 0; i < p->series_count; i++) {
+        const hs_series *s = &p->series[i];
+        hs_buf_puts(out, i ? ",{\"name\":" : "{\"name\":");
+        put_string_id(p, out, s->name);
+        hs_buf_puts(out, ",\"unit\":");
+        put_string_id(p, out, s->unit);
+        hs_buf_printf(out, ",\"thread\":%" PRId32 ",\"points\":[", s->thread);
+        for (size_t k = 0; k < s->count; k++)
+            hs_buf_printf(out, "%s%" PRId64 ",%" PRId64, k ? "," : "", s->points[k].t_ns,
+                          s->points[k].value);
+        hs_buf_puts(out, "]}");
+    }
+    hs_buf_puts(out, "]}\n");
+    if (out->failed) {
+        hs_render_error(err, "out of memory writing the profile as JSON");
+        return -1;
+    }
+    return 0;
+}
