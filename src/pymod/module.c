@@ -4,6 +4,7 @@
  * engines (Tracer) and the profile model with its renderers (ProfileData).
  */
 #include "module.h"
+#include "monitoring.h"
 
 hs_module_state *hs_state_from_type(PyTypeObject *type) {
     PyObject *module = PyType_GetModuleByDef(type, &hs_module_def);

@@ -24,9 +24,6 @@ hs_module_state *hs_state_from_type(PyTypeObject *type);
 PyTypeObject *hs_tracer_type_new(PyObject *module);
 PyTypeObject *hs_profile_type_new(PyObject *module);
 PyTypeObject *hs_sampler_type_new(PyObject *module);
-#if HS_HAVE_MONITORING
-PyTypeObject *hs_hook_type_new(PyObject *module);
-#endif
 
 /* Wraps a profile (taking ownership) in a new ProfileData object. */
 PyObject *hs_profile_data_new(PyTypeObject *type, hs_profile *profile);
