@@ -67,6 +67,8 @@ def render(data, path, sort=None, limit=0, clock="wall", sampled=False):
     write sample counts in collapsed stacks (what flame graph tools expect
     of a sampler) and a hottest-functions table as text."""
     fmt = format_of(path)
+    if data.meta().get("engine") == "lines" and fmt == ".txt":
+        return data.lines_text().encode("utf-8")
     if fmt == ".prof":
         return data.prof(clock=clock)
     if fmt == ".collapsed":

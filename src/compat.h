@@ -29,6 +29,15 @@
 #define PyType_GetModuleByDef _PyType_GetModuleByDef
 #endif
 
+/* PyFrame_GetLasti: new in 3.11 (bpo-40421); in 3.10 the frame struct is
+ * public and f_lasti is -1 until the frame has run an instruction. */
+#if PY_VERSION_HEX < 0x030B0000 /* 3.11.0 */
+#include <frameobject.h>
+static inline int hs_frame_lasti(PyFrameObject *frame) { return frame->f_lasti; }
+#else
+#define hs_frame_lasti PyFrame_GetLasti
+#endif
+
 /* _PyEval_SetProfile(tstate, ...) sets another thread's profile function.
  * Declared in cpython/ceval.h up to 3.12 (as PyAPI_DATA by a typo in the
  * header, but it is a function), moved to the internal headers in 3.13,

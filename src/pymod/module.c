@@ -24,6 +24,9 @@ static int module_exec(PyObject *module) {
     state->sampler_type = hs_sampler_type_new(module);
     if (!state->sampler_type || PyModule_AddType(module, state->sampler_type) < 0)
         return -1;
+    state->lines_type = hs_lines_type_new(module);
+    if (!state->lines_type || PyModule_AddType(module, state->lines_type) < 0)
+        return -1;
 #if HS_HAVE_MONITORING
     state->hook_type = hs_hook_type_new(module);
     if (!state->hook_type)
@@ -38,6 +41,7 @@ static int module_traverse(PyObject *module, visitproc visit, void *arg) {
     Py_VISIT(state->profile_type);
     Py_VISIT(state->hook_type);
     Py_VISIT(state->sampler_type);
+    Py_VISIT(state->lines_type);
     return 0;
 }
 
@@ -47,6 +51,7 @@ static int module_clear(PyObject *module) {
     Py_CLEAR(state->profile_type);
     Py_CLEAR(state->hook_type);
     Py_CLEAR(state->sampler_type);
+    Py_CLEAR(state->lines_type);
     return 0;
 }
 

@@ -14,6 +14,7 @@ typedef struct {
     PyTypeObject *tracer_type;
     PyTypeObject *profile_type;
     PyTypeObject *sampler_type;
+    PyTypeObject *lines_type;
     PyTypeObject *hook_type;    /* sys.monitoring callbacks; NULL before 3.12 */
 } hs_module_state;
 
@@ -24,6 +25,7 @@ hs_module_state *hs_state_from_type(PyTypeObject *type);
 PyTypeObject *hs_tracer_type_new(PyObject *module);
 PyTypeObject *hs_profile_type_new(PyObject *module);
 PyTypeObject *hs_sampler_type_new(PyObject *module);
+PyTypeObject *hs_lines_type_new(PyObject *module);
 
 /* Wraps a profile (taking ownership) in a new ProfileData object. */
 PyObject *hs_profile_data_new(PyTypeObject *type, hs_profile *profile);

@@ -348,6 +348,15 @@ static PyObject *pd_json(ProfileDataObject *self, PyObject *unused) {
     return buf_result(&buf, status, err, 0);
 }
 
+static PyObject *pd_lines_text(ProfileDataObject *self, PyObject *unused) {
+    (void)unused;
+    hs_buf buf;
+    hs_buf_init(&buf);
+    char err[256] = {0};
+    int status = hs_render_lines_text(self->profile, &buf, err);
+    return buf_result(&buf, status, err, 1);
+}
+
 static PyObject *pd_counts(ProfileDataObject *self, PyObject *unused) {
     (void)unused;
     return Py_BuildValue("{s:n,s:n,s:n}", "nodes", (Py_ssize_t)self->profile->node_count, "frames",
@@ -362,6 +371,8 @@ static PyMethodDef pd_methods[] = {
      "tree(thread=None, clock='wall', min_percent=0.5, max_depth=0, unicode=True) -> str"},
     {"top", (PyCFunction)(void (*)(void))pd_top, METH_VARARGS | METH_KEYWORDS,
      "top(thread=None, clock='wall', limit=0) -> str: hottest functions by own weight"},
+    {"lines_text", (PyCFunction)pd_lines_text, METH_NOARGS,
+     "lines_text() -> str: a line profile as kernprof's report"},
     {"json", (PyCFunction)pd_json, METH_NOARGS,
      "json() -> bytes: the whole model as hotscope's own JSON (read back by view)"},
     {"collapsed", (PyCFunction)(void (*)(void))pd_collapsed, METH_VARARGS | METH_KEYWORDS,

@@ -71,6 +71,9 @@ const char *hs_category_name(hs_category c);
  * the HTML report. The layout is documented in model_json.c. */
 int hs_render_model_json(hs_profile *p, hs_buf *out, char *err);
 
+/* A line profile (src/lines/) as kernprof's text report (lines_text.c). */
+int hs_render_lines_text(hs_profile *p, hs_buf *out, char *err);
+
 /* cProfile's label of a function: "file:line(name)", "{builtin label}", or
  * the name alone for synthetic frames. */
 void hs_function_label(const hs_profile *p, hs_id frame, hs_buf *out);

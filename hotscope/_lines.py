@@ -1,0 +1,212 @@
+"""Line profiling glue: choosing functions, @profile, hotscope.lines().
+
+The engine (hotscope._core.LineProfiler) and the report (ProfileData.
+lines_text) are C; this module only turns functions, methods and
+"module:qualname" names into code objects, and captures the source text
+of the profiled functions so a saved report shows the code that ran.
+"""
+
+import functools
+import importlib
+import inspect
+import linecache
+import types
+
+from . import _core, _output
+
+# Functions decorated with @hotscope.profile (or the injected @profile),
+# and the line profilers running now: decorating while one runs adds the
+# function to it at once.
+_decorated = []
+_active = []
+
+
+def _code_objects(obj):
+    """The code objects of a function-like object, unwrapping decorators,
+    methods, static/class methods, properties and partials."""
+    seen = set()
+    found = []
+    todo = [obj]
+    while todo:
+        o = todo.pop()
+        if id(o) in seen or o is None:
+            continue
+        seen.add(id(o))
+        if isinstance(o, types.CodeType):
+            found.append(o)
+        elif isinstance(o, (staticmethod, classmethod, types.MethodType)):
+            todo.append(o.__func__)
+        elif isinstance(o, property):
+            todo.extend([o.fget, o.fset, o.fdel])
+        elif isinstance(o, functools.partial):
+            todo.append(o.func)
+        elif hasattr(o, "__code__") and isinstance(o.__code__, types.CodeType):
+            found.append(o.__code__)
+            if hasattr(o, "__wrapped__"):
+                todo.append(o.__wrapped__)
+        elif hasattr(o, "__wrapped__"):
+            todo.append(o.__wrapped__)
+        elif inspect.isclass(o):
+            todo.extend(v for v in vars(o).values()
+                        if callable(v) or isinstance(v, (staticmethod, classmethod, property)))
+    return found
+
+
+def _with_nested(code):
+    """`code` and the functions defined inside it (closures, lambdas,
+    comprehensions on 3.11-), which kernprof users expect to see too."""
+    out = [code]
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            out.extend(_with_nested(const))
+    return out
+
+
+def _source_range(code):
+    last = code.co_firstlineno
+    for nested in _with_nested(code):
+        for _start, _end, line in nested.co_lines():
+            if line is not None and line > last:
+                last = line
+    return code.co_firstlineno, last
+
+
+class LineProfile:
+    """Per-line hits and times of chosen functions.
+
+        with hotscope.lines(parse, score) as lp:
+            run()
+        lp.print()              # kernprof's layout
+        lp.save("lines.txt")    # or .json / .html / .collapsed ...
+    """
+
+    def __init__(self, *functions, decorated=True):
+        self._engine = _core.LineProfiler()
+        self._decorated = decorated
+        for f in functions:
+            self.add_function(f)
+
+    def add_function(self, func):
+        """Profile the lines of `func` (a function, method, class, code
+        object, or something wrapping one). Returns how many code objects
+        were added."""
+        codes = _code_objects(func)
+        if not codes:
+            raise TypeError("cannot line-profile %r: no Python code found in it" % (func,))
+        added = 0
+        for code in codes:
+            for c in _with_nested(code):
+                added += bool(self._engine.add_code(c))
+        return added
+
+    def add_code(self, code):
+        return sum(bool(self._engine.add_code(c)) for c in _with_nested(code))
+
+    def enable(self):
+        if self._decorated:
+            for f in _decorated:
+                self.add_function(f)
+        self._engine.enable()
+        _active.append(self)
+
+    def disable(self):
+        self._engine.disable()
+        if self in _active:
+            _active.remove(self)
+
+    def __enter__(self):
+        self.enable()
+        return self
+
+    def __exit__(self, *exc):
+        self.disable()
+        return False
+
+    @property
+    def data(self):
+        """What was recorded, as a ProfileData (with the source captured)."""
+        data = self._engine.snapshot()
+        for code in self._engine.codes:
+            first, last = _source_range(code)
+            lines = linecache.getlines(code.co_filename)
+            if lines:
+                text = "".join(lines[first - 1:last]).rstrip("\n")
+                data.set_meta("source:%s:%d" % (code.co_filename, code.co_firstlineno), text)
+        return data
+
+    def report(self):
+        """kernprof's text report as a string."""
+        return self.data.lines_text()
+
+    def print(self, file=None):
+        import sys
+
+        (file or sys.stdout).write(self.report())
+
+    print_stats = print
+
+    def save(self, path):
+        _output.write(self.data, path)
+
+
+def lines(*functions):
+    """A context manager profiling the lines of `functions` (and of every
+    function decorated with @hotscope.profile)."""
+    return LineProfile(*functions)
+
+
+def profile(func):
+    """Mark `func` for line profiling. Outside a line profile it runs
+    unchanged; under `hotscope lines` or inside `with hotscope.lines()` its
+    every line is timed. Returns `func` itself, so it costs nothing."""
+    if not _code_objects(func):
+        raise TypeError("@profile needs a function, method or class, not %r" % (func,))
+    _decorated.append(func)
+    for lp in _active:
+        lp.add_function(func)
+    return func
+
+
+# ---- --func MODULE:QUALNAME ---------------------------------------------------
+
+def _is_class_body(code):
+    # Function bodies get fresh, optimised locals; class and module bodies not
+    # (Include/cpython/code.h CO_OPTIMIZED, CO_NEWLOCALS).
+    return not (code.co_flags & inspect.CO_NEWLOCALS)
+
+
+def _walk_qualnames(code, prefix=""):
+    """(qualname, code) for every code object nested in a module's code,
+    with the qualified names the functions will have (PEP 3155)."""
+    for const in code.co_consts:
+        if not isinstance(const, types.CodeType):
+            continue
+        name = getattr(const, "co_qualname", None)
+        if name is None:
+            name = prefix + const.co_name
+        yield name, const
+        if _is_class_body(const):
+            child_prefix = name + "."
+        else:
+            child_prefix = name + ".<locals>."
+        yield from _walk_qualnames(const, child_prefix)
+
+
+def resolve(spec, main_code=None, main_names=("__main__",)):
+    """The code objects `spec` ("module:qualname") names, or [] if none.
+    Functions of the script being run are found in its compiled code
+    (`main_code`), before it runs; other modules are imported."""
+    module, _, qualname = spec.partition(":")
+    if not module or not qualname:
+        raise ValueError("--func wants MODULE:QUALNAME, e.g. app.orders:Order.total (got %r)" % spec)
+    if module in main_names and main_code is not None:
+        return [c for q, c in _walk_qualnames(main_code) if q == qualname]
+    try:
+        obj = importlib.import_module(module)
+    except Exception as e:  # the module's own import error: report, don't crash
+        raise LookupError("cannot import %s: %s: %s" % (module, type(e).__name__, e))
+    for part in qualname.split("."):
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return []
+    return _code_objects(obj)

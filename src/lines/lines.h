@@ -1,0 +1,101 @@
+/*
+ * lines.h - the line profiler (hotscope._core.LineProfiler): per-line hit
+ * counts and times for selected functions only, the engine behind
+ * `hotscope lines`, @hotscope.profile and hotscope.lines().
+ *
+ * Only the selected code objects cost anything: on 3.12+ sys.monitoring
+ * LINE events are switched on for those code objects alone (local events,
+ * hooks_monitoring.c); before 3.12 a C trace function returns at once for
+ * any other code (hooks_legacy.c). Both reduce events to three calls:
+ *   enter: a selected frame starts or resumes   (push an activation)
+ *   line:  it reaches a new line                (charge the previous line)
+ *   leave: it returns, yields or unwinds        (charge the last line, pop)
+ * A line's time runs from its line event to the next event of the same
+ * activation, so it includes the calls it makes, as kernprof reports it.
+ * Recursion and generators are separate activations on a per-thread stack.
+ */
+#ifndef HOTSCOPE_LINES_H
+#define HOTSCOPE_LINES_H
+
+#include "../compat.h"
+#include "../tracer/clock.h"
+
+/* What is recorded for one selected code object. */
+typedef struct {
+    PyObject *code;      /* strong reference; its address is the key */
+    int first_line;      /* lines are first_line .. first_line + line_count - 1 */
+    int line_count;
+    int64_t *hits;       /* per line: line events, as the interpreter counts them */
+    uint64_t *ticks;     /* per line: clock ticks charged */
+    int64_t calls;       /* frames started (not generator resumptions) */
+} hs_code_lines;
+
+/* One running frame of a selected code object. */
+typedef struct {
+    hs_code_lines *entry;
+    int line;            /* line being timed, 0 before the first line event */
+    uint64_t since;      /* ticks when that line started */
+} hs_activation;
+
+typedef struct {
+    const void *key;     /* the PyThreadState this stack belongs to */
+    hs_activation *stack;
+    size_t depth, cap;
+} hs_line_thread;
+
+typedef struct {
+    PyObject_HEAD
+    hs_clock clock;
+    hs_code_lines **codes;      /* entries, in selection order */
+    size_t code_count, code_cap;
+    hs_code_lines **code_slots; /* open-addressing index by code address */
+    size_t code_slot_count;
+    hs_code_lines *last_code;   /* the entry found last: most events repeat it */
+    hs_line_thread *threads;
+    size_t thread_count, thread_cap;
+    size_t last_thread;         /* index of the thread found last */
+    int enabled;
+    int tool_id;                /* sys.monitoring tool id while enabled (3.12+) */
+    uint64_t started_ticks;     /* first enable, for the duration */
+    uint64_t enabled_ticks;     /* ticks spent enabled over all enable/disable */
+    uint64_t enable_mark;
+    PyObject *disable;          /* 3.12+: sys.monitoring.DISABLE */
+    PyObject *thread_hook;      /* before 3.12: threading.settrace hook */
+    PyObject *saved_thread_hook;
+    PyObject *weakreflist;
+} LineProfilerObject;
+
+/* The entry of a selected code object, or NULL when it is not selected. */
+static inline hs_code_lines *hs_lines_find(LineProfilerObject *lp, const void *code) {
+    if (lp->last_code && lp->last_code->code == code)
+        return lp->last_code;
+    if (!lp->code_slot_count)
+        return NULL;
+    size_t mask = lp->code_slot_count - 1;
+    for (size_t i = ((uintptr_t)code >> 4) & mask; lp->code_slots[i]; i = (i + 1) & mask) {
+        if (lp->code_slots[i]->code == code)
+            return lp->last_code = lp->code_slots[i];
+    }
+    return NULL;
+}
+
+/* The engine's three events (lines_core.c). `now` is in clock ticks. */
+void hs_lines_enter(LineProfilerObject *lp, hs_code_lines *entry, int is_start, uint64_t now);
+/* With `repeat` 0 a line event for the line already being timed is
+ * ignored: on 3.12+ a backward jump has counted it already (see
+ * hooks_monitoring.c). With 1 every event counts (the legacy hooks, whose
+ * events already follow sys.settrace's rules). */
+void hs_lines_line(LineProfilerObject *lp, hs_code_lines *entry, int line, int repeat, uint64_t now);
+void hs_lines_leave(LineProfilerObject *lp, hs_code_lines *entry, uint64_t now);
+
+/* Selects a code object; 1 if added, 0 if already selected, -1 on error. */
+int hs_lines_select(LineProfilerObject *lp, PyObject *code);
+void hs_lines_clear(LineProfilerObject *lp);
+
+/* The interpreter hooks: one implementation per hook mechanism. */
+int hs_lines_hooks_install(LineProfilerObject *lp);
+int hs_lines_hooks_remove(LineProfilerObject *lp);
+/* 3.12+: switch LINE events on for one more code object while enabled. */
+int hs_lines_hooks_watch(LineProfilerObject *lp, hs_code_lines *entry);
+
+#endif

@@ -1,0 +1,230 @@
+/*
+ * lines_core.c - the line profiler's bookkeeping (lines.h): the index of
+ * selected code objects, per-thread activation stacks, and charging time
+ * to lines. Called with the GIL held, from the hooks of either mechanism.
+ */
+#include "lines.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- per-thread stacks ----------------------------------------------- */
+
+/* The stack of the calling thread, created on first use; NULL when memory
+ * runs out (the event is then not recorded). A handful of threads at most
+ * report to a line profiler, so a scan behind a last-hit check is enough. */
+static hs_line_thread *current_thread(LineProfilerObject *lp) {
+    const void *key = PyThreadState_Get();
+    if (lp->last_thread < lp->thread_count && lp->threads[lp->last_thread].key == key)
+        return &lp->threads[lp->last_thread];
+    for (size_t i = 0; i < lp->thread_count; i++) {
+        if (lp->threads[i].key == key) {
+            lp->last_thread = i;
+            return &lp->threads[i];
+        }
+    }
+    if (lp->thread_count == lp->thread_cap) {
+        size_t cap = lp->thread_cap ? lp->thread_cap * 2 : 4;
+        hs_line_thread *grown = realloc(lp->threads, cap * sizeof *grown);
+        if (!grown)
+            return NULL;
+        lp->threads = grown;
+        lp->thread_cap = cap;
+    }
+    hs_line_thread *t = &lp->threads[lp->thread_count];
+    memset(t, 0, sizeof *t);
+    t->key = key;
+    lp->last_thread = lp->thread_count++;
+    return t;
+}
+
+static hs_activation *push(hs_line_thread *t) {
+    if (t->depth == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 16;
+        hs_activation *grown = realloc(t->stack, cap * sizeof *grown);
+        if (!grown)
+            return NULL;
+        t->stack = grown;
+        t->cap = cap;
+    }
+    return &t->stack[t->depth++];
+}
+
+static void charge(hs_activation *a, uint64_t now) {
+    if (a->line == 0)
+        return;
+    int i = a->line - a->entry->first_line;
+    if (i >= 0 && i < a->entry->line_count)
+        a->entry->ticks[i] += now - a->since;
+}
+
+void hs_lines_enter(LineProfilerObject *lp, hs_code_lines *entry, int is_start, uint64_t now) {
+    hs_line_thread *t = current_thread(lp);
+    hs_activation *a = t ? push(t) : NULL;
+    if (!a)
+        return;
+    a->entry = entry;
+    a->line = 0;
+    a->since = now;
+    if (is_start)
+        entry->calls++;
+}
+
+void hs_lines_line(LineProfilerObject *lp, hs_code_lines *entry, int line, int repeat, uint64_t now) {
+    hs_line_thread *t = current_thread(lp);
+    hs_activation *a = t && t->depth ? &t->stack[t->depth - 1] : NULL;
+    if (!repeat && a && a->entry == entry && a->line == line)
+        return;
+    int i = line - entry->first_line;
+    if (i >= 0 && i < entry->line_count)
+        entry->hits[i]++;
+    if (!t)
+        return;
+    if (!a || a->entry != entry) {
+        /* A frame that was already running when profiling began: it had no
+         * start event, so it begins here. */
+        a = push(t);
+        if (!a)
+            return;
+        a->entry = entry;
+    } else {
+        charge(a, now);
+    }
+    a->line = line;
+    a->since = now;
+}
+
+void hs_lines_leave(LineProfilerObject *lp, hs_code_lines *entry, uint64_t now) {
+    hs_line_thread *t = current_thread(lp);
+    if (!t)
+        return;
+    /* Normally the top; if frames above it left without an event (profiling
+     * switched on mid-call), they are closed here too. */
+    size_t k = t->depth;
+    while (k > 0 && t->stack[k - 1].entry != entry)
+        k--;
+    if (k == 0)
+        return; /* it started before profiling did: nothing to close */
+    while (t->depth >= k) {
+        charge(&t->stack[t->depth - 1], now);
+        t->depth--;
+    }
+}
+
+/* ---- selection ------------------------------------------------------- */
+
+/* The lowest and highest line numbers the code object's instructions map
+ * to (PEP 626 co_lines(): (start, end, line) triples, line may be None). */
+static int line_range(PyObject *code, int *lo, int *hi) {
+    PyObject *it = PyObject_CallMethod(code, "co_lines", NULL);
+    if (!it)
+        return -1;
+    PyObject *iter = PyObject_GetIter(it);
+    Py_DECREF(it);
+    if (!iter)
+        return -1;
+    PyObject *item;
+    while ((item = PyIter_Next(iter)) != NULL) {
+        PyObject *line = PyTuple_Check(item) && PyTuple_GET_SIZE(item) == 3 ? PyTuple_GET_ITEM(item, 2) : NULL;
+        if (line && PyLong_Check(line)) {
+            long v = PyLong_AsLong(line);
+            if (v > 0 && v < INT32_MAX) {
+                if (v < *lo)
+                    *lo = (int)v;
+                if (v > *hi)
+                    *hi = (int)v;
+            }
+        }
+        Py_DECREF(item);
+    }
+    Py_DECREF(iter);
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+static int index_insert(LineProfilerObject *lp, hs_code_lines *entry) {
+    if ((lp->code_count + 1) * 2 > lp->code_slot_count) {
+        size_t n = lp->code_slot_count ? lp->code_slot_count * 2 : 16;
+        hs_code_lines **slots = calloc(n, sizeof *slots);
+        if (!slots)
+            return -1;
+        for (size_t i = 0; i < lp->code_count; i++) {
+            size_t j = ((uintptr_t)lp->codes[i]->code >> 4) & (n - 1);
+            while (slots[j])
+                j = (j + 1) & (n - 1);
+            slots[j] = lp->codes[i];
+        }
+        free(lp->code_slots);
+        lp->code_slots = slots;
+        lp->code_slot_count = n;
+    }
+    size_t mask = lp->code_slot_count - 1;
+    size_t j = ((uintptr_t)entry->code >> 4) & mask;
+    while (lp->code_slots[j])
+        j = (j + 1) & mask;
+    lp->code_slots[j] = entry;
+    return 0;
+}
+
+int hs_lines_select(LineProfilerObject *lp, PyObject *code) {
+    if (!PyCode_Check(code)) {
+        PyErr_SetString(PyExc_TypeError, "expected a code object");
+        return -1;
+    }
+    if (hs_lines_find(lp, code))
+        return 0;
+    int lo = ((PyCodeObject *)code)->co_firstlineno, hi = lo;
+    if (line_range(code, &lo, &hi) < 0)
+        return -1;
+    if (lp->code_count == lp->code_cap) {
+        size_t cap = lp->code_cap ? lp->code_cap * 2 : 8;
+        hs_code_lines **grown = realloc(lp->codes, cap * sizeof *grown);
+        if (!grown)
+            return PyErr_NoMemory(), -1;
+        lp->codes = grown;
+        lp->code_cap = cap;
+    }
+    hs_code_lines *entry = calloc(1, sizeof *entry);
+    size_t n = (size_t)(hi - lo + 1);
+    if (entry) {
+        entry->hits = calloc(n, sizeof *entry->hits);
+        entry->ticks = calloc(n, sizeof *entry->ticks);
+    }
+    if (!entry || !entry->hits || !entry->ticks) {
+        if (entry)
+            free(entry->hits), free(entry->ticks);
+        free(entry);
+        PyErr_NoMemory();
+        return -1;
+    }
+    entry->code = Py_NewRef(code);
+    entry->first_line = lo;
+    entry->line_count = (int)n;
+    if (index_insert(lp, entry) < 0) {
+        Py_DECREF(entry->code);
+        free(entry->hits), free(entry->ticks), free(entry);
+        PyErr_NoMemory();
+        return -1;
+    }
+    lp->codes[lp->code_count++] = entry;
+    return 1;
+}
+
+void hs_lines_clear(LineProfilerObject *lp) {
+    for (size_t i = 0; i < lp->code_count; i++) {
+        Py_CLEAR(lp->codes[i]->code);
+        free(lp->codes[i]->hits);
+        free(lp->codes[i]->ticks);
+        free(lp->codes[i]);
+    }
+    free(lp->codes);
+    free(lp->code_slots);
+    for (size_t i = 0; i < lp->thread_count; i++)
+        free(lp->threads[i].stack);
+    free(lp->threads);
+    lp->codes = NULL;
+    lp->code_slots = NULL;
+    lp->threads = NULL;
+    lp->code_count = lp->code_cap = lp->code_slot_count = 0;
+    lp->thread_count = lp->thread_cap = lp->last_thread = 0;
+    lp->last_code = NULL;
+}
