@@ -1,52 +1,83 @@
 /*
- * hooks_legacy.c - the line profiler's hooks before Python 3.12, through a
- * C trace function (PyEval_SetTrace).
+ * hooks_legacy.c - the line profiler's hooks before Python 3.12.
  *
- * A trace function sees every frame of its thread, so it returns at once
- * for code that is not selected (one pointer compare in the common case,
- * lines.h hs_lines_find). Events: CALL starts a frame or resumes a
- * generator; LINE reaches a new line; RETURN leaves by return, yield or
- * exception (Doc/c-api/init.rst, "Profiling and Tracing").
- * Threads, as the tracer's hooks_legacy.c: the enabling thread and those
- * already running get the function directly, new threads through
- * threading.settrace.
+ * A C trace function makes the interpreter check every instruction of
+ * every frame of its thread for a new line (Python/ceval.c,
+ * maybe_call_line_trace), which would slow the whole program down, the
+ * functions nobody asked about included. So the trace function is only
+ * installed while a selected function runs:
+ *   - a C profile function in every thread (src/pymod/legacy_profile.c)
+ *     sees calls and returns, which cost little: when a selected frame
+ *     starts or resumes it records the start and installs the trace
+ *     function in that thread; when the thread's last selected frame
+ *     returns or yields, it removes it again;
+ *   - the trace function counts and times LINE events of selected frames,
+ *     and turns line events off (f_trace_lines, legacy_frame.h) in frames
+ *     of other code started meanwhile, e.g. what a selected function calls.
+ * The interpreter calls the trace function before the profile function
+ * for the same event (Python/ceval.c, call_trace_protected call sites), so
+ * a frame's start is recorded by the profile function alone.
+ * Events: Doc/c-api/init.rst, "Profiling and Tracing".
  */
 #include "lines.h"
+#include "legacy_frame.h"
+#include "../pymod/legacy_profile.h"
 
 #if !HS_HAVE_MONITORING
-
-#include <frameobject.h>
 
 static int trace_function(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg) {
     (void)arg;
     LineProfilerObject *lp = (LineProfilerObject *)obj;
-    if (what != PyTrace_CALL && what != PyTrace_LINE && what != PyTrace_RETURN)
+    if (what != PyTrace_LINE && what != PyTrace_CALL)
         return 0;
     uint64_t now = hs_ticks(&lp->clock);
     PyCodeObject *code = PyFrame_GetCode(frame);
     hs_code_lines *entry = hs_lines_find(lp, code);
     Py_DECREF(code); /* the frame keeps it alive */
+    if (what == PyTrace_CALL) {
+        if (!entry && lp->frame_layout_ok)
+            hs_frame_stop_line_events(frame);
+        return 0;
+    }
+    if (entry)
+        hs_lines_line(lp, entry, lp->frame_layout_ok ? hs_frame_event_line(frame) : PyFrame_GetLineNumber(frame),
+                      1, now);
+    return 0;
+}
+
+static int profile_function(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg) {
+    (void)arg;
+    if (what != PyTrace_CALL && what != PyTrace_RETURN)
+        return 0;
+    LineProfilerObject *lp = (LineProfilerObject *)obj;
+    PyCodeObject *code = PyFrame_GetCode(frame);
+    hs_code_lines *entry = hs_lines_find(lp, code);
+    Py_DECREF(code);
     if (!entry)
         return 0;
+    uint64_t now = hs_ticks(&lp->clock);
+    PyThreadState *ts = PyThreadState_Get();
     if (what == PyTrace_CALL) {
         /* A generator's resumption is a CALL too; only a frame that has
          * not run yet (f_lasti < 0) is a new call. */
         hs_lines_enter(lp, entry, hs_frame_lasti(frame) < 0, now);
-    } else if (what == PyTrace_LINE) {
-        hs_lines_line(lp, entry, PyFrame_GetLineNumber(frame), 1, now);
+        if (ts->c_tracefunc == NULL)
+            PyEval_SetTrace(trace_function, obj);
     } else {
         hs_lines_leave(lp, entry, now);
+        if (hs_lines_depth(lp) == 0 && ts->c_tracefunc == trace_function && ts->c_traceobj == obj)
+            PyEval_SetTrace(NULL, NULL);
     }
     return 0;
 }
 
 /* threading's per-thread hook: called as hook(frame, event, arg) by the
- * Python-level trace trampoline in a new thread. */
+ * Python-level profile trampoline in a new thread. */
 static PyObject *thread_start_hook(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    PyEval_SetTrace(trace_function, self);
+    PyEval_SetProfile(profile_function, self);
     if (nargs == 3 && PyFrame_Check(args[0]) && PyUnicode_Check(args[1]) &&
         PyUnicode_CompareWithASCIIString(args[1], "call") == 0)
-        trace_function(self, (PyFrameObject *)args[0], PyTrace_CALL, args[2]);
+        profile_function(self, (PyFrameObject *)args[0], PyTrace_CALL, args[2]);
     Py_RETURN_NONE;
 }
 
@@ -55,67 +86,33 @@ static PyMethodDef thread_hook_def = {
 
 int hs_lines_hooks_watch(LineProfilerObject *lp, hs_code_lines *entry) {
     (void)lp, (void)entry;
-    return 0; /* the trace function sees every code object already */
+    return 0; /* the profile function sees every code object already */
 }
 
 int hs_lines_hooks_install(LineProfilerObject *lp) {
-    PyThreadState *current = PyThreadState_Get();
-    if (current->c_tracefunc != NULL) {
-        PyErr_SetString(PyExc_ValueError,
-                        current->c_tracefunc == trace_function
-                            ? "another hotscope line profiler is already running in this thread; disable it first"
-                            : "a debugger or tracer (sys.settrace) is already running in this thread; stop it first");
-        return -1;
-    }
-    PyObject *threading = PyImport_ImportModule("threading");
-    if (!threading)
-        return -1;
+    lp->frame_layout_ok = hs_legacy_frame_layout_ok();
     if (!lp->thread_hook) {
         lp->thread_hook = PyCFunction_New(&thread_hook_def, (PyObject *)lp);
-        if (!lp->thread_hook) {
-            Py_DECREF(threading);
-            return -1;
-        }
-    }
-    Py_CLEAR(lp->saved_thread_hook);
-    lp->saved_thread_hook = PyObject_GetAttrString(threading, "_trace_hook");
-    if (!lp->saved_thread_hook)
-        PyErr_Clear();
-    PyObject *r = PyObject_CallMethod(threading, "settrace", "O", lp->thread_hook);
-    Py_DECREF(threading);
-    if (!r)
-        return -1;
-    Py_DECREF(r);
-    PyEval_SetTrace(trace_function, (PyObject *)lp);
-    PyThreadState *ts = PyInterpreterState_ThreadHead(PyThreadState_GetInterpreter(current));
-    for (; ts; ts = PyThreadState_Next(ts)) {
-        if (ts != current && ts->c_tracefunc == NULL && _PyEval_SetTrace(ts, trace_function, (PyObject *)lp) < 0)
+        if (!lp->thread_hook)
             return -1;
     }
-    return 0;
+    return hs_legacy_profile_install(profile_function, (PyObject *)lp, lp->thread_hook,
+                                     &lp->saved_thread_hook, "line profiler");
 }
 
 int hs_lines_hooks_remove(LineProfilerObject *lp) {
-    int status = 0;
+    /* Trace functions still installed (a selected frame was running when
+     * profiling stopped) go too. */
     PyThreadState *current = PyThreadState_Get();
     PyThreadState *ts = PyInterpreterState_ThreadHead(PyThreadState_GetInterpreter(current));
+    int status = 0;
     for (; ts; ts = PyThreadState_Next(ts)) {
         if (ts->c_tracefunc == trace_function && ts->c_traceobj == (PyObject *)lp &&
             _PyEval_SetTrace(ts, NULL, NULL) < 0)
             status = -1;
     }
-    PyObject *threading = PyImport_ImportModule("threading");
-    if (threading) {
-        PyObject *restore = lp->saved_thread_hook ? lp->saved_thread_hook : Py_None;
-        PyObject *r = PyObject_CallMethod(threading, "settrace", "O", restore);
-        Py_XDECREF(r);
-        if (!r)
-            status = -1;
-        Py_DECREF(threading);
-    } else {
+    if (hs_legacy_profile_remove(profile_function, (PyObject *)lp, &lp->saved_thread_hook) < 0)
         status = -1;
-    }
-    Py_CLEAR(lp->saved_thread_hook);
     return status;
 }
 

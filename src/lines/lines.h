@@ -60,6 +60,7 @@ typedef struct {
     uint64_t enabled_ticks;     /* ticks spent enabled over all enable/disable */
     uint64_t enable_mark;
     PyObject *disable;          /* 3.12+: sys.monitoring.DISABLE */
+    int frame_layout_ok;        /* before 3.12: legacy_frame.h may be used */
     PyObject *thread_hook;      /* before 3.12: threading.settrace hook */
     PyObject *saved_thread_hook;
     PyObject *weakreflist;
@@ -87,6 +88,9 @@ void hs_lines_enter(LineProfilerObject *lp, hs_code_lines *entry, int is_start, 
  * events already follow sys.settrace's rules). */
 void hs_lines_line(LineProfilerObject *lp, hs_code_lines *entry, int line, int repeat, uint64_t now);
 void hs_lines_leave(LineProfilerObject *lp, hs_code_lines *entry, uint64_t now);
+
+/* How many selected frames the calling thread has running. */
+size_t hs_lines_depth(LineProfilerObject *lp);
 
 /* Selects a code object; 1 if added, 0 if already selected, -1 on error. */
 int hs_lines_select(LineProfilerObject *lp, PyObject *code);

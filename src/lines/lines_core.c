@@ -111,6 +111,11 @@ void hs_lines_leave(LineProfilerObject *lp, hs_code_lines *entry, uint64_t now) 
     }
 }
 
+size_t hs_lines_depth(LineProfilerObject *lp) {
+    hs_line_thread *t = current_thread(lp);
+    return t ? t->depth : 0;
+}
+
 /* ---- selection ------------------------------------------------------- */
 
 /* The lowest and highest line numbers the code object's instructions map

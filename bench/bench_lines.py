@@ -1,0 +1,149 @@
+"""Overhead of `hotscope lines` against line_profiler (kernprof), in one run.
+
+Every measurement is a fresh process (this file run with --child): it
+selects the workload's functions for line profiling, times ONLY the
+workload with time.perf_counter and prints the seconds. Runs are
+interleaved (repeat -> workload -> mode); medians over repeats.
+
+    python bench/bench_lines.py                  # every .venvs/3.X found
+    python bench/bench_lines.py --python .venvs/3.12/bin/python --repeat 7
+    python bench/bench_lines.py --quick
+
+Workloads:
+  loops      many cheap lines in one selected function
+  calls      a selected function calling a small selected function
+  unselected the loops workload NOT selected, while the profiler runs on
+             another function: should run at unprofiled speed
+Columns: none (s) unprofiled; "line_profiler x", "hotscope x" = time under
+the tool / unprofiled; "added" = (t_hot - t_none) / (t_lp - t_none), the
+share of line_profiler's added cost hotscope adds (target: <= 0.33).
+line_profiler must be installed in the interpreter (pip install line_profiler).
+"""
+
+import argparse
+import glob
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+WORKLOADS = ["loops", "calls", "unselected"]
+MODES = ["none", "line_profiler", "hotscope"]
+
+
+def loops(n):
+    total = 0
+    for i in range(n):
+        x = i * 2
+        if x % 3 == 0:
+            total += x
+        else:
+            total -= 1
+        total ^= i
+    return total
+
+
+def small(a, b):
+    c = a + b
+    return c * 2
+
+
+def calls(n):
+    total = 0
+    for i in range(n):
+        total += small(i, 1)
+    return total
+
+
+def other():
+    return 0
+
+
+def child(mode, workload, size):
+    n = int(size)
+    if workload == "loops":
+        run, selected = (lambda: loops(n)), [loops]
+    elif workload == "calls":
+        run, selected = (lambda: calls(n // 2)), [calls, small]
+    else:
+        run, selected = (lambda: loops(n)), [other]
+    if mode == "line_profiler":
+        import line_profiler
+
+        prof = line_profiler.LineProfiler()
+        for f in selected:
+            prof.add_function(f)
+        start, stop = prof.enable_by_count, prof.disable_by_count
+    elif mode == "hotscope":
+        import hotscope
+
+        prof = hotscope.lines(*selected)
+        start, stop = prof.enable, prof.disable
+    else:
+        start = stop = lambda: None
+    start()
+    t0 = time.perf_counter()
+    run()
+    elapsed = time.perf_counter() - t0
+    stop()
+    print(elapsed)
+
+
+def measure(python, mode, workload, size):
+    r = subprocess.run([python, os.path.abspath(__file__), "--child", mode, workload, str(size)],
+                       capture_output=True, text=True, cwd="/tmp")
+    if r.returncode != 0:
+        return None, (r.stderr.strip().splitlines() or ["failed"])[-1]
+    return float(r.stdout.strip()), None
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--child", nargs=3)
+    ap.add_argument("--python", action="append")
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args()
+    if args.child:
+        child(args.child[0], args.child[1], float(args.child[2]))
+        return 0
+    pythons = [os.path.abspath(p) for p in args.python] if args.python else sorted(glob.glob(os.path.join(ROOT, ".venvs", "3.*", "bin", "python")))
+    size = 200_000 if args.quick else 2_000_000
+    repeat = 1 if args.quick else args.repeat
+    print("%-6s %-11s %9s %16s %11s %7s" % ("python", "workload", "none (s)", "line_profiler x", "hotscope x", "added"))
+    for python in pythons:
+        version = subprocess.run([python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                                 capture_output=True, text=True).stdout.strip()
+        for workload in WORKLOADS:
+            times = {m: [] for m in MODES}
+            errors = {}
+            for _ in range(repeat):
+                for mode in MODES:
+                    t, err = measure(python, mode, workload, size)
+                    if t is None:
+                        errors[mode] = err
+                    else:
+                        times[mode].append(t)
+            med = {m: statistics.median(v) if v else None for m, v in times.items()}
+            added = []
+            for i in range(min(len(v) for v in times.values()) if all(times.values()) else 0):
+                lp_cost = times["line_profiler"][i] - times["none"][i]
+                if lp_cost > 0:
+                    added.append((times["hotscope"][i] - times["none"][i]) / lp_cost)
+
+            def ratio(m):
+                return "%.2f" % (med[m] / med["none"]) if med[m] and med["none"] else "n/a"
+
+            print("%-6s %-11s %9s %16s %11s %7s" % (
+                version, workload, "%.3f" % med["none"] if med["none"] else "n/a", ratio("line_profiler"),
+                ratio("hotscope"), "%.2f" % statistics.median(added) if added and workload != "unselected" else "-"))
+            for mode, err in errors.items():
+                print("       %s: %s" % (mode, err))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
