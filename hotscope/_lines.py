@@ -7,6 +7,7 @@ of the profiled functions so a saved report shows the code that ran.
 """
 
 import functools
+import os
 import importlib
 import inspect
 import linecache
@@ -210,3 +211,85 @@ def resolve(spec, main_code=None, main_names=("__main__",)):
         if obj is None:
             return []
     return _code_objects(obj)
+
+
+# ---- --hot N ---------------------------------------------------------------------
+
+def _module_name(filename, roots):
+    """The import name of the module in `filename`, from the sys.path entry
+    it sits under, or None when it is not importable that way."""
+    path = os.path.abspath(filename)
+    best = None
+    for root in roots:
+        root = os.path.abspath(root or os.getcwd())
+        if path.startswith(root + os.sep) and (best is None or len(root) > len(best)):
+            best = root
+    if best is None or not path.endswith(".py"):
+        return None
+    parts = os.path.relpath(path, best)[:-3].split(os.sep)
+    if parts[-1] == "__init__":
+        parts.pop()
+    if not parts or not all(p.isidentifier() for p in parts):
+        return None
+    return ".".join(parts)
+
+
+def _command_of(program):
+    import sys
+
+    if program.kind == "module":
+        return [sys.executable, "-m", program.target] + program.args
+    if program.kind == "code":
+        return [sys.executable, "-c", program.target] + program.args
+    return [sys.executable, program.target] + program.args
+
+
+def hot_functions(program, count, rate=997):
+    """Run `program` once in a child process under the sampler and return
+    [(spec, share)] for the `count` Python functions with the most own
+    samples: spec is "module:qualname" for resolve(), share their part of
+    all samples. Raises LookupError when the run gave nothing to choose."""
+    import json
+    import sys
+
+    from . import _sample
+
+    child = _sample.start_program(_command_of(program), quiet=True)
+    try:
+        sampler = _sample.attach(child.pid, rate=rate, wait=_sample.STARTUP_WAIT)
+    except _sample.SampleError as e:
+        child.wait()
+        raise LookupError("the sampling run found nothing to profile (%s)" % e)
+    _sample.run_sampling(sampler, child=child)
+    _sample.wait_child(child, "exited")
+    doc = json.loads(sampler.snapshot().json())
+    if "samples" not in doc["weights"]:
+        raise LookupError("the sampling run took no samples (the program ran too briefly)")
+    strings, frames = doc["strings"], doc["frames"]
+    stride = 2 + len(doc["weights"])
+    col = 2 + doc["weights"].index("samples")
+    own, total = {}, 0
+    nodes = doc["nodes"]
+    for i in range(0, len(nodes), stride):
+        samples = nodes[i + col]
+        total += samples
+        name, file, first, _line, kind, _cat = frames[nodes[i + 1]]
+        if kind == "python" and samples:
+            key = (strings[name], strings[file], first)
+            own[key] = own.get(key, 0) + samples
+    main_file = os.path.abspath(program.target) if program.kind == "script" else None
+    roots = [os.path.dirname(main_file) if main_file else os.getcwd()] + sys.path[1:]
+    chosen = []
+    for (qualname, file, _first), samples in sorted(own.items(), key=lambda kv: -kv[1]):
+        if os.path.abspath(file) == main_file:
+            module = "__main__"
+        else:
+            module = _module_name(file, roots)
+        if module is None or module.split(".")[0] == "hotscope" or "<" in qualname.split(".")[-1]:
+            continue
+        chosen.append(("%s:%s" % (module, qualname), samples / total if total else 0.0))
+        if len(chosen) == count:
+            break
+    if not chosen:
+        raise LookupError("the sampling run saw no Python function that can be line-profiled")
+    return chosen

@@ -107,11 +107,13 @@ def run_sampling(sampler, child=None, duration=None, follow=None, on_tick=None, 
     return reason
 
 
-def start_program(command):
+def start_program(command, quiet=False):
+    """Start `command`; `quiet` sends its output to /dev/null."""
     if not command:
         raise SampleError("no command to run after '--'")
     try:
-        return subprocess.Popen(command)
+        return subprocess.Popen(command, stdout=subprocess.DEVNULL if quiet else None,
+                                stderr=subprocess.DEVNULL if quiet else None)
     except FileNotFoundError:
         raise SampleError("%s: command not found" % command[0]) from None
     except PermissionError:

@@ -201,11 +201,16 @@ def cmd_lines(argv):
     p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE (.txt, .json, ...)")
     p.add_argument("--func", action="append", default=[], metavar="MODULE:QUALNAME",
                    help="a function to profile (repeatable)")
+    p.add_argument("--hot", type=int, default=0, metavar="N",
+                   help="first run the program once under the sampler, then line-profile the N "
+                   "Python functions with the most own time (the program runs twice)")
     p.add_argument("-m", dest="module", metavar="module", help="run a module, as python -m")
     p.add_argument("-c", dest="code", metavar="code", help="run code given as a string")
-    ours, rest = split_options(argv, {"-o", "--output", "--func"})
+    ours, rest = split_options(argv, {"-o", "--output", "--func", "--hot"})
     opts = p.parse_args(ours)
     program = program_of(opts, rest, "lines")
+    if opts.hot < 0:
+        raise CommandLineError("--hot must be 1 or more")
     for spec in opts.func:
         module, _, qualname = spec.partition(":")
         if not module or not qualname:
@@ -228,6 +233,16 @@ def cmd_lines(argv):
         main_names.add(os.path.splitext(os.path.basename(program.target))[0])
     elif program.kind == "module":
         main_names.add(program.target)
+    if opts.hot:
+        try:
+            hot = _lines.hot_functions(program, opts.hot)
+        except LookupError as e:
+            hot = []
+            sys.stderr.write("hotscope: --hot: %s\n" % e)
+        if hot:
+            sys.stderr.write("hotscope: --hot %d chose: %s\n" % (
+                opts.hot, ", ".join("%s (%.0f%% own)" % (spec, 100 * share) for spec, share in hot)))
+        opts.func.extend(spec for spec, _share in hot)
     missing = []
     for spec in opts.func:
         try:

@@ -281,3 +281,30 @@ def test_cli_bad_usage(tmp_path):
     assert r.returncode == 2 and "MODULE:QUALNAME" in r.stderr
     r = run_cli(["lines", "missing.py"], tmp_path)
     assert r.returncode == 2 and "no such file" in r.stderr
+
+
+def test_cli_hot_samples_first_then_profiles_the_hottest(tmp_path):
+    (tmp_path / "hot.py").write_text(textwrap.dedent("""
+        import time
+
+        def crunch(n):
+            t = 0
+            for i in range(n):
+                t += i * i % 7
+            return t
+
+        def cold():
+            return 1
+
+        start = time.perf_counter()
+        while time.perf_counter() - start < 0.6:
+            crunch(20000)
+        cold()
+        print("program-output-marker")
+    """))
+    r = run_cli(["lines", "--hot", "1", "hot.py"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "--hot 1 chose: __main__:crunch" in r.stderr
+    assert "Function: crunch at line 4" in r.stdout
+    assert "Function: cold" not in r.stdout
+    assert r.stdout.count("program-output-marker") == 1  # the sampling run's output is not shown
