@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 
-.PHONY: demo test test-quick bench build clean
+.PHONY: demo test test-quick test-asan bench build clean
 
 demo:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,15 @@ test:
 # One interpreter only, fastest feedback: make test-quick PY=/path/to/python3
 test-quick:
 	HOTSCOPE_PYTHONS="$(or $(PY),$(shell command -v $(PYTHON)))" $(PYTHON) tools/test_all.py -x
+
+# The suite under AddressSanitizer, on one interpreter (.venvs/asan).
+# Leak checking is off: the interpreter itself keeps memory until exit.
+ASAN_LIB = $(shell gcc -print-file-name=libasan.so)
+test-asan:
+	$(PYTHON) -m venv .venvs/asan
+	.venvs/asan/bin/python -m pip install -q --disable-pip-version-check pytest setuptools wheel
+	HOTSCOPE_CFLAGS="-fsanitize=address -fno-omit-frame-pointer -Werror" .venvs/asan/bin/python -m pip install -q --disable-pip-version-check --no-build-isolation --force-reinstall --no-deps .
+	cd tests && LD_PRELOAD=$(ASAN_LIB) ASAN_OPTIONS=detect_leaks=0 ../.venvs/asan/bin/python -m pytest -q -x $(ARGS)
 
 bench:
 	$(PYTHON) bench/bench_trace.py

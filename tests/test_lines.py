@@ -1,5 +1,6 @@
 """hotscope lines: hits against the interpreter's own line events, times
 against time measured around the line, the CLI and its bad input."""
+import asyncio
 import os
 import subprocess
 import sys
@@ -56,6 +57,14 @@ def raises(n):
     raise ValueError("out")
 
 
+async def coroutine(n):
+    total = 0
+    for i in range(n):
+        await asyncio.sleep(0)
+        total += i
+    return total
+
+
 class Shape:
     def area(self, w, h):
         result = 0
@@ -76,9 +85,10 @@ def workload():
         except ValueError:
             pass
     Shape().area(3, 4)
+    asyncio.run(coroutine(4))
 
 
-TARGETS = [loops, nested, recursive, generator, raises, Shape.area]
+TARGETS = [loops, nested, recursive, generator, raises, Shape.area, coroutine]
 
 
 def all_codes(functions):
