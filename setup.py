@@ -5,25 +5,42 @@ setuptools takes them from sysconfig) plus warnings on; HOTSCOPE_CFLAGS adds
 more, e.g. "-fsanitize=address" or "-Werror" in CI.
 """
 import glob
+import hashlib
 import os
 import shlex
 
 from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
 
 sources = sorted(glob.glob("src/**/*.c", recursive=True))
 # Hidden visibility: only PyInit__core is exported, so calls between our
 # files skip the PLT.
 extra = ["-std=gnu11", "-Wall", "-Wextra", "-fvisibility=hidden"]
 extra += shlex.split(os.environ.get("HOTSCOPE_CFLAGS", ""))
+link = shlex.split(os.environ.get("HOTSCOPE_LDFLAGS", ""))
+
+
+class BuildExtPerFlags(build_ext):
+    """Object files go to a directory named after the flags: setuptools
+    rebuilds only sources newer than their objects, so without this a build
+    with new flags (say -fsanitize=address) would silently reuse objects
+    compiled without them."""
+
+    def finalize_options(self):
+        super().finalize_options()
+        tag = hashlib.sha1("\0".join(extra + link).encode()).hexdigest()[:10]
+        self.build_temp = os.path.join(self.build_temp, "flags-" + tag)
+
 
 setup(
+    cmdclass={"build_ext": BuildExtPerFlags},
     ext_modules=[
         Extension(
             "hotscope._core",
             sources=sources,
             depends=sorted(glob.glob("src/**/*.h", recursive=True)),
             extra_compile_args=extra,
-            extra_link_args=shlex.split(os.environ.get("HOTSCOPE_LDFLAGS", "")),
+            extra_link_args=link,
             libraries=["m"],
         )
     ]

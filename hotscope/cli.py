@@ -79,6 +79,18 @@ def trace_parser():
     return p
 
 
+def check_output(path):
+    """Fail now, before a long run, if -o names an unknown format or a place
+    that cannot be written."""
+    if not path:
+        return
+    try:
+        _output.format_of(path)
+        _output.check_writable(path)
+    except (ValueError, OSError) as e:
+        raise CommandLineError("cannot write %s: %s" % (path, e))
+
+
 def split_options(argv, takes_value):
     """Split argv into (hotscope's options, program args) at the program.
 
@@ -111,20 +123,23 @@ def split_options(argv, takes_value):
     return ours, []
 
 
+def program_of(opts, rest, command):
+    if opts.module and opts.code:
+        raise CommandLineError("give -m or -c, not both")
+    if opts.module:
+        return Program("module", opts.module, rest)
+    if opts.code is not None:
+        return Program("code", opts.code, rest)
+    if rest:
+        return Program("script", rest[0], rest[1:])
+    raise CommandLineError("nothing to run: give a script, -m module or -c code (see 'hotscope %s --help')" % command)
+
+
 def cmd_trace(argv):
     parser = trace_parser()
     ours, rest = split_options(argv, {"-o", "--output", "-s", "--sort", "--limit", "--clock"})
     opts = parser.parse_args(ours)
-    if opts.module and opts.code:
-        raise CommandLineError("give -m or -c, not both")
-    if opts.module:
-        program = Program("module", opts.module, rest)
-    elif opts.code is not None:
-        program = Program("code", opts.code, rest)
-    elif rest:
-        program = Program("script", rest[0], rest[1:])
-    else:
-        raise CommandLineError("nothing to run: give a script, -m module or -c code (see 'hotscope trace --help')")
+    program = program_of(opts, rest, "trace")
 
     sort = [k.strip() for k in opts.sort.split(",") if k.strip()]
     for key in sort:
@@ -132,12 +147,7 @@ def cmd_trace(argv):
             raise CommandLineError("unknown sort key '%s' (use one of: %s)" % (key, ", ".join(PSTATS_SORT_KEYS)))
     if opts.limit < 0:
         raise CommandLineError("--limit must be 0 (all) or more")
-    if opts.output:
-        try:
-            _output.format_of(opts.output)
-            _output.check_writable(opts.output)
-        except (ValueError, OSError) as e:
-            raise CommandLineError("cannot write %s: %s" % (opts.output, e))
+    check_output(opts.output)
 
     program.prepare()  # UsageError for a missing file, syntax error, unknown module
 
@@ -177,18 +187,6 @@ def cmd_trace(argv):
 LINES_USAGE = "hotscope lines [-o FILE] [--func MODULE:QUALNAME ...] (script.py | -m module | -c code) [args...]"
 
 
-def program_of(opts, rest, command):
-    if opts.module and opts.code:
-        raise CommandLineError("give -m or -c, not both")
-    if opts.module:
-        return Program("module", opts.module, rest)
-    if opts.code is not None:
-        return Program("code", opts.code, rest)
-    if rest:
-        return Program("script", rest[0], rest[1:])
-    raise CommandLineError("nothing to run: give a script, -m module or -c code (see 'hotscope %s --help')" % command)
-
-
 def cmd_lines(argv):
     p = Parser(
         prog="hotscope lines",
@@ -215,12 +213,7 @@ def cmd_lines(argv):
         module, _, qualname = spec.partition(":")
         if not module or not qualname:
             raise CommandLineError("--func wants MODULE:QUALNAME, e.g. app.orders:Order.total (got %r)" % spec)
-    if opts.output:
-        try:
-            _output.format_of(opts.output)
-            _output.check_writable(opts.output)
-        except (ValueError, OSError) as e:
-            raise CommandLineError("cannot write %s: %s" % (opts.output, e))
+    check_output(opts.output)
     program.prepare()
 
     import builtins
@@ -372,12 +365,7 @@ def cmd_record(argv):
         raise CommandLineError("--native (C frames) is not in this version of hotscope yet")
     if opts.rate > 100000:
         raise CommandLineError("--rate must be at most 100000")
-    if opts.output:
-        try:
-            _output.format_of(opts.output)
-            _output.check_writable(opts.output)
-        except (ValueError, OSError) as e:
-            raise CommandLineError("cannot write %s: %s" % (opts.output, e))
+    check_output(opts.output)
     child = None
     try:
         if command:

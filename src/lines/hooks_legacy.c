@@ -71,19 +71,6 @@ static int profile_function(PyObject *obj, PyFrameObject *frame, int what, PyObj
     return 0;
 }
 
-/* threading's per-thread hook: called as hook(frame, event, arg) by the
- * Python-level profile trampoline in a new thread. */
-static PyObject *thread_start_hook(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    PyEval_SetProfile(profile_function, self);
-    if (nargs == 3 && PyFrame_Check(args[0]) && PyUnicode_Check(args[1]) &&
-        PyUnicode_CompareWithASCIIString(args[1], "call") == 0)
-        profile_function(self, (PyFrameObject *)args[0], PyTrace_CALL, args[2]);
-    Py_RETURN_NONE;
-}
-
-static PyMethodDef thread_hook_def = {
-    "_hotscope_lines_thread_start", (PyCFunction)(void (*)(void))thread_start_hook, METH_FASTCALL, NULL};
-
 int hs_lines_hooks_watch(LineProfilerObject *lp, hs_code_lines *entry) {
     (void)lp, (void)entry;
     return 0; /* the profile function sees every code object already */
@@ -91,12 +78,7 @@ int hs_lines_hooks_watch(LineProfilerObject *lp, hs_code_lines *entry) {
 
 int hs_lines_hooks_install(LineProfilerObject *lp) {
     lp->frame_layout_ok = hs_legacy_frame_layout_ok();
-    if (!lp->thread_hook) {
-        lp->thread_hook = PyCFunction_New(&thread_hook_def, (PyObject *)lp);
-        if (!lp->thread_hook)
-            return -1;
-    }
-    return hs_legacy_profile_install(profile_function, (PyObject *)lp, lp->thread_hook,
+    return hs_legacy_profile_install(profile_function, (PyObject *)lp, &lp->thread_hook,
                                      &lp->saved_thread_hook, "line profiler");
 }
 

@@ -7,8 +7,40 @@
 
 #if !HS_HAVE_MONITORING
 
-int hs_legacy_profile_install(Py_tracefunc func, PyObject *obj, PyObject *thread_hook,
+#include <frameobject.h>
+
+/* The threading hook's state: (engine object, capsule of the profile
+ * function), as the builtin's self. */
+static PyObject *thread_start_hook(PyObject *state, PyObject *const *args, Py_ssize_t nargs) {
+    PyObject *obj = PyTuple_GET_ITEM(state, 0);
+    Py_tracefunc func = (Py_tracefunc)PyCapsule_GetPointer(PyTuple_GET_ITEM(state, 1), NULL);
+    if (!func)
+        return NULL;
+    PyEval_SetProfile(func, obj);
+    /* Called as hook(frame, event, arg) by the Python-level profile
+     * trampoline of the new thread. */
+    if (nargs == 3 && PyFrame_Check(args[0]) && PyUnicode_Check(args[1]) &&
+        PyUnicode_CompareWithASCIIString(args[1], "call") == 0)
+        func(obj, (PyFrameObject *)args[0], PyTrace_CALL, args[2]);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef thread_hook_def = {
+    "_hotscope_thread_start", (PyCFunction)(void (*)(void))thread_start_hook, METH_FASTCALL, NULL};
+
+static PyObject *thread_hook_new(Py_tracefunc func, PyObject *obj) {
+    PyObject *capsule = PyCapsule_New((void *)func, NULL, NULL);
+    PyObject *state = capsule ? PyTuple_Pack(2, obj, capsule) : NULL;
+    Py_XDECREF(capsule);
+    PyObject *hook = state ? PyCFunction_New(&thread_hook_def, state) : NULL;
+    Py_XDECREF(state);
+    return hook;
+}
+
+int hs_legacy_profile_install(Py_tracefunc func, PyObject *obj, PyObject **thread_hook,
                               PyObject **saved_hook, const char *what) {
+    if (!*thread_hook && !(*thread_hook = thread_hook_new(func, obj)))
+        return -1;
     PyThreadState *current = PyThreadState_Get();
     if (current->c_profilefunc != NULL) {
         if (current->c_profilefunc == func)
@@ -27,7 +59,7 @@ int hs_legacy_profile_install(Py_tracefunc func, PyObject *obj, PyObject *thread
     *saved_hook = PyObject_GetAttrString(threading, "_profile_hook");
     if (!*saved_hook)
         PyErr_Clear();
-    PyObject *r = PyObject_CallMethod(threading, "setprofile", "O", thread_hook);
+    PyObject *r = PyObject_CallMethod(threading, "setprofile", "O", *thread_hook);
     Py_DECREF(threading);
     if (!r)
         return -1;

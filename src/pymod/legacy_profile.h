@@ -9,8 +9,9 @@
  *     as the interpreter allows while we hold the GIL;
  *   - threads started later get it from threading.setprofile(): the
  *     threading module calls sys.setprofile(hook) in each new thread, and
- *     the engine's hook (`thread_hook`, a builtin that calls
- *     PyEval_SetProfile in that thread) replaces itself there.
+ *     our hook (a builtin that calls PyEval_SetProfile in that thread)
+ *     replaces itself there, and passes on the first event, the new
+ *     thread's first call, to the profile function.
  */
 #ifndef HOTSCOPE_LEGACY_PROFILE_H
 #define HOTSCOPE_LEGACY_PROFILE_H
@@ -19,12 +20,14 @@
 
 #if !HS_HAVE_MONITORING
 
-/* Installs `func` with `obj` everywhere; `*saved_hook` receives the
- * threading module's previous per-thread hook, to give back on removal.
+/* Installs `func` with `obj` everywhere. `*thread_hook` holds the
+ * threading hook made for (func, obj), created on first use; `*saved_hook`
+ * receives the threading module's previous per-thread hook, to give back
+ * on removal.
  * Refuses (ValueError, nothing installed) when this thread already has a
  * profile function: another profiler is running. `what` names the engine
  * in that message. Returns 0 or -1. */
-int hs_legacy_profile_install(Py_tracefunc func, PyObject *obj, PyObject *thread_hook,
+int hs_legacy_profile_install(Py_tracefunc func, PyObject *obj, PyObject **thread_hook,
                               PyObject **saved_hook, const char *what);
 
 /* Removes `func`/`obj` from every thread that has it and restores the

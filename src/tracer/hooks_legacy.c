@@ -44,26 +44,8 @@ static int profile_function(PyObject *obj, PyFrameObject *frame, int what, PyObj
     return 0;
 }
 
-/* threading's per-thread hook: called as hook(frame, event, arg) by the
- * Python-level profile trampoline in a new thread. */
-static PyObject *thread_start_hook(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    PyEval_SetProfile(profile_function, self);
-    if (nargs == 3 && PyFrame_Check(args[0]) && PyUnicode_Check(args[1]) &&
-        PyUnicode_CompareWithASCIIString(args[1], "call") == 0)
-        profile_function(self, (PyFrameObject *)args[0], PyTrace_CALL, args[2]);
-    Py_RETURN_NONE;
-}
-
-static PyMethodDef thread_hook_def = {
-    "_hotscope_thread_start", (PyCFunction)(void (*)(void))thread_start_hook, METH_FASTCALL, NULL};
-
 int hs_hooks_install(TracerObject *self) {
-    if (!self->thread_hook) {
-        self->thread_hook = PyCFunction_New(&thread_hook_def, (PyObject *)self);
-        if (!self->thread_hook)
-            return -1;
-    }
-    return hs_legacy_profile_install(profile_function, (PyObject *)self, self->thread_hook,
+    return hs_legacy_profile_install(profile_function, (PyObject *)self, &self->thread_hook,
                                      &self->saved_thread_hook, "profiler");
 }
 
