@@ -71,6 +71,13 @@ const char *hs_category_name(hs_category c);
  * the HTML report. The layout is documented in model_json.c. */
 int hs_render_model_json(hs_profile *p, hs_buf *out, char *err);
 
+/* pprof's profile.proto, gzip-compressed (pprof.c): what `go tool pprof`,
+ * Pyroscope and Parca read; read back exactly by hs_read_pprof. The
+ * mapping of the model onto the format is documented in pprof.c. */
+int hs_render_pprof(hs_profile *p, hs_buf *out, char *err);
+/* The same Profile message, not compressed. */
+int hs_render_pprof_proto(hs_profile *p, hs_buf *out, char *err);
+
 /* cProfile's label of a function: "file:line(name)", "{builtin label}", or
  * the name alone for synthetic frames. */
 void hs_function_label(const hs_profile *p, hs_id frame, hs_buf *out);
