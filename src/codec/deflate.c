@@ -37,8 +37,11 @@
 /* The positions inside a match are indexed only for matches this short:
  * long matches are repeats, whose inner positions rarely start better
  * matches than the repeat itself, and skipping them is what makes highly
- * repetitive input fast. */
+ * repetitive input fast. The last TAIL_INSERT positions of a long match
+ * are indexed all the same, so a run continues at a short distance (a
+ * run of one byte codes as distance 1, no extra bits). */
 #define MAX_INSERT_LENGTH 32
+#define TAIL_INSERT 3
 /* Tokens per block: enough for a dynamic header (~100 bytes) to pay off,
  * few enough for the codes to follow changes in the data. */
 #define BLOCK_TOKENS 32768
@@ -215,10 +218,15 @@ static void assign_codes(const uint8_t *lens, unsigned n, uint16_t *codes) {
 
 /* ---- blocks ------------------------------------------------------------- */
 
+/* RFC 1951 3.2.6: the fixed code is defined over 288 literal/length
+ * symbols (286 and 287 never occur but take part in the code assignment)
+ * and 30 distance codes. */
+#define FIXED_LITLEN_SYMBOLS 288
+
 typedef struct {
-    uint8_t litlen_lens[HS_DEFLATE_LITLEN_SYMBOLS];
+    uint8_t litlen_lens[FIXED_LITLEN_SYMBOLS];
     uint8_t dist_lens[HS_DEFLATE_DIST_SYMBOLS];
-    uint16_t litlen_codes[HS_DEFLATE_LITLEN_SYMBOLS];
+    uint16_t litlen_codes[FIXED_LITLEN_SYMBOLS];
     uint16_t dist_codes[HS_DEFLATE_DIST_SYMBOLS];
 } block_codes;
 
@@ -390,10 +398,10 @@ static int emit_block(compressor *c, hs_buf *out, const uint8_t *data, size_t st
         write_stored(c, out, data, start, end, final);
     } else if (fixed_bits <= dynamic_bits) {
         block_codes fixed;
-        for (unsigned s = 0; s < HS_DEFLATE_LITLEN_SYMBOLS; s++)
+        for (unsigned s = 0; s < FIXED_LITLEN_SYMBOLS; s++)
             fixed.litlen_lens[s] = (uint8_t)hs_deflate_fixed_litlen_bits(s);
         memset(fixed.dist_lens, HS_DEFLATE_FIXED_DIST_BITS, sizeof fixed.dist_lens);
-        assign_codes(fixed.litlen_lens, HS_DEFLATE_LITLEN_SYMBOLS, fixed.litlen_codes);
+        assign_codes(fixed.litlen_lens, FIXED_LITLEN_SYMBOLS, fixed.litlen_codes);
         assign_codes(fixed.dist_lens, HS_DEFLATE_DIST_SYMBOLS, fixed.dist_codes);
         put_bits(&c->w, out, final ? 1 : 0, 1); /* BFINAL */
         put_bits(&c->w, out, 1, 2);             /* BTYPE = 01, fixed */
@@ -513,11 +521,10 @@ int hs_deflate(const void *input, size_t n, hs_buf *out) {
             c->litlen_freq[257 + c->length_index[best_len]]++;
             unsigned d = best_dist - 1;
             c->dist_freq[d < 256 ? c->dist_index_small[d] : c->dist_index_large[d >> 7]]++;
-            if (best_len <= MAX_INSERT_LENGTH) {
-                size_t end = pos + best_len;
-                for (size_t p = pos + 1; p < end && n - p >= 4; p++)
-                    insert_position(c, data, p);
-            }
+            size_t end = pos + best_len;
+            size_t p = best_len <= MAX_INSERT_LENGTH ? pos + 1 : end - TAIL_INSERT;
+            for (; p < end && n - p >= 4; p++)
+                insert_position(c, data, p);
             pos += best_len;
         } else {
             t->litlen = data[pos];

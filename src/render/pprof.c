@@ -15,8 +15,9 @@
  *     time (no frame open) is a sample with no location. Weights recorded
  *     on the root itself have no stack and are left out, as in every
  *     other renderer;
- *   - location: one per distinct frame, with one Line (function, current
- *     line; 0 = not known) and the mapping of its kind;
+ *   - location: one per distinct frame on the written samples' stacks,
+ *     with one Line (function, current line; 0 = not known) and the
+ *     mapping of its kind;
  *   - function: one per distinct (name, file, first line);
  *   - mapping: one per frame kind in use, named "[python]", "[native]",
  *     "[thread]" or "[synthetic]", marked as symbolized (has_functions,
@@ -144,14 +145,17 @@ typedef struct {
     hs_buf sample, ids, values, label;
 } scratch;
 
-/* One Sample: the path's locations (path[1..depth], leaf first, 0 for the
- * thread frame, which becomes labels), the node's self weights. */
-static void put_sample(writer *w, hs_buf *out, const uint32_t *path, size_t depth, const hs_node *node,
+/* One Sample: the locations of the path's frames (path[1..depth], leaf
+ * first; path[1] is HS_NONE for a thread frame, which becomes labels), the
+ * node's self weights. Locations are numbered as samples first use them,
+ * so frames that carry no weight anywhere below get none, and writing a
+ * profile read back from this output gives the same bytes. */
+static void put_sample(writer *w, hs_buf *out, const hs_id *path, size_t depth, const hs_node *node,
                        hs_id thread_frame, scratch *s) {
     s->sample.len = s->ids.len = s->values.len = 0;
     for (size_t d = depth; d >= 1; d--)
-        if (path[d])
-            hs_pb_put_varint(&s->ids, path[d]);
+        if (path[d] != HS_NONE)
+            hs_pb_put_varint(&s->ids, location_of(w, path[d]));
     if (s->ids.len)
         hs_pb_put_bytes_field(&s->sample, PPROF_SAMPLE_LOCATION_ID, s->ids.data, s->ids.len);
     for (int k = 0; k < HS_W_COUNT; k++)
@@ -176,7 +180,7 @@ static void put_sample(writer *w, hs_buf *out, const uint32_t *path, size_t dept
  * collapsed.c: iterative, so deep stacks cost no C stack). */
 static int put_samples(writer *w, hs_buf *out) {
     hs_profile *p = w->p;
-    uint32_t *path = malloc((p->node_count + 1) * sizeof *path);
+    hs_id *path = malloc((p->node_count + 1) * sizeof *path);
     if (!path)
         return -1;
     scratch s;
@@ -192,9 +196,9 @@ static int put_samples(writer *w, hs_buf *out) {
         if (depth == 1) {
             int is_thread = hs_frame_get(p, nd->frame)->kind == HS_KIND_THREAD;
             thread_frame = is_thread ? nd->frame : HS_NONE;
-            path[1] = is_thread ? 0 : location_of(w, nd->frame);
+            path[1] = is_thread ? HS_NONE : nd->frame;
         } else {
-            path[depth] = location_of(w, nd->frame);
+            path[depth] = nd->frame;
         }
         int any = 0;
         for (int k = 0; k < HS_W_COUNT; k++)
