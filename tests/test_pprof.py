@@ -617,3 +617,31 @@ def test_synthetic_profile_of_100k_stacks_renders_under_a_second():
     # our deflate is a real compressor: within 15% of zlib's default level
     raw = gzip.decompress(out)
     assert len(out) < 1.15 * len(gzip.compress(raw, 6))
+
+
+# ---- the .pb.gz output of the CLI and the API ---------------------------------------
+
+
+def test_cli_and_api_write_pb_gz(tmp_path):
+    import subprocess
+    import sys
+
+    script = tmp_path / "prog.py"
+    script.write_text("def fib(n):\n    return n if n < 2 else fib(n - 1) + fib(n - 2)\n\nfib(12)\n")
+    out = tmp_path / "out.pb.gz"
+    proc = subprocess.run([sys.executable, "-m", "hotscope", "trace", "-o", str(out), str(script)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    data = _core.load_pprof(out.read_bytes())
+    assert "prog.py" in data.meta()["command"]
+    msg = parse(out.read_bytes())
+    names = {msg.string_table[f.name] for f in msg.function}
+    assert "fib" in names
+
+    with hotscope.sample(rate=1000) as s:
+        deadline = time.perf_counter() + 0.1
+        while time.perf_counter() < deadline:
+            _fib(10)
+    s.save(str(tmp_path / "sampled.pb.gz"))
+    back = _core.load_pprof((tmp_path / "sampled.pb.gz").read_bytes())
+    assert back.total(clock="samples") == s.data.total(clock="samples") > 0
