@@ -11,6 +11,7 @@ FORMATS = {
     ".prof": "pstats file (pstats.Stats, snakeviz)",
     ".collapsed": "collapsed stacks (flamegraph.pl, speedscope), microseconds",
     ".txt": "text: the pstats-style table and the call tree",
+    ".pb.gz": "pprof (go tool pprof, Pyroscope, Parca): gzip-compressed profile.proto",
 }
 
 
@@ -71,6 +72,8 @@ def render(data, path, sort=None, limit=0, clock="wall", sampled=False):
         return data.lines_text().encode("utf-8")
     if fmt == ".prof":
         return data.prof(clock=clock)
+    if fmt == ".pb.gz":
+        return data.pprof()
     if fmt == ".collapsed":
         return data.collapsed(clock="samples" if sampled else clock)
     if sampled:

@@ -22,6 +22,7 @@ SOURCES = (
     [ROOT / "tests" / "c" / "test_render.c"]
     + sorted((ROOT / "src" / "model").glob("*.c"))
     + sorted((ROOT / "src" / "render").glob("*.c"))
+    + sorted((ROOT / "src" / "codec").glob("*.c"))
 )
 BASE_FLAGS = ["-std=gnu11", "-Wall", "-Wextra", "-Wshadow", "-Werror", "-g"]
 SANITIZERS = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer"]

@@ -29,5 +29,11 @@ PyTypeObject *hs_lines_type_new(PyObject *module);
 
 /* Wraps a profile (taking ownership) in a new ProfileData object. */
 PyObject *hs_profile_data_new(PyTypeObject *type, hs_profile *profile);
+/* The profile a ProfileData object holds. */
+hs_profile *hs_profile_data_profile(PyObject *self);
+
+/* pd_pprof.c: ProfileData.pprof() and _core.load_pprof(). */
+PyObject *hs_pd_pprof(PyObject *self, PyObject *unused);
+PyObject *hs_load_pprof(PyObject *module, PyObject *data);
 
 #endif

@@ -25,6 +25,10 @@ PyObject *hs_profile_data_new(PyTypeObject *type, hs_profile *profile) {
     return (PyObject *)self;
 }
 
+hs_profile *hs_profile_data_profile(PyObject *self) {
+    return ((ProfileDataObject *)self)->profile;
+}
+
 /* ---- argument helpers ---------------------------------------------------- */
 
 static int parse_clock(PyObject *clock, hs_weight *out) {
@@ -377,6 +381,7 @@ static PyMethodDef pd_methods[] = {
      "json() -> bytes: the whole model as hotscope's own JSON (read back by view)"},
     {"collapsed", (PyCFunction)(void (*)(void))pd_collapsed, METH_VARARGS | METH_KEYWORDS,
      "collapsed(clock='wall') -> bytes: FlameGraph's collapsed stacks (microseconds)"},
+    {"pprof", hs_pd_pprof, METH_NOARGS, "pprof() -> bytes: gzip-compressed pprof profile.proto"},
     {"prof", (PyCFunction)(void (*)(void))pd_prof, METH_VARARGS | METH_KEYWORDS,
      "prof(thread=None, clock='wall') -> bytes: a pstats .prof file"},
     {"pstats", (PyCFunction)(void (*)(void))pd_pstats, METH_VARARGS | METH_KEYWORDS,

@@ -53,6 +53,13 @@ int hs_render_collapsed(hs_profile *p, hs_weight weight, hs_buf *out, char *err)
 int hs_render_pstats_marshal(hs_profile *p, hs_id subtree, hs_weight time_weight,
                              hs_buf *out, char *err);
 
+/* pprof's profile.proto, gzip-compressed (pprof.c): what `go tool pprof`,
+ * Pyroscope and Parca read; read back exactly by hs_read_pprof. The
+ * mapping of the model onto the format is documented in pprof.c. */
+int hs_render_pprof(hs_profile *p, hs_buf *out, char *err);
+/* The same Profile message, not compressed. */
+int hs_render_pprof_proto(hs_profile *p, hs_buf *out, char *err);
+
 /* Which kind of code a frame is (classify.c): colors in flame graphs, and
  * what the text and HTML trees collapse as library code. */
 typedef enum {

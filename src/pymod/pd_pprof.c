@@ -1,0 +1,49 @@
+/*
+ * pd_pprof.c - pprof from Python: ProfileData.pprof() renders the profile
+ * as a gzip-compressed profile.proto (render/pprof.c), and
+ * _core.load_pprof(data) reads one back (read/pprof_read.c), raising
+ * ValueError with the reader's one-line message on a bad file.
+ */
+#include "module.h" /* Python.h first: it sets the feature macros */
+
+#include <string.h>
+
+#include "../read/pprof_read.h"
+#include "../render/render.h"
+
+PyObject *hs_pd_pprof(PyObject *self, PyObject *unused) {
+    (void)unused;
+    hs_buf buf;
+    hs_buf_init(&buf);
+    char err[256] = {0};
+    int status = hs_render_pprof(hs_profile_data_profile(self), &buf, err);
+    PyObject *result = NULL;
+    if (status != 0)
+        PyErr_SetString(PyExc_ValueError, err[0] ? err : "pprof: rendering failed");
+    else
+        result = PyBytes_FromStringAndSize(buf.data ? buf.data : "", (Py_ssize_t)buf.len);
+    hs_buf_free(&buf);
+    return result;
+}
+
+PyObject *hs_load_pprof(PyObject *module, PyObject *data) {
+    Py_buffer view;
+    if (PyObject_GetBuffer(data, &view, PyBUF_SIMPLE) < 0)
+        return NULL;
+    char err[256] = {0};
+    hs_profile *p;
+    /* The buffer is exported (a bytearray cannot be resized meanwhile), so
+     * other threads may run while a large file is parsed. */
+    Py_BEGIN_ALLOW_THREADS
+    p = hs_read_pprof(view.buf, (size_t)view.len, err);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&view);
+    if (!p) {
+        if (strcmp(err, "pprof: out of memory") == 0)
+            return PyErr_NoMemory();
+        PyErr_SetString(PyExc_ValueError, err[0] ? err : "pprof: unreadable file");
+        return NULL;
+    }
+    hs_module_state *state = PyModule_GetState(module);
+    return hs_profile_data_new(state->profile_type, p);
+}
