@@ -384,12 +384,17 @@ def test_known_split_wall_clock():
     prof = profiled(hotscope.Profile(clock="wall"), module.main)
     busy = find(prof.stats, filename, "busy")
     sleeper = find(prof.stats, filename, "sleeper")
-    assert busy[3] == pytest.approx(module.BUSY, rel=0.10)
-    assert sleeper[3] == pytest.approx(module.SLEEP, rel=0.10)
+    # Ground truth: each call's wall time as the target measured it around
+    # the call (a loaded machine stretches a 0.05 s sleep; the profile must
+    # show what really happened, not the nominal figure).
+    busy_wall, sleep_wall = module.MEASURED["busy"][0], module.MEASURED["sleeper"][0]
+    assert busy_wall >= module.BUSY and sleep_wall >= module.SLEEP
+    assert busy[3] == pytest.approx(busy_wall, rel=0.10)
+    assert sleeper[3] == pytest.approx(sleep_wall, rel=0.10)
     # The sleep itself is the builtin's time, not sleeper's own.
     assert sleeper[2] < 0.2 * sleeper[3]
     time_sleep = prof.stats[("~", 0, "<built-in method time.sleep>")]
-    assert time_sleep[3] == pytest.approx(module.SLEEP, rel=0.10)
+    assert time_sleep[3] == pytest.approx(sleep_wall, rel=0.10)
 
     # Both clocks are recorded whatever the profile's clock: the main
     # thread's CPU time leaves out the sleep.
@@ -397,9 +402,9 @@ def test_known_split_wall_clock():
     main = [t for t in prof.thread_stats() if t["ident"] == threading.main_thread().ident]
     assert len(main) == 1
     wall_ns, cpu_ns = main[0]["wall_ns"], main[0]["cpu_ns"]
-    assert wall_ns / 1e9 == pytest.approx(module.BUSY + module.SLEEP, rel=0.10)
+    assert wall_ns / 1e9 == pytest.approx(busy_wall + sleep_wall, rel=0.10)
     assert cpu_ns / 1e9 == pytest.approx(busy_cpu, rel=0.15)
-    assert wall_ns - cpu_ns >= 0.8 * module.SLEEP * 1e9
+    assert wall_ns - cpu_ns >= 0.8 * module.SLEEP * 1e9  # at least most of the nominal sleep
     assert prof.total_time("cpu") == pytest.approx(busy_cpu, rel=0.15)
 
 
