@@ -10,7 +10,7 @@ import os
 FORMATS = {
     ".prof": "pstats file (pstats.Stats, snakeviz)",
     ".collapsed": "collapsed stacks (flamegraph.pl, speedscope), microseconds",
-    ".txt": "text: the pstats-style table and the call tree",
+    ".txt": "text: the pstats-style table (or hottest functions) and the call tree",
 }
 
 
@@ -45,8 +45,36 @@ def check_writable(path):
         raise OSError("directory %s is not writable" % directory)
 
 
-def text_report(data, sort=None, limit=0, clock="wall", show_tree=True):
-    """The text summary: per-thread times, the table, and the call tree."""
+def color_wanted(stream):
+    """Whether text for `stream` gets ANSI colors: on a terminal only, never
+    when NO_COLOR is set and not empty (https://no-color.org), and also off
+    a terminal when FORCE_COLOR is set to something other than "0" or
+    "false". NO_COLOR wins over FORCE_COLOR: the user's "no" is the last word."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    force = os.environ.get("FORCE_COLOR")
+    if force and force.lower() not in ("0", "false"):
+        return True
+    if os.environ.get("TERM") == "dumb":
+        return False
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+# The tree leaves out call paths below this share of the total, as pyinstrument does.
+TREE_MIN_PERCENT = 1.0
+
+
+def tree_text(data, clock="wall", show_all=False, color=False):
+    """The pyinstrument-style call tree (text_tree.c), library frames
+    collapsed unless show_all."""
+    return data.text_tree(clock=clock, min_percent=TREE_MIN_PERCENT, show_all=show_all, color=color)
+
+
+def text_report(data, sort=None, limit=0, clock="wall", show_tree=True, show_all=False, color=False):
+    """The text summary of a trace: per-thread times, the pstats table, and the call tree."""
     parts = []
     threads = data.threads()
     if len(threads) > 1:
@@ -58,11 +86,16 @@ def text_report(data, sort=None, limit=0, clock="wall", show_tree=True):
         parts.append("")
     parts.append(data.table(sort=sort, limit=limit, clock=clock))
     if show_tree:
-        parts.append(data.tree(clock=clock))
+        parts.append(tree_text(data, clock=clock, show_all=show_all, color=color))
     return "\n".join(parts)
 
 
-def render(data, path, sort=None, limit=0, clock="wall", sampled=False):
+def sampled_report(data, clock="wall", limit=0, show_all=False, color=False):
+    """The text summary of a sampled profile: the hottest functions, then the tree."""
+    return data.top(clock=clock, limit=limit) + "\n" + tree_text(data, clock=clock, show_all=show_all, color=color)
+
+
+def render(data, path, sort=None, limit=0, clock="wall", sampled=False, show_all=False):
     """The bytes of `data` in the format `path` names. Sampled profiles
     write sample counts in collapsed stacks (what flame graph tools expect
     of a sampler) and a hottest-functions table as text."""
@@ -74,12 +107,12 @@ def render(data, path, sort=None, limit=0, clock="wall", sampled=False):
     if fmt == ".collapsed":
         return data.collapsed(clock="samples" if sampled else clock)
     if sampled:
-        return (data.top(clock=clock, limit=limit) + "\n" + data.tree(clock=clock)).encode("utf-8")
-    return text_report(data, sort=sort, limit=limit, clock=clock).encode("utf-8")
+        return sampled_report(data, clock=clock, limit=limit, show_all=show_all).encode("utf-8")
+    return text_report(data, sort=sort, limit=limit, clock=clock, show_all=show_all).encode("utf-8")
 
 
-def write(data, path, sort=None, limit=0, clock="wall", sampled=False):
-    payload = render(data, path, sort=sort, limit=limit, clock=clock, sampled=sampled)
+def write(data, path, sort=None, limit=0, clock="wall", sampled=False, show_all=False):
+    payload = render(data, path, sort=sort, limit=limit, clock=clock, sampled=sampled, show_all=show_all)
     tmp = "%s.tmp-%d" % (path, os.getpid())
     with open(tmp, "wb") as f:
         f.write(payload)

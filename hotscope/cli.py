@@ -43,10 +43,17 @@ def fail(message, status=EXIT_USAGE):
     return status
 
 
+def add_tree_options(parser):
+    """Options of the text call tree, shared by every command that prints one."""
+    parser.add_argument("--show-all", action="store_true",
+                        help="in the call tree, show every frame: do not collapse library code "
+                        "(standard library, site-packages, builtins) into '[N frames hidden]'")
+
+
 # ---- hotscope trace ---------------------------------------------------------
 
 TRACE_USAGE = (
-    "hotscope trace [-o FILE] [-s SORT] [--limit N] [--clock wall|cpu] [--no-builtins] "
+    "hotscope trace [-o FILE] [-s SORT] [--limit N] [--clock wall|cpu] [--no-builtins] [--show-all] "
     "(script.py | -m module | -c code) [args...]"
 )
 
@@ -74,6 +81,7 @@ def trace_parser():
                    help="record C functions and builtins (default)")
     p.add_argument("--no-builtins", dest="builtins", action="store_false",
                    help="record Python functions only")
+    add_tree_options(p)
     p.add_argument("-m", dest="module", metavar="module", help="run a module, as python -m")
     p.add_argument("-c", dest="code", metavar="code", help="run code given as a string")
     return p
@@ -156,10 +164,11 @@ def cmd_trace(argv):
         pass
     if opts.output:
         try:
-            _output.write(data, opts.output, sort=sort, limit=0, clock=opts.clock)
+            _output.write(data, opts.output, sort=sort, limit=0, clock=opts.clock, show_all=opts.show_all)
         except OSError as e:
             fail("cannot write %s: %s; the report follows on stderr" % (opts.output, e.strerror or e))
-            sys.stderr.write(_output.text_report(data, sort=sort, limit=opts.limit, clock=opts.clock))
+            sys.stderr.write(_output.text_report(data, sort=sort, limit=opts.limit, clock=opts.clock,
+                                                 show_all=opts.show_all))
             return status or 1
         sys.stderr.write("hotscope: profile written to %s\n" % opts.output)
     else:
@@ -281,7 +290,7 @@ def cmd_lines(argv):
 # ---- hotscope record / top / dump ---------------------------------------------
 
 RECORD_USAGE = (
-    "hotscope record [-o FILE] [--rate HZ] [--mode wall|cpu|gil] [--duration S] [--idle] "
+    "hotscope record [-o FILE] [--rate HZ] [--mode wall|cpu|gil] [--duration S] [--idle] [--show-all] "
     "[--subprocesses] (--pid PID | -- command args...)"
 )
 
@@ -337,6 +346,7 @@ def record_parser():
     p.add_argument("--pid", type=pid_arg, help="sample this running process")
     p.add_argument("--limit", type=int, default=30, metavar="N",
                    help="rows of the printed summary (default 30; 0 = all)")
+    add_tree_options(p)
     return p
 
 
@@ -392,16 +402,18 @@ def cmd_record(argv):
     header = _sample.summary_header(sampler, data, reason)
     if opts.output:
         try:
-            _output.write(data, opts.output, clock=clock, sampled=True)
+            _output.write(data, opts.output, clock=clock, sampled=True, show_all=opts.show_all)
         except OSError as e:
             fail("cannot write %s: %s; the summary follows" % (opts.output, e.strerror or e))
-            sys.stderr.write(header + _sample.sampled_text(data, clock, opts.limit))
+            sys.stderr.write(header + _sample.sampled_text(data, clock, opts.limit, show_all=opts.show_all,
+                                                           color=_output.color_wanted(sys.stderr)))
             return status or 1
         sys.stderr.write(header)
         sys.stderr.write("hotscope: profile written to %s\n" % opts.output)
     else:
         try:
-            sys.stdout.write(header + "\n" + data.top(clock=clock, limit=opts.limit))
+            sys.stdout.write(header + "\n" + _sample.sampled_text(data, clock, opts.limit, show_all=opts.show_all,
+                                                                  color=_output.color_wanted(sys.stdout)))
             sys.stdout.flush()
         except BrokenPipeError:
             pass

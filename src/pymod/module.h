@@ -30,4 +30,22 @@ PyTypeObject *hs_lines_type_new(PyObject *module);
 /* Wraps a profile (taking ownership) in a new ProfileData object. */
 PyObject *hs_profile_data_new(PyTypeObject *type, hs_profile *profile);
 
+/* ---- ProfileData methods defined outside profile_type.c (pd_*.c) ---------- */
+
+#include "../model/buf.h"
+
+/* The profile inside a ProfileData object (no type check). */
+hs_profile *hs_profile_data_get(PyObject *obj);
+/* profile_type.c's argument helpers: clock='wall'|'cpu'|'samples',
+ * thread=None|index, and a rendered buffer as str or bytes (freed). */
+int hs_py_parse_clock(PyObject *clock, hs_weight *out);
+int hs_py_parse_thread(const hs_profile *p, PyObject *thread, hs_id *out);
+PyObject *hs_py_buf_result(hs_buf *buf, int status, const char *err, int as_text);
+
+/* pd_text_tree.c */
+PyObject *hs_pd_text_tree(PyObject *self, PyObject *args, PyObject *kwds);
+#define HS_PD_TEXT_TREE_DOC                                                                         \
+    "text_tree(thread=None, clock='wall', min_percent=1.0, show_all=False, color=False,\n"         \
+    "          unicode=True) -> str: the pyinstrument-style tree, library frames collapsed"
+
 #endif

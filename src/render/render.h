@@ -38,6 +38,19 @@ typedef struct {
 /* An indented call tree: "total  self  %  name  file:line" per node. */
 int hs_render_call_tree(hs_profile *p, const hs_tree_opts *opts, hs_buf *out, char *err);
 
+typedef struct {
+    hs_id subtree;      /* HS_ROOT for every thread, or one thread's node */
+    hs_weight weight;   /* what the times and percentages are of */
+    double min_percent; /* leave out lines below this share of the total */
+    int show_all;       /* 0: collapse library frames (rule in text_tree.c) */
+    int color;          /* ANSI colors: the caller checks the terminal and NO_COLOR */
+    int unicode;        /* box-drawing characters rather than ASCII */
+} hs_text_tree_opts;
+
+/* pyinstrument-style tree: "├─ 1.234s  45.6%  name  file:line" per call
+ * path, library frames collapsed (text_tree.c): the default text summary. */
+int hs_render_text_tree(hs_profile *p, const hs_text_tree_opts *opts, hs_buf *out, char *err);
+
 /* The hottest functions by own (self) weight, with their inclusive
  * weight: the text summary of sampled profiles (top_table.c). limit <= 0:
  * every function. Returns 0 or -1 (message in err). */
