@@ -23,7 +23,7 @@ PyObject *hs_pd_text_tree(PyObject *self, PyObject *args, PyObject *kwds) {
     if (hs_py_parse_thread(p, thread, &opts.subtree) < 0 || hs_py_parse_clock(clock, &opts.weight) < 0)
         return NULL;
     if (!(min_percent >= 0.0 && min_percent <= 100.0)) {
-        PyErr_Format(PyExc_ValueError, "min_percent must be between 0 and 100, not %g", min_percent);
+        PyErr_SetString(PyExc_ValueError, "min_percent must be between 0 and 100");
         return NULL;
     }
     opts.min_percent = min_percent;
