@@ -5,12 +5,16 @@ maps extensions to renderers and handles files.
 """
 
 import os
+import shutil
+import subprocess
 
 # extension -> description, in the order shown to users
 FORMATS = {
     ".prof": "pstats file (pstats.Stats, snakeviz)",
     ".collapsed": "collapsed stacks (flamegraph.pl, speedscope), microseconds",
     ".txt": "text: the pstats-style table (or hottest functions) and the call tree",
+    ".dot": "call graph in Graphviz DOT (functions with total/self %, calls)",
+    ".dot.svg": "that call graph drawn by Graphviz's dot (needs graphviz installed)",
 }
 
 
@@ -31,7 +35,11 @@ def format_of(path):
 
 
 def check_writable(path):
-    """Raise OSError now, before a long run, if `path` cannot be written."""
+    """Raise OSError now, before a long run, if `path` cannot be written
+    (or its format needs a program that is not installed)."""
+    if str(path).lower().endswith(".dot.svg") and not shutil.which("dot"):
+        raise OSError("drawing the call graph needs Graphviz's dot program, which is not on PATH "
+                      "(install graphviz, or write a .dot file)")
     path = os.path.abspath(str(path))
     directory = os.path.dirname(path)
     if not os.path.isdir(directory):
@@ -95,6 +103,19 @@ def sampled_report(data, clock="wall", limit=0, show_all=False, color=False):
     return data.top(clock=clock, limit=limit) + "\n" + tree_text(data, clock=clock, show_all=show_all, color=color)
 
 
+def dot_to_svg(dot_text):
+    """SVG of a DOT graph, drawn by Graphviz's dot; OSError when it cannot."""
+    program = shutil.which("dot")
+    if not program:
+        raise OSError("Graphviz's dot program is not on PATH (install graphviz, or write a .dot file)")
+    proc = subprocess.run([program, "-Tsvg"], input=dot_text.encode("utf-8"),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=600)
+    if proc.returncode != 0:
+        reason = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise OSError("dot failed: %s" % (reason[0] if reason else "exit status %d" % proc.returncode))
+    return proc.stdout
+
+
 def render(data, path, sort=None, limit=0, clock="wall", sampled=False, show_all=False):
     """The bytes of `data` in the format `path` names. Sampled profiles
     write sample counts in collapsed stacks (what flame graph tools expect
@@ -104,6 +125,10 @@ def render(data, path, sort=None, limit=0, clock="wall", sampled=False, show_all
         return data.lines_text().encode("utf-8")
     if fmt == ".prof":
         return data.prof(clock=clock)
+    if fmt == ".dot":
+        return data.dot(clock=clock).encode("utf-8")
+    if fmt == ".dot.svg":
+        return dot_to_svg(data.dot(clock=clock))
     if fmt == ".collapsed":
         return data.collapsed(clock="samples" if sampled else clock)
     if sampled:

@@ -48,4 +48,10 @@ PyObject *hs_pd_text_tree(PyObject *self, PyObject *args, PyObject *kwds);
     "text_tree(thread=None, clock='wall', min_percent=1.0, show_all=False, color=False,\n"         \
     "          unicode=True) -> str: the pyinstrument-style tree, library frames collapsed"
 
+/* pd_dot.c */
+PyObject *hs_pd_dot(PyObject *self, PyObject *args, PyObject *kwds);
+#define HS_PD_DOT_DOC                                                                               \
+    "dot(thread=None, clock='wall', node_threshold=0.5, edge_threshold=0.1) -> str:\n"             \
+    "the call graph in Graphviz's DOT language"
+
 #endif

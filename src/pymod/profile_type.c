@@ -405,6 +405,7 @@ static PyMethodDef pd_methods[] = {
     {"meta", (PyCFunction)pd_meta, METH_NOARGS, "meta() -> dict of metadata"},
     {"set_meta", (PyCFunction)pd_set_meta, METH_VARARGS, "set_meta(key, value)"},
     {"text_tree", (PyCFunction)(void (*)(void))hs_pd_text_tree, METH_VARARGS | METH_KEYWORDS, HS_PD_TEXT_TREE_DOC},
+    {"dot", (PyCFunction)(void (*)(void))hs_pd_dot, METH_VARARGS | METH_KEYWORDS, HS_PD_DOT_DOC},
     {"counts", (PyCFunction)pd_counts, METH_NOARGS, "sizes of the model"},
     {NULL, NULL, 0, NULL},
 };

@@ -51,6 +51,17 @@ typedef struct {
  * path, library frames collapsed (text_tree.c): the default text summary. */
 int hs_render_text_tree(hs_profile *p, const hs_text_tree_opts *opts, hs_buf *out, char *err);
 
+typedef struct {
+    hs_id subtree;         /* HS_ROOT for every thread, or one thread's node */
+    hs_weight weight;      /* what the percentages are of */
+    double node_threshold; /* leave out functions below this total % (0.5) */
+    double edge_threshold; /* leave out calls below this % (0.1) */
+} hs_dot_opts;
+
+/* The call graph in Graphviz DOT (dot_callgraph.c): functions with total
+ * and self %, calls; caller -> callee edges with % and calls; heat colors. */
+int hs_render_dot(hs_profile *p, const hs_dot_opts *opts, hs_buf *out, char *err);
+
 /* The hottest functions by own (self) weight, with their inclusive
  * weight: the text summary of sampled profiles (top_table.c). limit <= 0:
  * every function. Returns 0 or -1 (message in err). */
