@@ -173,7 +173,7 @@ int hs_render_dot(hs_profile *p, const hs_dot_opts *opts, hs_buf *out, char *err
     if (command)
         put_dot_text(out, command, strlen(command));
     if (is_time)
-        hs_buf_printf(out, "%s%.6f s %s", command ? "\\n" : "", (double)whole / 1e9,
+        hs_buf_printf(out, "%s%.9f s %s", command ? "\\n" : "", (double)whole / 1e9,
                       w == HS_W_CPU_NS ? "CPU" : "wall");
     else
         hs_buf_printf(out, "%s%lld %s", command ? "\\n" : "", (long long)whole,
