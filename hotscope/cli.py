@@ -23,7 +23,6 @@ PLANNED = {
     "mem": "memory profiling",
     "bench": "benchmarking statements",
     "view": "converting saved profiles",
-    "diff": "comparing two profiles",
 }
 
 
@@ -459,7 +458,69 @@ def cmd_top(argv):
     return _top.run(opts, command)
 
 
-COMMANDS = {"trace": cmd_trace, "lines": cmd_lines, "record": cmd_record, "top": cmd_top, "dump": cmd_dump}
+# ---- hotscope diff -------------------------------------------------------------
+
+DIFF_USAGE = "hotscope diff BEFORE AFTER [-o FILE] [--clock wall|cpu|samples] [--limit N]"
+
+
+def cmd_diff(argv):
+    from . import _diff
+
+    p = Parser(
+        prog="hotscope diff",
+        usage=DIFF_USAGE,
+        description="Compare two saved profiles of the same program, e.g. before and after an "
+        "optimisation: which call paths got slower or faster, and by how much.",
+        epilog="Call paths are matched by function (name and file; line numbers are ignored, so "
+        "moved code still matches). Outputs by extension: .txt the table of the largest changes "
+        "(also printed without -o); .svg a differential flame graph (AFTER's stacks, red where "
+        "they got slower, blue where faster); .html both on one page.",
+    )
+    p.add_argument("before", metavar="BEFORE", help="the profile to compare against")
+    p.add_argument("after", metavar="AFTER", help="the new profile")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the comparison to FILE")
+    p.add_argument("--clock", choices=("wall", "cpu", "samples"), default="wall",
+                   help="which weight to compare (default wall)")
+    p.add_argument("--limit", type=int, default=30, metavar="N",
+                   help="rows of the table of changes (default 30; 0 = all)")
+    opts = p.parse_args(argv)
+    if opts.limit < 0:
+        raise CommandLineError("--limit must be 0 (all) or more")
+    fmt = "text"
+    if opts.output:
+        try:
+            fmt = _diff.output_format(opts.output)
+            _output.check_writable(opts.output)
+        except (ValueError, OSError) as e:
+            raise CommandLineError("cannot write %s: %s" % (opts.output, e))
+    try:
+        before, after = _diff.load_profiles(opts.before, opts.after)
+    except _diff.DiffError as e:
+        return fail("error: %s" % e)
+    problem = _diff.no_common_weight(before, after, opts.clock)
+    if problem:
+        return fail("error: %s and %s: %s" % (opts.before, opts.after, problem))
+    title = "hotscope diff: %s -> %s" % (os.path.basename(opts.before), os.path.basename(opts.after))
+    try:
+        payload = _diff.render(before, after, fmt, clock=opts.clock, limit=opts.limit, title=title)
+    except ValueError as e:
+        return fail("error: %s" % e)
+    if not opts.output:
+        try:
+            sys.stdout.write(payload)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            pass
+        return 0
+    try:
+        _diff.write(opts.output, payload)
+    except OSError as e:
+        return fail("error: cannot write %s: %s" % (opts.output, e.strerror or e), 1)
+    sys.stderr.write("hotscope: comparison written to %s\n" % opts.output)
+    return 0
+
+
+COMMANDS = {"trace": cmd_trace, "lines": cmd_lines, "record": cmd_record, "top": cmd_top, "dump": cmd_dump, "diff": cmd_diff}
 
 MAIN_HELP = """usage: hotscope COMMAND [options] ...
 
@@ -472,6 +533,7 @@ commands:
   top      a live view of the hottest functions of a running process
   dump     every thread's current stack of a running process
   lines    line-by-line timing of chosen functions (@profile or --func)
+  diff     compare two saved profiles (before/after an optimisation)
 %s
 'hotscope COMMAND --help' tells more.
 """ % (__version__, "".join("  %-8s %s (not in this version yet)\n" % kv for kv in PLANNED.items()))

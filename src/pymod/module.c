@@ -55,6 +55,11 @@ static int module_clear(PyObject *module) {
     return 0;
 }
 
+static PyMethodDef module_methods[] = {
+    {"diff", (PyCFunction)(void (*)(void))hs_py_diff, METH_VARARGS | METH_KEYWORDS, HS_PY_DIFF_DOC},
+    {NULL, NULL, 0, NULL},
+};
+
 static PyModuleDef_Slot module_slots[] = {
     {Py_mod_exec, (void *)module_exec},
     {0, NULL},
@@ -66,6 +71,7 @@ PyModuleDef hs_module_def = {
     .m_doc = "hotscope's C engines, profile model and renderers.",
     .m_size = sizeof(hs_module_state),
     .m_slots = module_slots,
+    .m_methods = module_methods,
     .m_traverse = module_traverse,
     .m_clear = module_clear,
 };

@@ -54,4 +54,12 @@ PyObject *hs_pd_dot(PyObject *self, PyObject *args, PyObject *kwds);
     "dot(thread=None, clock='wall', node_threshold=0.5, edge_threshold=0.1) -> str:\n"             \
     "the call graph in Graphviz's DOT language"
 
+/* pd_diff.c: hotscope._core.diff() */
+PyObject *hs_py_diff(PyObject *module, PyObject *args, PyObject *kwds);
+#define HS_PY_DIFF_DOC                                                                              \
+    "diff(before, after, clock='wall', format='figures', limit=0, title=None): AFTER compared\n"    \
+    "with BEFORE, paths matched by function. format: 'figures' (dict of totals and per-function\n" \
+    "rows, largest self change first), 'text' (the table), 'svg' (differential flame graph),\n"   \
+    "'html' (both), 'profile' (the merged tree with AFTER's weights, as a ProfileData)."
+
 #endif
