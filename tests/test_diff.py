@@ -65,7 +65,7 @@ def change(row, what):
 N, M = 6000, 6000
 
 
-def before_and_after(tries=3):
+def before_and_after(tries=4):
     """The quickest BEFORE and AFTER of a few interleaved runs: CPU time on
     a shared machine still varies with what the other cores do to caches
     and clock speed, and interleaving spreads that drift over both sides."""
@@ -97,16 +97,18 @@ def test_three_times_faster_function_shows_minus_two_thirds():
     assert rows["step"]["calls_before"] == 3 * N + M
     assert rows["step"]["calls_after"] == N + M
     assert rows["target"]["calls_before"] == rows["target"]["calls_after"] == 1
-    # Times: target -2/3, steady unchanged (CPU time on a busy shared machine).
+    # Times: target -2/3, steady unchanged. Two runs are compared, so the
+    # machine's drift between them (other processes' load changing the CPU
+    # time a step costs) shows in both; the raw bounds only allow for it...
     target, steady = change(rows["target"], "total"), change(rows["steady"], "total")
-    assert abs(target - (-2 / 3)) < 0.2, rows["target"]
-    assert abs(steady) < 0.3, rows["steady"]
-    # Against steady, which did the same work per step in the same run,
-    # target's time fell to a third: drift of the machine cancels out here.
+    assert -0.85 < target < -0.45, rows["target"]
+    assert abs(steady) < 0.4, rows["steady"]
+    # ...while against steady, which did the same work per step in the same
+    # run, target's time fell to a third: the drift cancels out here.
     assert abs((1 + target) / (1 + steady) - 1 / 3) < 0.08, (target, steady)
     # The whole follows the work: 3N + M steps before, N + M after.
     expected_whole = (N + M) / (3 * N + M) - 1
-    assert abs((figures["after"] - figures["before"]) / figures["before"] - expected_whole) < 0.15
+    assert abs((figures["after"] - figures["before"]) / figures["before"] - expected_whole) < 0.25
     assert figures["before"] == before.total(clock="cpu")
     assert figures["after"] == after.total(clock="cpu")
     # The largest self changes come first.

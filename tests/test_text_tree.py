@@ -67,17 +67,20 @@ SPLIT_PROGRAM = """
 def unit():
     return sum(range(300))
 
-def heavy():
-    for _ in range(3 * N):
+def heavy(n):
+    for _ in range(3 * n):
         unit()
 
-def light():
-    for _ in range(N):
+def light(n):
+    for _ in range(n):
         unit()
 
 def main():
-    heavy()
-    light()
+    # Interleaved in chunks, so a change of the machine's speed during the
+    # run (other processes) weighs on both alike.
+    for _ in range(20):
+        heavy(N // 20)
+        light(N // 20)
 """
 
 
@@ -167,19 +170,23 @@ def test_library_frames_collapse_unless_show_all():
     dumps = [path for path, _, _ in rows if path[-1].startswith("dumps  json/__init__.py:")]
     assert len(dumps) == 1, collapsed_text
     # The json internals between it and where the time goes are hidden.
-    assert not any(l.startswith("JSONEncoder.encode  ") for l in labels), collapsed_text
+    # (Python 3.10 records co_name "encode", later versions the qualified name.)
+    assert not any(re.match(r"(JSONEncoder\.)?encode  ", l) for l in labels), collapsed_text
     note = [n for n in notes if n[0] == dumps[0]]
     assert len(note) == 1, collapsed_text
     assert "json" in note[0][2].split(", ")
-    # Every node below dumps is either hidden and counted, or shown.
+    # Every node below dumps is either hidden and counted (under dumps, or
+    # under a hot frame shown below it), or shown.
     below = plain_tree_nodes_under(data, "dumps  ")
-    shown_below = [path for path, _, _ in rows if path[:len(dumps[0])] == dumps[0] and path != dumps[0]]
-    assert note[0][1] + len(shown_below) == len(below), (note, shown_below, below)
+    inside = lambda path: path[:len(dumps[0])] == dumps[0]
+    shown_below = [path for path, _, _ in rows if inside(path) and path != dumps[0]]
+    hidden_below = sum(count for path, count, _ in notes if inside(path))
+    assert hidden_below + len(shown_below) == len(below), (notes, shown_below, below)
 
     full = data.text_tree(clock="wall", min_percent=0, show_all=True)
     full_rows, full_notes = parse_tree(full)
     assert full_notes == []
-    assert any(path[-1].startswith("JSONEncoder.encode  json/encoder.py:") for path, _, _ in full_rows)
+    assert any(re.match(r"(JSONEncoder\.)?encode  json/encoder.py:", path[-1]) for path, _, _ in full_rows)
     # Collapsing only removes lines: the lines kept have the same times.
     full_by_label = {path[-1]: amount for path, amount, _ in full_rows if "json" not in "".join(path[:-1])}
     for path, amount, _ in rows:
@@ -308,5 +315,5 @@ def test_cli_show_all_in_text_file(tmp_path):
     default, every = out_default.read_text(), out_all.read_text()
     assert ESC not in default and ESC not in every  # files never get colors
     assert "frames hidden]" in default and "frames hidden]" not in every
-    assert "JSONEncoder.encode  json/encoder.py" in every
-    assert "JSONEncoder.encode  json/encoder.py" not in default
+    assert re.search(r"(JSONEncoder\.)?encode  json/encoder.py", every)
+    assert not re.search(r"(JSONEncoder\.)?encode  json/encoder.py", default)
