@@ -5,13 +5,17 @@ maps extensions to renderers and handles files.
 """
 
 import os
+import shutil
+import subprocess
 
 # extension -> description, in the order shown to users
 FORMATS = {
     ".prof": "pstats file (pstats.Stats, snakeviz)",
     ".collapsed": "collapsed stacks (flamegraph.pl, speedscope), microseconds",
-    ".txt": "text: the pstats-style table and the call tree",
+    ".txt": "text: the pstats-style table (or hottest functions) and the call tree",
     ".pb.gz": "pprof (go tool pprof, Pyroscope, Parca): gzip-compressed profile.proto",
+    ".dot": "call graph in Graphviz DOT (functions with total/self %, calls)",
+    ".dot.svg": "that call graph drawn by Graphviz's dot (needs graphviz installed)",
 }
 
 
@@ -32,7 +36,11 @@ def format_of(path):
 
 
 def check_writable(path):
-    """Raise OSError now, before a long run, if `path` cannot be written."""
+    """Raise OSError now, before a long run, if `path` cannot be written
+    (or its format needs a program that is not installed)."""
+    if str(path).lower().endswith(".dot.svg") and not shutil.which("dot"):
+        raise OSError("drawing the call graph needs Graphviz's dot program, which is not on PATH "
+                      "(install graphviz, or write a .dot file)")
     path = os.path.abspath(str(path))
     directory = os.path.dirname(path)
     if not os.path.isdir(directory):
@@ -46,8 +54,36 @@ def check_writable(path):
         raise OSError("directory %s is not writable" % directory)
 
 
-def text_report(data, sort=None, limit=0, clock="wall", show_tree=True):
-    """The text summary: per-thread times, the table, and the call tree."""
+def color_wanted(stream):
+    """Whether text for `stream` gets ANSI colors: on a terminal only, never
+    when NO_COLOR is set and not empty (https://no-color.org), and also off
+    a terminal when FORCE_COLOR is set to something other than "0" or
+    "false". NO_COLOR wins over FORCE_COLOR: the user's "no" is the last word."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    force = os.environ.get("FORCE_COLOR")
+    if force and force.lower() not in ("0", "false"):
+        return True
+    if os.environ.get("TERM") == "dumb":
+        return False
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+# The tree leaves out call paths below this share of the total, as pyinstrument does.
+TREE_MIN_PERCENT = 1.0
+
+
+def tree_text(data, clock="wall", show_all=False, color=False):
+    """The pyinstrument-style call tree (text_tree.c), library frames
+    collapsed unless show_all."""
+    return data.text_tree(clock=clock, min_percent=TREE_MIN_PERCENT, show_all=show_all, color=color)
+
+
+def text_report(data, sort=None, limit=0, clock="wall", show_tree=True, show_all=False, color=False):
+    """The text summary of a trace: per-thread times, the pstats table, and the call tree."""
     parts = []
     threads = data.threads()
     if len(threads) > 1:
@@ -59,11 +95,29 @@ def text_report(data, sort=None, limit=0, clock="wall", show_tree=True):
         parts.append("")
     parts.append(data.table(sort=sort, limit=limit, clock=clock))
     if show_tree:
-        parts.append(data.tree(clock=clock))
+        parts.append(tree_text(data, clock=clock, show_all=show_all, color=color))
     return "\n".join(parts)
 
 
-def render(data, path, sort=None, limit=0, clock="wall", sampled=False):
+def sampled_report(data, clock="wall", limit=0, show_all=False, color=False):
+    """The text summary of a sampled profile: the hottest functions, then the tree."""
+    return data.top(clock=clock, limit=limit) + "\n" + tree_text(data, clock=clock, show_all=show_all, color=color)
+
+
+def dot_to_svg(dot_text):
+    """SVG of a DOT graph, drawn by Graphviz's dot; OSError when it cannot."""
+    program = shutil.which("dot")
+    if not program:
+        raise OSError("Graphviz's dot program is not on PATH (install graphviz, or write a .dot file)")
+    proc = subprocess.run([program, "-Tsvg"], input=dot_text.encode("utf-8"),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=600)
+    if proc.returncode != 0:
+        reason = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise OSError("dot failed: %s" % (reason[0] if reason else "exit status %d" % proc.returncode))
+    return proc.stdout
+
+
+def render(data, path, sort=None, limit=0, clock="wall", sampled=False, show_all=False):
     """The bytes of `data` in the format `path` names. Sampled profiles
     write sample counts in collapsed stacks (what flame graph tools expect
     of a sampler) and a hottest-functions table as text."""
@@ -74,15 +128,19 @@ def render(data, path, sort=None, limit=0, clock="wall", sampled=False):
         return data.prof(clock=clock)
     if fmt == ".pb.gz":
         return data.pprof()
+    if fmt == ".dot":
+        return data.dot(clock=clock).encode("utf-8")
+    if fmt == ".dot.svg":
+        return dot_to_svg(data.dot(clock=clock))
     if fmt == ".collapsed":
         return data.collapsed(clock="samples" if sampled else clock)
     if sampled:
-        return (data.top(clock=clock, limit=limit) + "\n" + data.tree(clock=clock)).encode("utf-8")
-    return text_report(data, sort=sort, limit=limit, clock=clock).encode("utf-8")
+        return sampled_report(data, clock=clock, limit=limit, show_all=show_all).encode("utf-8")
+    return text_report(data, sort=sort, limit=limit, clock=clock, show_all=show_all).encode("utf-8")
 
 
-def write(data, path, sort=None, limit=0, clock="wall", sampled=False):
-    payload = render(data, path, sort=sort, limit=limit, clock=clock, sampled=sampled)
+def write(data, path, sort=None, limit=0, clock="wall", sampled=False, show_all=False):
+    payload = render(data, path, sort=sort, limit=limit, clock=clock, sampled=sampled, show_all=show_all)
     tmp = "%s.tmp-%d" % (path, os.getpid())
     with open(tmp, "wb") as f:
         f.write(payload)

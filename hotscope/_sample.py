@@ -162,9 +162,11 @@ def summary_header(sampler, data, reason):
     return line + "".join("\n  " + n for n in notes) + "\n"
 
 
-def sampled_text(data, clock, limit=30):
+def sampled_text(data, clock, limit=30, show_all=False, color=False):
     """The text summary of a sampled profile: hottest functions, then the tree."""
-    return data.top(clock=clock, limit=limit) + "\n" + data.tree(clock=clock)
+    from . import _output
+
+    return _output.sampled_report(data, clock=clock, limit=limit, show_all=show_all, color=color)
 
 
 class Sample:

@@ -23,7 +23,6 @@ PLANNED = {
     "mem": "memory profiling",
     "bench": "benchmarking statements",
     "view": "converting saved profiles",
-    "diff": "comparing two profiles",
 }
 
 
@@ -43,10 +42,17 @@ def fail(message, status=EXIT_USAGE):
     return status
 
 
+def add_tree_options(parser):
+    """Options of the text call tree, shared by every command that prints one."""
+    parser.add_argument("--show-all", action="store_true",
+                        help="in the call tree, show every frame: do not collapse library code "
+                        "(standard library, site-packages, builtins) into '[N frames hidden]'")
+
+
 # ---- hotscope trace ---------------------------------------------------------
 
 TRACE_USAGE = (
-    "hotscope trace [-o FILE] [-s SORT] [--limit N] [--clock wall|cpu] [--no-builtins] "
+    "hotscope trace [-o FILE] [-s SORT] [--limit N] [--clock wall|cpu] [--no-builtins] [--show-all] "
     "(script.py | -m module | -c code) [args...]"
 )
 
@@ -74,6 +80,7 @@ def trace_parser():
                    help="record C functions and builtins (default)")
     p.add_argument("--no-builtins", dest="builtins", action="store_false",
                    help="record Python functions only")
+    add_tree_options(p)
     p.add_argument("-m", dest="module", metavar="module", help="run a module, as python -m")
     p.add_argument("-c", dest="code", metavar="code", help="run code given as a string")
     return p
@@ -166,10 +173,11 @@ def cmd_trace(argv):
         pass
     if opts.output:
         try:
-            _output.write(data, opts.output, sort=sort, limit=0, clock=opts.clock)
+            _output.write(data, opts.output, sort=sort, limit=0, clock=opts.clock, show_all=opts.show_all)
         except OSError as e:
             fail("cannot write %s: %s; the report follows on stderr" % (opts.output, e.strerror or e))
-            sys.stderr.write(_output.text_report(data, sort=sort, limit=opts.limit, clock=opts.clock))
+            sys.stderr.write(_output.text_report(data, sort=sort, limit=opts.limit, clock=opts.clock,
+                                                 show_all=opts.show_all))
             return status or 1
         sys.stderr.write("hotscope: profile written to %s\n" % opts.output)
     else:
@@ -289,7 +297,7 @@ def cmd_lines(argv):
 # ---- hotscope record / top / dump ---------------------------------------------
 
 RECORD_USAGE = (
-    "hotscope record [-o FILE] [--rate HZ] [--mode wall|cpu|gil] [--duration S] [--idle] "
+    "hotscope record [-o FILE] [--rate HZ] [--mode wall|cpu|gil] [--duration S] [--idle] [--show-all] "
     "[--subprocesses] (--pid PID | -- command args...)"
 )
 
@@ -345,6 +353,7 @@ def record_parser():
     p.add_argument("--pid", type=pid_arg, help="sample this running process")
     p.add_argument("--limit", type=int, default=30, metavar="N",
                    help="rows of the printed summary (default 30; 0 = all)")
+    add_tree_options(p)
     return p
 
 
@@ -395,16 +404,18 @@ def cmd_record(argv):
     header = _sample.summary_header(sampler, data, reason)
     if opts.output:
         try:
-            _output.write(data, opts.output, clock=clock, sampled=True)
+            _output.write(data, opts.output, clock=clock, sampled=True, show_all=opts.show_all)
         except OSError as e:
             fail("cannot write %s: %s; the summary follows" % (opts.output, e.strerror or e))
-            sys.stderr.write(header + _sample.sampled_text(data, clock, opts.limit))
+            sys.stderr.write(header + _sample.sampled_text(data, clock, opts.limit, show_all=opts.show_all,
+                                                           color=_output.color_wanted(sys.stderr)))
             return status or 1
         sys.stderr.write(header)
         sys.stderr.write("hotscope: profile written to %s\n" % opts.output)
     else:
         try:
-            sys.stdout.write(header + "\n" + data.top(clock=clock, limit=opts.limit))
+            sys.stdout.write(header + "\n" + _sample.sampled_text(data, clock, opts.limit, show_all=opts.show_all,
+                                                                  color=_output.color_wanted(sys.stdout)))
             sys.stdout.flush()
         except BrokenPipeError:
             pass
@@ -450,7 +461,69 @@ def cmd_top(argv):
     return _top.run(opts, command)
 
 
-COMMANDS = {"trace": cmd_trace, "lines": cmd_lines, "record": cmd_record, "top": cmd_top, "dump": cmd_dump}
+# ---- hotscope diff -------------------------------------------------------------
+
+DIFF_USAGE = "hotscope diff BEFORE AFTER [-o FILE] [--clock wall|cpu|samples] [--limit N]"
+
+
+def cmd_diff(argv):
+    from . import _diff
+
+    p = Parser(
+        prog="hotscope diff",
+        usage=DIFF_USAGE,
+        description="Compare two saved profiles of the same program, e.g. before and after an "
+        "optimisation: which call paths got slower or faster, and by how much.",
+        epilog="Call paths are matched by function (name and file; line numbers are ignored, so "
+        "moved code still matches). Outputs by extension: .txt the table of the largest changes "
+        "(also printed without -o); .svg a differential flame graph (AFTER's stacks, red where "
+        "they got slower, blue where faster); .html both on one page.",
+    )
+    p.add_argument("before", metavar="BEFORE", help="the profile to compare against")
+    p.add_argument("after", metavar="AFTER", help="the new profile")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the comparison to FILE")
+    p.add_argument("--clock", choices=("wall", "cpu", "samples"), default="wall",
+                   help="which weight to compare (default wall)")
+    p.add_argument("--limit", type=int, default=30, metavar="N",
+                   help="rows of the table of changes (default 30; 0 = all)")
+    opts = p.parse_args(argv)
+    if opts.limit < 0:
+        raise CommandLineError("--limit must be 0 (all) or more")
+    fmt = "text"
+    if opts.output:
+        try:
+            fmt = _diff.output_format(opts.output)
+            _output.check_writable(opts.output)
+        except (ValueError, OSError) as e:
+            raise CommandLineError("cannot write %s: %s" % (opts.output, e))
+    try:
+        before, after = _diff.load_profiles(opts.before, opts.after)
+    except _diff.DiffError as e:
+        return fail("error: %s" % e)
+    problem = _diff.no_common_weight(before, after, opts.clock)
+    if problem:
+        return fail("error: %s and %s: %s" % (opts.before, opts.after, problem))
+    title = "hotscope diff: %s -> %s" % (os.path.basename(opts.before), os.path.basename(opts.after))
+    try:
+        payload = _diff.render(before, after, fmt, clock=opts.clock, limit=opts.limit, title=title)
+    except ValueError as e:
+        return fail("error: %s" % e)
+    if not opts.output:
+        try:
+            sys.stdout.write(payload)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            pass
+        return 0
+    try:
+        _diff.write(opts.output, payload)
+    except OSError as e:
+        return fail("error: cannot write %s: %s" % (opts.output, e.strerror or e), 1)
+    sys.stderr.write("hotscope: comparison written to %s\n" % opts.output)
+    return 0
+
+
+COMMANDS = {"trace": cmd_trace, "lines": cmd_lines, "record": cmd_record, "top": cmd_top, "dump": cmd_dump, "diff": cmd_diff}
 
 MAIN_HELP = """usage: hotscope COMMAND [options] ...
 
@@ -463,6 +536,7 @@ commands:
   top      a live view of the hottest functions of a running process
   dump     every thread's current stack of a running process
   lines    line-by-line timing of chosen functions (@profile or --func)
+  diff     compare two saved profiles (before/after an optimisation)
 %s
 'hotscope COMMAND --help' tells more.
 """ % (__version__, "".join("  %-8s %s (not in this version yet)\n" % kv for kv in PLANNED.items()))

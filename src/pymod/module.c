@@ -57,6 +57,7 @@ static int module_clear(PyObject *module) {
 
 static PyMethodDef module_methods[] = {
     {"load_pprof", hs_load_pprof, METH_O, "load_pprof(data: bytes) -> ProfileData; ValueError if malformed"},
+    {"diff", (PyCFunction)(void (*)(void))hs_py_diff, METH_VARARGS | METH_KEYWORDS, HS_PY_DIFF_DOC},
     {NULL, NULL, 0, NULL},
 };
 

@@ -36,4 +36,36 @@ hs_profile *hs_profile_data_profile(PyObject *self);
 PyObject *hs_pd_pprof(PyObject *self, PyObject *unused);
 PyObject *hs_load_pprof(PyObject *module, PyObject *data);
 
+/* ---- ProfileData methods defined outside profile_type.c (pd_*.c) ---------- */
+
+#include "../model/buf.h"
+
+/* The profile inside a ProfileData object (no type check). */
+hs_profile *hs_profile_data_get(PyObject *obj);
+/* profile_type.c's argument helpers: clock='wall'|'cpu'|'samples',
+ * thread=None|index, and a rendered buffer as str or bytes (freed). */
+int hs_py_parse_clock(PyObject *clock, hs_weight *out);
+int hs_py_parse_thread(const hs_profile *p, PyObject *thread, hs_id *out);
+PyObject *hs_py_buf_result(hs_buf *buf, int status, const char *err, int as_text);
+
+/* pd_text_tree.c */
+PyObject *hs_pd_text_tree(PyObject *self, PyObject *args, PyObject *kwds);
+#define HS_PD_TEXT_TREE_DOC                                                                         \
+    "text_tree(thread=None, clock='wall', min_percent=1.0, show_all=False, color=False,\n"         \
+    "          unicode=True) -> str: the pyinstrument-style tree, library frames collapsed"
+
+/* pd_dot.c */
+PyObject *hs_pd_dot(PyObject *self, PyObject *args, PyObject *kwds);
+#define HS_PD_DOT_DOC                                                                               \
+    "dot(thread=None, clock='wall', node_threshold=0.5, edge_threshold=0.1) -> str:\n"             \
+    "the call graph in Graphviz's DOT language"
+
+/* pd_diff.c: hotscope._core.diff() */
+PyObject *hs_py_diff(PyObject *module, PyObject *args, PyObject *kwds);
+#define HS_PY_DIFF_DOC                                                                              \
+    "diff(before, after, clock='wall', format='figures', limit=0, title=None): AFTER compared\n"    \
+    "with BEFORE, paths matched by function. format: 'figures' (dict of totals and per-function\n" \
+    "rows, largest self change first), 'text' (the table), 'svg' (differential flame graph),\n"   \
+    "'html' (both), 'profile' (the merged tree with AFTER's weights, as a ProfileData)."
+
 #endif

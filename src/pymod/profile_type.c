@@ -367,6 +367,24 @@ static PyObject *pd_counts(ProfileDataObject *self, PyObject *unused) {
                          (Py_ssize_t)self->profile->frame_count, "threads", (Py_ssize_t)self->profile->thread_count);
 }
 
+/* ---- for the methods defined in src/pymod/pd_*.c (module.h) --------------- */
+
+hs_profile *hs_profile_data_get(PyObject *obj) {
+    return ((ProfileDataObject *)obj)->profile;
+}
+
+int hs_py_parse_clock(PyObject *clock, hs_weight *out) {
+    return parse_clock(clock, out);
+}
+
+int hs_py_parse_thread(const hs_profile *p, PyObject *thread, hs_id *out) {
+    return parse_subtree(p, thread, out);
+}
+
+PyObject *hs_py_buf_result(hs_buf *buf, int status, const char *err, int as_text) {
+    return buf_result(buf, status, err, as_text);
+}
+
 static PyMethodDef pd_methods[] = {
     {"table", (PyCFunction)(void (*)(void))pd_table, METH_VARARGS | METH_KEYWORDS,
      "table(sort=None, limit=0, thread=None, clock='wall', callers=False, extra=True) -> str\n"
@@ -391,6 +409,8 @@ static PyMethodDef pd_methods[] = {
      "total(clock='wall', thread=None) -> int: nanoseconds under the root"},
     {"meta", (PyCFunction)pd_meta, METH_NOARGS, "meta() -> dict of metadata"},
     {"set_meta", (PyCFunction)pd_set_meta, METH_VARARGS, "set_meta(key, value)"},
+    {"text_tree", (PyCFunction)(void (*)(void))hs_pd_text_tree, METH_VARARGS | METH_KEYWORDS, HS_PD_TEXT_TREE_DOC},
+    {"dot", (PyCFunction)(void (*)(void))hs_pd_dot, METH_VARARGS | METH_KEYWORDS, HS_PD_DOT_DOC},
     {"counts", (PyCFunction)pd_counts, METH_NOARGS, "sizes of the model"},
     {NULL, NULL, 0, NULL},
 };

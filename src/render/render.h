@@ -10,6 +10,7 @@
 #define HOTSCOPE_RENDER_H
 
 #include "../model/buf.h"
+#include "../model/diff.h"
 #include "../model/model.h"
 #include "../model/stats.h"
 
@@ -37,6 +38,40 @@ typedef struct {
 
 /* An indented call tree: "total  self  %  name  file:line" per node. */
 int hs_render_call_tree(hs_profile *p, const hs_tree_opts *opts, hs_buf *out, char *err);
+
+typedef struct {
+    hs_id subtree;      /* HS_ROOT for every thread, or one thread's node */
+    hs_weight weight;   /* what the times and percentages are of */
+    double min_percent; /* leave out lines below this share of the total */
+    int show_all;       /* 0: collapse library frames (rule in text_tree.c) */
+    int color;          /* ANSI colors: the caller checks the terminal and NO_COLOR */
+    int unicode;        /* box-drawing characters rather than ASCII */
+} hs_text_tree_opts;
+
+/* pyinstrument-style tree: "├─ 1.234s  45.6%  name  file:line" per call
+ * path, library frames collapsed (text_tree.c): the default text summary. */
+int hs_render_text_tree(hs_profile *p, const hs_text_tree_opts *opts, hs_buf *out, char *err);
+
+typedef struct {
+    hs_id subtree;         /* HS_ROOT for every thread, or one thread's node */
+    hs_weight weight;      /* what the percentages are of */
+    double node_threshold; /* leave out functions below this total % (0.5) */
+    double edge_threshold; /* leave out calls below this % (0.1) */
+} hs_dot_opts;
+
+/* The call graph in Graphviz DOT (dot_callgraph.c): functions with total
+ * and self %, calls; caller -> callee edges with % and calls; heat colors. */
+int hs_render_dot(hs_profile *p, const hs_dot_opts *opts, hs_buf *out, char *err);
+
+/* hotscope diff (diff.h): the table of the largest changes by function
+ * (diff_table.c), the differential flame graph (diff_svg.c: AFTER's tree
+ * colored by the change from BEFORE) and both in one HTML page
+ * (diff_html.c). limit <= 0: every function. title may be NULL. */
+int hs_render_diff_table(hs_diff *d, hs_weight w, long limit, hs_buf *out, char *err);
+int hs_render_diff_svg(hs_diff *d, hs_weight w, const char *title, hs_buf *out, char *err);
+int hs_render_diff_html(hs_diff *d, hs_weight w, long limit, const char *title, hs_buf *out, char *err);
+/* A function as the diff names it: "name  file:line" or a builtin's label. */
+void hs_render_diff_function_name(const hs_profile *p, hs_id function, hs_buf *out);
 
 /* The hottest functions by own (self) weight, with their inclusive
  * weight: the text summary of sampled profiles (top_table.c). limit <= 0:

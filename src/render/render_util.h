@@ -54,4 +54,12 @@ void hs_render_error(char *err, const char *fmt, ...)
 #endif
     ;
 
+/* short_path.c: the offset in a file name where its import path starts
+ * ("json/encoder.py" in ".../lib/python3.12/json/encoder.py", after
+ * site-packages/ for third-party code), or 0 for the program's own files. */
+size_t hs_render_module_path_offset(const char *file, size_t len);
+/* The package a library frame belongs to ("json", "requests", "importlib",
+ * "<built-in>"), as a pointer into the string table (or a literal). */
+void hs_render_package_name(const hs_profile *p, hs_id frame, const char **s, size_t *len);
+
 #endif

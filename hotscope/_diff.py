@@ -1,0 +1,121 @@
+"""hotscope diff BEFORE AFTER: two saved profiles compared.
+
+The comparison and every output are C (_core.diff, src/model/diff.c and
+src/render/diff_*.c); this module loads the two files, picks the output
+from -o's extension and reports bad input as one line naming the file.
+"""
+
+import os
+
+from . import _core
+
+# -o extension -> _core.diff format; no -o: the text table on stdout.
+DIFF_FORMATS = {
+    ".svg": "svg",    # differential flame graph
+    ".html": "html",  # that graph and the table of changes, one page
+    ".txt": "text",   # the table of changes
+}
+
+# Saved formats by extension, for _core.load when hotscope/_view.py's
+# sniffing is not there to ask.
+LOAD_FORMATS = (
+    (".speedscope.json", "speedscope"),
+    (".json", "json"),
+    (".prof", "pstats"),
+    (".pstats", "pstats"),
+    (".collapsed", "collapsed"),
+    (".html", "embedded"),
+    (".svg", "embedded"),
+)
+
+
+class DiffError(ValueError):
+    """Bad input: the message is one line that names the file."""
+
+
+def read_file(path):
+    """The bytes of `path`, or DiffError saying why there are none."""
+    try:
+        with open(path, "rb") as f:
+            payload = f.read()
+    except IsADirectoryError:
+        raise DiffError("%s: is a directory, not a profile" % path)
+    except OSError as e:
+        raise DiffError("%s: cannot read it: %s" % (path, e.strerror or e))
+    if not payload:
+        raise DiffError("%s: the file is empty" % path)
+    return payload
+
+
+def parse_profile(path, payload):
+    """The ProfileData in `payload` (the bytes of `path`), or DiffError
+    saying what is wrong with the file."""
+    try:
+        from . import _view
+    except ImportError:
+        _view = None
+    loader = getattr(_view, "load", None) if _view is not None else None
+    try:
+        if loader is not None:
+            return loader(path)
+        if not hasattr(_core, "load"):
+            raise DiffError("%s: reading saved profiles is not in this build of hotscope" % path)
+        lower = str(path).lower()
+        fmt = next((f for ext, f in LOAD_FORMATS if lower.endswith(ext)), None)
+        if fmt is None:
+            raise DiffError("%s: cannot tell the format from the file name (hotscope reads: %s)"
+                            % (path, ", ".join(ext for ext, _ in LOAD_FORMATS)))
+        return _core.load(payload, fmt)
+    except DiffError:
+        raise
+    except (ValueError, UnicodeError, OverflowError, MemoryError) as e:
+        message = str(e).strip().splitlines()
+        message = message[0] if message else type(e).__name__
+        if str(path) in message:
+            raise DiffError(message)
+        raise DiffError("%s: %s" % (path, message))
+
+
+def load_profiles(*paths):
+    """The ProfileData of each path. Every file is read before any is
+    parsed, so a missing or empty second file is named even when the
+    first is the one that cannot be parsed."""
+    payloads = [read_file(p) for p in paths]
+    return [parse_profile(p, payload) for p, payload in zip(paths, payloads)]
+
+
+def output_format(path):
+    lower = str(path).lower()
+    for ext, fmt in DIFF_FORMATS.items():
+        if lower.endswith(ext):
+            return fmt
+    raise DiffError("cannot tell the format of %r from its extension (hotscope diff writes: %s)"
+                    % (str(path), ", ".join(DIFF_FORMATS)))
+
+
+def compare(before, after, clock="wall"):
+    """The figures of AFTER against BEFORE (dict: before, after, rows)."""
+    return _core.diff(before, after, clock=clock, format="figures")
+
+
+def render(before, after, fmt, clock="wall", limit=0, title=None):
+    return _core.diff(before, after, clock=clock, format=fmt, limit=limit, title=title)
+
+
+def no_common_weight(before, after, clock):
+    """A message when the two profiles cannot be compared on `clock`, else None."""
+    b, a = before.total(clock=clock), after.total(clock=clock)
+    if b == 0 and a == 0:
+        return "neither profile has any %s time recorded: nothing to compare" % clock
+    if b == 0:
+        return "the BEFORE profile has no %s time recorded (try --clock)" % clock
+    if a == 0:
+        return "the AFTER profile has no %s time recorded (try --clock)" % clock
+    return None
+
+
+def write(path, payload):
+    tmp = "%s.tmp-%d" % (path, os.getpid())
+    with open(tmp, "wb") as f:
+        f.write(payload if isinstance(payload, bytes) else payload.encode("utf-8"))
+    os.replace(tmp, path)

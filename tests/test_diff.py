@@ -1,0 +1,290 @@
+"""hotscope diff: two profiles compared (src/model/diff.c, src/render/diff_*.c).
+
+Ground truth by construction: the same program run twice, one function's
+loop count cut to a third between the runs. Its time must fall by about
+two thirds while the rest stays put, call counts must change exactly as
+the loop counts say, identical inputs must give an all-zero diff, and a
+function only BEFORE ran must still be listed.
+"""
+
+import os
+import re
+import subprocess
+import sys
+import textwrap
+import xml.etree.ElementTree as ET
+
+import pytest
+
+import hotscope
+from hotscope import _core, _diff
+
+PROGRAM = """
+def step():
+    return sum(range(400))
+
+def target(n):
+    for _ in range(n):
+        step()
+
+def steady(m):
+    for _ in range(m):
+        step()
+
+def main(n, m, extra):
+    target(n)
+    steady(m)
+    if extra:
+        removed(m // 4)
+
+def removed(k):
+    for _ in range(k):
+        step()
+"""
+
+
+def run(n, m, extra=False, padding=0, clock="cpu"):
+    """Profile of main(n, m, extra) of PROGRAM (padding blank lines move every function down)."""
+    namespace = {}
+    source = "\n" * padding + textwrap.dedent(PROGRAM)
+    exec(compile(source, "/virtual/app.py", "exec"), namespace)
+    with hotscope.trace(clock=clock) as t:
+        namespace["main"](n, m, extra)
+    return t.snapshot()
+
+
+def rows_by_name(figures):
+    return {r["name"]: r for r in figures["rows"]}
+
+
+def change(row, what):
+    before, after = row[what + "_before"], row[what + "_after"]
+    return (after - before) / before
+
+
+N, M = 6000, 6000
+
+
+def before_and_after(tries=4):
+    """The quickest BEFORE and AFTER of a few interleaved runs: CPU time on
+    a shared machine still varies with what the other cores do to caches
+    and clock speed, and interleaving spreads that drift over both sides."""
+    run(N, M)  # warm up: first-call costs belong to neither side
+    befores, afters = [], []
+    for _ in range(tries):
+        befores.append(run(3 * N, M))
+        afters.append(run(N, M))
+    quickest = lambda runs: min(runs, key=lambda d: d.total(clock="cpu"))
+    return quickest(befores), quickest(afters)
+
+
+def pstats_figures(data, clock):
+    """co_name -> (calls, self ns, total ns) from the profile's own pstats."""
+    return {k[2]: (v[1], round(v[2] * 1e9), round(v[3] * 1e9)) for k, v in data.pstats(clock=clock).items()}
+
+
+def test_three_times_faster_function_shows_minus_two_thirds():
+    before, after = before_and_after()
+    figures = _core.diff(before, after, clock="cpu")
+    rows = rows_by_name(figures)
+    # Every figure is each run's own, as pstats gives it for that run.
+    for data, side in ((before, "before"), (after, "after")):
+        for name, (calls, self_ns, total_ns) in pstats_figures(data, "cpu").items():
+            r = rows[name]
+            assert r["calls_" + side] == calls, (name, side)
+            assert abs(r["self_" + side] - self_ns) <= 1 and abs(r["total_" + side] - total_ns) <= 1, (name, side)
+    # Call counts are exact: target's loop count was cut from 3N to N.
+    assert rows["step"]["calls_before"] == 3 * N + M
+    assert rows["step"]["calls_after"] == N + M
+    assert rows["target"]["calls_before"] == rows["target"]["calls_after"] == 1
+    # Times: target -2/3, steady unchanged. Two runs are compared, so the
+    # machine's drift between them (other processes' load changing the CPU
+    # time a step costs) shows in both; the raw bounds only allow for it...
+    target, steady = change(rows["target"], "total"), change(rows["steady"], "total")
+    assert -0.85 < target < -0.45, rows["target"]
+    assert abs(steady) < 0.4, rows["steady"]
+    # ...while against steady, which did the same work per step in the same
+    # run, target's time fell to a third: the drift cancels out here.
+    assert abs((1 + target) / (1 + steady) - 1 / 3) < 0.08, (target, steady)
+    # The whole follows the work: 3N + M steps before, N + M after.
+    expected_whole = (N + M) / (3 * N + M) - 1
+    assert abs((figures["after"] - figures["before"]) / figures["before"] - expected_whole) < 0.25
+    assert figures["before"] == before.total(clock="cpu")
+    assert figures["after"] == after.total(clock="cpu")
+    # The largest self changes come first.
+    deltas = [abs(r["self_after"] - r["self_before"]) for r in figures["rows"]]
+    assert deltas == sorted(deltas, reverse=True)
+
+
+def test_identical_inputs_give_an_all_zero_diff():
+    data = run(500, 500, extra=True)
+    figures = _core.diff(data, data, clock="wall")
+    assert figures["before"] == figures["after"] == data.total(clock="wall")
+    assert len(figures["rows"]) >= 5
+    for r in figures["rows"]:
+        assert r["self_before"] == r["self_after"]
+        assert r["total_before"] == r["total_after"]
+        assert r["calls_before"] == r["calls_after"]
+    text = _core.diff(data, data, clock="wall", format="text")
+    lines = text.splitlines()
+    assert lines[0].endswith("(+0.0%)"), lines[0]
+    for line in lines[3:]:
+        assert line.count("+0.000") == 2 and line.count("+0.0%") == 2, line
+    # The merged tree is the profile itself.
+    merged = _core.diff(data, data, format="profile")
+    assert merged.pstats(clock="wall") == data.pstats(clock="wall")
+
+
+def test_paths_only_in_before_are_kept():
+    before = run(300, 400, extra=True)
+    after = run(300, 400, extra=False)
+    rows = rows_by_name(_core.diff(before, after, clock="wall"))
+    gone = rows["removed"]
+    assert gone["calls_before"] == 1 and gone["calls_after"] == 0
+    assert gone["total_before"] > 0 and gone["total_after"] == 0
+    text = _core.diff(before, after, clock="wall", format="text")
+    line = next(l for l in text.splitlines() if "removed  /virtual/app.py" in l)
+    assert line.count("-100.0%") == 2, line
+    # The merged tree has the path, with no weight.
+    merged = _core.diff(before, after, format="profile")
+    tree = merged.text_tree(clock="wall", min_percent=0)
+    assert re.search(r"0\.000m?s +0\.0%  removed  /virtual/app.py", tree), tree
+    # And the other way round it is new.
+    text = _core.diff(after, before, clock="wall", format="text")
+    line = next(l for l in text.splitlines() if "removed  /virtual/app.py" in l)
+    assert line.count("new") == 2, line
+
+
+def test_functions_moved_down_the_file_still_match():
+    before = run(300, 300, padding=0)
+    after = run(300, 300, padding=7)
+    figures = _core.diff(before, after, clock="wall")
+    rows = rows_by_name(figures)
+    assert rows["target"]["calls_before"] == rows["target"]["calls_after"] == 1
+    assert len([r for r in figures["rows"] if r["name"] == "target"]) == 1
+    # The merged frame keeps AFTER's first line.
+    after_line = [k[1] for k in after.pstats() if k[2] == "target"][0]
+    assert rows["target"]["line"] == after_line
+
+
+def test_no_weight_in_common_is_a_clear_message():
+    data = run(100, 100)
+    assert _diff.no_common_weight(data, data, "samples") == \
+        "neither profile has any samples time recorded: nothing to compare"
+    assert _diff.no_common_weight(data, data, "wall") is None
+
+
+def test_bad_arguments():
+    data = run(10, 10)
+    with pytest.raises(TypeError):
+        _core.diff(data, "not a profile")
+    with pytest.raises(ValueError):
+        _core.diff(data, data, format="pdf")
+    with pytest.raises(ValueError):
+        _core.diff(data, data, clock="sundial")
+
+
+def have_flame_graph():
+    data = run(5, 5)
+    try:
+        _core.diff(data, data, format="svg")
+    except ValueError:
+        return False
+    return True
+
+
+HAVE_FLAME = have_flame_graph()
+NEEDS_FLAME = pytest.mark.xfail(not HAVE_FLAME, strict=True,
+                                reason="flamegraph_svg.c (another branch) is not merged yet")
+
+
+@NEEDS_FLAME
+def test_differential_svg_and_html():
+    before = run(3 * 300, 300, extra=True)
+    after = run(300, 300)
+    svg = _core.diff(before, after, clock="cpu", format="svg")
+    root = ET.fromstring(svg)
+    assert root.tag.endswith("svg")
+    texts = " ".join(t.text or "" for t in root.iter() if t.tag.endswith("title") or t.tag.endswith("text"))
+    assert "target" in texts and "removed" in texts
+    html = _core.diff(before, after, clock="cpu", format="html", title="a <b> & c").decode()
+    assert html.startswith("<!DOCTYPE html>") and "<svg" in html
+    assert "a &lt;b&gt; &amp; c" in html and "<b>" not in html
+    table = html[html.index('<table id="changes">'):]
+    assert "removed  /virtual/app.py:" in table and "target  /virtual/app.py:" in table
+
+
+def have_loader():
+    if hasattr(_core, "load"):
+        return True
+    try:
+        from hotscope import _view
+    except ImportError:
+        return False
+    return hasattr(_view, "load")
+
+
+LOADER = have_loader()
+# ---- the command line ----------------------------------------------------------
+
+def hotscope_cli(*args, timeout=120):
+    return subprocess.run([sys.executable, "-m", "hotscope"] + list(args), stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, timeout=timeout)
+
+
+def one_error_line(proc, path):
+    assert proc.returncode == 2, (proc.returncode, proc.stderr)
+    err = proc.stderr.decode().splitlines()
+    assert len(err) == 1, err
+    assert err[0].startswith("hotscope: error: %s: " % path), err
+    assert "Traceback" not in proc.stderr.decode()
+    return err[0]
+
+
+def saved(tmp_path, name, data):
+    path = tmp_path / name
+    path.write_bytes(data.prof(clock="wall"))
+    return str(path)
+
+
+def test_cli_bad_files_are_one_clear_line(tmp_path):
+    good = saved(tmp_path, "good.prof", run(50, 50))
+    empty = tmp_path / "empty.prof"
+    empty.write_bytes(b"")
+    truncated = tmp_path / "truncated.prof"
+    truncated.write_bytes(open(good, "rb").read()[:37])
+    foreign = tmp_path / "picture.prof"
+    foreign.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
+    garbage = tmp_path / "noise.collapsed"
+    garbage.write_bytes(os.urandom(2000))
+    missing = tmp_path / "missing.prof"
+    for bad in (empty, truncated, foreign, garbage, missing, tmp_path):
+        one_error_line(hotscope_cli("diff", str(bad), good), str(bad))
+        if LOADER or bad in (empty, missing, tmp_path):
+            # (Without a reader in this build, the good first file is the one named.)
+            one_error_line(hotscope_cli("diff", good, str(bad)), str(bad))
+
+
+def test_cli_usage_errors(tmp_path):
+    proc = hotscope_cli("diff", "only-one.prof")
+    assert proc.returncode == 2 and len(proc.stderr.decode().splitlines()) == 1
+    proc = hotscope_cli("diff", "a.prof", "b.prof", "-o", str(tmp_path / "x.pdf"))
+    assert proc.returncode == 2 and "cannot write" in proc.stderr.decode()
+
+
+NEEDS_LOADER = pytest.mark.xfail(not LOADER, strict=True,
+                                 reason="reading saved profiles (_core.load, another branch) is not merged yet")
+
+
+@NEEDS_LOADER
+def test_cli_text_diff_of_saved_profiles(tmp_path):
+    before = saved(tmp_path, "before.prof", run(3 * N, M, clock="wall"))
+    after = saved(tmp_path, "after.prof", run(N, M, clock="wall"))
+    proc = hotscope_cli("diff", before, after)
+    assert proc.returncode == 0, proc.stderr
+    text = proc.stdout.decode()
+    assert text.startswith("wall time: before ")
+    assert re.search(r"target  /virtual/app.py:\d+", text)
+    out = tmp_path / "changes.txt"
+    proc = hotscope_cli("diff", before, after, "-o", str(out))
+    assert proc.returncode == 0 and out.read_text() == text
