@@ -48,6 +48,8 @@ int main(void) {
 #if PY_VERSION_HEX >= 0x030B0000
     P("tstate.native_thread_id", offsetof(PyThreadState, native_thread_id));
     P("tstate.datastack_chunk", offsetof(PyThreadState, datastack_chunk));
+    P("tstate.datastack_top", offsetof(PyThreadState, datastack_top));
+    P("tstate.datastack_limit", offsetof(PyThreadState, datastack_limit));
 #endif
 #if PY_VERSION_HEX < 0x030B0000
     P("tstate.frame", offsetof(PyThreadState, frame));
@@ -62,6 +64,10 @@ int main(void) {
     P("frame.code", offsetof(PyFrameObject, f_code));
     P("frame.lasti", offsetof(PyFrameObject, f_lasti));
     P("frame.localsplus", offsetof(PyFrameObject, f_localsplus));
+    P("frame.state", offsetof(PyFrameObject, f_state));
+    P("frame.state_size", sizeof(PyFrameState));
+    P("frame.state_executing", FRAME_EXECUTING);
+    P("frame.state_unwinding", FRAME_UNWINDING);
 #else
     P("frame.previous", offsetof(_PyInterpreterFrame, previous));
 #if PY_VERSION_HEX < 0x030D0000
@@ -75,6 +81,9 @@ int main(void) {
     P("frame.localsplus", offsetof(_PyInterpreterFrame, localsplus));
 #if PY_VERSION_HEX >= 0x030C0000
     P("frame.owned_by_cstack", FRAME_OWNED_BY_CSTACK);
+    /* 3.12+ only: _PyFrame_GetStackPointer sets stacktop to -1 while the
+     * frame runs (3.11 leaves the last saved value there). */
+    P("frame.stacktop", offsetof(_PyInterpreterFrame, stacktop));
 #endif
 #endif
     P("code.filename", offsetof(PyCodeObject, co_filename));

@@ -7,8 +7,8 @@
  *                                      Include/internal/pycore_runtime.h, pycore_gil.h
  *   PyInterpreterState.next, .tstate_head          Include/internal/pycore_interp.h
  *   PyThreadState.next, .thread_id, .frame         Include/cpython/pystate.h
- *   PyFrameObject.f_back, .f_code, .f_lasti, .f_localsplus
- *                                                  Include/cpython/frameobject.h
+ *   PyFrameObject.f_back, .f_code, .f_lasti, .f_localsplus, .f_state;
+ *     FRAME_EXECUTING = 0, FRAME_UNWINDING = 2     Include/cpython/frameobject.h
  *   PyCodeObject.co_filename, co_name, co_linetable, co_firstlineno,
  *     co_varnames, co_nlocals, co_argcount          Include/cpython/code.h
  *   PyASCIIObject, PyCompactUnicodeObject           Include/cpython/unicodeobject.h
@@ -37,11 +37,17 @@ static const hs_pylayout hs_layout_310 = {
     .tstate_frame = 24,
     .cframe_current_frame = -1,
     .tstate_datastack_chunk = -1,
+    .tstate_datastack_top = -1,
+    .tstate_datastack_limit = -1,
     .frame_previous = 24,
     .frame_code = 32,
     .frame_instr = 96,
     .frame_owner = -1,
     .frame_localsplus = 352,
+    .frame_stacktop = -1,
+    .frame_state = 108,
+    .frame_state_executing = 0,
+    .frame_state_unwinding = 2,
     .frame_instr_is_index = 1,
     .owned_by_cstack = -1,
     .code_filename = 104,

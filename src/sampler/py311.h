@@ -8,7 +8,7 @@
  *   PyInterpreterState.next, .threads.head         Include/internal/pycore_interp.h
  *   PyThreadState.next, .thread_id, .native_thread_id, .cframe
  *                                                  Include/cpython/pystate.h
- *   _PyCFrame.current_frame, PyThreadState.datastack_chunk
+ *   _PyCFrame.current_frame, PyThreadState.datastack_{chunk,top,limit}
  *                                                  Include/cpython/pystate.h
  *   _PyInterpreterFrame.previous, .f_code, .prev_instr, .owner, .localsplus
  *                                                  Include/internal/pycore_frame.h
@@ -38,11 +38,17 @@ static const hs_pylayout hs_layout_311 = {
     .tstate_frame = 56,
     .cframe_current_frame = 8,
     .tstate_datastack_chunk = 296,
+    .tstate_datastack_top = 304,
+    .tstate_datastack_limit = 312,
     .frame_previous = 48,
     .frame_code = 32,
     .frame_instr = 56,
     .frame_owner = 69,
     .frame_localsplus = 72,
+    .frame_stacktop = -1, /* there, but not reset while the frame runs (pycore_frame.h) */
+    .frame_state = -1,
+    .frame_state_executing = -1,
+    .frame_state_unwinding = -1,
     .frame_instr_is_index = 0,
     .owned_by_cstack = -1,
     .code_filename = 112,

@@ -9,10 +9,13 @@
  *                                                  pycore_gil.h
  *   PyThreadState.next, .thread_id, .native_thread_id, .cframe
  *                                                  Include/cpython/pystate.h
- *   _PyCFrame.current_frame, PyThreadState.datastack_chunk
+ *   _PyCFrame.current_frame, PyThreadState.datastack_{chunk,top,limit}
  *                                                  Include/cpython/pystate.h
  *   _PyInterpreterFrame.previous, .f_code, .prev_instr, .owner, .localsplus;
- *     FRAME_OWNED_BY_CSTACK = 3 (shim frames)       Include/internal/pycore_frame.h
+ *     FRAME_OWNED_BY_CSTACK = 3 (shim frames); .stacktop, which
+ *     _PyFrame_GetStackPointer sets to -1 while the frame runs and
+ *     _PyFrame_SetStackPointer to the stack depth when it calls
+ *                                                  Include/internal/pycore_frame.h
  *   PyCodeObject fields                             Include/cpython/code.h
  *   PyASCIIObject (no wstr since 3.12), PyLongObject.long_value.{lv_tag,ob_digit}
  *                                                  Include/cpython/unicodeobject.h,
@@ -39,11 +42,17 @@ static const hs_pylayout hs_layout_312 = {
     .tstate_frame = 56,
     .cframe_current_frame = 0,
     .tstate_datastack_chunk = 232,
+    .tstate_datastack_top = 240,
+    .tstate_datastack_limit = 248,
     .frame_previous = 8,
     .frame_code = 0,
     .frame_instr = 56,
     .frame_owner = 70,
     .frame_localsplus = 72,
+    .frame_stacktop = 64,
+    .frame_state = -1,
+    .frame_state_executing = -1,
+    .frame_state_unwinding = -1,
     .frame_instr_is_index = 0,
     .owned_by_cstack = 3,
     .code_filename = 112,

@@ -92,12 +92,24 @@ int hs_pylayout_from_debug_offsets(const hs_proc *proc, uint64_t runtime, hs_pyl
     out->tstate_frame = (int64_t)w[DO_TS_CURRENT_FRAME];
     out->cframe_current_frame = -1;
     out->tstate_datastack_chunk = (int64_t)w[DO_TS_DATASTACK_CHUNK];
+    /* Not published: PyThreadState has datastack_chunk, datastack_top,
+     * datastack_limit as consecutive pointers (Include/cpython/pystate.h,
+     * 3.13.0, "struct _ts"). */
+    out->tstate_datastack_top = out->tstate_datastack_chunk + 8;
+    out->tstate_datastack_limit = out->tstate_datastack_chunk + 16;
     out->frame_previous = (int64_t)w[DO_FR_PREVIOUS];
     out->frame_code = (int64_t)w[DO_FR_EXECUTABLE];
     out->frame_instr = (int64_t)w[DO_FR_INSTR_PTR];
     out->frame_owner = (int64_t)w[DO_FR_OWNER];
     out->frame_localsplus = (int64_t)w[DO_FR_LOCALSPLUS];
     out->frame_instr_is_index = 0;
+    /* Not published: `int stacktop` follows `instr_ptr`, and
+     * _PyFrame_GetStackPointer sets it to -1 while the frame runs
+     * (Include/internal/pycore_frame.h, 3.13.0, "struct _PyInterpreterFrame"). */
+    out->frame_stacktop = out->frame_instr + 8;
+    out->frame_state = -1;
+    out->frame_state_executing = -1;
+    out->frame_state_unwinding = -1;
     out->owned_by_cstack = 3; /* FRAME_OWNED_BY_CSTACK, Include/internal/pycore_frame.h */
     out->code_filename = (int64_t)w[DO_CO_FILENAME];
     out->code_name = (int64_t)w[DO_CO_NAME];

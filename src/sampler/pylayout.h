@@ -45,6 +45,8 @@ typedef struct {
     int64_t cframe_current_frame;     /* in _PyCFrame (3.11, 3.12), else -1 */
     int64_t tstate_datastack_chunk;   /* the thread's current _PyStackChunk (3.11+), else -1;
                                        * frames of running functions are contiguous in it */
+    int64_t tstate_datastack_top;     /* first free byte of that chunk (3.11+), else -1 */
+    int64_t tstate_datastack_limit;   /* end of that chunk (3.11+), else -1 */
 
     /* Frames: PyFrameObject (3.10) or _PyInterpreterFrame (3.11+) */
     int64_t frame_previous;
@@ -52,6 +54,11 @@ typedef struct {
     int64_t frame_instr;              /* f_lasti (3.10), prev_instr (3.11, 3.12), instr_ptr (3.13) */
     int64_t frame_owner;              /* -1 on 3.10 */
     int64_t frame_localsplus;
+    int64_t frame_stacktop;           /* int stacktop, -1 while the frame runs (3.12+); else -1
+                                       * (3.11 has the field but leaves stale values in it) */
+    int64_t frame_state;              /* signed char f_state (3.10), else -1 */
+    int64_t frame_state_executing;    /* FRAME_EXECUTING and FRAME_UNWINDING: the states of */
+    int64_t frame_state_unwinding;    /* a frame that can be a caller (3.10) */
     int frame_instr_is_index;         /* f_lasti: an index in code units, not a pointer */
     int owned_by_cstack;              /* shim frames to skip (3.12+), else -1 */
 

@@ -167,6 +167,17 @@ static void close_unseen(hs_sampler *s, hs_sample_target *t) {
             hs_thread_files_close(&t->threads[i].files);
 }
 
+/* 3.11+: the instruction lies inside the code object's bytecode, whose
+ * length in code units is the object's ob_size (PyCodeObject is a
+ * PyVarObject, _PyCode_NBYTES in Include/cpython/code.h, 3.11-3.13). */
+static int instruction_in_code(const hs_pylayout *l, const uint8_t *header, int32_t offset) {
+    if (l->code_code_adaptive < 0 || offset < 0)
+        return 1;
+    int64_t units;
+    memcpy(&units, header + l->varobject_size, sizeof units);
+    return units > 0 && (int64_t)offset < units * 2;
+}
+
 static void sample_target(hs_sampler *s, hs_sample_target *t, int64_t interval_ns) {
     if (hs_walk_threads(&t->target, &s->walk) != 0) {
         if (!hs_proc_alive(t->target.pid))
@@ -205,6 +216,10 @@ static void sample_target(hs_sampler *s, hs_sample_target *t, int64_t interval_n
         }
         if (raw->torn) {
             s->torn++;
+            if (raw->torn_reason == HS_TORN_MOVED)
+                s->torn_moved++;
+            else
+                s->torn_invalid++;
             continue;
         }
         if (raw->truncated)
@@ -216,9 +231,9 @@ static void sample_target(hs_sampler *s, hs_sample_target *t, int64_t interval_n
         for (size_t k = raw->depth; k-- > 0 && !broken;) { /* root first */
             size_t fi = raw->first_frame + k;
             const hs_raw_frame *f = &s->walk.frames[fi];
-            hs_code_entry *e = hs_codecache_get(&t->codes, &t->target, s->profile, f->code,
-                                                s->headers + (size_t)s->header_of[fi] * span);
-            if (!e) {
+            const uint8_t *header = s->headers + (size_t)s->header_of[fi] * span;
+            hs_code_entry *e = hs_codecache_get(&t->codes, &t->target, s->profile, f->code, header);
+            if (!e || !instruction_in_code(&t->target.layout, header, f->offset)) {
                 broken = 1;
                 break;
             }
@@ -231,8 +246,11 @@ static void sample_target(hs_sampler *s, hs_sample_target *t, int64_t interval_n
         }
         if (broken) {
             s->torn++;
+            s->torn_invalid++;
             continue;
         }
+        if (raw->attempts > 1)
+            s->reread++;
         hs_id node = mt->root;
         for (size_t k = 0; k < depth && node != HS_NONE; k++)
             node = hs_node_child(s->profile, node, s->stack[k]);

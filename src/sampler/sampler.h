@@ -72,7 +72,10 @@ typedef struct {
     /* what happened, for the report */
     int64_t thread_samples;   /* stacks added */
     int64_t idle_skipped;     /* thread samples dropped as idle (or not holding the GIL) */
-    int64_t torn;             /* thread samples dropped as inconsistent reads */
+    int64_t torn;             /* thread samples dropped as inconsistent reads: */
+    int64_t torn_moved;       /*   the stack moved during every read of it */
+    int64_t torn_invalid;     /*   a frame or code object failed its checks */
+    int64_t reread;           /* thread samples kept after a second or third read */
     int64_t truncated;        /* stacks cut at HS_WALK_MAX_DEPTH */
     char last_error[256];
 } hs_sampler;

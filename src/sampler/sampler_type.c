@@ -294,9 +294,11 @@ static PyObject *sampler_stats(SamplerObject *self, void *closure) {
         }
     }
     PyObject *d = pids ? Py_BuildValue(
-        "{s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:N,s:O}",
+        "{s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:N,s:O}",
         "passes", (long long)s->passes, "thread_samples", (long long)s->thread_samples,
         "idle_skipped", (long long)s->idle_skipped, "dropped", (long long)s->torn,
+        "dropped_moved", (long long)s->torn_moved, "dropped_invalid", (long long)s->torn_invalid,
+        "reread", (long long)s->reread,
         "truncated", (long long)s->truncated, "late", (long long)self->late_passes,
         "code_objects", (long long)resolved, "code_invalidated", (long long)invalidated,
         "processes", pids, "finished", atomic_load(&self->loop_done) ? Py_True : Py_False)
@@ -451,11 +453,17 @@ static const struct {
     F("tstate.frame", tstate_frame),
     F("cframe.current_frame", cframe_current_frame),
     F("tstate.datastack_chunk", tstate_datastack_chunk),
+    F("tstate.datastack_top", tstate_datastack_top),
+    F("tstate.datastack_limit", tstate_datastack_limit),
     F("frame.previous", frame_previous),
     F("frame.code", frame_code),
     F("frame.instr", frame_instr),
     F("frame.owner", frame_owner),
     F("frame.localsplus", frame_localsplus),
+    F("frame.stacktop", frame_stacktop),
+    F("frame.state", frame_state),
+    F("frame.state_executing", frame_state_executing),
+    F("frame.state_unwinding", frame_state_unwinding),
     F("code.filename", code_filename),
     F("code.name", code_name),
     F("code.qualname", code_qualname),
