@@ -62,6 +62,21 @@ def text_report(data, sort=None, limit=0, clock="wall", show_tree=True):
     return "\n".join(parts)
 
 
+def sampled_threads(data):
+    """A sampled profile's threads, by name (the program's threading names
+    where the sampler could read them), with their share of the samples.
+    Empty with a single thread."""
+    threads = data.threads()
+    if len(threads) < 2:
+        return ""
+    counts = [data.total(clock="samples", thread=t["index"]) for t in threads]
+    total = sum(counts) or 1
+    lines = ["Threads (samples):"]
+    for t, n in sorted(zip(threads, counts), key=lambda tn: -tn[1]):
+        lines.append("  %-40s %8d %6.1f%%" % (t["name"], n, 100.0 * n / total))
+    return "\n".join(lines) + "\n\n"
+
+
 def render(data, path, sort=None, limit=0, clock="wall", sampled=False):
     """The bytes of `data` in the format `path` names. Sampled profiles
     write sample counts in collapsed stacks (what flame graph tools expect
@@ -72,7 +87,8 @@ def render(data, path, sort=None, limit=0, clock="wall", sampled=False):
     if fmt == ".collapsed":
         return data.collapsed(clock="samples" if sampled else clock)
     if sampled:
-        return (data.top(clock=clock, limit=limit) + "\n" + data.tree(clock=clock)).encode("utf-8")
+        return (sampled_threads(data) + data.top(clock=clock, limit=limit) + "\n" +
+                data.tree(clock=clock)).encode("utf-8")
     return text_report(data, sort=sort, limit=limit, clock=clock).encode("utf-8")
 
 

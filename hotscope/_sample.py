@@ -164,7 +164,8 @@ def summary_header(sampler, data, reason):
 
 def sampled_text(data, clock, limit=30):
     """The text summary of a sampled profile: hottest functions, then the tree."""
-    return data.top(clock=clock, limit=limit) + "\n" + data.tree(clock=clock)
+    return (_output.sampled_threads(data) + data.top(clock=clock, limit=limit) + "\n" +
+            data.tree(clock=clock))
 
 
 class Sample:

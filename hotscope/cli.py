@@ -298,7 +298,8 @@ def cmd_record(argv):
         sys.stderr.write("hotscope: profile written to %s\n" % opts.output)
     else:
         try:
-            sys.stdout.write(header + "\n" + data.top(clock=clock, limit=opts.limit))
+            sys.stdout.write(header + "\n" + _output.sampled_threads(data) +
+                             data.top(clock=clock, limit=opts.limit))
             sys.stdout.flush()
         except BrokenPipeError:
             pass

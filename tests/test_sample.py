@@ -20,6 +20,7 @@ SPLIT = TARGETS / "sample_split.py"
 BLOCKED = TARGETS / "sample_blocked.py"
 POOL = TARGETS / "sample_pool.py"
 CHAINS = TARGETS / "sample_chains.py"
+NAMED = TARGETS / "sample_named_threads.py"
 
 
 def marker_line(path, marker):
@@ -149,6 +150,39 @@ def test_no_impossible_stacks_at_the_highest_rate():
     share = impossible / (possible + impossible)
     assert share <= IMPOSSIBLE_BOUND[sys.version_info.minor], (share, stats, sorted(
         bad.items(), key=lambda kv: -kv[1])[:5])
+
+
+def test_thread_names_in_dump_and_record(tmp_path):
+    """Names as the program gave them (threading.Thread(name=...), and the
+    main thread renamed), read from the target; Thread-<tid> for a thread
+    threading never knew."""
+    proc = subprocess.Popen([sys.executable, str(NAMED), "30"], stdout=subprocess.PIPE, text=True)
+    try:
+        raw_tid = int(proc.stdout.readline().split()[1])
+        expected = {"conductor", "worker-alpha", "worker-beta", "Thread-%d" % raw_tid}
+        threads = _core.Sampler(proc.pid).dump()
+        assert {t["name"] for t in threads} == expected
+        by_name = {t["name"]: t for t in threads}
+        assert by_name["conductor"]["tid"] == proc.pid
+        assert by_name["Thread-%d" % raw_tid]["tid"] == raw_tid
+        for name in ("worker-alpha", "worker-beta"):
+            assert "named" in [f["name"] for f in by_name[name]["frames"]]
+        out = hotscope("dump", "--pid", str(proc.pid))
+        assert out.returncode == 0, out.stderr
+        for name in expected:
+            assert re.search(r"^Thread %s \(pid %d, tid \d+" % (name, proc.pid), out.stdout, re.M), \
+                out.stdout
+        out = hotscope("record", "--pid", str(proc.pid), "--rate", "200", "--duration", "1",
+                       "--idle", "-o", str(tmp_path / "named.txt"))
+        assert out.returncode == 0, out.stderr
+    finally:
+        proc.kill()
+        proc.wait()
+    table = (tmp_path / "named.txt").read_text().split("\n\n", 1)[0]
+    assert table.startswith("Threads (samples):")
+    rows = {re.match(r"\s+(\S+) \(tid (\d+)\)", line).groups() for line in table.splitlines()[1:]}
+    assert {name for name, _ in rows} == expected
+    assert ("conductor", str(proc.pid)) in rows and ("Thread-%d" % raw_tid, str(raw_tid)) in rows
 
 
 def test_dump_shows_exact_stack_and_lines(blocked):

@@ -16,11 +16,15 @@
 #include "internal/pycore_runtime.h"
 #include "internal/pycore_interp.h"
 #include "internal/pycore_code.h"
+#include "internal/pycore_moduleobject.h"
 #if PY_VERSION_HEX >= 0x030B0000
 #include "internal/pycore_frame.h"
 #endif
 #if PY_VERSION_HEX < 0x030B0000
 #include "frameobject.h"
+#endif
+#if PY_VERSION_HEX >= 0x030B0000
+#include "internal/pycore_dict.h"
 #endif
 
 #define P(name, value) printf("%s %lld\n", name, (long long)(value))
@@ -116,5 +120,33 @@ int main(void) {
 #else
     P("long.digit", offsetof(PyLongObject, ob_digit));
 #endif
+    /* sys.modules, module dicts, dicts, instance attributes (thread names) */
+#if PY_VERSION_HEX < 0x030C0000
+    P("interp.modules", offsetof(PyInterpreterState, modules));
+#else
+    P("interp.modules", offsetof(PyInterpreterState, imports.modules));
+#endif
+    P("module.dict", offsetof(PyModuleObject, md_dict));
+    P("dict.keys", offsetof(PyDictObject, ma_keys));
+    P("dict.values", offsetof(PyDictObject, ma_values));
+#if PY_VERSION_HEX >= 0x030B0000
+    /* 3.10's PyDictKeysObject is in Objects/dict-common.h, not installed */
+    P("dictkeys.log2_size", offsetof(PyDictKeysObject, dk_log2_size));
+    P("dictkeys.log2_index_bytes", offsetof(PyDictKeysObject, dk_log2_index_bytes));
+    P("dictkeys.kind", offsetof(PyDictKeysObject, dk_kind));
+    P("dictkeys.nentries", offsetof(PyDictKeysObject, dk_nentries));
+    P("dictkeys.indices", offsetof(PyDictKeysObject, dk_indices));
+    P("dictkeys.entry_size", sizeof(PyDictKeyEntry));
+    P("dictkeys.unicode_entry_size", sizeof(PyDictUnicodeEntry));
+    P("dictvalues.values", offsetof(PyDictValues, values));
+    P("type.managed_dict_flag", Py_TPFLAGS_MANAGED_DICT);
+#endif
+#if PY_VERSION_HEX >= 0x030D0000
+    P("type.inline_values_flag", Py_TPFLAGS_INLINE_VALUES);
+#endif
+    P("type.flags", offsetof(PyTypeObject, tp_flags));
+    P("type.basicsize", offsetof(PyTypeObject, tp_basicsize));
+    P("type.dictoffset", offsetof(PyTypeObject, tp_dictoffset));
+    P("heaptype.cached_keys", offsetof(PyHeapTypeObject, ht_cached_keys));
     return 0;
 }

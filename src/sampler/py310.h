@@ -12,6 +12,12 @@
  *   PyCodeObject.co_filename, co_name, co_linetable, co_firstlineno,
  *     co_varnames, co_nlocals, co_argcount          Include/cpython/code.h
  *   PyASCIIObject, PyCompactUnicodeObject           Include/cpython/unicodeobject.h
+ *   PyInterpreterState.{modules | imports.modules (3.12)}, PyModuleObject.md_dict
+ *                                                  Include/internal/pycore_interp.h,
+ *                                                  pycore_moduleobject.h
+ *   PyDictObject.ma_keys, ma_values                 Include/cpython/dictobject.h
+ *   PyTypeObject.tp_flags, tp_basicsize, tp_dictoffset; PyHeapTypeObject.ht_cached_keys
+ *                                                  Include/cpython/object.h
  *   PyBytesObject.ob_sval, PyTupleObject.ob_item,
  *   PyFloatObject.ob_fval, PyLongObject.ob_digit    Include/cpython/bytesobject.h, tupleobject.h,
  *                                                  floatobject.h, longintrepr.h
@@ -71,6 +77,31 @@ static const hs_pylayout hs_layout_310 = {
     .float_fval = 16,
     .long_tag = -1,
     .long_digit = 24,
+    .interp_modules = 856,
+    .module_dict = 16,
+    .dict_keys = 32,
+    .dict_values = 40,
+    /* Objects/dict-common.h (3.10, not installed, so not probed):
+     * struct _dictkeysobject {dk_refcnt, dk_size, dk_lookup, dk_usable,
+     * dk_nentries, dk_indices[]}; index entries of 1, 2, 4 or 8 bytes by
+     * dk_size (DK_IXSIZE); PyDictKeyEntry {me_hash, me_key, me_value};
+     * a split table's ma_values is a plain PyObject *[]. */
+    .dictkeys_size = 8,
+    .dictkeys_log2_size = -1,
+    .dictkeys_log2_index_bytes = -1,
+    .dictkeys_kind = -1,
+    .dictkeys_nentries = 32,
+    .dictkeys_indices = 40,
+    .dict_entry_size = 24,
+    .dict_unicode_entry_size = -1,
+    .dictvalues_values = 0,
+    .type_flags = 168,
+    .type_basicsize = 32,
+    .type_dictoffset = 288,
+    .heaptype_cached_keys = 872,
+    .type_managed_dict_flag = 0,
+    .type_inline_values_flag = 0,
+    .managed = HS_MANAGED_NONE,
 };
 
 #endif

@@ -20,6 +20,19 @@
  *   PyASCIIObject (no wstr since 3.12), PyLongObject.long_value.{lv_tag,ob_digit}
  *                                                  Include/cpython/unicodeobject.h,
  *                                                  longintrepr.h
+ *   PyInterpreterState.{modules | imports.modules (3.12)}, PyModuleObject.md_dict
+ *                                                  Include/internal/pycore_interp.h,
+ *                                                  pycore_moduleobject.h
+ *   PyDictObject.ma_keys, ma_values                 Include/cpython/dictobject.h
+ *   PyTypeObject.tp_flags, tp_basicsize, tp_dictoffset; PyHeapTypeObject.ht_cached_keys
+ *                                                  Include/cpython/object.h
+ *   PyDictKeysObject.dk_log2_size, dk_log2_index_bytes, dk_kind, dk_nentries,
+ *     dk_indices; PyDictKeyEntry, PyDictUnicodeEntry; PyDictValues.values
+ *                                                  Include/internal/pycore_dict.h
+ *   Py_TPFLAGS_MANAGED_DICT                         Include/object.h
+ *   managed dict: PyDictOrValues at obj-3 words, values when the low bit is
+ *     set, at the word + 1 (_PyObject_DictOrValuesPointer,
+ *     _PyDictOrValues_GetValues)                    Include/internal/pycore_object.h
  */
 #ifndef HOTSCOPE_PY312_H
 #define HOTSCOPE_PY312_H
@@ -76,6 +89,26 @@ static const hs_pylayout hs_layout_312 = {
     .float_fval = 16,
     .long_tag = 16,
     .long_digit = 24,
+    .interp_modules = 944,
+    .module_dict = 16,
+    .dict_keys = 32,
+    .dict_values = 40,
+    .dictkeys_size = -1,
+    .dictkeys_log2_size = 8,
+    .dictkeys_log2_index_bytes = 9,
+    .dictkeys_kind = 10,
+    .dictkeys_nentries = 24,
+    .dictkeys_indices = 32,
+    .dict_entry_size = 24,
+    .dict_unicode_entry_size = 16,
+    .dictvalues_values = 0,
+    .type_flags = 168,
+    .type_basicsize = 32,
+    .type_dictoffset = 288,
+    .heaptype_cached_keys = 880,
+    .type_managed_dict_flag = 1 << 4,
+    .type_inline_values_flag = 0,
+    .managed = HS_MANAGED_312,
 };
 
 #endif

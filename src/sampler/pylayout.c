@@ -134,6 +134,38 @@ int hs_pylayout_from_debug_offsets(const hs_proc *proc, uint64_t runtime, hs_pyl
     out->float_fval = (int64_t)w[DO_FL_FVAL];
     out->long_tag = (int64_t)w[DO_LO_TAG];
     out->long_digit = (int64_t)w[DO_LO_DIGIT];
+    out->interp_modules = (int64_t)w[DO_IS_IMPORTS_MODULES];
+    out->dict_keys = (int64_t)w[DO_DI_KEYS];
+    out->dict_values = (int64_t)w[DO_DI_VALUES];
+    /* Not published (3.13.0): PyModuleObject.md_dict after PyObject_HEAD
+     * (Include/internal/pycore_moduleobject.h); PyDictKeysObject
+     * {dk_refcnt, dk_log2_size, dk_log2_index_bytes, dk_kind, dk_version,
+     * dk_usable, dk_nentries, dk_indices[]}, PyDictKeyEntry {hash, key,
+     * value}, PyDictUnicodeEntry {key, value}, PyDictValues {capacity,
+     * size, embedded, valid, values[]} (Include/internal/pycore_dict.h);
+     * tp_flags, tp_basicsize, tp_dictoffset, ht_cached_keys
+     * (Include/cpython/object.h); Py_TPFLAGS_MANAGED_DICT (1 << 4),
+     * Py_TPFLAGS_INLINE_VALUES (1 << 2) (Include/object.h); the managed
+     * dict pointer at obj-3 words and inline values right after the
+     * PyObject header (MANAGED_DICT_OFFSET, _PyObject_InlineValues in
+     * Include/internal/pycore_object.h). The default (GIL) build only. */
+    out->module_dict = 16;
+    out->dictkeys_size = -1;
+    out->dictkeys_log2_size = 8;
+    out->dictkeys_log2_index_bytes = 9;
+    out->dictkeys_kind = 10;
+    out->dictkeys_nentries = 24;
+    out->dictkeys_indices = 32;
+    out->dict_entry_size = 24;
+    out->dict_unicode_entry_size = 16;
+    out->dictvalues_values = 8;
+    out->type_flags = 168;
+    out->type_basicsize = 32;
+    out->type_dictoffset = 288;
+    out->heaptype_cached_keys = 880;
+    out->type_managed_dict_flag = 1 << 4;
+    out->type_inline_values_flag = 1 << 2;
+    out->managed = HS_MANAGED_313;
     return 0;
 }
 

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "proc.h"
+#include "thread_names.h"
 
 int64_t hs_sampler_now_ns(void) {
     struct timespec ts;
@@ -80,11 +81,17 @@ static hs_sampled_thread *thread_of(hs_sampler *s, hs_sample_target *t, const hs
     }
     if (hs_grow((void **)&t->threads, &t->thread_cap, t->thread_count + 1, sizeof *t->threads) != 0)
         return NULL;
-    char name[160], comm[64] = "";
+    /* Named once, when first met: its threading.Thread name when that
+     * reads, else MainThread for the process's own thread, else Thread-<tid>. */
+    char name[256], label[160];
     pid_t pid = t->target.pid;
-    if (raw->native_tid > 0)
-        hs_proc_thread_comm(pid, (pid_t)raw->native_tid, comm, sizeof comm);
-    const char *label = raw->native_tid == pid ? "MainThread" : (comm[0] ? comm : "thread");
+    if (hs_thread_python_name(&t->target, &t->threading_active, raw->pthread_id, label,
+                              sizeof label) != 0) {
+        if (raw->native_tid == pid)
+            snprintf(label, sizeof label, "MainThread");
+        else
+            snprintf(label, sizeof label, "Thread-%lld", (long long)raw->native_tid);
+    }
     if (s->target_count > 1)
         snprintf(name, sizeof name, "%s (pid %d, tid %lld)", label, (int)pid,
                  (long long)raw->native_tid);

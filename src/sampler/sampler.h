@@ -44,6 +44,7 @@ typedef struct {
     hs_sampled_thread *threads;
     size_t thread_count, thread_cap;
     size_t thread_hint;       /* where the next thread's record likely is */
+    uint64_t threading_active; /* threading._active, found once (thread names) */
     int gone;                 /* the process exited: no more samples */
     int64_t samples;          /* passes that read this process */
 } hs_sample_target;
