@@ -346,7 +346,10 @@ static hs_torn_reason walk_frames(hs_target *t, hs_walk_result *r, hs_raw_thread
         th->depth++;
         frame = previous;
     }
-    return late ? check_apart(t, r, o, first, span) : HS_TORN_NONE;
+    /* 3.10 read the current frame with each of its frames already */
+    if (late && l->tstate_datastack_chunk >= 0)
+        return check_apart(t, r, o, first, span);
+    return HS_TORN_NONE;
 }
 
 static size_t tstate_span(const hs_pylayout *l) {

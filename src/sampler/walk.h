@@ -18,9 +18,9 @@
  *    instruction).
  *  - 3.10: each heap frame is read together with the current-frame
  *    pointer, which must still be the leaf; a caller must be executing.
- *  - Frames read apart from the window (3.10's, generators, C-stack shims,
+ *  - 3.11+: frames read apart from the window (generators, C-stack shims,
  *    deeper chunks) are read all again in one system call and must not
- *    have changed; and every caller must be past its first instruction.
+ *    have changed. Every caller must be past its first instruction.
  * A thread that fails is read again (HS_WALK_ATTEMPTS in all), then
  * reported torn so its sample is dropped and counted, never recorded.
  * tests/test_sample.py measures what gets through on a program whose
