@@ -99,9 +99,24 @@ def text_report(data, sort=None, limit=0, clock="wall", show_tree=True, show_all
     return "\n".join(parts)
 
 
+def sampled_threads(data):
+    """A sampled profile's threads, by name (the program's threading names
+    where the sampler could read them), with their share of the samples.
+    Empty with a single thread."""
+    threads = data.threads()
+    if len(threads) < 2:
+        return ""
+    counts = [data.total(clock="samples", thread=t["index"]) for t in threads]
+    total = sum(counts) or 1
+    lines = ["Threads (samples):"]
+    for t, n in sorted(zip(threads, counts), key=lambda tn: -tn[1]):
+        lines.append("  %-40s %8d %6.1f%%" % (t["name"], n, 100.0 * n / total))
+    return "\n".join(lines) + "\n\n"
+
+
 def sampled_report(data, clock="wall", limit=0, show_all=False, color=False):
     """The text summary of a sampled profile: the hottest functions, then the tree."""
-    return data.top(clock=clock, limit=limit) + "\n" + tree_text(data, clock=clock, show_all=show_all, color=color)
+    return sampled_threads(data) + data.top(clock=clock, limit=limit) + "\n" + tree_text(data, clock=clock, show_all=show_all, color=color)
 
 
 def dot_to_svg(dot_text):

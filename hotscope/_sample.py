@@ -152,7 +152,9 @@ def summary_header(sampler, data, reason):
     if stats["idle_skipped"]:
         notes.append("%d idle thread samples left out (--idle keeps them)" % stats["idle_skipped"])
     if stats["dropped"]:
-        notes.append("%d samples dropped as torn reads" % stats["dropped"])
+        notes.append("%d thread samples dropped: the stack changed while it was read (%d) "
+                     "or failed a check (%d)" % (stats["dropped"], stats["dropped_moved"],
+                                                 stats["dropped_invalid"]))
     if stats["truncated"]:
         notes.append("%d stacks cut at their deepest frames" % stats["truncated"])
     if stats["late"]:

@@ -12,7 +12,7 @@ import shutil
 import sys
 import time
 
-from . import _sample
+from . import _output, _sample
 
 CLEAR = "\x1b[H\x1b[2J"
 ALT_ON, ALT_OFF = "\x1b[?1049h\x1b[?25l", "\x1b[?25h\x1b[?1049l"
@@ -62,8 +62,9 @@ def screen(sampler, opts, title, rows):
     head = "hotscope top - %s - %d samples, %.1fs, %g Hz, mode %s%s" % (
         title, stats["passes"], seconds, opts.rate, opts.mode,
         ", %d idle left out" % stats["idle_skipped"] if stats["idle_skipped"] else "")
-    limit = opts.limit or max(5, rows - 4)
-    return head + "\n\n" + data.top(clock=clock, limit=limit)
+    threads = _output.sampled_threads(data)
+    limit = opts.limit or max(5, rows - 4 - threads.count("\n"))
+    return head + "\n\n" + threads + data.top(clock=clock, limit=limit)
 
 
 def run(opts, command):

@@ -16,11 +16,15 @@
 #include "internal/pycore_runtime.h"
 #include "internal/pycore_interp.h"
 #include "internal/pycore_code.h"
+#include "internal/pycore_moduleobject.h"
 #if PY_VERSION_HEX >= 0x030B0000
 #include "internal/pycore_frame.h"
 #endif
 #if PY_VERSION_HEX < 0x030B0000
 #include "frameobject.h"
+#endif
+#if PY_VERSION_HEX >= 0x030B0000
+#include "internal/pycore_dict.h"
 #endif
 
 #define P(name, value) printf("%s %lld\n", name, (long long)(value))
@@ -48,6 +52,8 @@ int main(void) {
 #if PY_VERSION_HEX >= 0x030B0000
     P("tstate.native_thread_id", offsetof(PyThreadState, native_thread_id));
     P("tstate.datastack_chunk", offsetof(PyThreadState, datastack_chunk));
+    P("tstate.datastack_top", offsetof(PyThreadState, datastack_top));
+    P("tstate.datastack_limit", offsetof(PyThreadState, datastack_limit));
 #endif
 #if PY_VERSION_HEX < 0x030B0000
     P("tstate.frame", offsetof(PyThreadState, frame));
@@ -62,6 +68,10 @@ int main(void) {
     P("frame.code", offsetof(PyFrameObject, f_code));
     P("frame.lasti", offsetof(PyFrameObject, f_lasti));
     P("frame.localsplus", offsetof(PyFrameObject, f_localsplus));
+    P("frame.state", offsetof(PyFrameObject, f_state));
+    P("frame.state_size", sizeof(PyFrameState));
+    P("frame.state_executing", FRAME_EXECUTING);
+    P("frame.state_unwinding", FRAME_UNWINDING);
 #else
     P("frame.previous", offsetof(_PyInterpreterFrame, previous));
 #if PY_VERSION_HEX < 0x030D0000
@@ -75,6 +85,9 @@ int main(void) {
     P("frame.localsplus", offsetof(_PyInterpreterFrame, localsplus));
 #if PY_VERSION_HEX >= 0x030C0000
     P("frame.owned_by_cstack", FRAME_OWNED_BY_CSTACK);
+    /* 3.12+ only: _PyFrame_GetStackPointer sets stacktop to -1 while the
+     * frame runs (3.11 leaves the last saved value there). */
+    P("frame.stacktop", offsetof(_PyInterpreterFrame, stacktop));
 #endif
 #endif
     P("code.filename", offsetof(PyCodeObject, co_filename));
@@ -107,5 +120,33 @@ int main(void) {
 #else
     P("long.digit", offsetof(PyLongObject, ob_digit));
 #endif
+    /* sys.modules, module dicts, dicts, instance attributes (thread names) */
+#if PY_VERSION_HEX < 0x030C0000
+    P("interp.modules", offsetof(PyInterpreterState, modules));
+#else
+    P("interp.modules", offsetof(PyInterpreterState, imports.modules));
+#endif
+    P("module.dict", offsetof(PyModuleObject, md_dict));
+    P("dict.keys", offsetof(PyDictObject, ma_keys));
+    P("dict.values", offsetof(PyDictObject, ma_values));
+#if PY_VERSION_HEX >= 0x030B0000
+    /* 3.10's PyDictKeysObject is in Objects/dict-common.h, not installed */
+    P("dictkeys.log2_size", offsetof(PyDictKeysObject, dk_log2_size));
+    P("dictkeys.log2_index_bytes", offsetof(PyDictKeysObject, dk_log2_index_bytes));
+    P("dictkeys.kind", offsetof(PyDictKeysObject, dk_kind));
+    P("dictkeys.nentries", offsetof(PyDictKeysObject, dk_nentries));
+    P("dictkeys.indices", offsetof(PyDictKeysObject, dk_indices));
+    P("dictkeys.entry_size", sizeof(PyDictKeyEntry));
+    P("dictkeys.unicode_entry_size", sizeof(PyDictUnicodeEntry));
+    P("dictvalues.values", offsetof(PyDictValues, values));
+    P("type.managed_dict_flag", Py_TPFLAGS_MANAGED_DICT);
+#endif
+#if PY_VERSION_HEX >= 0x030D0000
+    P("type.inline_values_flag", Py_TPFLAGS_INLINE_VALUES);
+#endif
+    P("type.flags", offsetof(PyTypeObject, tp_flags));
+    P("type.basicsize", offsetof(PyTypeObject, tp_basicsize));
+    P("type.dictoffset", offsetof(PyTypeObject, tp_dictoffset));
+    P("heaptype.cached_keys", offsetof(PyHeapTypeObject, ht_cached_keys));
     return 0;
 }

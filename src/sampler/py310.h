@@ -7,11 +7,17 @@
  *                                      Include/internal/pycore_runtime.h, pycore_gil.h
  *   PyInterpreterState.next, .tstate_head          Include/internal/pycore_interp.h
  *   PyThreadState.next, .thread_id, .frame         Include/cpython/pystate.h
- *   PyFrameObject.f_back, .f_code, .f_lasti, .f_localsplus
- *                                                  Include/cpython/frameobject.h
+ *   PyFrameObject.f_back, .f_code, .f_lasti, .f_localsplus, .f_state;
+ *     FRAME_EXECUTING = 0, FRAME_UNWINDING = 2     Include/cpython/frameobject.h
  *   PyCodeObject.co_filename, co_name, co_linetable, co_firstlineno,
  *     co_varnames, co_nlocals, co_argcount          Include/cpython/code.h
  *   PyASCIIObject, PyCompactUnicodeObject           Include/cpython/unicodeobject.h
+ *   PyInterpreterState.{modules | imports.modules (3.12)}, PyModuleObject.md_dict
+ *                                                  Include/internal/pycore_interp.h,
+ *                                                  pycore_moduleobject.h
+ *   PyDictObject.ma_keys, ma_values                 Include/cpython/dictobject.h
+ *   PyTypeObject.tp_flags, tp_basicsize, tp_dictoffset; PyHeapTypeObject.ht_cached_keys
+ *                                                  Include/cpython/object.h
  *   PyBytesObject.ob_sval, PyTupleObject.ob_item,
  *   PyFloatObject.ob_fval, PyLongObject.ob_digit    Include/cpython/bytesobject.h, tupleobject.h,
  *                                                  floatobject.h, longintrepr.h
@@ -37,11 +43,17 @@ static const hs_pylayout hs_layout_310 = {
     .tstate_frame = 24,
     .cframe_current_frame = -1,
     .tstate_datastack_chunk = -1,
+    .tstate_datastack_top = -1,
+    .tstate_datastack_limit = -1,
     .frame_previous = 24,
     .frame_code = 32,
     .frame_instr = 96,
     .frame_owner = -1,
     .frame_localsplus = 352,
+    .frame_stacktop = -1,
+    .frame_state = 108,
+    .frame_state_executing = 0,
+    .frame_state_unwinding = 2,
     .frame_instr_is_index = 1,
     .owned_by_cstack = -1,
     .code_filename = 104,
@@ -65,6 +77,31 @@ static const hs_pylayout hs_layout_310 = {
     .float_fval = 16,
     .long_tag = -1,
     .long_digit = 24,
+    .interp_modules = 856,
+    .module_dict = 16,
+    .dict_keys = 32,
+    .dict_values = 40,
+    /* Objects/dict-common.h (3.10, not installed, so not probed):
+     * struct _dictkeysobject {dk_refcnt, dk_size, dk_lookup, dk_usable,
+     * dk_nentries, dk_indices[]}; index entries of 1, 2, 4 or 8 bytes by
+     * dk_size (DK_IXSIZE); PyDictKeyEntry {me_hash, me_key, me_value};
+     * a split table's ma_values is a plain PyObject *[]. */
+    .dictkeys_size = 8,
+    .dictkeys_log2_size = -1,
+    .dictkeys_log2_index_bytes = -1,
+    .dictkeys_kind = -1,
+    .dictkeys_nentries = 32,
+    .dictkeys_indices = 40,
+    .dict_entry_size = 24,
+    .dict_unicode_entry_size = -1,
+    .dictvalues_values = 0,
+    .type_flags = 168,
+    .type_basicsize = 32,
+    .type_dictoffset = 288,
+    .heaptype_cached_keys = 872,
+    .type_managed_dict_flag = 0,
+    .type_inline_values_flag = 0,
+    .managed = HS_MANAGED_NONE,
 };
 
 #endif

@@ -8,7 +8,7 @@
  *   PyInterpreterState.next, .threads.head         Include/internal/pycore_interp.h
  *   PyThreadState.next, .thread_id, .native_thread_id, .cframe
  *                                                  Include/cpython/pystate.h
- *   _PyCFrame.current_frame, PyThreadState.datastack_chunk
+ *   _PyCFrame.current_frame, PyThreadState.datastack_{chunk,top,limit}
  *                                                  Include/cpython/pystate.h
  *   _PyInterpreterFrame.previous, .f_code, .prev_instr, .owner, .localsplus
  *                                                  Include/internal/pycore_frame.h
@@ -16,6 +16,19 @@
  *     co_firstlineno, co_code_adaptive, co_localsplusnames, co_nlocalsplus,
  *     co_argcount                                   Include/cpython/code.h
  *   PyASCIIObject, PyCompactUnicodeObject           Include/cpython/unicodeobject.h
+ *   PyInterpreterState.{modules | imports.modules (3.12)}, PyModuleObject.md_dict
+ *                                                  Include/internal/pycore_interp.h,
+ *                                                  pycore_moduleobject.h
+ *   PyDictObject.ma_keys, ma_values                 Include/cpython/dictobject.h
+ *   PyTypeObject.tp_flags, tp_basicsize, tp_dictoffset; PyHeapTypeObject.ht_cached_keys
+ *                                                  Include/cpython/object.h
+ *   PyDictKeysObject.dk_log2_size, dk_log2_index_bytes, dk_kind, dk_nentries,
+ *     dk_indices; PyDictKeyEntry, PyDictUnicodeEntry; PyDictValues.values
+ *                                                  Include/internal/pycore_dict.h
+ *   Py_TPFLAGS_MANAGED_DICT                         Include/object.h
+ *   managed dict: values at obj-4 words, dict at obj-3 words
+ *     (_PyObject_ValuesPointer, _PyObject_ManagedDictPointer)
+ *                                                  Include/internal/pycore_object.h
  */
 #ifndef HOTSCOPE_PY311_H
 #define HOTSCOPE_PY311_H
@@ -38,11 +51,17 @@ static const hs_pylayout hs_layout_311 = {
     .tstate_frame = 56,
     .cframe_current_frame = 8,
     .tstate_datastack_chunk = 296,
+    .tstate_datastack_top = 304,
+    .tstate_datastack_limit = 312,
     .frame_previous = 48,
     .frame_code = 32,
     .frame_instr = 56,
     .frame_owner = 69,
     .frame_localsplus = 72,
+    .frame_stacktop = -1, /* there, but not reset while the frame runs (pycore_frame.h) */
+    .frame_state = -1,
+    .frame_state_executing = -1,
+    .frame_state_unwinding = -1,
     .frame_instr_is_index = 0,
     .owned_by_cstack = -1,
     .code_filename = 112,
@@ -66,6 +85,26 @@ static const hs_pylayout hs_layout_311 = {
     .float_fval = 16,
     .long_tag = -1,
     .long_digit = 24,
+    .interp_modules = 888,
+    .module_dict = 16,
+    .dict_keys = 32,
+    .dict_values = 40,
+    .dictkeys_size = -1,
+    .dictkeys_log2_size = 8,
+    .dictkeys_log2_index_bytes = 9,
+    .dictkeys_kind = 10,
+    .dictkeys_nentries = 24,
+    .dictkeys_indices = 32,
+    .dict_entry_size = 24,
+    .dict_unicode_entry_size = 16,
+    .dictvalues_values = 0,
+    .type_flags = 168,
+    .type_basicsize = 32,
+    .type_dictoffset = 288,
+    .heaptype_cached_keys = 872,
+    .type_managed_dict_flag = 1 << 4,
+    .type_inline_values_flag = 0,
+    .managed = HS_MANAGED_311,
 };
 
 #endif

@@ -9,14 +9,30 @@
  *                                                  pycore_gil.h
  *   PyThreadState.next, .thread_id, .native_thread_id, .cframe
  *                                                  Include/cpython/pystate.h
- *   _PyCFrame.current_frame, PyThreadState.datastack_chunk
+ *   _PyCFrame.current_frame, PyThreadState.datastack_{chunk,top,limit}
  *                                                  Include/cpython/pystate.h
  *   _PyInterpreterFrame.previous, .f_code, .prev_instr, .owner, .localsplus;
- *     FRAME_OWNED_BY_CSTACK = 3 (shim frames)       Include/internal/pycore_frame.h
+ *     FRAME_OWNED_BY_CSTACK = 3 (shim frames); .stacktop, which
+ *     _PyFrame_GetStackPointer sets to -1 while the frame runs and
+ *     _PyFrame_SetStackPointer to the stack depth when it calls
+ *                                                  Include/internal/pycore_frame.h
  *   PyCodeObject fields                             Include/cpython/code.h
  *   PyASCIIObject (no wstr since 3.12), PyLongObject.long_value.{lv_tag,ob_digit}
  *                                                  Include/cpython/unicodeobject.h,
  *                                                  longintrepr.h
+ *   PyInterpreterState.{modules | imports.modules (3.12)}, PyModuleObject.md_dict
+ *                                                  Include/internal/pycore_interp.h,
+ *                                                  pycore_moduleobject.h
+ *   PyDictObject.ma_keys, ma_values                 Include/cpython/dictobject.h
+ *   PyTypeObject.tp_flags, tp_basicsize, tp_dictoffset; PyHeapTypeObject.ht_cached_keys
+ *                                                  Include/cpython/object.h
+ *   PyDictKeysObject.dk_log2_size, dk_log2_index_bytes, dk_kind, dk_nentries,
+ *     dk_indices; PyDictKeyEntry, PyDictUnicodeEntry; PyDictValues.values
+ *                                                  Include/internal/pycore_dict.h
+ *   Py_TPFLAGS_MANAGED_DICT                         Include/object.h
+ *   managed dict: PyDictOrValues at obj-3 words, values when the low bit is
+ *     set, at the word + 1 (_PyObject_DictOrValuesPointer,
+ *     _PyDictOrValues_GetValues)                    Include/internal/pycore_object.h
  */
 #ifndef HOTSCOPE_PY312_H
 #define HOTSCOPE_PY312_H
@@ -39,11 +55,17 @@ static const hs_pylayout hs_layout_312 = {
     .tstate_frame = 56,
     .cframe_current_frame = 0,
     .tstate_datastack_chunk = 232,
+    .tstate_datastack_top = 240,
+    .tstate_datastack_limit = 248,
     .frame_previous = 8,
     .frame_code = 0,
     .frame_instr = 56,
     .frame_owner = 70,
     .frame_localsplus = 72,
+    .frame_stacktop = 64,
+    .frame_state = -1,
+    .frame_state_executing = -1,
+    .frame_state_unwinding = -1,
     .frame_instr_is_index = 0,
     .owned_by_cstack = 3,
     .code_filename = 112,
@@ -67,6 +89,26 @@ static const hs_pylayout hs_layout_312 = {
     .float_fval = 16,
     .long_tag = 16,
     .long_digit = 24,
+    .interp_modules = 944,
+    .module_dict = 16,
+    .dict_keys = 32,
+    .dict_values = 40,
+    .dictkeys_size = -1,
+    .dictkeys_log2_size = 8,
+    .dictkeys_log2_index_bytes = 9,
+    .dictkeys_kind = 10,
+    .dictkeys_nentries = 24,
+    .dictkeys_indices = 32,
+    .dict_entry_size = 24,
+    .dict_unicode_entry_size = 16,
+    .dictvalues_values = 0,
+    .type_flags = 168,
+    .type_basicsize = 32,
+    .type_dictoffset = 288,
+    .heaptype_cached_keys = 880,
+    .type_managed_dict_flag = 1 << 4,
+    .type_inline_values_flag = 0,
+    .managed = HS_MANAGED_312,
 };
 
 #endif

@@ -92,12 +92,24 @@ int hs_pylayout_from_debug_offsets(const hs_proc *proc, uint64_t runtime, hs_pyl
     out->tstate_frame = (int64_t)w[DO_TS_CURRENT_FRAME];
     out->cframe_current_frame = -1;
     out->tstate_datastack_chunk = (int64_t)w[DO_TS_DATASTACK_CHUNK];
+    /* Not published: PyThreadState has datastack_chunk, datastack_top,
+     * datastack_limit as consecutive pointers (Include/cpython/pystate.h,
+     * 3.13.0, "struct _ts"). */
+    out->tstate_datastack_top = out->tstate_datastack_chunk + 8;
+    out->tstate_datastack_limit = out->tstate_datastack_chunk + 16;
     out->frame_previous = (int64_t)w[DO_FR_PREVIOUS];
     out->frame_code = (int64_t)w[DO_FR_EXECUTABLE];
     out->frame_instr = (int64_t)w[DO_FR_INSTR_PTR];
     out->frame_owner = (int64_t)w[DO_FR_OWNER];
     out->frame_localsplus = (int64_t)w[DO_FR_LOCALSPLUS];
     out->frame_instr_is_index = 0;
+    /* Not published: `int stacktop` follows `instr_ptr`, and
+     * _PyFrame_GetStackPointer sets it to -1 while the frame runs
+     * (Include/internal/pycore_frame.h, 3.13.0, "struct _PyInterpreterFrame"). */
+    out->frame_stacktop = out->frame_instr + 8;
+    out->frame_state = -1;
+    out->frame_state_executing = -1;
+    out->frame_state_unwinding = -1;
     out->owned_by_cstack = 3; /* FRAME_OWNED_BY_CSTACK, Include/internal/pycore_frame.h */
     out->code_filename = (int64_t)w[DO_CO_FILENAME];
     out->code_name = (int64_t)w[DO_CO_NAME];
@@ -122,6 +134,38 @@ int hs_pylayout_from_debug_offsets(const hs_proc *proc, uint64_t runtime, hs_pyl
     out->float_fval = (int64_t)w[DO_FL_FVAL];
     out->long_tag = (int64_t)w[DO_LO_TAG];
     out->long_digit = (int64_t)w[DO_LO_DIGIT];
+    out->interp_modules = (int64_t)w[DO_IS_IMPORTS_MODULES];
+    out->dict_keys = (int64_t)w[DO_DI_KEYS];
+    out->dict_values = (int64_t)w[DO_DI_VALUES];
+    /* Not published (3.13.0): PyModuleObject.md_dict after PyObject_HEAD
+     * (Include/internal/pycore_moduleobject.h); PyDictKeysObject
+     * {dk_refcnt, dk_log2_size, dk_log2_index_bytes, dk_kind, dk_version,
+     * dk_usable, dk_nentries, dk_indices[]}, PyDictKeyEntry {hash, key,
+     * value}, PyDictUnicodeEntry {key, value}, PyDictValues {capacity,
+     * size, embedded, valid, values[]} (Include/internal/pycore_dict.h);
+     * tp_flags, tp_basicsize, tp_dictoffset, ht_cached_keys
+     * (Include/cpython/object.h); Py_TPFLAGS_MANAGED_DICT (1 << 4),
+     * Py_TPFLAGS_INLINE_VALUES (1 << 2) (Include/object.h); the managed
+     * dict pointer at obj-3 words and inline values right after the
+     * PyObject header (MANAGED_DICT_OFFSET, _PyObject_InlineValues in
+     * Include/internal/pycore_object.h). The default (GIL) build only. */
+    out->module_dict = 16;
+    out->dictkeys_size = -1;
+    out->dictkeys_log2_size = 8;
+    out->dictkeys_log2_index_bytes = 9;
+    out->dictkeys_kind = 10;
+    out->dictkeys_nentries = 24;
+    out->dictkeys_indices = 32;
+    out->dict_entry_size = 24;
+    out->dict_unicode_entry_size = 16;
+    out->dictvalues_values = 8;
+    out->type_flags = 168;
+    out->type_basicsize = 32;
+    out->type_dictoffset = 288;
+    out->heaptype_cached_keys = 880;
+    out->type_managed_dict_flag = 1 << 4;
+    out->type_inline_values_flag = 1 << 2;
+    out->managed = HS_MANAGED_313;
     return 0;
 }
 

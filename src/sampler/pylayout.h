@@ -22,6 +22,15 @@
 #include "linetable.h"
 #include "proc.h"
 
+/* Where an instance of a class with a managed __dict__ keeps its
+ * attributes (Include/internal/pycore_object.h of each version). */
+typedef enum {
+    HS_MANAGED_NONE = 0,      /* 3.10: a dict at the type's tp_dictoffset */
+    HS_MANAGED_311 = 1,       /* values pointer at obj-32, dict pointer at obj-24 */
+    HS_MANAGED_312 = 2,       /* one word at obj-24: a dict, or values-1 (low bit set) */
+    HS_MANAGED_313 = 3,       /* dict pointer at obj-24; else values inline at obj+16 */
+} hs_managed_dict;
+
 typedef struct {
     int minor;                      /* 10 for 3.10, ... */
     hs_linetable_format linetable;
@@ -45,6 +54,8 @@ typedef struct {
     int64_t cframe_current_frame;     /* in _PyCFrame (3.11, 3.12), else -1 */
     int64_t tstate_datastack_chunk;   /* the thread's current _PyStackChunk (3.11+), else -1;
                                        * frames of running functions are contiguous in it */
+    int64_t tstate_datastack_top;     /* first free byte of that chunk (3.11+), else -1 */
+    int64_t tstate_datastack_limit;   /* end of that chunk (3.11+), else -1 */
 
     /* Frames: PyFrameObject (3.10) or _PyInterpreterFrame (3.11+) */
     int64_t frame_previous;
@@ -52,6 +63,11 @@ typedef struct {
     int64_t frame_instr;              /* f_lasti (3.10), prev_instr (3.11, 3.12), instr_ptr (3.13) */
     int64_t frame_owner;              /* -1 on 3.10 */
     int64_t frame_localsplus;
+    int64_t frame_stacktop;           /* int stacktop, -1 while the frame runs (3.12+); else -1
+                                       * (3.11 has the field but leaves stale values in it) */
+    int64_t frame_state;              /* signed char f_state (3.10), else -1 */
+    int64_t frame_state_executing;    /* FRAME_EXECUTING and FRAME_UNWINDING: the states of */
+    int64_t frame_state_unwinding;    /* a frame that can be a caller (3.10) */
     int frame_instr_is_index;         /* f_lasti: an index in code units, not a pointer */
     int owned_by_cstack;              /* shim frames to skip (3.12+), else -1 */
 
@@ -79,6 +95,26 @@ typedef struct {
     int64_t float_fval;
     int64_t long_tag;                 /* lv_tag (3.12+), else -1 (ob_size holds the sign) */
     int64_t long_digit;
+
+    /* Reaching a thread's Python name: sys.modules -> threading ->
+     * _active -> Thread -> _name (thread_names.c) */
+    int64_t interp_modules;           /* sys.modules in PyInterpreterState */
+    int64_t module_dict;              /* PyModuleObject.md_dict */
+    int64_t dict_keys, dict_values;   /* PyDictObject.ma_keys, ma_values */
+    int64_t dictkeys_size;            /* Py_ssize_t dk_size (3.10), else -1 */
+    int64_t dictkeys_log2_size;       /* uint8_t (3.11+), else -1 */
+    int64_t dictkeys_log2_index_bytes;/* uint8_t (3.11+), else -1 */
+    int64_t dictkeys_kind;            /* uint8_t: 0 general entries, else str-keyed (3.11+) */
+    int64_t dictkeys_nentries;
+    int64_t dictkeys_indices;         /* the hash index; the entries follow it */
+    int64_t dict_entry_size;          /* {hash, key, value} */
+    int64_t dict_unicode_entry_size;  /* {key, value} (3.11+), else -1 */
+    int64_t dictvalues_values;        /* values[] in a split dict's values */
+    int64_t type_flags, type_basicsize, type_dictoffset;
+    int64_t heaptype_cached_keys;     /* the keys an instance's split values go with */
+    int64_t type_managed_dict_flag;   /* Py_TPFLAGS_MANAGED_DICT (3.11+), else 0 */
+    int64_t type_inline_values_flag;  /* Py_TPFLAGS_INLINE_VALUES (3.13), else 0 */
+    hs_managed_dict managed;          /* where such an instance keeps its attributes */
 } hs_pylayout;
 
 /* The static layouts (py310.h, py311.h, py312.h). */

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "proc.h"
+#include "thread_names.h"
 
 int64_t hs_sampler_now_ns(void) {
     struct timespec ts;
@@ -80,11 +81,17 @@ static hs_sampled_thread *thread_of(hs_sampler *s, hs_sample_target *t, const hs
     }
     if (hs_grow((void **)&t->threads, &t->thread_cap, t->thread_count + 1, sizeof *t->threads) != 0)
         return NULL;
-    char name[160], comm[64] = "";
+    /* Named once, when first met: its threading.Thread name when that
+     * reads, else MainThread for the process's own thread, else Thread-<tid>. */
+    char name[256], label[160];
     pid_t pid = t->target.pid;
-    if (raw->native_tid > 0)
-        hs_proc_thread_comm(pid, (pid_t)raw->native_tid, comm, sizeof comm);
-    const char *label = raw->native_tid == pid ? "MainThread" : (comm[0] ? comm : "thread");
+    if (hs_thread_python_name(&t->target, &t->threading_active, raw->pthread_id, label,
+                              sizeof label) != 0) {
+        if (raw->native_tid == pid)
+            snprintf(label, sizeof label, "MainThread");
+        else
+            snprintf(label, sizeof label, "Thread-%lld", (long long)raw->native_tid);
+    }
     if (s->target_count > 1)
         snprintf(name, sizeof name, "%s (pid %d, tid %lld)", label, (int)pid,
                  (long long)raw->native_tid);
@@ -167,6 +174,17 @@ static void close_unseen(hs_sampler *s, hs_sample_target *t) {
             hs_thread_files_close(&t->threads[i].files);
 }
 
+/* 3.11+: the instruction lies inside the code object's bytecode, whose
+ * length in code units is the object's ob_size (PyCodeObject is a
+ * PyVarObject, _PyCode_NBYTES in Include/cpython/code.h, 3.11-3.13). */
+static int instruction_in_code(const hs_pylayout *l, const uint8_t *header, int32_t offset) {
+    if (l->code_code_adaptive < 0 || offset < 0)
+        return 1;
+    int64_t units;
+    memcpy(&units, header + l->varobject_size, sizeof units);
+    return units > 0 && (int64_t)offset < units * 2;
+}
+
 static void sample_target(hs_sampler *s, hs_sample_target *t, int64_t interval_ns) {
     if (hs_walk_threads(&t->target, &s->walk) != 0) {
         if (!hs_proc_alive(t->target.pid))
@@ -205,6 +223,10 @@ static void sample_target(hs_sampler *s, hs_sample_target *t, int64_t interval_n
         }
         if (raw->torn) {
             s->torn++;
+            if (raw->torn_reason == HS_TORN_MOVED)
+                s->torn_moved++;
+            else
+                s->torn_invalid++;
             continue;
         }
         if (raw->truncated)
@@ -216,9 +238,9 @@ static void sample_target(hs_sampler *s, hs_sample_target *t, int64_t interval_n
         for (size_t k = raw->depth; k-- > 0 && !broken;) { /* root first */
             size_t fi = raw->first_frame + k;
             const hs_raw_frame *f = &s->walk.frames[fi];
-            hs_code_entry *e = hs_codecache_get(&t->codes, &t->target, s->profile, f->code,
-                                                s->headers + (size_t)s->header_of[fi] * span);
-            if (!e) {
+            const uint8_t *header = s->headers + (size_t)s->header_of[fi] * span;
+            hs_code_entry *e = hs_codecache_get(&t->codes, &t->target, s->profile, f->code, header);
+            if (!e || !instruction_in_code(&t->target.layout, header, f->offset)) {
                 broken = 1;
                 break;
             }
@@ -231,8 +253,11 @@ static void sample_target(hs_sampler *s, hs_sample_target *t, int64_t interval_n
         }
         if (broken) {
             s->torn++;
+            s->torn_invalid++;
             continue;
         }
+        if (raw->attempts > 1)
+            s->reread++;
         hs_id node = mt->root;
         for (size_t k = 0; k < depth && node != HS_NONE; k++)
             node = hs_node_child(s->profile, node, s->stack[k]);

@@ -44,6 +44,7 @@ typedef struct {
     hs_sampled_thread *threads;
     size_t thread_count, thread_cap;
     size_t thread_hint;       /* where the next thread's record likely is */
+    uint64_t threading_active; /* threading._active, found once (thread names) */
     int gone;                 /* the process exited: no more samples */
     int64_t samples;          /* passes that read this process */
 } hs_sample_target;
@@ -72,7 +73,10 @@ typedef struct {
     /* what happened, for the report */
     int64_t thread_samples;   /* stacks added */
     int64_t idle_skipped;     /* thread samples dropped as idle (or not holding the GIL) */
-    int64_t torn;             /* thread samples dropped as inconsistent reads */
+    int64_t torn;             /* thread samples dropped as inconsistent reads: */
+    int64_t torn_moved;       /*   the stack moved during every read of it */
+    int64_t torn_invalid;     /*   a frame or code object failed its checks */
+    int64_t reread;           /* thread samples kept after a second or third read */
     int64_t truncated;        /* stacks cut at HS_WALK_MAX_DEPTH */
     char last_error[256];
 } hs_sampler;

@@ -17,6 +17,7 @@
 #include "../pymod/module.h"
 #include "pyobj.h"
 #include "sampler.h"
+#include "thread_names.h"
 
 typedef struct {
     PyObject_HEAD
@@ -159,13 +160,15 @@ static void *sampling_loop(void *arg) {
         }
         int64_t t = (int64_t)next.tv_sec * 1000000000LL + next.tv_nsec + self->interval_ns;
         int64_t now = hs_sampler_now_ns();
-        if (t < now) { /* fell behind: skip the missed ticks rather than burst */
+        int late = t < now;
+        if (late) { /* fell behind: skip the missed ticks rather than burst */
             self->late_passes++;
             t = now;
         }
         next.tv_sec = t / 1000000000LL;
         next.tv_nsec = t % 1000000000LL;
-        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR)
+        /* already due: go straight on (a sleep would only cost a system call) */
+        while (!late && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR)
             ;
     }
     return NULL;
@@ -294,9 +297,11 @@ static PyObject *sampler_stats(SamplerObject *self, void *closure) {
         }
     }
     PyObject *d = pids ? Py_BuildValue(
-        "{s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:N,s:O}",
+        "{s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:N,s:O}",
         "passes", (long long)s->passes, "thread_samples", (long long)s->thread_samples,
         "idle_skipped", (long long)s->idle_skipped, "dropped", (long long)s->torn,
+        "dropped_moved", (long long)s->torn_moved, "dropped_invalid", (long long)s->torn_invalid,
+        "reread", (long long)s->reread,
         "truncated", (long long)s->truncated, "late", (long long)self->late_passes,
         "code_objects", (long long)resolved, "code_invalidated", (long long)invalidated,
         "processes", pids, "finished", atomic_load(&self->loop_done) ? Py_True : Py_False)
@@ -361,10 +366,14 @@ static PyObject *dump_target(SamplerObject *self, hs_sample_target *st, int with
     for (size_t i = 0; threads && i < walk.thread_count; i++) {
         const hs_raw_thread *raw = &walk.threads[i];
         hs_thread_state state = {0, 0, 0};
-        char comm[64] = "";
-        if (raw->native_tid > 0) {
+        char name[160];
+        if (raw->native_tid > 0)
             hs_proc_thread_state(t->pid, (pid_t)raw->native_tid, &state);
-            hs_proc_thread_comm(t->pid, (pid_t)raw->native_tid, comm, sizeof comm);
+        if (hs_thread_python_name(t, &st->threading_active, raw->pthread_id, name, sizeof name) != 0) {
+            if (raw->native_tid == t->pid)
+                snprintf(name, sizeof name, "MainThread");
+            else
+                snprintf(name, sizeof name, "Thread-%lld", (long long)raw->native_tid);
         }
         PyObject *frames = PyList_New(0);
         for (size_t k = 0; frames && k < raw->depth; k++) {
@@ -395,7 +404,7 @@ static PyObject *dump_target(SamplerObject *self, hs_sample_target *st, int with
         PyObject *th = frames ? Py_BuildValue(
             "{s:i,s:L,s:K,s:s,s:O,s:s#,s:O,s:O,s:N}", "pid", (int)t->pid, "tid",
             (long long)raw->native_tid, "ident", (unsigned long long)raw->pthread_id, "name",
-            raw->native_tid == t->pid ? "MainThread" : comm, "gil", raw->holds_gil ? Py_True : Py_False,
+            name, "gil", raw->holds_gil ? Py_True : Py_False,
             "state", &state.state, (Py_ssize_t)(state.state ? 1 : 0), "truncated",
             raw->truncated ? Py_True : Py_False, "torn", raw->torn ? Py_True : Py_False, "frames",
             frames) : NULL;
@@ -451,11 +460,17 @@ static const struct {
     F("tstate.frame", tstate_frame),
     F("cframe.current_frame", cframe_current_frame),
     F("tstate.datastack_chunk", tstate_datastack_chunk),
+    F("tstate.datastack_top", tstate_datastack_top),
+    F("tstate.datastack_limit", tstate_datastack_limit),
     F("frame.previous", frame_previous),
     F("frame.code", frame_code),
     F("frame.instr", frame_instr),
     F("frame.owner", frame_owner),
     F("frame.localsplus", frame_localsplus),
+    F("frame.stacktop", frame_stacktop),
+    F("frame.state", frame_state),
+    F("frame.state_executing", frame_state_executing),
+    F("frame.state_unwinding", frame_state_unwinding),
     F("code.filename", code_filename),
     F("code.name", code_name),
     F("code.qualname", code_qualname),
@@ -477,6 +492,24 @@ static const struct {
     F("float.fval", float_fval),
     F("long.tag", long_tag),
     F("long.digit", long_digit),
+    F("interp.modules", interp_modules),
+    F("module.dict", module_dict),
+    F("dict.keys", dict_keys),
+    F("dict.values", dict_values),
+    F("dictkeys.log2_size", dictkeys_log2_size),
+    F("dictkeys.log2_index_bytes", dictkeys_log2_index_bytes),
+    F("dictkeys.kind", dictkeys_kind),
+    F("dictkeys.nentries", dictkeys_nentries),
+    F("dictkeys.indices", dictkeys_indices),
+    F("dictkeys.entry_size", dict_entry_size),
+    F("dictkeys.unicode_entry_size", dict_unicode_entry_size),
+    F("dictvalues.values", dictvalues_values),
+    F("type.managed_dict_flag", type_managed_dict_flag),
+    F("type.inline_values_flag", type_inline_values_flag),
+    F("type.flags", type_flags),
+    F("type.basicsize", type_basicsize),
+    F("type.dictoffset", type_dictoffset),
+    F("heaptype.cached_keys", heaptype_cached_keys),
 #undef F
 };
 

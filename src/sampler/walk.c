@@ -34,6 +34,11 @@ static uint64_t word_at(const uint8_t *buf, int64_t off) {
 
 void hs_walk_result_free(hs_walk_result *r) {
     free(r->window);
+    free(r->window2);
+    free(r->spill);
+    free(r->nodes);
+    free(r->iov);
+    free(r->again);
     free(r->threads);
     free(r->frames);
     memset(r, 0, sizeof *r);
@@ -49,68 +54,258 @@ static int plausible(uint64_t ptr) {
  * (Include/cpython/pystate.h, 3.11-3.13). */
 #define CHUNK_DATA 24
 #define CHUNK_MAX (64u << 20)
+/* Bytes above the data stack's top (as the thread state said a moment
+ * before) to read too, for frames pushed in between. */
+#define WINDOW_MARGIN 1024
+
+/* What the thread state said about the thread's stack when it was read. */
+typedef struct {
+    uint64_t tstate;
+    uint64_t field;              /* PyThreadState.frame / .current_frame, or (3.11, 3.12) .cframe */
+    uint64_t chunk, top, limit;  /* the data stack chunk in use (3.11+), else 0 */
+} stack_origin;
+
+/* The current-frame pointer, read three times around two copies of the
+ * frames. 3.11/3.12 reach it through the cframe: `field` holds
+ * PyThreadState.cframe there and `current` the cframe's current_frame;
+ * elsewhere both hold the current frame. */
+typedef struct {
+    uint64_t field[3], current[3];
+} pointer_reads;
+
+/* Appends the iovecs that read the current-frame pointer (read number k). */
+static size_t pointer_iov(const hs_pylayout *l, const stack_origin *o, pointer_reads *p, int k,
+                          hs_remote_iov *iov) {
+    size_t n = 0;
+    iov[n++] = (hs_remote_iov){o->tstate + (uint64_t)l->tstate_frame, &p->field[k], 8};
+    if (l->cframe_current_frame >= 0)
+        iov[n++] = (hs_remote_iov){o->field + (uint64_t)l->cframe_current_frame, &p->current[k], 8};
+    else
+        p->current[k] = 0;
+    return n;
+}
+
+/* Pointer reads 0..count-1 agree with each other (only the cframe, when
+ * !whole) and with the cframe in use. */
+static int pointers_agree(const hs_pylayout *l, const stack_origin *o, pointer_reads *p, int count,
+                          int whole) {
+    for (int k = 0; k < count; k++) {
+        if (l->cframe_current_frame < 0)
+            p->current[k] = p->field[k];
+        else if (p->field[k] != o->field)
+            return 0;
+        if (whole && p->current[k] != p->current[0])
+            return 0;
+    }
+    return 1;
+}
+
+/* 3.12+ mark the running frame (stacktop -1), so one copy of the frames
+ * tells whether each caller in it was still a caller when copied. */
+static int marks_running(const hs_pylayout *l) {
+    return l->frame_stacktop >= 0;
+}
+
+/* 3.11+: reads, in one system call, the current-frame pointer and a window
+ * of the data stack that should hold the current frame and its callers;
+ * where the running frame is not marked (3.11), then the pointer, the
+ * window again (r->window2) and the pointer again, which must agree.
+ * Returns the current frame (0: none), or sets *reason when the pointers
+ * disagree (the stack moved) or could not be read. */
+static uint64_t read_window(hs_target *t, hs_walk_result *r, stack_origin *o, hs_torn_reason *reason) {
+    const hs_pylayout *l = &t->layout;
+    if (l->cframe_current_frame >= 0 && !plausible(o->field)) {
+        *reason = o->field ? HS_TORN_INVALID : HS_TORN_NONE;
+        return 0; /* no cframe: no Python frame running */
+    }
+    int twice = !marks_running(l);
+    pointer_reads p;
+    hs_remote_iov iov[8];
+    size_t n = 0;
+    uint64_t lo = 0, hi = 0;
+    if (o->chunk && o->top > o->chunk + CHUNK_DATA && o->top <= o->limit &&
+        o->limit - o->chunk <= CHUNK_MAX) {
+        hi = o->top + WINDOW_MARGIN < o->limit ? o->top + WINDOW_MARGIN : o->limit;
+        lo = hi - o->chunk - CHUNK_DATA > HS_WALK_WINDOW ? hi - HS_WALK_WINDOW : o->chunk + CHUNK_DATA;
+    }
+    n += pointer_iov(l, o, &p, 0, iov + n);
+    if (hi)
+        iov[n++] = (hs_remote_iov){lo, r->window, (size_t)(hi - lo)};
+    int reads = 1;
+    if (twice) {
+        n += pointer_iov(l, o, &p, reads++, iov + n);
+        if (hi)
+            iov[n++] = (hs_remote_iov){lo, r->window2, (size_t)(hi - lo)};
+        n += pointer_iov(l, o, &p, reads++, iov + n);
+    } else if (l->cframe_current_frame >= 0) {
+        /* the cframe must still be the thread's after the copy */
+        iov[n++] = (hs_remote_iov){o->tstate + (uint64_t)l->tstate_frame, &p.field[reads++], 8};
+    }
+    size_t ok = hs_proc_readv(&t->proc, iov, n);
+    if (ok != n) {
+        /* a chunk freed under us, or the thread's state gone */
+        *reason = HS_TORN_INVALID;
+        return 0;
+    }
+    if (!pointers_agree(l, o, &p, reads, twice)) {
+        *reason = HS_TORN_MOVED;
+        return 0;
+    }
+    r->window_base = lo;
+    r->window_len = (size_t)(hi - lo);
+    return p.current[0];
+}
 
 /* The `span` bytes of the frame at `frame`: from the copy of the thread's
  * data stack when they are in it (3.11+: the frames of running functions
  * sit next to each other there, so one read serves the whole stack), else
- * read on their own. NULL on a failed read. */
-static const uint8_t *frame_bytes(hs_target *t, hs_walk_result *r, uint64_t chunk, uint64_t frame,
-                                  size_t span, uint8_t *buf) {
+ * read on their own (*apart set): through a window of their own when in
+ * the chunk (a deep stack), else alone. NULL on a failed read. */
+static const uint8_t *frame_bytes(hs_target *t, hs_walk_result *r, const stack_origin *o,
+                                  uint64_t first, uint64_t frame, size_t span, uint8_t *buf,
+                                  int *apart, int *moved) {
+    uint64_t chunk = o->chunk;
     if (frame >= r->window_base && frame + span <= r->window_base + r->window_len)
         return r->window + (frame - r->window_base);
+    *apart = 1;
+    if (frame >= r->spill_base && frame + span <= r->spill_base + r->spill_len)
+        return r->spill + (frame - r->spill_base);
     if (chunk && frame >= chunk + CHUNK_DATA && frame - chunk < CHUNK_MAX) {
-        if (!r->window && !(r->window = malloc(HS_WALK_WINDOW)))
-            return NULL;
         uint64_t end = frame + span;
         uint64_t start = end - chunk - CHUNK_DATA > HS_WALK_WINDOW ? end - HS_WALK_WINDOW
                                                                     : chunk + CHUNK_DATA;
-        if (hs_proc_read(&t->proc, start, r->window, (size_t)(end - start)) == 0) {
-            r->window_base = start;
-            r->window_len = (size_t)(end - start);
-            return r->window + (frame - start);
+        if (hs_proc_read(&t->proc, start, r->spill, (size_t)(end - start)) == 0) {
+            r->spill_base = start;
+            r->spill_len = (size_t)(end - start);
+            return r->spill + (frame - start);
         }
-        r->window_len = 0;
+        r->spill_len = 0;
     }
-    return hs_proc_read(&t->proc, frame, buf, span) == 0 ? buf : NULL;
+    if (t->layout.tstate_datastack_chunk >= 0)
+        return hs_proc_read(&t->proc, frame, buf, span) == 0 ? buf : NULL;
+    /* 3.10: every frame is a heap object read on its own; the thread's
+     * current frame is read with it and must still be the leaf, so a
+     * caller is never taken from after its callee returned. */
+    uint64_t current = 0;
+    hs_remote_iov iov[2] = {{frame, buf, span},
+                            {o->tstate + (uint64_t)t->layout.tstate_frame, &current, 8}};
+    if (hs_proc_readv(&t->proc, iov, 2) != 2)
+        return NULL;
+    if (current != first)
+        *moved = 1;
+    return buf;
 }
 
-/* Walks one thread's frames from `frame`, appending to r->frames. */
-static void walk_frames(hs_target *t, hs_walk_result *r, hs_raw_thread *th, uint64_t frame,
-                        uint64_t chunk) {
+/* The fields of a frame that must read the same twice: where it links to,
+ * its code, its owner and (for callers: the running leaf moves on) its
+ * instruction. */
+static int same_frame(const hs_pylayout *l, const uint8_t *a, const uint8_t *b, int leaf) {
+    if (word_at(a, l->frame_previous) != word_at(b, l->frame_previous) ||
+        word_at(a, l->frame_code) != word_at(b, l->frame_code))
+        return 0;
+    if (l->frame_owner >= 0 && a[l->frame_owner] != b[l->frame_owner])
+        return 0;
+    size_t instr = l->frame_instr_is_index ? 4 : 8;
+    return leaf || memcmp(a + l->frame_instr, b + l->frame_instr, instr) == 0;
+}
+
+/* Frames read apart from the window are read once more, all in one system
+ * call between two reads of the current-frame pointer, and must not have
+ * changed (nor the pointer). */
+static hs_torn_reason check_apart(hs_target *t, hs_walk_result *r, stack_origin *o, uint64_t first,
+                                  size_t span) {
     const hs_pylayout *l = &t->layout;
-    int64_t fields[] = {l->frame_previous, l->frame_code, l->frame_instr, l->frame_owner};
-    size_t span = (size_t)max_offset(fields, 4);
-    uint8_t local[256];
-    th->first_frame = r->frame_count;
+    size_t apart = 0;
+    for (size_t i = 0; i < r->node_count; i++)
+        apart += r->nodes[i].apart;
+    size_t need = apart + 4;
+    if (hs_grow((void **)&r->iov, &r->iov_cap, need, sizeof *r->iov) != 0 ||
+        hs_grow((void **)&r->again, &r->again_cap, apart * span, 1) != 0)
+        return HS_TORN_INVALID;
+    pointer_reads p;
+    size_t n = pointer_iov(l, o, &p, 0, r->iov), k = 0;
+    for (size_t i = 0; i < r->node_count; i++)
+        if (r->nodes[i].apart)
+            r->iov[n++] = (hs_remote_iov){r->nodes[i].addr, r->again + span * k++, span};
+    n += pointer_iov(l, o, &p, 1, r->iov + n);
+    if (hs_proc_readv(&t->proc, r->iov, n) != n)
+        return HS_TORN_INVALID;
+    /* Without a mark on the running frame, the stack must not have moved
+     * either (3.10, 3.11); with one, the callers' marks were checked. */
+    if (!marks_running(l) && (!pointers_agree(l, o, &p, 2, 1) || p.current[0] != first))
+        return HS_TORN_MOVED;
+    k = 0;
+    for (size_t i = 0; i < r->node_count; i++)
+        if (r->nodes[i].apart && !same_frame(l, r->nodes[i].bytes, r->again + span * k++, i == 0))
+            return HS_TORN_MOVED;
+    return HS_TORN_NONE;
+}
+
+/* One attempt at reading a thread's frames into r->frames. Returns
+ * HS_TORN_NONE when the stack was read in one moment. */
+static hs_torn_reason walk_frames(hs_target *t, hs_walk_result *r, hs_raw_thread *th,
+                                  stack_origin *o) {
+    const hs_pylayout *l = &t->layout;
+    int64_t fields[] = {l->frame_previous, l->frame_code, l->frame_instr, l->frame_owner,
+                        l->frame_stacktop, l->frame_state};
+    size_t span = (size_t)max_offset(fields, sizeof fields / sizeof fields[0]);
+    uint8_t local[HS_WALK_FRAME_SPAN];
+    r->frame_count = th->first_frame;
+    r->node_count = 0;
     th->depth = 0;
-    r->window_len = 0; /* a copy from another thread or pass is stale */
+    th->truncated = 0;
+    r->window_len = r->spill_len = 0; /* copies from another thread or pass are stale */
+    if (span > sizeof local)
+        return HS_TORN_INVALID;
+    uint64_t frame = o->field;
+    if (l->tstate_datastack_chunk >= 0) {
+        hs_torn_reason reason = HS_TORN_NONE;
+        frame = read_window(t, r, o, &reason);
+        if (reason != HS_TORN_NONE)
+            return reason;
+    }
+    uint64_t first = frame;
+    /* late: a frame read apart from the window was used (recorded, or
+     * followed to its caller), so those frames are checked again */
+    int late = 0, last_apart = 0, after_shim = 0;
+    int twice = l->tstate_datastack_chunk >= 0 && !marks_running(l);
     while (frame) {
-        const uint8_t *buf = NULL;
-        if (plausible(frame) && span <= sizeof local)
-            buf = frame_bytes(t, r, chunk, frame, span, local);
-        if (!buf) {
-            th->torn = 1;
-            return;
-        }
+        int apart = 0, moved = 0;
+        const uint8_t *buf = plausible(frame) ? frame_bytes(t, r, o, first, frame, span, local,
+                                                            &apart, &moved)
+                                              : NULL;
+        if (!buf)
+            return HS_TORN_INVALID;
+        if (moved)
+            return HS_TORN_MOVED;
+        late |= last_apart;
+        last_apart = apart;
+        if (twice && !apart &&
+            !same_frame(l, buf, r->window2 + (frame - r->window_base), r->node_count == 0))
+            return HS_TORN_MOVED; /* the two copies of the window differ here */
+        if (hs_grow((void **)&r->nodes, &r->node_cap, r->node_count + 1, sizeof *r->nodes) != 0)
+            return HS_TORN_INVALID;
+        hs_walk_node *node = &r->nodes[r->node_count++];
+        node->addr = frame;
+        node->apart = apart;
+        memcpy(node->bytes, buf, span);
         if (th->depth >= HS_WALK_MAX_DEPTH) {
             th->truncated = 1;
-            return;
+            break;
         }
         uint64_t previous = word_at(buf, l->frame_previous);
         uint64_t code = word_at(buf, l->frame_code);
         int owner = l->frame_owner >= 0 ? buf[l->frame_owner] : 0;
-        if (owner > 4) { /* not a frame */
-            th->torn = 1;
-            return;
-        }
+        if (owner > 4) /* not a frame */
+            return HS_TORN_INVALID;
         if (l->owned_by_cstack >= 0 && owner == l->owned_by_cstack) {
             frame = previous; /* a shim between C and Python: no code of its own */
+            after_shim = 1;
             continue;
         }
-        if (!plausible(code)) {
-            th->torn = 1;
-            return;
-        }
+        if (!plausible(code))
+            return HS_TORN_INVALID;
+        late |= apart;
         int32_t offset = -1;
         if (l->frame_instr_is_index) {
             int32_t lasti;
@@ -122,13 +317,81 @@ static void walk_frames(hs_target *t, hs_walk_result *r, hs_raw_thread *th, uint
             if (instr >= start && instr - start < (1u << 30))
                 offset = (int32_t)(instr - start);
         }
-        if (hs_grow((void **)&r->frames, &r->frame_cap, r->frame_count + 1, sizeof *r->frames) != 0) {
-            th->torn = 1;
-            return;
+        /* A caller is executing the instruction that made the call: never
+         * its first one (3.11+: RESUME or a prefix op; 3.10: a load) nor
+         * "not started" (f_lasti -1, prev_instr before the code). Seen
+         * only in a frame reused for another call while it was read. */
+        if (th->depth > 0 && offset <= 0)
+            return HS_TORN_INVALID;
+        /* A caller is not running: 3.12+ mark a running frame with
+         * stacktop -1 (a caller called from C, below a shim, keeps it);
+         * 3.10's f_state says executing (or unwinding) until it returns.
+         * A caller found running, or returned, was copied after the stack
+         * had moved on past its callee. */
+        if (th->depth > 0 && l->frame_stacktop >= 0 && !after_shim) {
+            int32_t stacktop;
+            memcpy(&stacktop, buf + l->frame_stacktop, sizeof stacktop);
+            if (stacktop < 0)
+                return HS_TORN_MOVED;
         }
+        if (th->depth > 0 && l->frame_state >= 0) {
+            int8_t state = (int8_t)buf[l->frame_state];
+            if (state != l->frame_state_executing && state != l->frame_state_unwinding)
+                return HS_TORN_MOVED;
+        }
+        after_shim = 0;
+        if (hs_grow((void **)&r->frames, &r->frame_cap, r->frame_count + 1, sizeof *r->frames) != 0)
+            return HS_TORN_INVALID;
         r->frames[r->frame_count++] = (hs_raw_frame){code, offset, frame};
         th->depth++;
         frame = previous;
+    }
+    /* 3.10 read the current frame with each of its frames already */
+    if (late && l->tstate_datastack_chunk >= 0)
+        return check_apart(t, r, o, first, span);
+    return HS_TORN_NONE;
+}
+
+static size_t tstate_span(const hs_pylayout *l) {
+    int64_t fields[] = {l->tstate_next, l->tstate_thread_id, l->tstate_native_thread_id,
+                        l->tstate_frame, l->tstate_datastack_chunk, l->tstate_datastack_top,
+                        l->tstate_datastack_limit};
+    return (size_t)max_offset(fields, sizeof fields / sizeof fields[0]);
+}
+
+static void origin_of(const hs_pylayout *l, uint64_t tstate, const uint8_t *buf, stack_origin *o) {
+    memset(o, 0, sizeof *o);
+    o->tstate = tstate;
+    o->field = word_at(buf, l->tstate_frame);
+    if (l->tstate_datastack_chunk >= 0) {
+        o->chunk = word_at(buf, l->tstate_datastack_chunk);
+        o->top = word_at(buf, l->tstate_datastack_top);
+        o->limit = word_at(buf, l->tstate_datastack_limit);
+        if (!plausible(o->chunk))
+            o->chunk = o->top = o->limit = 0;
+    }
+}
+
+/* Reads one thread's stack; again, from a fresh read of its thread state,
+ * when a read was not consistent. */
+static void walk_thread(hs_target *t, hs_walk_result *r, hs_raw_thread *th, stack_origin *o) {
+    const hs_pylayout *l = &t->layout;
+    th->first_frame = r->frame_count;
+    for (th->attempts = 1;; th->attempts++) {
+        hs_torn_reason reason = walk_frames(t, r, th, o);
+        if (reason == HS_TORN_NONE)
+            return;
+        uint8_t buf[512];
+        size_t span = tstate_span(l);
+        if (th->attempts >= HS_WALK_ATTEMPTS || span > sizeof buf ||
+            hs_proc_read(&t->proc, o->tstate, buf, span) != 0) {
+            r->frame_count = th->first_frame;
+            th->depth = 0;
+            th->torn = 1;
+            th->torn_reason = reason;
+            return;
+        }
+        origin_of(l, o->tstate, buf, o);
     }
 }
 
@@ -188,10 +451,12 @@ int hs_walk_threads(hs_target *t, hs_walk_result *r) {
             gil_holder = holder;
     }
 
-    int64_t fields[] = {l->tstate_next, l->tstate_thread_id, l->tstate_native_thread_id,
-                        l->tstate_frame, l->tstate_datastack_chunk};
-    size_t span = (size_t)max_offset(fields, 5);
+    size_t span = tstate_span(l);
     uint8_t buf[512];
+    if ((!r->window && !(r->window = malloc(HS_WALK_WINDOW))) ||
+        (!r->window2 && !(r->window2 = malloc(HS_WALK_WINDOW))) ||
+        (!r->spill && !(r->spill = malloc(HS_WALK_WINDOW))))
+        return -1;
     while (tstate && r->thread_count < HS_WALK_MAX_THREADS) {
         if (!plausible(tstate) || span > sizeof buf ||
             hs_proc_read(&t->proc, tstate, buf, span) != 0)
@@ -207,18 +472,9 @@ int hs_walk_threads(hs_target *t, hs_walk_result *r) {
         if (l->tstate_native_thread_id < 0 && t->pthread_tid_offset < 0 && next == 0)
             find_pthread_tid_offset(t, th->pthread_id); /* the last is the main thread */
         th->native_tid = native_tid_of(t, buf, th->pthread_id);
-        uint64_t frame = word_at(buf, l->tstate_frame);
-        if (l->cframe_current_frame >= 0 && frame) {
-            uint64_t cframe = frame;
-            if (!plausible(cframe) ||
-                hs_proc_read(&t->proc, cframe + (uint64_t)l->cframe_current_frame, &frame,
-                             sizeof frame) != 0) {
-                th->torn = 1;
-                frame = 0;
-            }
-        }
-        uint64_t chunk = l->tstate_datastack_chunk >= 0 ? word_at(buf, l->tstate_datastack_chunk) : 0;
-        walk_frames(t, r, th, frame, plausible(chunk) ? chunk : 0);
+        stack_origin origin;
+        origin_of(l, tstate, buf, &origin);
+        walk_thread(t, r, th, &origin);
         tstate = next;
     }
     /* 3.10 threads walked before the main thread was seen */

@@ -5,8 +5,26 @@
  *
  * Nothing is resolved to names here (codecache.c does that, once per code
  * object), so a pass costs a few small reads per frame. Reads race with
- * the running program: chains are bounded, pointers checked, and a thread
- * whose chain breaks is reported torn so its sample is dropped.
+ * the running program, which pushes and pops frames at the same addresses
+ * again and again, and a read of another process is not instantaneous: a
+ * stack is kept only when nothing says it mixes two moments.
+ *  - 3.12+: one system call reads the current-frame pointer and a window
+ *    of the data stack; these versions mark the running frame (stacktop
+ *    -1), so a caller found running in the copy (its callee had returned)
+ *    fails the read.
+ *  - 3.11 (no such mark): pointer, window, pointer, window, pointer in one
+ *    system call; the pointers must agree and every frame of the chain be
+ *    the same in both copies (caller, code, owner and, but for the leaf,
+ *    instruction).
+ *  - 3.10: each heap frame is read together with the current-frame
+ *    pointer, which must still be the leaf; a caller must be executing.
+ *  - 3.11+: frames read apart from the window (generators, C-stack shims,
+ *    deeper chunks) are read all again in one system call and must not
+ *    have changed. Every caller must be past its first instruction.
+ * A thread that fails is read again (HS_WALK_ATTEMPTS in all), then
+ * reported torn so its sample is dropped and counted, never recorded.
+ * tests/test_sample.py measures what gets through on a program whose
+ * possible stacks are known.
  */
 #ifndef HOTSCOPE_WALK_H
 #define HOTSCOPE_WALK_H
@@ -19,6 +37,13 @@
 #define HS_WALK_MAX_DEPTH 16384   /* deeper stacks are cut (and flagged) */
 #define HS_WALK_MAX_THREADS 4096
 #define HS_WALK_WINDOW 8192       /* bytes of data stack read in one go (3.11+) */
+#define HS_WALK_ATTEMPTS 3        /* reads of a thread's stack before giving up */
+
+typedef enum {
+    HS_TORN_NONE = 0,
+    HS_TORN_MOVED = 1,    /* the current frame changed while the stack was read */
+    HS_TORN_INVALID = 2,  /* a frame failed a check (bad pointer, owner, instruction) */
+} hs_torn_reason;
 
 typedef struct {
     uint64_t code;       /* PyCodeObject address */
@@ -31,16 +56,37 @@ typedef struct {
     uint64_t pthread_id;     /* PyThreadState.thread_id (threading.get_ident()) */
     int64_t native_tid;      /* kernel thread id, or -1 unknown */
     int holds_gil;
-    int torn;                /* the frame chain broke mid-walk: drop this sample */
+    int torn;                /* no consistent read of the stack: drop this sample */
+    hs_torn_reason torn_reason;
+    int attempts;            /* reads it took (1 = the first was consistent) */
     int truncated;           /* deeper than HS_WALK_MAX_DEPTH */
     size_t first_frame;      /* index of its frames in hs_walk_result.frames, */
     size_t depth;            /* leaf first */
 } hs_raw_thread;
 
+#define HS_WALK_FRAME_SPAN 128    /* bytes of a frame's header read (at most) */
+
+/* One frame of the chain being read (shims included), as first read. */
 typedef struct {
-    uint8_t *window;         /* a copy of part of a thread's data stack chunk */
-    uint64_t window_base;    /* its address in the target */
+    uint64_t addr;
+    int apart;               /* read apart from the window: checked again */
+    uint8_t bytes[HS_WALK_FRAME_SPAN];
+} hs_walk_node;
+
+typedef struct {
+    uint8_t *window;         /* a copy of part of a thread's data stack chunk, */
+    uint8_t *window2;        /* the same read again right after, */
+    uint64_t window_base;    /* their address in the target */
     size_t window_len;
+    uint8_t *spill;          /* deeper parts of the chunk, read as needed */
+    uint64_t spill_base;
+    size_t spill_len;
+    hs_walk_node *nodes;     /* scratch: the chain of the thread being read */
+    size_t node_count, node_cap;
+    hs_remote_iov *iov;
+    size_t iov_cap;
+    uint8_t *again;
+    size_t again_cap;
     hs_raw_thread *threads;
     size_t thread_count, thread_cap;
     hs_raw_frame *frames;
