@@ -21,7 +21,8 @@ from ._core import ProfileData
 from ._profile import Profile, trace, traced
 from ._output import FORMATS, UnsupportedFormat
 from ._sample import sample, SampleError
+from ._view import load, ViewError
 
 __version__ = "0.1.0"
 
-__all__ = ["Profile", "ProfileData", "trace", "traced", "sample", "SampleError", "FORMATS", "UnsupportedFormat", "__version__"]
+__all__ = ["Profile", "ProfileData", "trace", "traced", "sample", "SampleError", "FORMATS", "UnsupportedFormat", "load", "ViewError", "__version__"]

@@ -11,6 +11,8 @@ FORMATS = {
     ".prof": "pstats file (pstats.Stats, snakeviz)",
     ".collapsed": "collapsed stacks (flamegraph.pl, speedscope), microseconds",
     ".txt": "text: the pstats-style table and the call tree",
+    ".speedscope.json": "speedscope (www.speedscope.app)",
+    ".json": "hotscope's own JSON: the whole profile, read back by hotscope view",
 }
 
 
@@ -26,7 +28,7 @@ def format_of(path):
             return ext
     known = ", ".join(FORMATS)
     raise UnsupportedFormat(
-        "cannot tell the format of %r from its extension (hotscope trace writes: %s)" % (str(path), known)
+        "cannot tell the format of %r from its extension (hotscope writes: %s)" % (str(path), known)
     )
 
 
@@ -71,6 +73,10 @@ def render(data, path, sort=None, limit=0, clock="wall", sampled=False):
         return data.prof(clock=clock)
     if fmt == ".collapsed":
         return data.collapsed(clock="samples" if sampled else clock)
+    if fmt == ".speedscope.json":
+        return data.speedscope(clock="samples" if sampled else clock)
+    if fmt == ".json":
+        return data.json()
     if sampled:
         return (data.top(clock=clock, limit=limit) + "\n" + data.tree(clock=clock)).encode("utf-8")
     return text_report(data, sort=sort, limit=limit, clock=clock).encode("utf-8")

@@ -49,6 +49,11 @@ static int module_clear(PyObject *module) {
     return 0;
 }
 
+static PyMethodDef module_methods[] = {
+    {"load", hs_load, METH_VARARGS, "load(data: bytes, format: str) -> ProfileData; format: json, html, speedscope, collapsed, pstats; ValueError if malformed"},
+    {NULL, NULL, 0, NULL},
+};
+
 static PyModuleDef_Slot module_slots[] = {
     {Py_mod_exec, (void *)module_exec},
     {0, NULL},
@@ -59,6 +64,7 @@ PyModuleDef hs_module_def = {
     .m_name = "hotscope._core",
     .m_doc = "hotscope's C engines, profile model and renderers.",
     .m_size = sizeof(hs_module_state),
+    .m_methods = module_methods,
     .m_slots = module_slots,
     .m_traverse = module_traverse,
     .m_clear = module_clear,
