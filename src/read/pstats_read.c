@@ -18,8 +18,10 @@
  * each callee node getting the part of the edge's figures that matches
  * the part of the caller this node stands for ("share": a node for g that
  * carries 30% of g's cumulative time gets 30% of each g -> c edge, and
- * that child carries edge_ct / ct_c of c). Recursion is cut: a callee
- * already on the path becomes a leaf, which is where recursive calls go.
+ * that child carries edge_ct / ct_c of c). Recursion is cut after one
+ * level: a callee already on the path once is hung again (the node where
+ * recursive calls go, with the function above it, as stats.h counts
+ * primitive calls), a callee on it twice is not.
  * Stacks through a function called from several places are therefore
  * estimates, and meta "stacks" says so.
  *
@@ -370,16 +372,20 @@ static int expand_root(reader *r, uint32_t f, double share, double calls) {
         }
         const edge *e = &r->out[g->out_first + top->next++];
         func *c = &r->funcs[e->callee];
+        /* A callee already on the path twice is not hung again: recursion
+         * is shown one level deep, which gives recursive calls (and each
+         * function of a cycle) a node with the function above it. */
+        if (c->on_path >= 2)
+            continue;
         double calls_here = (double)e->nc * top->share, self_here = e->tt * top->share;
         int recursive = c->on_path > 0;
-        hs_id parent = top->node;
         double child_share = top->share * edge_share(c, e);
-        hs_id child = add_node(r, parent, e->callee, calls_here, self_here, recursive, &is_new);
+        hs_id child = add_node(r, top->node, e->callee, calls_here, self_here, recursive, &is_new);
         if (child == HS_NONE)
             return -1;
         /* `top` may be stale after a push reallocates the stack: not used below. */
-        if (!recursive && is_new && c->out_count && child_share >= MIN_SHARE &&
-            r->p->node_count < MAX_NODES && push(r, &depth, child, e->callee, child_share) < 0)
+        if (is_new && c->out_count && child_share >= MIN_SHARE && r->p->node_count < MAX_NODES &&
+            push(r, &depth, child, e->callee, child_share) < 0)
             return -1;
     }
     return 0;
