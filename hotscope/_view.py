@@ -40,6 +40,8 @@ def sniff(data):
         return "pstats"
     text = _skip_text_start(data)
     head = text[:4096]
+    if head[:1] in (b"{", b"[") and b"\0" in head:
+        return "pstats"  # marshal (a list or a dict of odd keys): JSON holds no NUL byte
     if head[:1] in (b"{", b"["):
         if b'"hotscope-profile"' in head:
             return "json"
@@ -97,6 +99,11 @@ def load(path, fmt=None):
     except OSError as e:
         raise ViewError("cannot read it: %s" % (e.strerror or e))
     return load_bytes(data, fmt)
+
+
+def printable(path):
+    """A file name as one line of text: control characters escaped."""
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in str(path))
 
 
 def default_clock(data):

@@ -384,7 +384,7 @@ def cmd_view(argv):
     try:
         data = _view.load(opts.file, opts.input)
     except _view.ViewError as e:
-        return fail("error: %s: %s" % (opts.file, _one_line(str(e))))
+        return fail("error: %s: %s" % (_view.printable(opts.file), _one_line(str(e))))
     clock, sampled = _view.default_clock(data)
     if opts.clock == "samples":
         clock, sampled = "samples", True
