@@ -430,7 +430,7 @@ def speedscope_mutated(change):
 
 
 @pytest.mark.parametrize("change,message", [
-    (lambda d: d["profiles"][0]["weights"].pop(), "more samples than weights (5)"),
+    (lambda d: d["profiles"][0]["weights"].pop(), "6 samples but 5 weights"),
     (lambda d: d["profiles"][0]["weights"].append(1), "6 samples but 7 weights"),
     (lambda d: d["profiles"][0]["samples"][0].append(5), "frame 5 is not in"),
     (lambda d: d["profiles"][0].update(unit="hours"), "unknown unit \"hours\""),
@@ -688,3 +688,20 @@ def test_pstats_undecodable_names_come_back_as_bytes():
     again = _core.load(data.prof(clock="samples"), "pstats")
     assert set(again.pstats()) == set(data.pstats(clock="samples"))
     assert b"w\xffork (lib.py:7)" in again.collapsed(clock="wall")
+
+
+def test_speedscope_members_in_any_order():
+    """Stacks before the unit and name, weights before the stacks, profiles
+    before the frames: the same profile."""
+    doc = foreign_speedscope()
+    expected = _core.load(json.dumps(doc).encode(), "speedscope").json()
+    for prof in doc["profiles"]:
+        items = list(prof.items())
+        prof.clear()
+        prof.update(reversed(items))
+    shuffled = {k: doc[k] for k in ("shared", "name", "profiles", "exporter", "$schema")}
+    assert _core.load(json.dumps(shuffled).encode(), "speedscope").json() == expected
+    ev = evented_doc(EVENTS)
+    expected = _core.load(json.dumps(ev).encode(), "speedscope").json()
+    ev["profiles"][0] = dict(reversed(list(ev["profiles"][0].items())))
+    assert _core.load(json.dumps(ev).encode(), "speedscope").json() == expected

@@ -51,7 +51,7 @@ def main():
         env = dict(os.environ, HOTSCOPE_CFLAGS=os.environ.get("HOTSCOPE_CFLAGS", "-Werror"),
                    PIP_DISABLE_PIP_VERSION_CHECK="1")
         steps = [
-            [venv_python, "-m", "pip", "install", "-q", "pytest", "setuptools>=61", "wheel"],
+            [venv_python, "-m", "pip", "install", "-q", "pytest", "setuptools>=61", "wheel", "jsonschema"],
             [venv_python, "-m", "pip", "install", "-q", "--no-build-isolation", "--force-reinstall", "--no-deps", "."],
         ]
         broken = None

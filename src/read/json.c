@@ -356,6 +356,25 @@ static int expect_number(hs_json *j) {
 }
 
 int hs_json_read_int(hs_json *j, int64_t *v) {
+    /* Fast path, for the millions of small integers of stacks and nodes:
+     * up to 18 digits (no overflow possible) followed by neither a fraction
+     * nor an exponent. Anything else takes the general path below. */
+    if (!j->failed) {
+        skip_ws(j);
+        const char *d = j->data;
+        size_t i = j->pos, n = j->len;
+        int neg = i < n && d[i] == '-';
+        size_t start = i + (size_t)neg, k = start;
+        int64_t acc = 0;
+        while (k < n && k - start < 18 && d[k] >= '0' && d[k] <= '9')
+            acc = acc * 10 + (d[k++] - '0');
+        if (k > start && (k - start == 1 || d[start] != '0') &&
+            (k >= n || (d[k] != '.' && d[k] != 'e' && d[k] != 'E' && (d[k] < '0' || d[k] > '9')))) {
+            j->pos = k;
+            *v = neg ? -acc : acc;
+            return 0;
+        }
+    }
     if (expect_number(j) < 0)
         return -1;
     size_t start;

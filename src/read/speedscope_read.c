@@ -34,6 +34,13 @@
 #include "json.h"
 #include "read.h"
 
+/* A weight as written: exact when integral, converted once the unit is known. */
+typedef struct {
+    int64_t i; /* the value when `exact`, else unused */
+    double d;
+    int exact;
+} raw_amount;
+
 typedef struct {
     hs_json j;
     hs_profile *p;
@@ -43,8 +50,10 @@ typedef struct {
     int64_t *prev_frames;
     hs_id *prev_nodes;
     size_t prev_depth, prev_cap;
-    int64_t *weights;   /* the current profile's weights, converted */
+    raw_amount *weights; /* the current profile's weights, as written */
     size_t weight_count, weight_cap;
+    hs_id *leaves;      /* the current profile's sample nodes */
+    size_t leaf_count, leaf_cap;
 } reader;
 
 static int key_is(const char *key, size_t len, const char *name) {
@@ -176,31 +185,25 @@ static const unit_info units[] = {
     {"seconds", 1e9, HS_W_WALL_NS},    {"bytes", 1, HS_W_BYTES},
 };
 
-/* A non-negative number in the model's unit: exact for integers with scale 1. */
-static int read_amount(hs_json *j, double scale, const char *what, int64_t *out) {
-    int64_t i;
-    double d;
-    int integral = hs_json_read_number(j, &i, &d);
-    if (integral < 0)
-        return -1;
-    if (integral && scale == 1) {
-        if (i < 0)
-            return hs_json_fail(j, "negative %s", what);
-        *out = i;
+/* ---- sampled profiles ---------------------------------------------------- */
+
+static int convert(hs_json *j, const raw_amount *a, double scale, size_t index, size_t n, int64_t *out) {
+    if (a->exact && scale == 1) {
+        if (a->i < 0)
+            return hs_json_fail(j, "profile %zu, sample %zu: negative weight", index, n);
+        *out = a->i;
         return 0;
     }
-    if (d < 0)
-        return hs_json_fail(j, "negative %s", what);
-    if (hs_read_scale(d, scale, out) < 0)
-        return hs_json_fail(j, "%s out of range", what);
+    if (a->d < 0)
+        return hs_json_fail(j, "profile %zu, sample %zu: negative weight", index, n);
+    if (hs_read_scale(a->d, scale, out) < 0)
+        return hs_json_fail(j, "profile %zu, sample %zu: weight out of range", index, n);
     return 0;
 }
 
-/* ---- sampled profiles ---------------------------------------------------- */
-
-static int read_weights(reader *r, hs_json_mark_t at, double scale) {
+/* "weights" at the cursor, kept as written in r->weights. */
+static int read_weights(reader *r) {
     hs_json *j = &r->j;
-    hs_json_seek(j, at);
     r->weight_count = 0;
     if (hs_json_enter_array(j) < 0)
         return -1;
@@ -208,14 +211,17 @@ static int read_weights(reader *r, hs_json_mark_t at, double scale) {
     while ((item = hs_json_next_item(j)) == 1) {
         if (r->weight_count == r->weight_cap) {
             size_t cap = r->weight_cap ? r->weight_cap * 2 : 1024;
-            int64_t *grown = realloc(r->weights, cap * sizeof *grown);
+            raw_amount *grown = realloc(r->weights, cap * sizeof *grown);
             if (!grown)
                 return hs_json_fail(j, "out of memory");
             r->weights = grown;
             r->weight_cap = cap;
         }
-        if (read_amount(j, scale, "weight", &r->weights[r->weight_count]) < 0)
+        raw_amount *a = &r->weights[r->weight_count];
+        int exact = hs_json_read_number(j, &a->i, &a->d);
+        if (exact < 0)
             return -1;
+        a->exact = exact;
         r->weight_count++;
     }
     return item;
@@ -239,17 +245,15 @@ static int remember(reader *r, size_t depth, int64_t frame, hs_id node) {
     return 0;
 }
 
-static int read_samples(reader *r, size_t index, hs_json_mark_t at, hs_id root, hs_weight weight) {
+/* "samples" at the cursor: each stack's node under root, in r->leaves. */
+static int read_samples(reader *r, size_t index, hs_id root) {
     hs_json *j = &r->j;
-    hs_json_seek(j, at);
     if (hs_json_enter_array(j) < 0)
         return -1;
     r->prev_depth = 0;
-    size_t n = 0;
+    r->leaf_count = 0;
     int item;
     while ((item = hs_json_next_item(j)) == 1) {
-        if (n >= r->weight_count)
-            return hs_json_fail(j, "profile %zu: more samples than weights (%zu)", index, r->weight_count);
         if (hs_json_enter_array(j) < 0)
             return -1;
         hs_id node = root;
@@ -262,7 +266,7 @@ static int read_samples(reader *r, size_t index, hs_json_mark_t at, hs_id root, 
                 return -1;
             if (f < 0 || (uint64_t)f >= r->frame_count)
                 return hs_json_fail(j, "profile %zu, sample %zu: frame %lld is not in \"shared.frames\" "
-                                       "(%zu frames)", index, n, (long long)f, r->frame_count);
+                                       "(%zu frames)", index, r->leaf_count, (long long)f, r->frame_count);
             if (same && depth < r->prev_depth && r->prev_frames[depth] == f) {
                 node = r->prev_nodes[depth];
             } else {
@@ -276,14 +280,31 @@ static int read_samples(reader *r, size_t index, hs_json_mark_t at, hs_id root, 
         if (frame_item < 0)
             return -1;
         r->prev_depth = depth;
-        if (r->weights[n] != 0)
-            hs_node_add(r->p, node, weight, r->weights[n]);
-        n++;
+        if (r->leaf_count == r->leaf_cap) {
+            size_t cap = r->leaf_cap ? r->leaf_cap * 2 : 1024;
+            hs_id *grown = realloc(r->leaves, cap * sizeof *grown);
+            if (!grown)
+                return hs_json_fail(j, "out of memory");
+            r->leaves = grown;
+            r->leaf_cap = cap;
+        }
+        r->leaves[r->leaf_count++] = node;
     }
-    if (item < 0)
-        return -1;
-    if (n != r->weight_count)
-        return hs_json_fail(j, "profile %zu: %zu samples but %zu weights", index, n, r->weight_count);
+    return item;
+}
+
+/* Adds each weight to its sample's node. */
+static int apply_weights(reader *r, size_t index, const unit_info *unit) {
+    hs_json *j = &r->j;
+    if (r->leaf_count != r->weight_count)
+        return hs_json_fail(j, "profile %zu: %zu samples but %zu weights", index, r->leaf_count, r->weight_count);
+    for (size_t n = 0; n < r->leaf_count; n++) {
+        int64_t v;
+        if (convert(j, &r->weights[n], unit->scale, index, n, &v) < 0)
+            return -1;
+        if (v)
+            hs_node_add(r->p, r->leaves[n], unit->weight, v);
+    }
     return 0;
 }
 
@@ -332,9 +353,9 @@ static int read_event(reader *r, event *e) {
     return 0;
 }
 
-static int read_events(reader *r, size_t index, hs_json_mark_t at, hs_id root, const unit_info *unit) {
+/* "events" at the cursor, under root. */
+static int read_events(reader *r, size_t index, hs_id root, const unit_info *unit) {
     hs_json *j = &r->j;
-    hs_json_seek(j, at);
     if (hs_json_enter_array(j) < 0)
         return -1;
     /* The open frames: r->prev_frames / prev_nodes serve as the stack. */
@@ -390,22 +411,63 @@ static int read_events(reader *r, size_t index, hs_json_mark_t at, hs_id root, c
 
 /* ---- profiles -------------------------------------------------------------- */
 
+typedef struct {
+    int type; /* 's' or 'e' once known */
+    const unit_info *unit;
+    hs_buf name;
+    int has_name, has_start, has_end;
+    double start_value, end_value;
+    hs_id root;            /* the thread, once created */
+    int has_samples, has_weights, has_events;
+    /* samples or events met before the type, name and unit: [0] samples, [1] events */
+    hs_json_mark_t deferred[2];
+    int is_deferred[2];
+} profile_state;
+
+/* The profile's thread, created the first time its stacks are needed. */
+static int ensure_thread(reader *r, profile_state *ps, size_t index) {
+    if (ps->root != HS_NONE)
+        return 0;
+    char fallback[32];
+    snprintf(fallback, sizeof fallback, "profile %zu", index);
+    if (ps->name.failed)
+        return hs_json_fail(&r->j, "out of memory");
+    ps->root = ps->has_name ? hs_read_new_thread(r->p, ps->name.data ? ps->name.data : "", ps->name.len)
+                            : hs_read_new_thread(r->p, fallback, strlen(fallback));
+    if (ps->root == HS_NONE)
+        return hs_json_fail(&r->j, "out of memory");
+    return 0;
+}
+
+/* Stacks ("samples" or "events") at the cursor: read now if the type, the
+ * name and the unit are known (the usual order), else remembered. */
+static int stacks_member(reader *r, profile_state *ps, size_t index, int is_events) {
+    if (!ps->type || !ps->unit || !ps->has_name) {
+        ps->deferred[is_events] = hs_json_mark(&r->j);
+        ps->is_deferred[is_events] = 1;
+        return hs_json_skip(&r->j);
+    }
+    if ((ps->type == 'e') != is_events)
+        return hs_json_skip(&r->j);
+    if (ensure_thread(r, ps, index) < 0)
+        return -1;
+    return is_events ? read_events(r, index, ps->root, ps->unit) : read_samples(r, index, ps->root);
+}
+
 static int read_profile(reader *r, size_t index) {
     hs_json *j = &r->j;
-    hs_json_mark_t samples = {0, 0, 0}, weights = {0, 0, 0}, events = {0, 0, 0};
-    int has_samples = 0, has_weights = 0, has_events = 0, has_unit = 0;
-    int type = 0; /* 's' or 'e' */
-    const unit_info *unit = NULL;
-    double start_value = 0, end_value = 0;
-    int has_start = 0, has_end = 0;
-    hs_buf name;
-    hs_buf_init(&name);
-    int has_name = 0;
+    profile_state ps;
+    memset(&ps, 0, sizeof ps);
+    ps.root = HS_NONE;
+    hs_buf_init(&ps.name);
+    r->leaf_count = r->weight_count = 0;
     const char *key;
     size_t klen;
     int more;
-    if (hs_json_enter_object(j) < 0)
+    if (hs_json_enter_object(j) < 0) {
+        hs_buf_free(&ps.name);
         return -1;
+    }
     while ((more = hs_json_next_member(j, &key, &klen)) == 1) {
         const char *s;
         size_t n;
@@ -413,9 +475,9 @@ static int read_profile(reader *r, size_t index) {
             if (hs_json_read_string(j, &s, &n) < 0)
                 break;
             if (key_is(s, n, "sampled"))
-                type = 's';
+                ps.type = 's';
             else if (key_is(s, n, "evented"))
-                type = 'e';
+                ps.type = 'e';
             else {
                 hs_json_fail(j, "profile %zu: type \"%.40s\" is neither \"sampled\" nor \"evented\"", index, s);
                 break;
@@ -423,74 +485,75 @@ static int read_profile(reader *r, size_t index) {
         } else if (key_is(key, klen, "name")) {
             if (hs_json_read_string(j, &s, &n) < 0)
                 break;
-            name.len = 0;
-            hs_buf_append(&name, s, n);
-            has_name = 1;
+            ps.name.len = 0;
+            hs_buf_append(&ps.name, s, n);
+            ps.has_name = 1;
         } else if (key_is(key, klen, "unit")) {
             if (hs_json_read_string(j, &s, &n) < 0)
                 break;
+            ps.unit = NULL;
             for (size_t u = 0; u < sizeof units / sizeof units[0]; u++)
                 if (key_is(s, n, units[u].name))
-                    unit = &units[u];
-            if (!unit) {
+                    ps.unit = &units[u];
+            if (!ps.unit) {
                 hs_json_fail(j, "profile %zu: unknown unit \"%.40s\"", index, s);
                 break;
             }
-            has_unit = 1;
         } else if (key_is(key, klen, "startValue")) {
-            if (hs_json_read_double(j, &start_value) < 0)
+            if (hs_json_read_double(j, &ps.start_value) < 0)
                 break;
-            has_start = 1;
+            ps.has_start = 1;
         } else if (key_is(key, klen, "endValue")) {
-            if (hs_json_read_double(j, &end_value) < 0)
+            if (hs_json_read_double(j, &ps.end_value) < 0)
                 break;
-            has_end = 1;
-        } else {
-            hs_json_mark_t *m = key_is(key, klen, "samples")  ? (has_samples = 1, &samples)
-                                : key_is(key, klen, "weights") ? (has_weights = 1, &weights)
-                                : key_is(key, klen, "events")  ? (has_events = 1, &events)
-                                                               : NULL;
-            if (m)
-                *m = hs_json_mark(j);
-            if (hs_json_skip(j) < 0)
+            ps.has_end = 1;
+        } else if (key_is(key, klen, "samples") || key_is(key, klen, "events")) {
+            int is_events = key[0] == 'e';
+            if (*(is_events ? &ps.has_events : &ps.has_samples)) {
+                hs_json_fail(j, "profile %zu: member \"%s\" appears twice", index, is_events ? "events" : "samples");
                 break;
-        }
+            }
+            *(is_events ? &ps.has_events : &ps.has_samples) = 1;
+            if (stacks_member(r, &ps, index, is_events) < 0)
+                break;
+        } else if (key_is(key, klen, "weights")) {
+            if (ps.has_weights) {
+                hs_json_fail(j, "profile %zu: member \"weights\" appears twice", index);
+                break;
+            }
+            ps.has_weights = 1;
+            if (read_weights(r) < 0)
+                break;
+        } else if (hs_json_skip(j) < 0)
+            break;
     }
-    if (!j->failed && !type)
+    if (!j->failed && !ps.type)
         hs_json_fail(j, "profile %zu has no \"type\"", index);
-    if (!j->failed && !has_unit)
+    if (!j->failed && !ps.unit)
         hs_json_fail(j, "profile %zu has no \"unit\"", index);
-    if (!j->failed && type == 's' && !(has_samples && has_weights))
+    if (!j->failed && ps.type == 's' && !(ps.has_samples && ps.has_weights))
         hs_json_fail(j, "sampled profile %zu needs \"samples\" and \"weights\"", index);
-    if (!j->failed && type == 'e' && !has_events)
+    if (!j->failed && ps.type == 'e' && !ps.has_events)
         hs_json_fail(j, "evented profile %zu has no \"events\"", index);
-    if (!j->failed && name.failed)
-        hs_json_fail(j, "out of memory");
-    hs_json_mark_t after = hs_json_mark(j);
-    hs_id root = HS_NONE;
-    if (!j->failed) {
-        char fallback[32];
-        snprintf(fallback, sizeof fallback, "profile %zu", index);
-        root = has_name ? hs_read_new_thread(r->p, name.data ? name.data : "", name.len)
-                        : hs_read_new_thread(r->p, fallback, strlen(fallback));
-        if (root == HS_NONE)
-            hs_json_fail(j, "out of memory");
+    int events = ps.type == 'e';
+    if (!j->failed && ensure_thread(r, &ps, index) == 0 && ps.is_deferred[events]) {
+        /* Stacks that came before the type, name or unit: read them now. */
+        hs_json_mark_t after = hs_json_mark(j);
+        hs_json_seek(j, ps.deferred[events]);
+        if ((events ? read_events(r, index, ps.root, ps.unit) : read_samples(r, index, ps.root)) == 0)
+            hs_json_seek(j, after);
     }
-    hs_buf_free(&name);
+    hs_buf_free(&ps.name);
     if (j->failed)
         return -1;
-    r->p->weights_present |= 1u << unit->weight;
-    if (has_start && has_end && end_value >= start_value && unit->weight == HS_W_WALL_NS) {
+    r->p->weights_present |= 1u << ps.unit->weight;
+    if (ps.has_start && ps.has_end && ps.end_value >= ps.start_value && ps.unit->weight == HS_W_WALL_NS) {
         int64_t span;
-        if (hs_read_scale(end_value - start_value, unit->scale, &span) == 0)
+        if (hs_read_scale(ps.end_value - ps.start_value, ps.unit->scale, &span) == 0)
             r->p->threads[r->p->thread_count - 1].wall_ns = span;
     }
-    int rc = type == 's' ? (read_weights(r, weights, unit->scale) < 0 ? -1
-                                                                     : read_samples(r, index, samples, root, unit->weight))
-                         : read_events(r, index, events, root, unit);
-    if (rc < 0)
+    if (ps.type == 's' && apply_weights(r, index, ps.unit) < 0)
         return -1;
-    hs_json_seek(j, after);
     return 0;
 }
 
@@ -532,7 +595,7 @@ hs_profile *hs_read_speedscope(const char *data, size_t len, char *err) {
         return hs_read_error(err, "out of memory");
     }
     hs_json_mark_t shared = {0, 0, 0}, profiles = {0, 0, 0}, name = {0, 0, 0}, exporter = {0, 0, 0};
-    int has_shared = 0, has_profiles = 0, has_name = 0, has_exporter = 0;
+    int has_shared = 0, has_profiles = 0, has_name = 0, has_exporter = 0, profiles_read = 0;
     if (hs_json_peek(j) != HS_JSON_OBJECT)
         hs_json_fail(j, "not a speedscope file: expected a JSON object");
     else if (hs_json_enter_object(j) == 0) {
@@ -558,7 +621,12 @@ hs_profile *hs_read_speedscope(const char *data, size_t len, char *err) {
                 *seen = 1;
                 *m = hs_json_mark(j);
             }
-            if (hs_json_skip(j) < 0)
+            /* The frames first; profiles at once when the frames are known
+             * (the usual order), else once they are. */
+            int rc = m == &shared ? read_frames(&r, shared)
+                     : m == &profiles && has_shared ? (profiles_read = 1, read_profiles(&r, profiles))
+                                                    : hs_json_skip(j);
+            if (rc < 0)
                 break;
         }
         if (more == 0)
@@ -567,7 +635,7 @@ hs_profile *hs_read_speedscope(const char *data, size_t len, char *err) {
     if (!j->failed && (!has_shared || !has_profiles))
         hs_json_fail(j, "not a speedscope file: no \"%s\" member", has_shared ? "profiles" : "shared");
     if (!j->failed)
-        (void)(read_frames(&r, shared) == 0 && read_profiles(&r, profiles) == 0 &&
+        (void)((profiles_read || read_profiles(&r, profiles) == 0) &&
                (!has_name || set_meta(&r, name, "command") == 0) &&
                (!has_exporter || set_meta(&r, exporter, "exporter") == 0));
     int ok = !j->failed;
@@ -576,6 +644,7 @@ hs_profile *hs_read_speedscope(const char *data, size_t len, char *err) {
     free(r.prev_frames);
     free(r.prev_nodes);
     free(r.weights);
+    free(r.leaves);
     if (!ok) {
         if (!err[0])
             hs_read_error(err, "not a valid speedscope file");
