@@ -25,7 +25,9 @@
  * end in a number, and both flamegraph.pl (which matches each line against
  * /^(.*)\s+?(\d+(?:\.\d*)?)$/ and skips, counting in its "Ignored N lines
  * with invalid format" warning, those that do not match) and speedscope's
- * importer (/^(.*) (\d+)$/, non-matching lines skipped) pass over it.
+ * importer (/^(.*) (\d+)$/, non-matching lines skipped) pass over it
+ * (flamegraph.pl, run on such a file, draws the stacks and prints
+ * "Ignored 1 lines with invalid format" once).
  *
  * The traversal is iterative: it follows parent /
  * first-child / next-sibling links, so a 100,000-deep stack costs no C
