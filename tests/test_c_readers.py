@@ -29,7 +29,7 @@ SOURCES = (
 )
 CFLAGS = ["-std=gnu11", "-Wall", "-Wextra", "-Wshadow", "-Werror", "-O1", "-g"]
 SANITIZERS = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-fno-sanitize-recover=all"]
-FUZZ_SECONDS = float(os.environ.get("HOTSCOPE_FUZZ_SECONDS", "12"))
+FUZZ_SECONDS = float(os.environ.get("HOTSCOPE_FUZZ_SECONDS", "8"))
 
 
 def seeds():

@@ -1,14 +1,14 @@
 """A mutation fuzz of every reader through hotscope._core.load, for a
-while (HOTSCOPE_FUZZ_SECONDS, 15 by default): each mutant of a seed of
+while (HOTSCOPE_FUZZ_SECONDS, 10 by default): each mutant of a seed of
 every format goes to every reader; each must either load or raise
 ValueError with one line, and whatever loads must render in every format
 (including the text reports, which the C harness does not cover) and
 survive a JSON round trip that is a fixed point.
 
-Run once under AddressSanitizer too (see the README of the readers'
-work): HOTSCOPE_CFLAGS="-fsanitize=address -fno-omit-frame-pointer" pip
-install ., then LD_PRELOAD=$(gcc -print-file-name=libasan.so)
-ASAN_OPTIONS=detect_leaks=0 pytest test_readers_fuzz.py.
+Under AddressSanitizer: remove build/, HOTSCOPE_CFLAGS="-fsanitize=address
+-fno-omit-frame-pointer" pip install . into a separate virtual environment,
+then LD_PRELOAD=$(gcc -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0
+pytest test_readers_fuzz.py (tests/test_c_readers.py checks leaks in C).
 """
 
 import os
@@ -22,7 +22,7 @@ from hotscope import _core
 from test_c_readers import seeds
 
 FORMATS = ("json", "html", "speedscope", "collapsed", "pstats")
-SECONDS = float(os.environ.get("HOTSCOPE_FUZZ_SECONDS", "15"))
+SECONDS = float(os.environ.get("HOTSCOPE_FUZZ_SECONDS", "10"))
 TOKENS = [b"[", b"]", b"{", b"}", b'"', b",", b":", b"\\u", b"\\ud800", b"\\udcff", b"-0", b"1e400",
           b"9223372036854775808", b"-1", b"0.5", b"null", b";", b" ", b"\n", b"thread ", b" (", b":1)",
           b"\x80", b"\xff", b"\x00", b"r\x00\x00\x00\x00", b")\x03", b"l\x05\x00\x00\x00", b"\"O\"", b"\"C\""]
