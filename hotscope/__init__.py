@@ -22,7 +22,9 @@ from ._profile import Profile, trace, traced
 from ._output import FORMATS, UnsupportedFormat
 from ._sample import sample, SampleError
 from ._lines import LineProfile, lines, profile
+from ._view import load, ViewError
 
 __version__ = "0.1.0"
 
-__all__ = ["Profile", "ProfileData", "trace", "traced", "sample", "SampleError", "LineProfile", "lines", "profile", "FORMATS", "UnsupportedFormat", "__version__"]
+__all__ = ["Profile", "ProfileData", "trace", "traced", "sample", "SampleError", "LineProfile", "lines", "profile",
+           "load", "ViewError", "FORMATS", "UnsupportedFormat", "__version__"]

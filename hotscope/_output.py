@@ -16,6 +16,8 @@ FORMATS = {
     ".pb.gz": "pprof (go tool pprof, Pyroscope, Parca): gzip-compressed profile.proto",
     ".dot": "call graph in Graphviz DOT (functions with total/self %, calls)",
     ".dot.svg": "that call graph drawn by Graphviz's dot (needs graphviz installed)",
+    ".speedscope.json": "speedscope (www.speedscope.app)",
+    ".json": "hotscope's own JSON: the whole profile, read back by hotscope view",
 }
 
 
@@ -31,7 +33,7 @@ def format_of(path):
             return ext
     known = ", ".join(FORMATS)
     raise UnsupportedFormat(
-        "cannot tell the format of %r from its extension (hotscope trace writes: %s)" % (str(path), known)
+        "cannot tell the format of %r from its extension (hotscope writes: %s)" % (str(path), known)
     )
 
 
@@ -149,6 +151,10 @@ def render(data, path, sort=None, limit=0, clock="wall", sampled=False, show_all
         return dot_to_svg(data.dot(clock=clock))
     if fmt == ".collapsed":
         return data.collapsed(clock="samples" if sampled else clock)
+    if fmt == ".speedscope.json":
+        return data.speedscope(clock="samples" if sampled else clock)
+    if fmt == ".json":
+        return data.json()
     if sampled:
         return sampled_report(data, clock=clock, limit=limit, show_all=show_all).encode("utf-8")
     return text_report(data, sort=sort, limit=limit, clock=clock, show_all=show_all).encode("utf-8")

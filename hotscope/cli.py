@@ -22,7 +22,6 @@ PSTATS_SORT_KEYS = (
 PLANNED = {
     "mem": "memory profiling",
     "bench": "benchmarking statements",
-    "view": "converting saved profiles",
 }
 
 
@@ -523,7 +522,80 @@ def cmd_diff(argv):
     return 0
 
 
-COMMANDS = {"trace": cmd_trace, "lines": cmd_lines, "record": cmd_record, "top": cmd_top, "dump": cmd_dump, "diff": cmd_diff}
+# ---- hotscope view -------------------------------------------------------------
+
+VIEW_USAGE = "hotscope view FILE [-o OUT] [--clock wall|cpu|samples] [-s SORT] [--limit N] [--input FORMAT]"
+
+
+def cmd_view(argv):
+    from . import _view
+
+    p = Parser(
+        prog="hotscope view",
+        usage=VIEW_USAGE,
+        description="Read a saved profile (any format hotscope writes, and cProfile .prof, "
+        "speedscope, collapsed stacks and pprof files from other tools) and print its summary "
+        "or write it in another format. The input format is told from the content.",
+        epilog="Formats by extension: " + "; ".join("%s %s" % kv for kv in _output.FORMATS.items())
+        + ". Profiles read from pstats files have estimated stacks (pstats keeps callers, not stacks).",
+    )
+    p.add_argument("file", metavar="FILE", help="the profile to read")
+    p.add_argument("-o", "--output", metavar="OUT", help="write the profile to OUT")
+    p.add_argument("--clock", choices=("wall", "cpu", "samples"),
+                   help="the weight to show (default: wall time, else CPU time, else samples)")
+    p.add_argument("-s", "--sort", metavar="SORT", default="cumulative",
+                   help="table order, pstats keys, comma-separated (default: cumulative)")
+    p.add_argument("--limit", type=int, default=50, metavar="N", help="rows of the printed table (default 50)")
+    p.add_argument("--input", choices=_view.INPUT_FORMATS, metavar="FORMAT",
+                   help="read FILE as this format (%s) instead of telling it from the content"
+                   % ", ".join(_view.INPUT_FORMATS))
+    opts = p.parse_args(argv)
+    sort = [k.strip() for k in opts.sort.split(",") if k.strip()]
+    for key in sort:
+        if key not in PSTATS_SORT_KEYS:
+            raise CommandLineError("unknown sort key '%s' (use one of: %s)" % (key, ", ".join(PSTATS_SORT_KEYS)))
+    if opts.output:
+        try:
+            _output.format_of(opts.output)
+            _output.check_writable(opts.output)
+        except (ValueError, OSError) as e:
+            raise CommandLineError("cannot write %s: %s" % (opts.output, e))
+    try:
+        data = _view.load(opts.file, opts.input)
+    except _view.ViewError as e:
+        return fail("error: %s: %s" % (_view.printable(opts.file), _one_line(str(e))))
+    clock, sampled = _view.default_clock(data)
+    if opts.clock == "samples":
+        clock, sampled = "samples", True
+    elif opts.clock:
+        clock, sampled = opts.clock, False
+    if opts.output:
+        try:
+            _output.write(data, opts.output, sort=sort, limit=0, clock=clock, sampled=sampled)
+        except OSError as e:
+            return fail("error: cannot write %s: %s" % (opts.output, e.strerror or e))
+        except (ValueError, AttributeError) as e:
+            return fail("error: cannot write %s: %s" % (opts.output, _one_line(str(e))))
+        sys.stderr.write("hotscope: profile written to %s\n" % opts.output)
+        return 0
+    try:
+        if sampled:
+            report = data.top(clock=clock, limit=opts.limit) + "\n" + data.tree(clock=clock)
+        else:
+            report = _output.text_report(data, sort=sort, limit=opts.limit, clock=clock)
+        sys.stdout.write(report)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        pass
+    return 0
+
+
+def _one_line(text):
+    """Messages from readers stay on one line whatever a file holds."""
+    return " ".join(text.split())
+
+
+COMMANDS = {"trace": cmd_trace, "lines": cmd_lines, "record": cmd_record, "top": cmd_top, "dump": cmd_dump, "diff": cmd_diff, "view": cmd_view}
 
 MAIN_HELP = """usage: hotscope COMMAND [options] ...
 
@@ -537,6 +609,8 @@ commands:
   dump     every thread's current stack of a running process
   lines    line-by-line timing of chosen functions (@profile or --func)
   diff     compare two saved profiles (before/after an optimisation)
+  view     read a saved profile (hotscope's, cProfile's, speedscope, collapsed,
+           pprof) and print it or write it in another format (-o)
 %s
 'hotscope COMMAND --help' tells more.
 """ % (__version__, "".join("  %-8s %s (not in this version yet)\n" % kv for kv in PLANNED.items()))

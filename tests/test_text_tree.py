@@ -56,6 +56,9 @@ def path_totals(collapsed):
     """Path (tuple of frames, thread line first) -> total in nanoseconds."""
     totals = defaultdict(int)
     for line in collapsed.decode().splitlines():
+        if line.startswith("# hotscope collapsed"):
+            assert line.endswith("_us")  # the unit header: microseconds
+            continue
         stack, weight = line.rsplit(" ", 1)
         frames = tuple(stack.split(";"))
         for i in range(1, len(frames) + 1):

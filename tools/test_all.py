@@ -51,8 +51,9 @@ def main():
         env = dict(os.environ, HOTSCOPE_CFLAGS=os.environ.get("HOTSCOPE_CFLAGS", "-Werror"),
                    PIP_DISABLE_PIP_VERSION_CHECK="1")
         steps = [
-            # protobuf: tests/test_pprof.py checks the pprof output against profile.proto with it
-            [venv_python, "-m", "pip", "install", "-q", "pytest", "protobuf", "setuptools>=61", "wheel"],
+            # protobuf: tests/test_pprof.py checks the pprof output against profile.proto with it;
+            # jsonschema: tests/test_readers.py validates speedscope output against its schema
+            [venv_python, "-m", "pip", "install", "-q", "pytest", "protobuf", "jsonschema", "setuptools>=61", "wheel"],
             [venv_python, "-m", "pip", "install", "-q", "--no-build-isolation", "--force-reinstall", "--no-deps", "."],
         ]
         broken = None

@@ -58,6 +58,7 @@ static int module_clear(PyObject *module) {
 static PyMethodDef module_methods[] = {
     {"load_pprof", hs_load_pprof, METH_O, "load_pprof(data: bytes) -> ProfileData; ValueError if malformed"},
     {"diff", (PyCFunction)(void (*)(void))hs_py_diff, METH_VARARGS | METH_KEYWORDS, HS_PY_DIFF_DOC},
+    {"load", hs_load, METH_VARARGS, "load(data: bytes, format: str) -> ProfileData; format: json, html, speedscope, collapsed, pstats; ValueError if malformed"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -68,4 +68,15 @@ PyObject *hs_py_diff(PyObject *module, PyObject *args, PyObject *kwds);
     "rows, largest self change first), 'text' (the table), 'svg' (differential flame graph),\n"   \
     "'html' (both), 'profile' (the merged tree with AFTER's weights, as a ProfileData)."
 
+/* For ProfileData methods written in their own files (pd_*.c): the model
+ * of a ProfileData, and the parsing of the clock= and thread= arguments
+ * every renderer takes (profile_type.c). */
+hs_profile *hs_profile_data_model(PyObject *self);
+int hs_profile_data_parse_clock(PyObject *clock, hs_weight *out);
+int hs_profile_data_parse_thread(const hs_profile *p, PyObject *thread, hs_id *out);
+
+/* pd_readers.c: _core.load() and ProfileData.speedscope(). */
+PyObject *hs_load(PyObject *module, PyObject *args);
+PyObject *hs_pd_speedscope(PyObject *self, PyObject *args, PyObject *kwds);
+
 #endif

@@ -412,6 +412,7 @@ static PyMethodDef pd_methods[] = {
     {"text_tree", (PyCFunction)(void (*)(void))hs_pd_text_tree, METH_VARARGS | METH_KEYWORDS, HS_PD_TEXT_TREE_DOC},
     {"dot", (PyCFunction)(void (*)(void))hs_pd_dot, METH_VARARGS | METH_KEYWORDS, HS_PD_DOT_DOC},
     {"counts", (PyCFunction)pd_counts, METH_NOARGS, "sizes of the model"},
+    {"speedscope", (PyCFunction)(void (*)(void))hs_pd_speedscope, METH_VARARGS | METH_KEYWORDS, "speedscope(clock='wall', exporter=None) -> bytes: speedscope's JSON file format"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -446,4 +447,18 @@ static PyType_Spec pd_spec = {
 
 PyTypeObject *hs_profile_type_new(PyObject *module) {
     return (PyTypeObject *)PyType_FromModuleAndSpec(module, &pd_spec, NULL);
+}
+
+/* ---- for the bindings in pd_*.c ------------------------------------------ */
+
+hs_profile *hs_profile_data_model(PyObject *self) {
+    return ((ProfileDataObject *)self)->profile;
+}
+
+int hs_profile_data_parse_clock(PyObject *clock, hs_weight *out) {
+    return parse_clock(clock, out);
+}
+
+int hs_profile_data_parse_thread(const hs_profile *p, PyObject *thread, hs_id *out) {
+    return parse_subtree(p, thread, out);
 }

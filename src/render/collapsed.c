@@ -15,7 +15,21 @@
  * known, else the function's first line), pstats' "{...}" label for
  * builtins, "thread NAME" for thread frames. ';' in a name becomes ':' and
  * control characters (newline, '\r', ...) become spaces, so no name can
- * split a stack or a line. The traversal is iterative: it follows parent /
+ * split a stack or a line.
+ *
+ * Which weight the counts are: sample counts, what every collapsed reader
+ * assumes, are written bare. Any other weight is announced by one first
+ * line, "# hotscope collapsed weight=W" (W: wall_us, cpu_us, calls, bytes,
+ * allocs), which hotscope's reader (src/read/collapsed_read.c) uses to
+ * read the counts back as what they were. Other tools skip it: it does not
+ * end in a number, and both flamegraph.pl (which matches each line against
+ * /^(.*)\s+?(\d+(?:\.\d*)?)$/ and skips, counting in its "Ignored N lines
+ * with invalid format" warning, those that do not match) and speedscope's
+ * importer (/^(.*) (\d+)$/, non-matching lines skipped) pass over it
+ * (flamegraph.pl, run on such a file, draws the stacks and prints
+ * "Ignored 1 lines with invalid format" once).
+ *
+ * The traversal is iterative: it follows parent /
  * first-child / next-sibling links, so a 100,000-deep stack costs no C
  * stack. The text of the current path is kept with one end offset per
  * depth, so each frame is formatted once per node, not once per line.
@@ -87,6 +101,10 @@ int hs_render_collapsed(hs_profile *p, hs_weight weight, hs_buf *out, char *err)
     if (!ends)
         goto done;
     ends[0] = 0;
+    static const char *const header_names[HS_W_COUNT] = {"calls", "wall_us", "cpu_us",
+                                                         NULL,    "bytes",   "allocs"};
+    if (header_names[weight])
+        hs_buf_printf(out, "# hotscope collapsed weight=%s\n", header_names[weight]);
 
     /* The root carries no frame, so a weight recorded on it has no stack
      * to be written under and is skipped. */

@@ -80,7 +80,9 @@ int hs_render_top(hs_profile *p, hs_id subtree, hs_weight weight, long limit, hs
                   char *err);
 
 /* Collapsed stacks ("a;b;c 42" per distinct stack), FlameGraph's input.
- * Weight values are self weights; time weights are written in microseconds. */
+ * Weight values are self weights; time weights are written in microseconds.
+ * Weights other than samples are named by a first comment line,
+ * "# hotscope collapsed weight=wall_us" (see collapsed.c). */
 int hs_render_collapsed(hs_profile *p, hs_weight weight, hs_buf *out, char *err);
 
 /* A pstats .prof file: marshal of {(file, line, name): (cc, nc, tt, ct, callers)},
@@ -94,6 +96,12 @@ int hs_render_pstats_marshal(hs_profile *p, hs_id subtree, hs_weight time_weight
 int hs_render_pprof(hs_profile *p, hs_buf *out, char *err);
 /* The same Profile message, not compressed. */
 int hs_render_pprof_proto(hs_profile *p, hs_buf *out, char *err);
+
+/* speedscope's JSON file format (speedscope.c): shared frames and one
+ * "sampled" profile per thread, weighted by `weight`. `exporter` names
+ * the writer ("hotscope 0.1.0"). */
+int hs_render_speedscope(hs_profile *p, hs_weight weight, const char *exporter, hs_buf *out,
+                         char *err);
 
 /* Which kind of code a frame is (classify.c): colors in flame graphs, and
  * what the text and HTML trees collapse as library code. */

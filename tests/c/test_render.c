@@ -355,6 +355,7 @@ static void test_tree(void) {
 }
 
 static const char COLLAPSED_A_WALL[] =
+    "# hotscope collapsed weight=wall_us\n"
     "thread MainThread;main (app.py:1) 100000\n"
     "thread MainThread;main (app.py:1);fib (app.py:10) 10000\n"
     "thread MainThread;main (app.py:1);fib (app.py:10);fib (app.py:10) 20000\n"
@@ -396,6 +397,7 @@ static void test_collapsed(void) {
     b.len = 0;
     CHECK(hs_render_collapsed(q, HS_W_WALL_NS, &b, err) == 0);
     CHECK_TEXT("collapsed, odd names", &b,
+               "# hotscope collapsed weight=wall_us\n"
                "thread T:1 ;a:b c d (x:y.py:7) 1\n"
                "thread T:1 ;a:b c d (x:y.py:7);h (m.py:11) 2\n"
                "thread T:1 ;{a:b} 2500\n");

@@ -1,0 +1,116 @@
+"""hotscope view: read any saved profile and write it in any format.
+
+Which reader a file needs is decided from its content, never from its name
+(a .json may be hotscope's model or speedscope's; a .txt may be collapsed
+stacks). The readers themselves are C (src/read/, hotscope._core.load);
+this module only sniffs, loads and hands the profile to _output.
+"""
+
+import os
+
+from . import _core, _output
+
+# Input formats, as _core.load names them, plus pprof (_core.load_pprof).
+INPUT_FORMATS = ("json", "html", "speedscope", "collapsed", "pstats", "pprof")
+
+READS = ("hotscope's .json, .html and .svg, speedscope JSON, collapsed stacks, "
+         "pstats .prof and pprof .pb.gz")
+
+
+class ViewError(ValueError):
+    """A file that cannot be read as a profile: the message says why."""
+
+
+def _skip_text_start(data):
+    """data without a UTF-8 byte order mark and leading white space."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    return data.lstrip(b" \t\r\n")
+
+
+def sniff(data):
+    """The input format of `data` (one of INPUT_FORMATS), or raise ViewError."""
+    if not data:
+        raise ViewError("empty file")
+    if data[:2] == b"\x1f\x8b":
+        return "pprof"  # gzip: pprof's .pb.gz
+    # A marshal dict starts with '{' (0x7b), or 0xfb with FLAG_REF; in JSON
+    # '{' can only be followed by white space, '"' or '}'.
+    if data[:1] == b"\xfb" or (data[:1] == b"{" and data[1:2] not in (b" ", b"\t", b"\r", b"\n", b'"', b"}")):
+        return "pstats"
+    text = _skip_text_start(data)
+    head = text[:4096]
+    if head[:1] in (b"{", b"[") and b"\0" in head:
+        return "pstats"  # marshal (a list or a dict of odd keys): JSON holds no NUL byte
+    if head[:1] in (b"{", b"["):
+        if b'"hotscope-profile"' in head:
+            return "json"
+        if b"speedscope.app/file-format-schema" in data or (b'"shared"' in data and b'"profiles"' in data):
+            return "speedscope"
+        raise ViewError("JSON, but neither hotscope's profile nor a speedscope file (hotscope reads %s)" % READS)
+    if head[:1] == b"<":
+        lower = head[:512].lower()
+        if lower.startswith((b"<svg", b"<?xml", b"<!doctype", b"<html")) or b"<svg" in lower or b"<html" in lower:
+            return "html"
+        raise ViewError("markup, but not an HTML report or SVG flame graph hotscope wrote")
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        raise ViewError("a PNG image, not a profile (hotscope reads %s)" % READS)
+    if b"\0" in data[:4096]:
+        raise ViewError("binary data in no format hotscope reads (it reads %s)" % READS)
+    return "collapsed"
+
+
+def load_bytes(data, fmt=None):
+    """A ProfileData from the bytes of a saved profile; ViewError if malformed."""
+    fmt = fmt or sniff(data)
+    try:
+        if fmt == "pprof":
+            loader = getattr(_core, "load_pprof", None)
+            if loader is None:
+                raise ViewError("a gzip file (pprof?): this hotscope cannot read pprof")
+            return loader(data)
+        if fmt not in INPUT_FORMATS:
+            raise ViewError("unknown input format %r (one of: %s)" % (fmt, ", ".join(INPUT_FORMATS)))
+        return _core.load(data, fmt)
+    except ViewError:
+        raise
+    except ValueError as e:
+        raise ViewError("%s: %s" % (_describe(fmt), e))
+    except MemoryError:
+        raise ViewError("out of memory reading it")
+
+
+def _describe(fmt):
+    return {
+        "json": "hotscope JSON",
+        "html": "HTML/SVG",
+        "speedscope": "speedscope file",
+        "collapsed": "collapsed stacks",
+        "pstats": "pstats file",
+        "pprof": "pprof file",
+    }.get(fmt, fmt)
+
+
+def load(path, fmt=None):
+    """hotscope.load(path): any profile file hotscope reads, as ProfileData."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise ViewError("cannot read it: %s" % (e.strerror or e))
+    return load_bytes(data, fmt)
+
+
+def printable(path):
+    """A file name as one line of text: control characters escaped."""
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in str(path))
+
+
+def default_clock(data):
+    """(clock, sampled): what a loaded profile's reports should weigh by."""
+    for clock in ("wall", "cpu"):
+        if data.total(clock=clock) > 0:
+            return clock, False
+    if data.total(clock="samples") > 0:
+        return "samples", True
+    return "wall", False

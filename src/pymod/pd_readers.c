@@ -1,0 +1,116 @@
+/*
+ * pd_readers.c - Python bindings of the readers of src/read/ and of the
+ * speedscope renderer:
+ *   _core.load(data, format) -> ProfileData
+ *   ProfileData.speedscope(clock='wall', exporter=None) -> bytes
+ * Which reader a file needs is decided in Python (hotscope/_view.py, from
+ * the content); here `format` names it.
+ */
+#include "module.h" /* Python.h first: it sets the feature macros */
+
+#include <string.h>
+
+#include "../read/read.h"
+#include "../render/render.h"
+
+typedef hs_profile *(*reader_fn)(const char *data, size_t len, char *err);
+
+static const struct {
+    const char *name;
+    reader_fn read;
+} readers[] = {
+    {"json", hs_read_model_json},  {"html", hs_read_embedded},     {"svg", hs_read_embedded},
+    {"speedscope", hs_read_speedscope}, {"collapsed", hs_read_collapsed}, {"pstats", hs_read_pstats},
+};
+
+PyObject *hs_load(PyObject *module, PyObject *args) {
+    Py_buffer view;
+    const char *format;
+    if (!PyArg_ParseTuple(args, "y*s:load", &view, &format))
+        return NULL;
+    reader_fn read = NULL;
+    for (size_t i = 0; i < sizeof readers / sizeof readers[0]; i++)
+        if (strcmp(format, readers[i].name) == 0)
+            read = readers[i].read;
+    if (!read) {
+        PyBuffer_Release(&view);
+        PyErr_Format(PyExc_ValueError,
+                     "unknown format '%s' (json, html, svg, speedscope, collapsed, pstats)", format);
+        return NULL;
+    }
+    char err[HS_READ_ERR_SIZE] = {0};
+    hs_profile *p;
+    /* The buffer is exported (it cannot change size meanwhile), so other
+     * threads may run while a large file is read. */
+    Py_BEGIN_ALLOW_THREADS
+    p = read(view.buf, (size_t)view.len, err);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&view);
+    if (!p) {
+        if (strcmp(err, "out of memory") == 0)
+            return PyErr_NoMemory();
+        PyErr_SetString(PyExc_ValueError, err[0] ? err : "unreadable file");
+        return NULL;
+    }
+    hs_module_state *state = PyModule_GetState(module);
+    return hs_profile_data_new(state->profile_type, p);
+}
+
+/* clock= of speedscope(): the time clocks, or any other weight by name. */
+static int parse_weight(PyObject *clock, hs_weight *out) {
+    static const struct {
+        const char *name;
+        hs_weight weight;
+    } names[] = {{"wall", HS_W_WALL_NS}, {"cpu", HS_W_CPU_NS},   {"samples", HS_W_SAMPLES},
+                 {"calls", HS_W_CALLS},  {"bytes", HS_W_BYTES}, {"allocs", HS_W_ALLOCS}};
+    if (!clock || clock == Py_None) {
+        *out = HS_W_WALL_NS;
+        return 0;
+    }
+    for (size_t i = 0; PyUnicode_Check(clock) && i < sizeof names / sizeof names[0]; i++)
+        if (PyUnicode_CompareWithASCIIString(clock, names[i].name) == 0) {
+            *out = names[i].weight;
+            return 0;
+        }
+    PyErr_Format(PyExc_ValueError, "clock must be wall, cpu, samples, calls, bytes or allocs, not %R", clock);
+    return -1;
+}
+
+PyObject *hs_pd_speedscope(PyObject *self, PyObject *args, PyObject *kwds) {
+    static char *kwlist[] = {"clock", "exporter", NULL};
+    PyObject *clock = Py_None;
+    const char *exporter = NULL;
+    hs_weight weight;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|Oz:speedscope", kwlist, &clock, &exporter) ||
+        parse_weight(clock, &weight) < 0)
+        return NULL;
+    PyObject *version = NULL;
+    if (!exporter) {
+        /* "hotscope <version>", as the package states it. */
+        PyObject *pkg = PyImport_ImportModule("hotscope");
+        PyObject *v = pkg ? PyObject_GetAttrString(pkg, "__version__") : NULL;
+        Py_XDECREF(pkg);
+        version = v ? PyUnicode_FromFormat("hotscope %S", v) : NULL;
+        Py_XDECREF(v);
+        PyErr_Clear();
+        exporter = version ? PyUnicode_AsUTF8(version) : "hotscope";
+        if (!exporter) {
+            PyErr_Clear();
+            exporter = "hotscope";
+        }
+    }
+    hs_buf buf;
+    hs_buf_init(&buf);
+    char err[256] = {0};
+    int status = hs_render_speedscope(hs_profile_data_model(self), weight, exporter, &buf, err);
+    Py_XDECREF(version);
+    PyObject *result = NULL;
+    if (status != 0)
+        PyErr_SetString(PyExc_ValueError, err[0] ? err : "rendering failed");
+    else if (buf.failed)
+        PyErr_NoMemory();
+    else
+        result = PyBytes_FromStringAndSize(buf.data ? buf.data : "", (Py_ssize_t)buf.len);
+    hs_buf_free(&buf);
+    return result;
+}

@@ -1,0 +1,207 @@
+"""hotscope view: every format in, every format out, the format told from
+the content, and every bad file answered with one line naming it and
+exit status 2, never a traceback."""
+
+import json
+import marshal
+import os
+import pstats
+import random
+import subprocess
+import sys
+import zlib
+
+import pytest
+
+from hotscope import _core
+
+from readers_helpers import hostile_profile, parse_collapsed, trace_profile
+
+
+def hotscope(*args, timeout=120):
+    return subprocess.run([sys.executable, "-m", "hotscope", *args], capture_output=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def traced():
+    return trace_profile()
+
+
+@pytest.fixture
+def saved(tmp_path, traced):
+    """The traced profile saved in every format hotscope reads back."""
+    files = {
+        "model.json": traced.json(),
+        "flame.speedscope.json": traced.speedscope(),
+        "stacks.collapsed": traced.collapsed(clock="wall"),
+        "stats.prof": traced.prof(),
+        "report.html": b"<!DOCTYPE html><html><body><script type=\"application/json\" id=\"hotscope-profile\">"
+                       + traced.json() + b"</script></body></html>",
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    return {name: tmp_path / name for name in files}
+
+
+def assert_clean_error(proc, path):
+    err = proc.stderr.decode("utf-8", "replace")
+    assert proc.returncode == 2, (proc.returncode, err)
+    assert "Traceback" not in err
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("hotscope: error: %s: " % path), err
+    return lines[0]
+
+
+@pytest.mark.parametrize("name", ["model.json", "flame.speedscope.json", "stacks.collapsed", "stats.prof",
+                                  "report.html"])
+def test_view_prints_a_summary(saved, name):
+    proc = hotscope("view", str(saved[name]))
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout.decode()
+    assert "_fib" in out and "area" in out
+
+
+@pytest.mark.parametrize("name", ["model.json", "flame.speedscope.json", "stacks.collapsed", "report.html"])
+def test_view_converts_keeping_stacks(saved, tmp_path, traced, name):
+    """Any saved form -> .collapsed: the stacks of the original profile."""
+    out = tmp_path / "out.collapsed"
+    proc = hotscope("view", str(saved[name]), "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert parse_collapsed(out.read_bytes()) == parse_collapsed(traced.collapsed(clock="wall"))
+
+
+@pytest.mark.parametrize("ext", [".json", ".speedscope.json", ".collapsed", ".prof", ".txt"])
+def test_view_writes_every_format_and_reads_it_back(saved, tmp_path, ext):
+    out = tmp_path / ("out" + ext)
+    proc = hotscope("view", str(saved["model.json"]), "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert out.stat().st_size > 0
+    if ext != ".txt":
+        again = hotscope("view", str(out))
+        assert again.returncode == 0, again.stderr
+
+
+def test_view_prof_to_prof_keeps_pstats(tmp_path):
+    script = tmp_path / "work.py"
+    script.write_text("def f(n):\n    return n if n < 2 else f(n - 1) + f(n - 2)\n"
+                      "def g():\n    return sorted(range(1000), key=str)\n"
+                      "for _ in range(3):\n    f(12)\n    g()\n")
+    before = tmp_path / "before.prof"
+    subprocess.run([sys.executable, "-m", "cProfile", "-o", str(before), str(script)], check=True)
+    after = tmp_path / "after.prof"
+    proc = hotscope("view", str(before), "-o", str(after))
+    assert proc.returncode == 0, proc.stderr
+    a, b = pstats.Stats(str(before)).stats, pstats.Stats(str(after)).stats
+    assert set(a) == set(b)
+    for func in a:
+        assert b[func][:2] == a[func][:2], func
+        assert b[func][2] == pytest.approx(a[func][2], abs=1e-9), func
+
+
+def test_format_is_told_from_content_not_name(saved, tmp_path, traced):
+    # speedscope content in a .txt, hotscope JSON named .speedscope.json
+    odd = tmp_path / "misnamed.txt"
+    odd.write_bytes(saved["flame.speedscope.json"].read_bytes())
+    odd2 = tmp_path / "misnamed.speedscope.json"
+    odd2.write_bytes(saved["model.json"].read_bytes())
+    for path in (odd, odd2):
+        out = tmp_path / "o.collapsed"
+        proc = hotscope("view", str(path), "-o", str(out))
+        assert proc.returncode == 0, proc.stderr
+        assert parse_collapsed(out.read_bytes()) == parse_collapsed(traced.collapsed(clock="wall"))
+
+
+def test_view_sampled_collapsed(tmp_path):
+    path = tmp_path / "py-spy.txt"
+    path.write_bytes(b"main (app.py:1);slow (app.py:7) 90\r\nmain (app.py:1);fast (app.py:9) 10\r\n")
+    proc = hotscope("view", str(path))
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout.decode()
+    assert "90.0%" in out and "slow" in out
+    speedscope = tmp_path / "o.speedscope.json"
+    assert hotscope("view", str(path), "-o", str(speedscope)).returncode == 0
+    doc = json.loads(speedscope.read_text())
+    assert doc["profiles"][0]["unit"] == "none"
+    assert sorted(doc["profiles"][0]["weights"]) == [10, 90]
+
+
+def test_hostile_names_through_the_cli(tmp_path):
+    data = hostile_profile()
+    src = tmp_path / "h.json"
+    src.write_bytes(data.json())
+    out = tmp_path / "h.collapsed"
+    assert hotscope("view", str(src), "-o", str(out)).returncode == 0
+    assert parse_collapsed(out.read_bytes()) == parse_collapsed(data.collapsed(clock="wall"))
+    proc = hotscope("view", str(src))
+    assert proc.returncode == 0 and b"<script>alert(1)</script>" in proc.stdout
+
+
+def model_json_mutated(traced, change):
+    doc = json.loads(traced.json())
+    change(doc)
+    return json.dumps(doc).encode()
+
+
+def bad_files(traced):
+    good = traced.json()
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(40))
+    return {
+        "truncated.json": good[: len(good) // 2],
+        "wrong-types.json": model_json_mutated(traced, lambda d: d.update(nodes={"a": 1})),
+        "id-out-of-range.json": model_json_mutated(traced, lambda d: d["nodes"].__setitem__(1, 10 ** 6)),
+        "parent-cycle.json": model_json_mutated(traced, lambda d: d["nodes"].__setitem__(0, 5)),
+        "deep.json": b"[" * 10000 + b"]" * 10000,
+        "deep-model.json": good[:-2] + b',"x":' + b"[" * 10000 + b"]" * 10000 + b"}\n",
+        "empty.prof": b"",
+        "png.svg": png,
+        "truncated.prof": traced.prof()[:-7],
+        "list.prof": marshal.dumps([1, 2, 3]),
+        "nothing.html": b"<!DOCTYPE html><html><body>hello</body></html>",
+        "other.json": b'{"traceEvents": []}',
+        "unbalanced.speedscope.json": json.dumps({
+            "$schema": "https://www.speedscope.app/file-format-schema.json",
+            "shared": {"frames": [{"name": "a"}]},
+            "profiles": [{"type": "evented", "name": "x", "unit": "none", "startValue": 0, "endValue": 1,
+                          "events": [{"type": "O", "frame": 0, "at": 0}]}]}).encode(),
+        "gzip-not-pprof.pb.gz": b"\x1f\x8b\x08\x00" + zlib.compress(b"hello")[2:],
+        "newline\nname.txt": b"no count here\n",
+    }
+
+
+def test_bad_files_one_line_exit_2(tmp_path, traced):
+    for name, data in bad_files(traced).items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        proc = hotscope("view", str(path))
+        # A newline in the file name is shown escaped: still one line.
+        line = assert_clean_error(proc, str(path).replace("\n", "\\n"))
+        assert len(line) > len("hotscope: error: %s: " % path) + 5
+    line = assert_clean_error(hotscope("view", str(tmp_path / "list.prof")), str(tmp_path / "list.prof"))
+    assert "pstats file: not a pstats file: the marshal data is a list, not a dict" in line
+
+
+def test_random_bytes_one_line_exit_2(tmp_path):
+    rng = random.Random(42)
+    for i in range(20):
+        path = tmp_path / ("random%d.bin" % i)
+        path.write_bytes(bytes(rng.randrange(256) for _ in range(rng.randrange(1, 3000))))
+        assert_clean_error(hotscope("view", str(path)), str(path))
+
+
+def test_missing_file_and_usage(tmp_path):
+    missing = tmp_path / "nope.prof"
+    line = assert_clean_error(hotscope("view", str(missing)), str(missing))
+    assert "No such file" in line
+    proc = hotscope("view")
+    assert proc.returncode == 2 and b"Traceback" not in proc.stderr
+    proc = hotscope("view", str(missing), "-o", str(tmp_path / "x.unknown"))
+    assert proc.returncode == 2 and b"cannot write" in proc.stderr
+
+
+def test_input_format_can_be_forced(saved, tmp_path):
+    proc = hotscope("view", "--input", "collapsed", str(saved["model.json"]))
+    assert proc.returncode == 2
+    assert b"collapsed stacks: line 1: expected" in proc.stderr
+    proc = hotscope("view", "--input", "json", str(saved["model.json"]))
+    assert proc.returncode == 0, proc.stderr
