@@ -218,6 +218,7 @@ def test_compare_scale_and_identity():
 # ---- timing ---------------------------------------------------------------------
 
 SPIN_SETUP = """
+import time
 def spin(seconds, clock=time.perf_counter):
     end = clock() + seconds
     while clock() < end:
