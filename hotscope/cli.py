@@ -368,7 +368,10 @@ def cmd_bench(argv):
 
     opts = bench_parser().parse_args(argv)
     if opts.worker is not None:
-        return _bench.worker_main(opts.worker)
+        try:
+            return _bench.worker_main(opts.worker)
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            return fail("--worker is for hotscope's own worker processes (%s)" % e)
     if opts.compare:
         if opts.statements:
             raise CommandLineError("give statements to time or --compare BEFORE AFTER, not both")

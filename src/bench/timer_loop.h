@@ -18,7 +18,7 @@
  *
  * Why not a C loop calling a function n times (vectorcall): each call then
  * pushes a Python frame from C, measured at several times the cost of one
- * FOR_ITER step; bench/bench_bench.py --designs shows both.
+ * FOR_ITER step; `bench/bench_bench.py --only designs` shows both.
  */
 #ifndef HOTSCOPE_TIMER_LOOP_H
 #define HOTSCOPE_TIMER_LOOP_H
