@@ -15,6 +15,9 @@ this package is the thin API and command line over them.
     with hotscope.sample(rate=1000) as s:   # statistical, from a native thread
         work()
     s.save("work.collapsed")
+
+    r = hotscope.bench("sorted(data)", setup="data = list(range(1000))")
+    r.median, r.percentile(95)         # seconds per loop, timing loop in C
 """
 
 from ._core import ProfileData
@@ -23,8 +26,9 @@ from ._output import FORMATS, UnsupportedFormat
 from ._sample import sample, SampleError
 from ._lines import LineProfile, lines, profile
 from ._view import load, ViewError
+from ._bench import bench, BenchResult, BenchError
 
 __version__ = "0.1.0"
 
 __all__ = ["Profile", "ProfileData", "trace", "traced", "sample", "SampleError", "LineProfile", "lines", "profile",
-           "load", "ViewError", "FORMATS", "UnsupportedFormat", "__version__"]
+           "load", "ViewError", "bench", "BenchResult", "BenchError", "FORMATS", "UnsupportedFormat", "__version__"]

@@ -5,6 +5,8 @@
  */
 #include "module.h"
 #include "monitoring.h"
+#include "pd_bench.h"
+#include "../bench/timer_loop.h"
 
 hs_module_state *hs_state_from_type(PyTypeObject *type) {
     PyObject *module = PyType_GetModuleByDef(type, &hs_module_def);
@@ -27,6 +29,9 @@ static int module_exec(PyObject *module) {
     state->lines_type = hs_lines_type_new(module);
     if (!state->lines_type || PyModule_AddType(module, state->lines_type) < 0)
         return -1;
+    state->bench_loop_type = hs_timed_loop_type_new(module);
+    if (!state->bench_loop_type)
+        return -1;
 #if HS_HAVE_MONITORING
     state->hook_type = hs_hook_type_new(module);
     if (!state->hook_type)
@@ -42,6 +47,7 @@ static int module_traverse(PyObject *module, visitproc visit, void *arg) {
     Py_VISIT(state->hook_type);
     Py_VISIT(state->sampler_type);
     Py_VISIT(state->lines_type);
+    Py_VISIT(state->bench_loop_type);
     return 0;
 }
 
@@ -52,6 +58,7 @@ static int module_clear(PyObject *module) {
     Py_CLEAR(state->hook_type);
     Py_CLEAR(state->sampler_type);
     Py_CLEAR(state->lines_type);
+    Py_CLEAR(state->bench_loop_type);
     return 0;
 }
 
@@ -59,6 +66,11 @@ static PyMethodDef module_methods[] = {
     {"load_pprof", hs_load_pprof, METH_O, "load_pprof(data: bytes) -> ProfileData; ValueError if malformed"},
     {"diff", (PyCFunction)(void (*)(void))hs_py_diff, METH_VARARGS | METH_KEYWORDS, HS_PY_DIFF_DOC},
     {"load", hs_load, METH_VARARGS, "load(data: bytes, format: str) -> ProfileData; format: json, html, speedscope, collapsed, pstats; ValueError if malformed"},
+    {"bench_time", (PyCFunction)(void (*)(void))hs_bench_py_time, METH_FASTCALL, "bench_time(inner, loops) -> ns of inner(timed loop)"},
+    {"bench_call_loop", (PyCFunction)(void (*)(void))hs_bench_py_call_loop, METH_FASTCALL, "bench_call_loop(func, loops) -> ns of func() called loops times from C"},
+    {"bench_summary", hs_bench_py_summary, METH_O, "bench_summary(times) -> dict of min, max, mean, stdev, median, q1, q3, outliers"},
+    {"bench_percentile", (PyCFunction)(void (*)(void))hs_bench_py_percentile, METH_FASTCALL, "bench_percentile(times, p) -> float"},
+    {"bench_compare", (PyCFunction)(void (*)(void))hs_bench_py_compare_times, METH_FASTCALL, "bench_compare(a, b, confidence=0.95) -> dict of u, p_value, exact, ratio, ratio_low, ratio_high"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -15,6 +15,7 @@ typedef struct {
     PyTypeObject *profile_type;
     PyTypeObject *sampler_type;
     PyTypeObject *lines_type;
+    PyTypeObject *bench_loop_type; /* the timed loop of hotscope bench */
     PyTypeObject *hook_type;    /* sys.monitoring callbacks; NULL before 3.12 */
 } hs_module_state;
 
