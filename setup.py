@@ -7,8 +7,16 @@ more, e.g. "-fsanitize=address" or "-Werror" in CI.
 import glob
 import os
 import shlex
+import sys
 
 from setuptools import Extension, setup
+
+# The report's script and styles become C strings (src/render/assets_gen.c)
+# before the glob below picks up the sources.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "tools"))
+import embed_assets  # noqa: E402
+
+embed_assets.write()
 
 sources = sorted(glob.glob("src/**/*.c", recursive=True))
 # Hidden visibility: only PyInit__core is exported, so calls between our

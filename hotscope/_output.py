@@ -11,6 +11,8 @@ FORMATS = {
     ".prof": "pstats file (pstats.Stats, snakeviz)",
     ".collapsed": "collapsed stacks (flamegraph.pl, speedscope), microseconds",
     ".txt": "text: the pstats-style table and the call tree",
+    ".svg": "interactive flame graph (click to zoom, search)",
+    ".html": "self-contained HTML report: flame graph, table, call tree, threads",
 }
 
 
@@ -71,6 +73,10 @@ def render(data, path, sort=None, limit=0, clock="wall", sampled=False):
         return data.prof(clock=clock)
     if fmt == ".collapsed":
         return data.collapsed(clock="samples" if sampled else clock)
+    if fmt == ".svg":
+        return data.svg(clock="samples" if sampled else clock)
+    if fmt == ".html":
+        return data.html(clock="samples" if sampled else clock)
     if sampled:
         return (data.top(clock=clock, limit=limit) + "\n" + data.tree(clock=clock)).encode("utf-8")
     return text_report(data, sort=sort, limit=limit, clock=clock).encode("utf-8")

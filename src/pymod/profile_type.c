@@ -376,6 +376,8 @@ static PyMethodDef pd_methods[] = {
     {"meta", (PyCFunction)pd_meta, METH_NOARGS, "meta() -> dict of metadata"},
     {"set_meta", (PyCFunction)pd_set_meta, METH_VARARGS, "set_meta(key, value)"},
     {"counts", (PyCFunction)pd_counts, METH_NOARGS, "sizes of the model"},
+    {"svg", (PyCFunction)(void (*)(void))hs_pd_svg, METH_VARARGS | METH_KEYWORDS, "svg(clock='wall', icicle=False, title=None, thread=None, min_width=0.1, model=True) -> bytes: the flame graph"},
+    {"html", (PyCFunction)(void (*)(void))hs_pd_html, METH_VARARGS | METH_KEYWORDS, "html(clock=None, title=None) -> bytes: the self-contained HTML report"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -410,4 +412,18 @@ static PyType_Spec pd_spec = {
 
 PyTypeObject *hs_profile_type_new(PyObject *module) {
     return (PyTypeObject *)PyType_FromModuleAndSpec(module, &pd_spec, NULL);
+}
+
+/* ---- for the bindings in pd_*.c ------------------------------------------ */
+
+hs_profile *hs_profile_data_model(PyObject *self) {
+    return ((ProfileDataObject *)self)->profile;
+}
+
+int hs_profile_data_parse_clock(PyObject *clock, hs_weight *out) {
+    return parse_clock(clock, out);
+}
+
+int hs_profile_data_parse_thread(const hs_profile *p, PyObject *thread, hs_id *out) {
+    return parse_subtree(p, thread, out);
 }
