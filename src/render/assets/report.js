@@ -889,10 +889,17 @@
   }
 
   function start() {
-    window.hotscopeReport = {};
+    // Milliseconds each phase took, for people and tests to see.
+    var timings = {}, last = performance.now();
+    function lap(name) { var t = performance.now(); timings[name] = t - last; last = t; }
+    window.hotscopeReport = { timings: timings };
     var app = document.getElementById('app');
     var data = document.getElementById('hotscope-profile');
-    model = new Model(JSON.parse(data.textContent));
+    var json = JSON.parse(data.textContent);
+    lap('parse');
+    model = new Model(json);
+    json = null;
+    lap('model');
     state.weight = defaultWeight();
     while (app.firstChild) app.removeChild(app.firstChild);
     app.appendChild(buildHeader());
@@ -903,7 +910,8 @@
     app.appendChild(buildTree());
     window.hotscopeReport.model = model;
     window.hotscopeReport.state = state;
-    refresh('root');
+    lap('build');
+    for (var i = 0; i < views.length; i++) { views[i]('root'); lap('view' + i); }
     document.body.setAttribute('data-ready', '1');
   }
 
