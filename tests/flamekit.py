@@ -62,7 +62,7 @@ SPLIT_PROGRAM = '''
 import json
 import sys
 
-UNIT = 300000
+UNIT = 30000
 
 
 def work_a():
@@ -84,8 +84,10 @@ def to_json(o):
 
 
 def main():
-    work_a()
-    work_b()
+    # In turns, so a slower moment of a busy machine hits both alike.
+    for _ in range(100):
+        work_a()
+        work_b()
     json.dumps([object()] * 5, default=to_json)
 
 
@@ -153,13 +155,13 @@ def hotscope(*args, cwd=None, timeout=180):
                           cwd=cwd, timeout=timeout)
 
 
-def trace_to(tmp_path, name, program_text, output, *program_args):
-    """Writes the program as `name`, traces it with `hotscope trace -o
-    output`; returns the output path."""
+def trace_to(tmp_path, name, program_text, output, *program_args, options=()):
+    """Writes the program as `name`, traces it with `hotscope trace
+    [options] -o output`; returns the output path."""
     script = Path(tmp_path) / name
     script.write_text(program_text)
     out = Path(tmp_path) / output
-    proc = hotscope("trace", "-o", str(out), str(script), *program_args, cwd=str(tmp_path))
+    proc = hotscope("trace", *options, "-o", str(out), str(script), *program_args, cwd=str(tmp_path))
     assert proc.returncode == 0, proc.stderr
     assert out.exists(), proc.stderr
     return out

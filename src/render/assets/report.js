@@ -694,10 +694,12 @@
 
     more.addEventListener('click', function () { shown += TABLE_PAGE; render(); });
     var timer = 0;
-    filter.addEventListener('input', function () {
+    function filterChanged() {
       clearTimeout(timer);
       timer = setTimeout(function () { shown = TABLE_PAGE; render(); }, 100);
-    });
+    }
+    filter.addEventListener('input', filterChanged);
+    filter.addEventListener('search', filterChanged);
     views.push(function (what) {
       if (what === 'search') return;
       rowsData = null;
@@ -720,9 +722,10 @@
     // What the user toggled: node id -> open?; for library groups, 'g' + id.
     var toggled = new Map(), allKids = new Set(), limit = TREE_PAGE, groupCache = new Map();
 
-    function isOpen(key, node) {
+    function isOpen(key, node, libOpen) {
       if (toggled.has(key)) return toggled.get(key);
       if (typeof key === 'string') return false;          // library groups start closed
+      if (libOpen && model.isLibrary(node)) return true;  // an opened group shows all of itself
       var t = model.totals(state.weight);
       return t[node] >= 0.05 * rootTotal() && t[node] > 0;  // the hot paths start open
     }
@@ -802,7 +805,7 @@
       }
       var value = t[node], selfValue;
       var key = kind === 'g' ? 'g' + node : node;
-      var open = isOpen(key, node);
+      var open = isOpen(key, node, libOpen);
       if (kind === 'g') {
         tog.textContent = open ? '\u2212' : '+';
         tog.title = open ? 'hide these library frames' : 'show these library frames';
@@ -853,7 +856,7 @@
         if (item[0] === 'm') continue;
         // A library group always shows what is under it: the frames of
         // other code it leads to, or (opened) its own library frames.
-        if (item[0] === 'n' && !isOpen(item[1], item[1])) continue;
+        if (item[0] === 'n' && !isOpen(item[1], item[1], item[2])) continue;
         var kids = childItems(item[0], item[1], item[2]);
         for (var k = kids.length - 1; k >= 0; k--) stack.push([kids[k], depth + 1]);
       }
