@@ -51,7 +51,8 @@ def main():
         env = dict(os.environ, HOTSCOPE_CFLAGS=os.environ.get("HOTSCOPE_CFLAGS", "-Werror"),
                    PIP_DISABLE_PIP_VERSION_CHECK="1")
         steps = [
-            [venv_python, "-m", "pip", "install", "-q", "pytest", "setuptools>=61", "wheel"],
+            # selenium drives chromium in tests/test_browser.py (.ci/run installs the browser).
+            [venv_python, "-m", "pip", "install", "-q", "pytest", "setuptools>=61", "wheel", "selenium"],
             [venv_python, "-m", "pip", "install", "-q", "--no-build-isolation", "--force-reinstall", "--no-deps", "."],
         ]
         broken = None
