@@ -204,8 +204,12 @@ def table_names(driver):
 
 
 def tree_row(driver, name):
+    """The call tree's row of function `name`; a method matches by its last
+    part too ("encode" finds "JSONEncoder.encode", which is all 3.10 names)."""
+    def matches(text):
+        return text == name or text.split(".")[-1] == name
     rows = [r for r in driver.find_elements(By.CSS_SELECTOR, "#calltree .row")
-            if r.find_element(By.CSS_SELECTOR, ".name").text == name]
+            if matches(r.find_element(By.CSS_SELECTOR, ".name").text)]
     return rows[0] if rows else None
 
 
@@ -246,7 +250,7 @@ def test_html_call_tree(driver, split_files):
     assert main is not None and tree_row(driver, "work_a") is not None
     # Library frames are hidden by default: the json machinery is one
     # "N library frames" row, with the program's own callback under it.
-    assert tree_row(driver, "JSONEncoder.encode") is None
+    assert tree_row(driver, "encode") is None
     groups = [r for r in driver.find_elements(By.CSS_SELECTOR, "#calltree .row.group")
               if "dumps" in r.text]
     assert len(groups) == 1 and re.search(r"\d+ library frames", groups[0].text)
@@ -259,12 +263,12 @@ def test_html_call_tree(driver, split_files):
 
     group = [r for r in driver.find_elements(By.CSS_SELECTOR, "#calltree .row.group") if "dumps" in r.text][0]
     group.find_element(By.CSS_SELECTOR, ".tog").click()
-    assert tree_row(driver, "JSONEncoder.encode") is not None
+    assert tree_row(driver, "encode") is not None
     assert tree_row(driver, "dumps") is not None
 
     driver.find_element(By.ID, "show-library").click()
     assert driver.find_elements(By.CSS_SELECTOR, "#calltree .row.group") == []
-    assert tree_row(driver, "JSONEncoder.encode") is not None
+    assert tree_row(driver, "encode") is not None
     assert_clean(driver)
 
 

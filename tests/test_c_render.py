@@ -88,7 +88,7 @@ def _compile(out_dir):
     attempts = [BASE_FLAGS + SANITIZERS, BASE_FLAGS]
     errors = []
     for flags in attempts:
-        proc = subprocess.run([cc, *flags, "-o", str(exe), *sources],
+        proc = subprocess.run([cc, *flags, "-o", str(exe), *sources, "-lm"],
                               capture_output=True, text=True)
         if proc.returncode == 0:
             return exe

@@ -47,6 +47,8 @@ void hs_flame_layout_free(hs_flame_layout *layout);
  * stdlib green, library purple, native blue, synthetic gray) with a small
  * variation by name, the same for the same name on every run. "#rrggbb". */
 void hs_flame_color(const hs_profile *p, hs_id frame, char out[8]);
+/* The middle color of a category's family, for legends. */
+void hs_flame_category_color(hs_category cat, char out[8]);
 /* Differential fill: red where `after` grew over `before`, blue where it
  * shrank, pale gray where equal; stronger with the relative change. */
 void hs_flame_diff_color(int64_t before, int64_t after, char out[8]);

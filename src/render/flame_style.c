@@ -78,6 +78,11 @@ void hs_flame_color(const hs_profile *p, hs_id frame, char out[8]) {
             out);
 }
 
+void hs_flame_category_color(hs_category cat, char out[8]) {
+    const family *fam = &families[cat];
+    hsl_hex(fam->hue + fam->hue_range / 2, fam->sat, fam->light, out);
+}
+
 void hs_flame_diff_color(int64_t before, int64_t after, char out[8]) {
     double change;
     if (before > 0)

@@ -178,9 +178,7 @@ static void put_legend(svg_writer *w, double y) {
             hs_flame_diff_color(100, k == 0 ? 200 : k == 1 ? 0 : 100, fill);
             name = diff_names[k];
         } else {
-            /* A mid-family swatch: the color of an empty name. */
-            static const char *const swatch[] = {"#ef6a27", "#6fb23f", "#a48ad2", "#3eaad0", "#b3b3b3"};
-            memcpy(fill, swatch[k], 8);
+            hs_flame_category_color((hs_category)k, fill);
             name = k == HS_CAT_USER      ? "your code"
                    : k == HS_CAT_STDLIB  ? "standard library"
                    : k == HS_CAT_LIBRARY ? "third-party"
@@ -191,7 +189,7 @@ static void put_legend(svg_writer *w, double y) {
                       "<rect x=\"%.0f\" y=\"%.0f\" width=\"12\" height=\"12\" fill=\"%s\"/>"
                       "<text x=\"%.0f\" y=\"%.0f\">%s</text>",
                       x, y - 10, fill, x + 16, y, name);
-        x += 16 + 7.0 * (double)strlen(name) + 18;
+        x += 16 + 6.6 * (double)strlen(name) + 18;
     }
     hs_buf_puts(out, "</g>\n");
 }

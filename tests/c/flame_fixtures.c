@@ -194,6 +194,7 @@ static hs_profile *build_hostile(void) {
         {"</script><script>alert(3)</script>", "s.py"},
         {"]]><script>alert(4)</script>", "c.py"},
         {"line\xe2\x80\xa8separator", "u.py"},
+        {"not\xef\xbf\xbexml", "nx.py"}, /* U+FFFE: valid UTF-8, not allowed in XML */
     };
     size_t n = sizeof names / sizeof names[0];
     hs_id frames[16];
