@@ -8,9 +8,17 @@ import glob
 import hashlib
 import os
 import shlex
+import sys
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
+
+# The report's script and styles become C strings (src/render/assets_gen.c)
+# before the glob below picks up the sources.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "tools"))
+import embed_assets  # noqa: E402
+
+embed_assets.write()
 
 sources = sorted(glob.glob("src/**/*.c", recursive=True))
 # Hidden visibility: only PyInit__core is exported, so calls between our

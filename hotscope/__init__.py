@@ -6,7 +6,7 @@ this package is the thin API and command line over them.
     with hotscope.trace() as t:        # deterministic profile, like cProfile
         work()
     t.print_stats(sort="cumulative")
-    t.save("work.prof")                # pstats/snakeviz; .collapsed, .txt too
+    t.save("work.prof")                # pstats/snakeviz; .svg, .html, .collapsed, .txt too
 
     prof = hotscope.Profile()          # drop-in for cProfile.Profile
     prof.runcall(work)

@@ -18,6 +18,8 @@ FORMATS = {
     ".dot.svg": "that call graph drawn by Graphviz's dot (needs graphviz installed)",
     ".speedscope.json": "speedscope (www.speedscope.app)",
     ".json": "hotscope's own JSON: the whole profile, read back by hotscope view",
+    ".svg": "interactive flame graph (click to zoom, search)",
+    ".html": "self-contained HTML report: flame graph, table, call tree, threads",
 }
 
 
@@ -155,6 +157,10 @@ def render(data, path, sort=None, limit=0, clock="wall", sampled=False, show_all
         return data.speedscope(clock="samples" if sampled else clock)
     if fmt == ".json":
         return data.json()
+    if fmt == ".svg":
+        return data.svg(clock="samples" if sampled else clock)
+    if fmt == ".html":
+        return data.html(clock="samples" if sampled else clock)
     if sampled:
         return sampled_report(data, clock=clock, limit=limit, show_all=show_all).encode("utf-8")
     return text_report(data, sort=sort, limit=limit, clock=clock, show_all=show_all).encode("utf-8")

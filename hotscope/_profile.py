@@ -34,7 +34,7 @@ class Profile(_core.Tracer):
             f.write(self.snapshot().prof(clock=self.clock))
 
     def save(self, path, sort=None, limit=0):
-        """Write the profile in the format the extension names (.prof, .collapsed, .txt)."""
+        """Write the profile in the format the extension names (.prof, .svg, .html, .collapsed, .txt)."""
         self.create_stats()
         _output.write(self.snapshot(), path, sort=sort, limit=limit, clock=self.clock)
 

@@ -13,11 +13,18 @@ import marshal
 import pstats
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# The flame graph and HTML renderers embed src/render/assets/ as C strings
+# (src/render/assets_gen.c), which setup.py generates before compiling.
+sys.path.insert(0, str(ROOT / "tools"))
+import embed_assets  # noqa: E402
+
+embed_assets.write()
 SOURCES = (
     [ROOT / "tests" / "c" / "test_render.c"]
     + sorted((ROOT / "src" / "model").glob("*.c"))
@@ -82,7 +89,7 @@ def _compile(out_dir):
     attempts = [BASE_FLAGS + SANITIZERS, BASE_FLAGS]
     errors = []
     for flags in attempts:
-        proc = subprocess.run([cc, *flags, "-o", str(exe), *sources],
+        proc = subprocess.run([cc, *flags, "-o", str(exe), *sources, "-lm"],
                               capture_output=True, text=True)
         if proc.returncode == 0:
             return exe

@@ -52,8 +52,9 @@ def main():
                    PIP_DISABLE_PIP_VERSION_CHECK="1")
         steps = [
             # protobuf: tests/test_pprof.py checks the pprof output against profile.proto with it;
-            # jsonschema: tests/test_readers.py validates speedscope output against its schema
-            [venv_python, "-m", "pip", "install", "-q", "pytest", "protobuf", "jsonschema", "setuptools>=61", "wheel"],
+            # jsonschema: tests/test_readers.py validates speedscope output against its schema;
+            # selenium drives chromium in tests/test_browser.py (.ci/run installs the browser).
+            [venv_python, "-m", "pip", "install", "-q", "pytest", "protobuf", "jsonschema", "selenium", "setuptools>=61", "wheel"],
             [venv_python, "-m", "pip", "install", "-q", "--no-build-isolation", "--force-reinstall", "--no-deps", "."],
         ]
         broken = None

@@ -80,4 +80,15 @@ int hs_profile_data_parse_thread(const hs_profile *p, PyObject *thread, hs_id *o
 PyObject *hs_load(PyObject *module, PyObject *args);
 PyObject *hs_pd_speedscope(PyObject *self, PyObject *args, PyObject *kwds);
 
+/* For ProfileData methods written in their own files (pd_*.c): the model
+ * of a ProfileData, and the parsing of the clock= and thread= arguments
+ * every renderer takes (profile_type.c). */
+hs_profile *hs_profile_data_model(PyObject *self);
+int hs_profile_data_parse_clock(PyObject *clock, hs_weight *out);
+int hs_profile_data_parse_thread(const hs_profile *p, PyObject *thread, hs_id *out);
+
+/* ProfileData.svg() and .html() (pd_flame.c). */
+PyObject *hs_pd_svg(PyObject *self, PyObject *args, PyObject *kwds);
+PyObject *hs_pd_html(PyObject *self, PyObject *args, PyObject *kwds);
+
 #endif

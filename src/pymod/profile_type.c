@@ -413,6 +413,8 @@ static PyMethodDef pd_methods[] = {
     {"dot", (PyCFunction)(void (*)(void))hs_pd_dot, METH_VARARGS | METH_KEYWORDS, HS_PD_DOT_DOC},
     {"counts", (PyCFunction)pd_counts, METH_NOARGS, "sizes of the model"},
     {"speedscope", (PyCFunction)(void (*)(void))hs_pd_speedscope, METH_VARARGS | METH_KEYWORDS, "speedscope(clock='wall', exporter=None) -> bytes: speedscope's JSON file format"},
+    {"svg", (PyCFunction)(void (*)(void))hs_pd_svg, METH_VARARGS | METH_KEYWORDS, "svg(clock='wall', icicle=False, title=None, thread=None, min_width=0.1, model=True) -> bytes: the flame graph"},
+    {"html", (PyCFunction)(void (*)(void))hs_pd_html, METH_VARARGS | METH_KEYWORDS, "html(clock=None, title=None) -> bytes: the self-contained HTML report"},
     {NULL, NULL, 0, NULL},
 };
 

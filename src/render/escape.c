@@ -59,8 +59,11 @@ void hs_render_put_json_string(hs_buf *out, const char *s, size_t len) {
         }
         uint32_t cp = 0;
         size_t n = c < 0x80 ? 1 : hs_utf8_next(s, len, i, &cp);
-        if (n > 1 && cp != 0x2028 && cp != 0x2029) {
-            i += n; /* valid multi-byte UTF-8: JSON carries it as it is */
+        /* Valid multi-byte UTF-8: JSON carries it as it is, but for the
+         * line separators (see below) and U+FFFE / U+FFFF, which XML does
+         * not allow and the SVG embeds this JSON as XML text. */
+        if (n > 1 && cp != 0x2028 && cp != 0x2029 && cp != 0xFFFE && cp != 0xFFFF) {
+            i += n;
             continue;
         }
         hs_buf_append(out, s + start, i - start);
@@ -103,11 +106,18 @@ void hs_render_put_xml_text(hs_buf *out, const char *s, size_t len) {
         }
         uint32_t cp = 0;
         size_t n = c < 0x80 ? 1 : hs_utf8_next(s, len, i, &cp);
-        if (n > 1) {
+        if (n > 1 && cp != 0xFFFE && cp != 0xFFFF) {
             i += n;
             continue;
         }
         hs_buf_append(out, s + start, i - start);
+        if (n > 1) {
+            /* U+FFFE and U+FFFF are not characters XML 1.0 allows. */
+            hs_buf_puts(out, replacement_char);
+            i += n;
+            start = i;
+            continue;
+        }
         switch (n == 0 ? 0 : c) {
         case 0:
             hs_buf_puts(out, replacement_char);

@@ -134,4 +134,27 @@ void hs_function_label(const hs_profile *p, hs_id frame, hs_buf *out);
  * Returns a pointer into the string table and its length. */
 const char *hs_pstats_name(const hs_profile *p, hs_id frame, size_t *len);
 
+/* The flame graph as one standalone, interactive SVG (flamegraph_svg.c):
+ * layout in C, click to zoom, search, tooltips from an embedded script. */
+typedef struct {
+    hs_id subtree;         /* HS_ROOT for every thread, or one thread's node */
+    hs_weight weight;      /* what the widths are of */
+    int icicle;            /* 1: root at the top, growing down */
+    const char *title;     /* NULL: "Flame graph" */
+    double min_width_px;   /* frames narrower are merged per parent; <= 0: 0.1 */
+    /* NULL, or per node of p: the BEFORE total at the same call path. Then
+     * the graph is differential: red where a node grew, blue where it shrank. */
+    const int64_t *baseline_totals;
+    int omit_model;        /* 1: leave out the embedded model JSON (smaller file) */
+} hs_flame_opts;
+
+int hs_render_flamegraph_svg(hs_profile *p, const hs_flame_opts *opts, hs_buf *out, char *err);
+
+/* The self-contained HTML report (html_report.c): the model JSON plus the
+ * script and styles of src/render/assets/, which draw everything in the
+ * browser. `default_weight` is the weight shown first (HS_W_COUNT: let the
+ * report choose from the profile's metadata). */
+int hs_render_html_report(hs_profile *p, hs_weight default_weight, const char *title, hs_buf *out,
+                          char *err);
+
 #endif
