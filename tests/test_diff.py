@@ -99,12 +99,12 @@ def test_three_times_faster_function_shows_minus_two_thirds():
     assert rows["target"]["calls_before"] == rows["target"]["calls_after"] == 1
     # Times: target -2/3, steady unchanged. Two runs are compared, so the
     # machine's drift between them (other processes' load changing the CPU
-    # time a step costs) shows in both; the raw bounds only allow for it...
+    # time a step costs) shows in both raw changes (steady was seen to move
+    # by half on a loaded machine); against steady, which did the same work
+    # per step in the same run, target's time fell to a third: the drift
+    # cancels out there, so that is what is checked.
     target, steady = change(rows["target"], "total"), change(rows["steady"], "total")
-    assert -0.85 < target < -0.45, rows["target"]
-    assert abs(steady) < 0.4, rows["steady"]
-    # ...while against steady, which did the same work per step in the same
-    # run, target's time fell to a third: the drift cancels out here.
+    assert target < 0, rows["target"]
     assert abs((1 + target) / (1 + steady) - 1 / 3) < 0.08, (target, steady)
     # The whole follows the work: 3N + M steps before, N + M after.
     expected_whole = (N + M) / (3 * N + M) - 1
