@@ -48,6 +48,11 @@ hs_profile *hs_profile_data_get(PyObject *obj);
 int hs_py_parse_clock(PyObject *clock, hs_weight *out);
 int hs_py_parse_thread(const hs_profile *p, PyObject *thread, hs_id *out);
 PyObject *hs_py_buf_result(hs_buf *buf, int status, const char *err, int as_text);
+/* Raises ValueError(msg), or ValueError(fallback) when msg is empty. The
+ * message may quote bytes of a file being read, or be cut in the middle of
+ * a UTF-8 sequence: it is decoded with errors="replace", so the error is
+ * never lost to a decoding failure. Returns NULL. */
+PyObject *hs_py_value_error(const char *msg, const char *fallback);
 
 /* pd_text_tree.c */
 PyObject *hs_pd_text_tree(PyObject *self, PyObject *args, PyObject *kwds);

@@ -12,7 +12,7 @@
 static PyObject *bytes_of(hs_buf *buf, int status, const char *err) {
     PyObject *result = NULL;
     if (status != 0)
-        PyErr_SetString(PyExc_ValueError, err[0] ? err : "rendering failed");
+        hs_py_value_error(err, "rendering failed");
     else if (buf->failed)
         PyErr_NoMemory();
     else

@@ -19,7 +19,7 @@ PyObject *hs_pd_pprof(PyObject *self, PyObject *unused) {
     int status = hs_render_pprof(hs_profile_data_profile(self), &buf, err);
     PyObject *result = NULL;
     if (status != 0)
-        PyErr_SetString(PyExc_ValueError, err[0] ? err : "pprof: rendering failed");
+        hs_py_value_error(err, "pprof: rendering failed");
     else
         result = PyBytes_FromStringAndSize(buf.data ? buf.data : "", (Py_ssize_t)buf.len);
     hs_buf_free(&buf);
@@ -41,7 +41,7 @@ PyObject *hs_load_pprof(PyObject *module, PyObject *data) {
     if (!p) {
         if (strcmp(err, "pprof: out of memory") == 0)
             return PyErr_NoMemory();
-        PyErr_SetString(PyExc_ValueError, err[0] ? err : "pprof: unreadable file");
+        hs_py_value_error(err, "pprof: unreadable file");
         return NULL;
     }
     hs_module_state *state = PyModule_GetState(module);

@@ -49,7 +49,7 @@ PyObject *hs_load(PyObject *module, PyObject *args) {
     if (!p) {
         if (strcmp(err, "out of memory") == 0)
             return PyErr_NoMemory();
-        PyErr_SetString(PyExc_ValueError, err[0] ? err : "unreadable file");
+        hs_py_value_error(err, "unreadable file");
         return NULL;
     }
     hs_module_state *state = PyModule_GetState(module);
@@ -106,7 +106,7 @@ PyObject *hs_pd_speedscope(PyObject *self, PyObject *args, PyObject *kwds) {
     Py_XDECREF(version);
     PyObject *result = NULL;
     if (status != 0)
-        PyErr_SetString(PyExc_ValueError, err[0] ? err : "rendering failed");
+        hs_py_value_error(err, "rendering failed");
     else if (buf.failed)
         PyErr_NoMemory();
     else

@@ -65,10 +65,20 @@ static int parse_subtree(const hs_profile *p, PyObject *thread, hs_id *out) {
     return 0;
 }
 
+PyObject *hs_py_value_error(const char *msg, const char *fallback) {
+    const char *text = msg && msg[0] ? msg : fallback;
+    PyObject *value = PyUnicode_DecodeUTF8(text, (Py_ssize_t)strlen(text), "replace");
+    if (value) {
+        PyErr_SetObject(PyExc_ValueError, value);
+        Py_DECREF(value);
+    }
+    return NULL;
+}
+
 static PyObject *buf_result(hs_buf *buf, int status, const char *err, int as_text) {
     PyObject *result = NULL;
     if (status != 0)
-        PyErr_SetString(PyExc_ValueError, err[0] ? err : "rendering failed");
+        hs_py_value_error(err, "rendering failed");
     else if (buf->failed)
         PyErr_NoMemory();
     else if (as_text)
