@@ -27,6 +27,9 @@ static int module_exec(PyObject *module) {
     state->lines_type = hs_lines_type_new(module);
     if (!state->lines_type || PyModule_AddType(module, state->lines_type) < 0)
         return -1;
+    state->mem_type = hs_mem_type_new(module);
+    if (!state->mem_type || PyModule_AddType(module, state->mem_type) < 0)
+        return -1;
 #if HS_HAVE_MONITORING
     state->hook_type = hs_hook_type_new(module);
     if (!state->hook_type)
@@ -42,6 +45,7 @@ static int module_traverse(PyObject *module, visitproc visit, void *arg) {
     Py_VISIT(state->hook_type);
     Py_VISIT(state->sampler_type);
     Py_VISIT(state->lines_type);
+    Py_VISIT(state->mem_type);
     return 0;
 }
 
@@ -52,6 +56,7 @@ static int module_clear(PyObject *module) {
     Py_CLEAR(state->hook_type);
     Py_CLEAR(state->sampler_type);
     Py_CLEAR(state->lines_type);
+    Py_CLEAR(state->mem_type);
     return 0;
 }
 

@@ -15,6 +15,7 @@ typedef struct {
     PyTypeObject *profile_type;
     PyTypeObject *sampler_type;
     PyTypeObject *lines_type;
+    PyTypeObject *mem_type;
     PyTypeObject *hook_type;    /* sys.monitoring callbacks; NULL before 3.12 */
 } hs_module_state;
 
@@ -26,6 +27,7 @@ PyTypeObject *hs_tracer_type_new(PyObject *module);
 PyTypeObject *hs_profile_type_new(PyObject *module);
 PyTypeObject *hs_sampler_type_new(PyObject *module);
 PyTypeObject *hs_lines_type_new(PyObject *module);
+PyTypeObject *hs_mem_type_new(PyObject *module);
 
 /* Wraps a profile (taking ownership) in a new ProfileData object. */
 PyObject *hs_profile_data_new(PyTypeObject *type, hs_profile *profile);

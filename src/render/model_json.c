@@ -32,8 +32,9 @@
 #include "render.h"
 #include "render_util.h"
 
-static const char *const weight_names[HS_W_COUNT] = {"calls", "wall_ns", "cpu_ns",
-                                                     "samples", "bytes", "allocs"};
+static const char *const weight_names[HS_W_COUNT] = {
+    "calls", "wall_ns", "cpu_ns", "samples", "bytes", "allocs",
+    "peak_bytes", "peak_allocs", "leak_bytes", "leak_allocs"};
 
 static const char *kind_name(hs_frame_kind kind) {
     switch (kind) {

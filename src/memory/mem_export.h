@@ -1,0 +1,22 @@
+/*
+ * mem_export.h - the memory engine's recording turned into a profile
+ * model (mem_export.c).
+ */
+#ifndef HOTSCOPE_MEM_EXPORT_H
+#define HOTSCOPE_MEM_EXPORT_H
+
+#include "../model/model.h"
+#include "mem.h"
+
+/* Fills the empty profile `p` from the engine (GIL held; the caller keeps
+ * this thread's own allocations out of the recording meanwhile).
+ * thread_names: a dict {ident: name} or NULL; hide_prefix: frames in
+ * files starting with it are left out, or NULL. 0, or -1 with a message. */
+int hs_mem_export(hs_mem *m, hs_profile *p, PyObject *thread_names, const char *hide_prefix,
+                  char *err, size_t errlen);
+
+/* Marks the calling thread as inside the engine (1) or not (0): its
+ * allocations pass through unrecorded meanwhile. */
+void hs_mem_set_busy(hs_mem *m, int busy);
+
+#endif
