@@ -15,6 +15,10 @@ this package is the thin API and command line over them.
     with hotscope.sample(rate=1000) as s:   # statistical, from a native thread
         work()
     s.save("work.collapsed")
+
+    with hotscope.memory() as m:       # every allocation, with its stack
+        work()
+    m.peak; m.top(10); m.leaks(); m.save("mem.txt")
 """
 
 from ._core import ProfileData
@@ -22,7 +26,8 @@ from ._profile import Profile, trace, traced
 from ._output import FORMATS, UnsupportedFormat
 from ._sample import sample, SampleError
 from ._lines import LineProfile, lines, profile
+from ._mem import MemoryProfile, memory
 
 __version__ = "0.1.0"
 
-__all__ = ["Profile", "ProfileData", "trace", "traced", "sample", "SampleError", "LineProfile", "lines", "profile", "FORMATS", "UnsupportedFormat", "__version__"]
+__all__ = ["Profile", "ProfileData", "trace", "traced", "sample", "SampleError", "LineProfile", "lines", "profile", "MemoryProfile", "memory", "FORMATS", "UnsupportedFormat", "__version__"]

@@ -11,7 +11,11 @@ FORMATS = {
     ".prof": "pstats file (pstats.Stats, snakeviz)",
     ".collapsed": "collapsed stacks (flamegraph.pl, speedscope), microseconds",
     ".txt": "text: the pstats-style table and the call tree",
+    ".json": "hotscope's own JSON: the whole profile model",
 }
+
+# Formats that make no sense for a memory profile (pstats is about time).
+NOT_FOR_MEMORY = {".prof"}
 
 
 class UnsupportedFormat(ValueError):
@@ -67,7 +71,18 @@ def render(data, path, sort=None, limit=0, clock="wall", sampled=False):
     write sample counts in collapsed stacks (what flame graph tools expect
     of a sampler) and a hottest-functions table as text."""
     fmt = format_of(path)
-    if data.meta().get("engine") == "lines" and fmt == ".txt":
+    engine = data.meta().get("engine")
+    if engine == "memory":
+        if fmt in NOT_FOR_MEMORY:
+            raise UnsupportedFormat("a memory profile cannot be written as %s (use one of: %s)"
+                                    % (fmt, ", ".join(f for f in FORMATS if f not in NOT_FOR_MEMORY)))
+        if fmt == ".txt":
+            return data.mem_text(limit=limit or 10).encode("utf-8")
+        if fmt == ".collapsed":
+            return data.collapsed(clock="bytes")
+    if fmt == ".json":
+        return data.json()
+    if engine == "lines" and fmt == ".txt":
         return data.lines_text().encode("utf-8")
     if fmt == ".prof":
         return data.prof(clock=clock)

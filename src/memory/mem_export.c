@@ -104,26 +104,31 @@ static int add_thread(hs_profile *p, const hs_mem *m, int32_t slot, PyObject *na
             PyErr_Clear();
     }
     if (!name) {
-        snprintf(fallback, sizeof fallback, "thread %lu", t->ident);
+        snprintf(fallback, sizeof fallback, "%lu", t->ident);
         name = fallback;
     }
     return hs_thread_add(p, name, t->os_tid, t->ident);
 }
 
-int hs_mem_export(hs_mem *m, hs_profile *p, PyObject *thread_names, const char *hide_prefix,
-                  char *err, size_t errlen) {
+int hs_mem_export(hs_mem *m, hs_profile *p, const hs_mem_export_opts *opts, char *err,
+                  size_t errlen) {
     const hs_stacktrie *t = &m->trie;
+    const char *hide_prefix = opts->hide_prefix;
     size_t n = t->count;
     hs_id *map = malloc(n * sizeof *map);
+    /* depth[i]: frames from the thread root to node i (1 for the first
+     * frame), and whether the node is in the thread whose base is cut. */
+    uint32_t *depth = malloc(n * sizeof *depth);
+    unsigned char *cut = calloc(n, 1);
     frame_cache fc;
     size_t slots = 64;
     while (slots < 2 * n)
         slots *= 2;
     fc.slots = calloc(slots, sizeof *fc.slots);
     fc.mask = slots - 1;
-    int failed = !map || !fc.slots;
+    int failed = !map || !fc.slots || !depth || !cut;
     if (!failed)
-        map[0] = HS_ROOT;
+        map[0] = HS_ROOT, depth[0] = 0;
     for (size_t i = 1; i < n && !failed; i++) {
         const hs_trie_key *k = &t->keys[i];
         const hs_trie_counts *c = &t->counts[i];
@@ -133,14 +138,18 @@ int hs_mem_export(hs_mem *m, hs_profile *p, PyObject *thread_names, const char *
                 map[i] = HS_ROOT;
                 continue;
             }
-            int index = add_thread(p, m, k->offset, thread_names);
+            int index = add_thread(p, m, k->offset, opts->thread_names);
             if (index < 0) {
                 failed = 1;
                 break;
             }
             node = p->threads[index].root;
-        } else if (!k->code) {
-            node = map[k->parent]; /* a code reference already dropped */
+            depth[i] = 0;
+            cut[i] = k->offset != HS_MEM_NOGIL_SLOT && opts->base_frames &&
+                     m->threads[k->offset].ident == opts->base_thread;
+        } else if (!k->code || (cut[k->parent] && depth[k->parent] + 1 <= opts->base_frames)) {
+            /* a code reference already dropped, or below the cut */
+            node = map[k->parent];
         } else {
             hs_id frame = resolve(p, &fc, k->code, k->offset, hide_prefix, &failed);
             node = frame == HS_NONE ? map[k->parent] : hs_node_child(p, map[k->parent], frame);
@@ -148,6 +157,10 @@ int hs_mem_export(hs_mem *m, hs_profile *p, PyObject *thread_names, const char *
                 failed = 1;
         }
         map[i] = node;
+        if (k->parent != 0) {
+            depth[i] = depth[k->parent] + 1;
+            cut[i] = cut[k->parent];
+        }
         if (failed)
             break;
         if (c->total_count) {
@@ -191,6 +204,8 @@ int hs_mem_export(hs_mem *m, hs_profile *p, PyObject *thread_names, const char *
         hs_meta_set(p, "python", Py_GetVersion());
     }
     free(map);
+    free(depth);
+    free(cut);
     free(fc.slots);
     if (failed) {
         snprintf(err, errlen, "out of memory while building the memory profile");

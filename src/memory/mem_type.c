@@ -86,11 +86,15 @@ static PyObject *mt_after_fork_child(MemTracerObject *self, PyObject *unused) {
 }
 
 static PyObject *mt_profile(MemTracerObject *self, PyObject *args, PyObject *kwds) {
-    static char *kwlist[] = {"thread_names", "hide", NULL};
+    static char *kwlist[] = {"thread_names", "hide", "base_thread", "base_frames", NULL};
     PyObject *names = Py_None;
-    const char *hide = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|Oz:profile", kwlist, &names, &hide))
+    hs_mem_export_opts opts = {NULL, NULL, 0, 0};
+    unsigned int base_frames = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OzkI:profile", kwlist, &names, &opts.hide_prefix,
+                                     &opts.base_thread, &base_frames))
         return NULL;
+    opts.thread_names = names == Py_None ? NULL : names;
+    opts.base_frames = base_frames;
     if (!self->engine) {
         PyErr_SetString(PyExc_RuntimeError, "nothing recorded: start() was not called");
         return NULL;
@@ -103,7 +107,7 @@ static PyObject *mt_profile(MemTracerObject *self, PyObject *args, PyObject *kwd
         return PyErr_NoMemory();
     char err[256] = {0};
     hs_mem_set_busy(self->engine, 1);
-    int rc = hs_mem_export(self->engine, p, names == Py_None ? NULL : names, hide, err, sizeof err);
+    int rc = hs_mem_export(self->engine, p, &opts, err, sizeof err);
     hs_mem_set_busy(self->engine, 0);
     if (rc != 0) {
         hs_profile_free(p);
@@ -152,7 +156,7 @@ static PyMethodDef mt_methods[] = {
     {"start", (PyCFunction)mt_start, METH_NOARGS, "start(): hook the allocators and record"},
     {"stop", (PyCFunction)mt_stop, METH_NOARGS, "stop(): remove the hooks (what was recorded stays)"},
     {"profile", (PyCFunction)(void (*)(void))mt_profile, METH_VARARGS | METH_KEYWORDS,
-     "profile(thread_names=None, hide=None) -> ProfileData with weights bytes, allocs, "
+     "profile(thread_names=None, hide=None, base_thread=0, base_frames=0) -> ProfileData with weights bytes, allocs, "
      "peak_bytes, peak_allocs, leak_bytes, leak_allocs"},
     {"stats", (PyCFunction)mt_stats, METH_NOARGS, "stats() -> dict of the engine's counters"},
     {"_after_fork_child", (PyCFunction)mt_after_fork_child, METH_NOARGS,
