@@ -39,6 +39,34 @@ def _after_fork_in_child():
 os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
+# Thread names by kernel thread id. Threads that start and end while recording are gone when the report is
+# built; their names are noted as they start, by a wrapper around
+# threading.Thread._bootstrap_inner (present in 3.8-3.13) while any
+# recording runs.
+_name_sinks = []
+_original_bootstrap = getattr(threading.Thread, "_bootstrap_inner", None)
+
+
+def _noting_bootstrap(thread):
+    for sink in list(_name_sinks):
+        sink[threading.get_native_id()] = thread.name
+    return _original_bootstrap(thread)
+
+
+def _watch_thread_names(sink):
+    if _original_bootstrap is None:
+        return
+    _name_sinks.append(sink)
+    threading.Thread._bootstrap_inner = _noting_bootstrap
+
+
+def _unwatch_thread_names(sink):
+    if sink in _name_sinks:
+        _name_sinks.remove(sink)
+    if not _name_sinks and _original_bootstrap is not None:
+        threading.Thread._bootstrap_inner = _original_bootstrap
+
+
 class Location(collections.namedtuple("Location", "file line function")):
     """Where memory was allocated: a file, a line and the function there."""
 
@@ -73,12 +101,18 @@ class MemoryProfile:
             while frame is not None:
                 depth, frame = depth + 1, frame.f_back
             self._base = (threading.get_ident(), depth)
-        self._tracer.start()
-        _recording.add(self)
+        _recording.add(self)  # before the start: hotscope's own allocation
+        try:
+            self._tracer.start()
+        except BaseException:
+            _recording.discard(self)
+            raise
+        _watch_thread_names(self._names)
 
     def disable(self):
         if self._tracer.recording:
             self._names.update(self._thread_names())
+            _unwatch_thread_names(self._names)
         self._tracer.stop()
         _recording.discard(self)
 
@@ -94,7 +128,8 @@ class MemoryProfile:
 
     @staticmethod
     def _thread_names():
-        return {t.ident: t.name for t in threading.enumerate() if t.ident is not None}
+        # by kernel thread id: a pthread ident is reused as soon as a thread ends
+        return {t.native_id: t.name for t in threading.enumerate() if t.native_id is not None}
 
     # -- results --------------------------------------------------------------
     @property

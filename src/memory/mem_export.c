@@ -95,7 +95,7 @@ static int add_thread(hs_profile *p, const hs_mem *m, int32_t slot, PyObject *na
     char fallback[64];
     const char *name = NULL;
     if (names && PyDict_Check(names)) {
-        PyObject *key = PyLong_FromUnsignedLong(t->ident);
+        PyObject *key = PyLong_FromUnsignedLongLong(t->os_tid);
         PyObject *value = key ? PyDict_GetItemWithError(names, key) : NULL;
         Py_XDECREF(key);
         if (value && PyUnicode_Check(value))

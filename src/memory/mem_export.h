@@ -9,7 +9,7 @@
 #include "mem.h"
 
 typedef struct {
-    PyObject *thread_names;  /* a dict {ident: name}, or NULL */
+    PyObject *thread_names;  /* a dict {kernel thread id: name}, or NULL */
     const char *hide_prefix; /* frames in files starting with this are left out; or NULL */
     unsigned long base_thread; /* in this thread (threading.get_ident()), */
     uint32_t base_frames;      /* the first base_frames frames from the root are left out

@@ -156,7 +156,7 @@ static PyMethodDef mt_methods[] = {
     {"start", (PyCFunction)mt_start, METH_NOARGS, "start(): hook the allocators and record"},
     {"stop", (PyCFunction)mt_stop, METH_NOARGS, "stop(): remove the hooks (what was recorded stays)"},
     {"profile", (PyCFunction)(void (*)(void))mt_profile, METH_VARARGS | METH_KEYWORDS,
-     "profile(thread_names=None, hide=None, base_thread=0, base_frames=0) -> ProfileData with weights bytes, allocs, "
+     "profile(thread_names=None (a dict {native thread id: name}), hide=None, base_thread=0, base_frames=0) -> ProfileData with weights bytes, allocs, "
      "peak_bytes, peak_allocs, leak_bytes, leak_allocs"},
     {"stats", (PyCFunction)mt_stats, METH_NOARGS, "stats() -> dict of the engine's counters"},
     {"_after_fork_child", (PyCFunction)mt_after_fork_child, METH_NOARGS,
