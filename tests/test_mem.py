@@ -371,3 +371,21 @@ def test_one_recording_at_a_time():
     with hotscope.memory():
         with pytest.raises(RuntimeError, match="already recording"):
             hotscope.memory().start()
+
+
+def test_raw_allocations_without_the_gil():
+    # lzma's decoder allocates its dictionary (8 MiB for preset 6) with
+    # PyMem_RawMalloc inside lzma_code, which runs with the GIL released
+    # (Modules/_lzmamodule.c): its stack cannot be read, so it is charged
+    # to the "[no GIL]" thread, and matched with its free.
+    import lzma
+    data = lzma.compress(b"x" * 100_000, preset=6)
+    with hotscope.memory() as m:
+        assert lzma.decompress(data) == b"x" * 100_000
+    nogil = [(size, count) for stack, size, count in m.data.mem_rows(by="stack")
+             if stack[0][2] == "[no GIL]"]
+    assert len(nogil) == 1 and nogil[0][0] >= 8 * 1024 * 1024
+    leaked = [size for stack, size, count in m.data.mem_rows(what="leaked", by="stack")
+              if stack[0][2] == "[no GIL]"]
+    assert leaked == []
+    assert m.peak >= 8 * 1024 * 1024

@@ -6,17 +6,18 @@
  * flag set, so the raw-domain call pymalloc makes for a large block passes
  * through untracked instead of being counted twice, as tracemalloc does);
  * then the stack is read from the interpreter's frames, the part that
- * differs from this thread's previous stack is looked up in the tree,
- * and under the lock the block goes into the table and its node's
- * counters. Frees take the block out of the table before the real free,
- * so a concurrent allocation that gets the same address back is recorded
- * after the removal, never before; realloc does the same with the old
- * block and puts it back if the reallocation fails.
+ * differs from this thread's previous stack is looked up in the tree, and
+ * the block goes into the table and its node's counters. Frees take the
+ * block out of the table before the real free. All of that runs under the
+ * GIL, which is the only lock on the fast path.
  *
  * Raw-domain calls made without the GIL cannot read the Python stack (nor
  * take references to code objects): they are charged to a synthetic
- * "[no GIL]" thread. (Modules/_tracemalloc.c takes the GIL instead; that
- * can deadlock a thread that allocates while another waits for it.)
+ * "[no GIL]" thread, and queued under a spin lock for the next GIL holder
+ * to apply (a free is queued before the real free, an allocation before
+ * its pointer is returned, so events on one address apply in order).
+ * (Modules/_tracemalloc.c takes the GIL instead; that can deadlock a
+ * thread that allocates while another waits for it.)
  *
  * Allocation sizes are the sizes asked for, as tracemalloc counts them.
  */
@@ -72,7 +73,7 @@ static hs_mem_tls *tls_get(hs_mem *m) {
     return tls;
 }
 
-/* This thread's root node (lock held). */
+/* This thread's root node (GIL held). */
 static uint32_t thread_root(hs_mem *m, hs_mem_tls *tls) {
     if (tls->root != HS_TRIE_NONE)
         return tls->root;
@@ -110,7 +111,7 @@ static int64_t read_rss(hs_mem *m) {
     return resident * m->page_size;
 }
 
-/* Appends a point (lock held). */
+/* Appends a point (GIL held). */
 static void push_point(hs_mem *m, int64_t now) {
     if (m->point_count == m->point_cap) {
         size_t cap = m->point_cap ? m->point_cap * 2 : 256;
@@ -124,7 +125,7 @@ static void push_point(hs_mem *m, int64_t now) {
     m->next_point_ns = now + m->interval_ns;
 }
 
-/* Every CLOCK_EVERY events, a point if the interval has passed (lock held). */
+/* Every CLOCK_EVERY events, a point if the interval has passed (GIL held). */
 static inline void maybe_point(hs_mem *m) {
     if (--m->events_to_clock)
         return;
@@ -134,13 +135,13 @@ static inline void maybe_point(hs_mem *m) {
         push_point(m, now);
 }
 
-/* ---- counters (lock held) ---------------------------------------------- */
+/* ---- counters (GIL held, or the lock while draining) ----------------------- */
 
 static inline void add_live(hs_mem *m, uint32_t node, int64_t bytes, int64_t blocks) {
     hs_trie_counts *c = &m->trie.counts[node];
     c->live_bytes += bytes;
     c->live_count += blocks;
-    __atomic_store_n(&m->current_bytes, m->current_bytes + bytes, __ATOMIC_RELAXED);
+    m->current_bytes += bytes;
     m->current_blocks += blocks;
 }
 
@@ -190,13 +191,61 @@ static int forget_block(hs_mem *m, void *ptr, hs_ptr_entry *e) {
     return 1;
 }
 
+/* ---- raw-domain events of threads without the GIL ------------------------ */
+
+/* Queued under the lock; the GIL holder applies them (drain) before its
+ * own next event. A free is queued before the real free and an allocation
+ * before the pointer is returned, so whoever gets the same address next
+ * applies the older event first. */
+static void queue_event(hs_mem *m, uintptr_t addr, uint64_t size, int is_free) {
+    lock(m);
+    if (m->pending_count == m->pending_cap) {
+        size_t cap = m->pending_cap ? m->pending_cap * 2 : 64;
+        hs_mem_pending *grown = realloc(m->pending, cap * sizeof *grown);
+        if (!grown) {
+            m->pending_lost++;
+            unlock(m);
+            return;
+        }
+        m->pending = grown;
+        m->pending_cap = cap;
+    }
+    m->pending[m->pending_count] = (hs_mem_pending){addr, size, is_free};
+    __atomic_store_n(&m->pending_count, m->pending_count + 1, __ATOMIC_RELEASE);
+    unlock(m);
+}
+
+static void drain_slow(hs_mem *m) {
+    lock(m);
+    for (size_t i = 0; i < m->pending_count; i++) {
+        const hs_mem_pending *e = &m->pending[i];
+        hs_ptr_entry gone;
+        if (e->is_free)
+            forget_block(m, (void *)e->addr, &gone);
+        else
+            record_block(m, m->nogil_root, (void *)e->addr, e->size);
+    }
+    m->lost += m->pending_lost;
+    m->pending_lost = 0;
+    __atomic_store_n(&m->pending_count, 0, __ATOMIC_RELEASE);
+    unlock(m);
+}
+
+/* Applies queued events (GIL held). One load when there are none. */
+static inline void drain(hs_mem *m) {
+    if (__atomic_load_n(&m->pending_count, __ATOMIC_ACQUIRE))
+        drain_slow(m);
+}
+
+void hs_mem_drain(hs_mem *m) {
+    drain_slow(m);
+}
+
 /* ---- the stack of an allocation ---------------------------------------- */
 
-/* The node of the current Python stack; takes the lock and returns with it
- * held. GIL held. */
-static uint32_t stack_node_locked(hs_mem *m, hs_mem_tls *tls, PyThreadState *tstate) {
+/* The node of the current Python stack (GIL held). */
+static uint32_t stack_node(hs_mem *m, hs_mem_tls *tls, PyThreadState *tstate) {
     size_t depth = tstate ? hs_pystack_walk(&m->layout, tstate, &tls->frames, &tls->frame_cap) : 0;
-    lock(m);
     uint32_t node = thread_root(m, tls);
     if (depth == (size_t)-1 || node == HS_TRIE_NONE)
         return HS_TRIE_NONE;
@@ -236,16 +285,18 @@ static uint32_t stack_node_locked(hs_mem *m, hs_mem_tls *tls, PyThreadState *tst
     return node;
 }
 
-static void on_alloc(hs_mem *m, hs_mem_domain *d, hs_mem_tls *tls, void *ptr, size_t size) {
-    uint32_t node;
-    if (d->domain == PYMEM_DOMAIN_RAW && !PyGILState_Check()) {
-        lock(m);
-        node = m->nogil_root;
-    } else {
-        node = stack_node_locked(m, tls, _PyThreadState_UncheckedGet());
+/* Whether this call holds the GIL: always for the mem and object domains. */
+static inline int has_gil(const hs_mem_domain *d) {
+    return d->domain != PYMEM_DOMAIN_RAW || PyGILState_Check();
+}
+
+static void on_alloc(hs_mem *m, int gil, hs_mem_tls *tls, void *ptr, size_t size) {
+    if (!gil) {
+        queue_event(m, (uintptr_t)ptr, size, 0);
+        return;
     }
-    record_block(m, node, ptr, size);
-    unlock(m);
+    drain(m);
+    record_block(m, stack_node(m, tls, _PyThreadState_UncheckedGet()), ptr, size);
 }
 
 /* ---- the hooks ----------------------------------------------------------- */
@@ -266,15 +317,29 @@ static inline void end(hs_mem_domain *d) {
         __atomic_sub_fetch(&d->inflight, 1, __ATOMIC_SEQ_CST);
 }
 
+/* This thread's state for engine m, found in one thread-local read when it
+ * was the last engine this thread saw (ids are compared, never a pointer
+ * to a freed engine followed). */
+typedef struct {
+    uint64_t engine_id;
+    hs_mem_tls *tls;
+} tls_slot;
+static __thread tls_slot last_tls __attribute__((tls_model("initial-exec")));
+
 /* The thread's state when this event is to be recorded, else NULL (a
  * nested call from inside a hook or the allocator it wraps, a detached
  * engine, or no memory for the thread's state). */
 static inline hs_mem_tls *enter(hs_mem *m) {
     if (!m)
         return NULL;
-    hs_mem_tls *tls = pthread_getspecific(m->key);
-    if (!tls && !(tls = tls_get(m)))
-        return NULL;
+    hs_mem_tls *tls;
+    if (last_tls.engine_id == m->id) {
+        tls = last_tls.tls;
+    } else {
+        if (!(tls = tls_get(m)))
+            return NULL;
+        last_tls = (tls_slot){m->id, tls};
+    }
     if (tls->busy)
         return NULL;
     tls->busy = 1;
@@ -288,7 +353,7 @@ static void *hook_malloc(void *ctx, size_t size) {
     void *ptr = d->prev.malloc(d->prev.ctx, size);
     if (tls) {
         if (ptr)
-            on_alloc(m, d, tls, ptr, size);
+            on_alloc(m, has_gil(d), tls, ptr, size);
         tls->busy = 0;
     }
     end(d);
@@ -303,7 +368,7 @@ static void *hook_calloc(void *ctx, size_t nelem, size_t elsize) {
     if (tls) {
         size_t size;
         if (ptr && !__builtin_mul_overflow(nelem, elsize, &size))
-            on_alloc(m, d, tls, ptr, size);
+            on_alloc(m, has_gil(d), tls, ptr, size);
         tls->busy = 0;
     }
     end(d);
@@ -319,26 +384,34 @@ static void *hook_realloc(void *ctx, void *old, size_t size) {
         end(d);
         return ptr;
     }
+    int gil = has_gil(d);
     hs_ptr_entry was = {0, 0, 0};
     int had = 0;
     if (old) {
-        lock(m);
-        had = forget_block(m, old, &was);
-        unlock(m);
+        if (gil) {
+            drain(m);
+            had = forget_block(m, old, &was);
+        } else {
+            queue_event(m, (uintptr_t)old, 0, 1);
+        }
     }
     void *ptr = d->prev.realloc(d->prev.ctx, old, size);
     if (ptr) {
-        on_alloc(m, d, tls, ptr, size);
+        on_alloc(m, gil, tls, ptr, size);
     } else if (had) {
         /* The old block is still there: put it back as it was. */
         hs_ptr_entry replaced;
-        lock(m);
         if (hs_ptrtable_put(&m->table, was.addr, was.size, was.node, &replaced) == 0) {
             add_live(m, was.node, (int64_t)was.size, 1);
             m->frees--;
         } else {
             m->lost++;
         }
+    } else if (old && !gil) {
+        /* Without the GIL the old block's size is unknown here: it stays
+         * untracked from now on. */
+        lock(m);
+        m->pending_lost++;
         unlock(m);
     }
     tls->busy = 0;
@@ -352,10 +425,13 @@ static void hook_free(void *ctx, void *ptr) {
         hs_mem *m = begin(d);
         hs_mem_tls *tls = enter(m);
         if (tls) {
-            hs_ptr_entry e;
-            lock(m);
-            forget_block(m, ptr, &e);
-            unlock(m);
+            if (has_gil(d)) {
+                hs_ptr_entry e;
+                drain(m);
+                forget_block(m, ptr, &e);
+            } else {
+                queue_event(m, (uintptr_t)ptr, 0, 1);
+            }
             tls->busy = 0;
         }
         end(d);
@@ -392,9 +468,7 @@ int hs_mem_install(hs_mem *m, char *err, size_t errlen) {
     m->start_ns = hs_mem_now_ns();
     m->next_point_ns = m->start_ns;
     m->events_to_clock = 1;
-    lock(m);
     push_point(m, m->start_ns);
-    unlock(m);
     for (int i = 0; i < 3; i++) {
         hs_mem_domain *d = &domains[i];
         d->engine = m;
@@ -434,7 +508,8 @@ void hs_mem_uninstall(hs_mem *m) {
         __atomic_store_n(&m->domains[i].engine, NULL, __ATOMIC_SEQ_CST);
     while (__atomic_load_n(&m->domains[0].inflight, __ATOMIC_SEQ_CST))
         sched_yield();
-    push_point(m, m->stop_ns); /* no event can come any more: no lock needed */
+    drain_slow(m);
+    push_point(m, m->stop_ns);
 }
 
 void hs_mem_forget_after_fork(hs_mem *m) {

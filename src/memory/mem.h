@@ -10,9 +10,9 @@
  * in the profile model), mem_type.c (hotscope._core.MemTracer).
  *
  * Concurrency: the mem and object domains are only called with the GIL
- * held; the raw domain may be called without it. One spin lock guards the
- * tree, the table and the counters (under the GIL it is only ever
- * contended by raw-domain calls of threads that released the GIL).
+ * held; the raw domain may be called without it. The tree, the table and
+ * the counters belong to the GIL holder; raw-domain events of threads
+ * without the GIL go through a queue under a spin lock (hooks.c).
  * Per-thread state (a reentrancy flag, the frame buffer and the last
  * stack) hangs off a pthread key the engine owns, so nothing here is a
  * process global.
@@ -67,14 +67,26 @@ typedef struct {
     int64_t t_ns, heap, rss;
 } hs_mem_point;
 
+/* A raw-domain event of a thread without the GIL, waiting for the GIL
+ * holder to apply it. */
+typedef struct {
+    uintptr_t addr;
+    uint64_t size;
+    int is_free;
+} hs_mem_pending;
+
 /* Thread slot 0 stands for raw-domain calls made without the GIL, whose
  * Python stack cannot be read safely. */
 #define HS_MEM_NOGIL_SLOT 0
 
 struct hs_mem {
+    uint64_t id;                /* unique per engine in this process */
     hs_mem_domain *domains;     /* raw, mem, object; never freed (see hooks.c) */
     int installed;
-    int lock;                   /* spin lock: 0 free, 1 held */
+    int lock;                   /* spin lock over the pending queue and the thread list */
+    hs_mem_pending *pending;
+    size_t pending_count, pending_cap;
+    int64_t pending_lost;
     pthread_key_t key;
     int key_created;
     hs_mem_tls *tls_list;       /* every thread's state, freed with the engine */
@@ -86,7 +98,7 @@ struct hs_mem {
     size_t thread_count, thread_cap;
     uint32_t nogil_root;
 
-    int64_t current_bytes;      /* live traced bytes (read by others with __atomic_load) */
+    int64_t current_bytes;      /* live traced bytes */
     int64_t current_blocks;
     int64_t peak_bytes, peak_blocks;
     int64_t peak_ns;            /* when the peak was reached, since start */
@@ -120,6 +132,9 @@ void hs_mem_uninstall(hs_mem *m);
 /* In a forked child: drop the hooks without touching the lock, which a
  * thread of the parent may have held at the fork. */
 void hs_mem_forget_after_fork(hs_mem *m);
+
+/* Applies raw-domain events queued by threads without the GIL (GIL held). */
+void hs_mem_drain(hs_mem *m);
 
 /* Takes the final peak snapshot when the end is the peak, and the last
  * point of the series. Called once hooks are removed. */

@@ -44,6 +44,7 @@ int hs_mem_init(hs_mem *m, int64_t interval_ns, char *err, size_t errlen) {
     m->statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
     m->page_size = sysconf(_SC_PAGESIZE);
     m->pid = getpid();
+    m->id = (uint64_t)hs_mem_now_ns() ^ ((uint64_t)(uintptr_t)m << 16);
     return 0;
 }
 
@@ -70,6 +71,7 @@ void hs_mem_free(hs_mem *m) {
     hs_ptrtable_free(&m->table);
     free(m->threads);
     free(m->points);
+    free(m->pending);
     if (m->statm_fd >= 0)
         close(m->statm_fd);
     memset(m, 0, sizeof *m);

@@ -107,6 +107,8 @@ static PyObject *mt_profile(MemTracerObject *self, PyObject *args, PyObject *kwd
         return PyErr_NoMemory();
     char err[256] = {0};
     hs_mem_set_busy(self->engine, 1);
+    if (!self->stopped)
+        hs_mem_drain(self->engine);
     int rc = hs_mem_export(self->engine, p, &opts, err, sizeof err);
     hs_mem_set_busy(self->engine, 0);
     if (rc != 0) {
@@ -123,7 +125,7 @@ static PyObject *mt_stats(MemTracerObject *self, PyObject *unused) {
     if (!m)
         return Py_BuildValue("{s:L,s:L}", "current_bytes", 0LL, "peak_bytes", 0LL);
     return Py_BuildValue("{s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:n,s:n,s:O}",
-                         "current_bytes", (long long)__atomic_load_n(&m->current_bytes, __ATOMIC_RELAXED),
+                         "current_bytes", (long long)m->current_bytes,
                          "current_blocks", (long long)m->current_blocks,
                          "peak_bytes", (long long)m->peak_bytes,
                          "peak_blocks", (long long)m->peak_blocks,
@@ -144,7 +146,7 @@ static PyObject *mt_get_peak(MemTracerObject *self, void *unused) {
 static PyObject *mt_get_current(MemTracerObject *self, void *unused) {
     (void)unused;
     return PyLong_FromLongLong(
-        self->engine ? (long long)__atomic_load_n(&self->engine->current_bytes, __ATOMIC_RELAXED) : 0);
+        self->engine ? (long long)self->engine->current_bytes : 0);
 }
 
 static PyObject *mt_get_recording(MemTracerObject *self, void *unused) {

@@ -22,6 +22,31 @@
 #include "../sampler/pylayout.h"
 #include "../sampler/proc.h"
 
+/* 3.11 and 3.12: the static layouts, so the offsets fold into the walk's
+ * instructions; 3.13 reads them from the layout filled at start. */
+#if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030C0000
+#include "../sampler/py311.h"
+#define FIXED_LAYOUT hs_layout_311
+#elif PY_VERSION_HEX >= 0x030C0000 && PY_VERSION_HEX < 0x030D0000
+#include "../sampler/py312.h"
+#define FIXED_LAYOUT hs_layout_312
+#endif
+#ifdef FIXED_LAYOUT
+#define OFF_PREVIOUS FIXED_LAYOUT.frame_previous
+#define OFF_CODE FIXED_LAYOUT.frame_code
+#define OFF_INSTR FIXED_LAYOUT.frame_instr
+#define OFF_OWNER FIXED_LAYOUT.frame_owner
+#define OFF_ADAPTIVE FIXED_LAYOUT.code_code_adaptive
+#define OWNED_BY_CSTACK FIXED_LAYOUT.owned_by_cstack
+#else
+#define OFF_PREVIOUS l->previous
+#define OFF_CODE l->code
+#define OFF_INSTR l->instr
+#define OFF_OWNER l->owner
+#define OFF_ADAPTIVE l->code_adaptive
+#define OWNED_BY_CSTACK l->owned_by_cstack
+#endif
+
 int hs_pystack_layout_init(hs_pystack_layout *l, char *err, size_t errlen) {
     memset(l, 0, sizeof *l);
     l->owned_by_cstack = -1;
@@ -88,15 +113,18 @@ size_t hs_pystack_walk(const hs_pystack_layout *l, PyThreadState *tstate, hs_fra
 #else
     uintptr_t frame = tstate->cframe ? (uintptr_t)tstate->cframe->current_frame : 0;
 #endif
+#ifdef FIXED_LAYOUT
+    (void)l;
+#endif
     while (frame) {
-        uintptr_t code = word_at(frame, l->code);
-        uintptr_t previous = word_at(frame, l->previous);
-        if (l->owned_by_cstack >= 0 && ((const uint8_t *)frame)[l->owner] == l->owned_by_cstack) {
+        uintptr_t code = word_at(frame, OFF_CODE);
+        uintptr_t previous = word_at(frame, OFF_PREVIOUS);
+        if (OWNED_BY_CSTACK >= 0 && ((const uint8_t *)frame)[OFF_OWNER] == OWNED_BY_CSTACK) {
             frame = previous;
             continue;
         }
-        uintptr_t instr = word_at(frame, l->instr);
-        uintptr_t start = code + (uintptr_t)l->code_adaptive;
+        uintptr_t instr = word_at(frame, OFF_INSTR);
+        uintptr_t start = code + (uintptr_t)OFF_ADAPTIVE;
         /* prev_instr is one before the first instruction until the frame runs */
         int32_t offset = instr >= start && instr - start < (1u << 30) ? (int32_t)(instr - start) : -1;
         if (depth == *cap && reserve(buf, cap, depth + 1) != 0)
