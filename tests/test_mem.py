@@ -389,3 +389,42 @@ def test_raw_allocations_without_the_gil():
               if stack[0][2] == "[no GIL]"]
     assert leaked == []
     assert m.peak >= 8 * 1024 * 1024
+
+
+def test_tracemalloc_started_inside_a_recording():
+    # tracemalloc wraps our hooks; after our stop they stay under it as
+    # pass-throughs, tracemalloc keeps working, and a new recording can start.
+    import tracemalloc
+    try:
+        with hotscope.memory() as m:
+            tracemalloc.start()
+            a = bytearray(2 * MB)  # both-see
+        b = [bytearray(100) for _ in range(1000)]
+        assert tracemalloc.get_traced_memory()[0] >= 2 * MB + 100 * 1000
+    finally:
+        tracemalloc.stop()
+    del a, b
+    assert any(loc.line == here("both-see") and size >= 2 * MB for loc, size, _c in m.top(0))
+    with hotscope.memory() as m2:
+        c = bytearray(3 * MB)  # after-both
+    del c
+    assert any(loc.line == here("after-both") and size >= 3 * MB for loc, size, _c in m2.top(0))
+
+
+def deep(n):
+    if n == 0:
+        return bytearray(100_000)  # deepest
+    return deep(n - 1)
+
+
+def test_deep_recursion_full_stack():
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(20000)
+    try:
+        with hotscope.memory() as m:
+            deep(5000)
+    finally:
+        sys.setrecursionlimit(limit)
+    (stack, size, _count), = m.top(1, where="stack")  # the biggest: the 100 KB
+    assert stack[-1].line == here("deepest") and size >= 100_000
+    assert sum(1 for f in stack if f.function == "deep") == 5001

@@ -447,7 +447,10 @@ static const PyMemAllocatorDomain domain_ids[3] = {PYMEM_DOMAIN_RAW, PYMEM_DOMAI
 int hs_mem_hooks_active(void) {
     PyMemAllocatorEx a;
     PyMem_GetAllocator(PYMEM_DOMAIN_OBJ, &a);
-    return a.malloc == hook_malloc;
+    /* hooks of a stopped engine that a wrapper put back (tracemalloc.stop()
+     * restores what it wrapped) only pass calls through */
+    return a.malloc == hook_malloc &&
+           __atomic_load_n(&((hs_mem_domain *)a.ctx)->engine, __ATOMIC_SEQ_CST) != NULL;
 }
 
 int hs_mem_install(hs_mem *m, char *err, size_t errlen) {
