@@ -9,6 +9,7 @@ medians over repeats. The output file each tool writes is measured too.
     python bench/bench_mem.py                         # .venvs/3.12 by default
     python bench/bench_mem.py --python .venvs/3.13/bin/python --repeat 7
     python bench/bench_mem.py --quick
+    python bench/bench_mem.py --depth-cost             # hotscope's cost per frame of stack
 
 Modes:
   none            unprofiled
@@ -102,6 +103,35 @@ def child(workload, scale):
     print("SECONDS %.6f" % (time.perf_counter() - start))
 
 
+def depth_cost():
+    """hotscope's added time per allocation at stack depths 0-100 (a loop
+    making small lists, best of 5), and the slope: the cost of one frame."""
+    import hotscope
+
+    def work():
+        for i in range(200_000):
+            x = [i, i]  # noqa: F841 (one PyMem allocation for the items)
+
+    def best(f, n=5):
+        times = []
+        for _ in range(n):
+            t = time.perf_counter()
+            f()
+            times.append(time.perf_counter() - t)
+        return min(times)
+
+    added = {}
+    for depth in (0, 25, 50, 100):
+        t0 = best(lambda: nest(depth, lambda s: work(), 0))
+        with hotscope.memory() as m:
+            t1 = best(lambda: nest(depth, lambda s: work(), 0))
+        per_run = m._tracer.stats()["allocations"] / 5
+        added[depth] = (t1 - t0) * 1e9 / per_run
+        print("depth %3d: unprofiled %.4f s, hotscope %.4f s, +%.0f ns per allocation"
+              % (depth, t0, t1, added[depth]))
+    print("cost of one frame of stack per allocation: %.1f ns" % ((added[100] - added[0]) / 100))
+
+
 # ---- the parent ---------------------------------------------------------------------
 
 def command(python, mode, workload, scale, out):
@@ -144,8 +174,13 @@ def main():
     ap.add_argument("--quick", action="store_true", help="repeat 2, scale 0.3")
     ap.add_argument("--modes", default=",".join(MODES))
     ap.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    ap.add_argument("--depth-cost", action="store_true",
+                    help="measure hotscope's cost per frame of stack depth (in this process)")
     ap.add_argument("--child", metavar="WORKLOAD", help=argparse.SUPPRESS)
     opts = ap.parse_args()
+    if opts.depth_cost:
+        depth_cost()
+        return 0
     if opts.child:
         child(opts.child, opts.scale)
         return 0
