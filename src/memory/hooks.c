@@ -319,12 +319,14 @@ static inline void end(hs_mem_domain *d) {
 
 /* This thread's state for engine m, found in one thread-local read when it
  * was the last engine this thread saw (ids are compared, never a pointer
- * to a freed engine followed). */
+ * to a freed engine followed). The default TLS model: initial-exec would
+ * be one instruction cheaper but can make the module fail to load when
+ * the process's static TLS space is used up. */
 typedef struct {
     uint64_t engine_id;
     hs_mem_tls *tls;
 } tls_slot;
-static __thread tls_slot last_tls __attribute__((tls_model("initial-exec")));
+static __thread tls_slot last_tls;
 
 /* The thread's state when this event is to be recorded, else NULL (a
  * nested call from inside a hook or the allocator it wraps, a detached

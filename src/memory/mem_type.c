@@ -19,6 +19,13 @@ typedef struct {
     int started, stopped;
 } MemTracerObject;
 
+/* Applies events queued by threads without the GIL, so figures read now
+ * include them. */
+static void catch_up(MemTracerObject *self) {
+    if (self->engine && self->started && !self->stopped)
+        hs_mem_drain(self->engine);
+}
+
 static PyObject *mt_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
     static char *kwlist[] = {"interval_ms", NULL};
     double interval_ms = 10.0;
@@ -107,8 +114,7 @@ static PyObject *mt_profile(MemTracerObject *self, PyObject *args, PyObject *kwd
         return PyErr_NoMemory();
     char err[256] = {0};
     hs_mem_set_busy(self->engine, 1);
-    if (!self->stopped)
-        hs_mem_drain(self->engine);
+    catch_up(self);
     int rc = hs_mem_export(self->engine, p, &opts, err, sizeof err);
     hs_mem_set_busy(self->engine, 0);
     if (rc != 0) {
@@ -121,6 +127,7 @@ static PyObject *mt_profile(MemTracerObject *self, PyObject *args, PyObject *kwd
 
 static PyObject *mt_stats(MemTracerObject *self, PyObject *unused) {
     (void)unused;
+    catch_up(self);
     hs_mem *m = self->engine;
     if (!m)
         return Py_BuildValue("{s:L,s:L}", "current_bytes", 0LL, "peak_bytes", 0LL);
@@ -140,11 +147,13 @@ static PyObject *mt_stats(MemTracerObject *self, PyObject *unused) {
 
 static PyObject *mt_get_peak(MemTracerObject *self, void *unused) {
     (void)unused;
+    catch_up(self);
     return PyLong_FromLongLong(self->engine ? (long long)self->engine->peak_bytes : 0);
 }
 
 static PyObject *mt_get_current(MemTracerObject *self, void *unused) {
     (void)unused;
+    catch_up(self);
     return PyLong_FromLongLong(
         self->engine ? (long long)self->engine->current_bytes : 0);
 }
