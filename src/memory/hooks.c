@@ -33,6 +33,17 @@
 
 #define CLOCK_EVERY 64 /* events between two reads of the clock */
 
+/* This thread's state for engine m, found in one thread-local read when it
+ * was the last engine this thread saw (ids are compared, never a pointer
+ * to a freed engine followed). The default TLS model: initial-exec would
+ * be one instruction cheaper but can make the module fail to load when
+ * the process's static TLS space is used up. */
+typedef struct {
+    uint64_t engine_id;
+    hs_mem_tls *tls;
+} tls_slot;
+static __thread tls_slot last_tls;
+
 int64_t hs_mem_now_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -243,30 +254,36 @@ void hs_mem_drain(hs_mem *m) {
 
 /* ---- the stack of an allocation ---------------------------------------- */
 
-/* The node of the current Python stack (GIL held). */
-static uint32_t stack_node(hs_mem *m, hs_mem_tls *tls, PyThreadState *tstate) {
-    size_t depth = tstate ? hs_pystack_walk(&m->layout, tstate, &tls->frames, &tls->frame_cap) : 0;
-    uint32_t node = thread_root(m, tls);
-    if (depth == (size_t)-1 || node == HS_TRIE_NONE)
+/* Makes room for `depth` cached frames. 0 or -1. */
+static int cache_reserve(hs_mem_tls *tls, size_t depth) {
+    if (depth <= tls->cache_cap)
+        return 0;
+    size_t cap = tls->cache_cap ? tls->cache_cap : 64;
+    while (cap < depth)
+        cap *= 2;
+    hs_mem_cached_frame *grown = realloc(tls->cache, cap * sizeof *grown);
+    if (!grown)
+        return -1;
+    tls->cache = grown;
+    tls->cache_cap = cap;
+    return 0;
+}
+
+/* The node of frames f[0..count) (leaf first) standing at cache positions
+ * k0 .. k0 + count - 1 (root first) under `node` (the node at k0 - 1).
+ * Skips what matches the cache, then looks up (and caches) the rest. */
+static uint32_t resolve_frames(hs_mem *m, hs_mem_tls *tls, const hs_frame_key *f, size_t count,
+                               size_t k0, uint32_t node) {
+    size_t depth = k0 + count;
+    if (cache_reserve(tls, depth) != 0)
         return HS_TRIE_NONE;
-    if (depth > tls->cache_cap) {
-        size_t cap = tls->cache_cap ? tls->cache_cap : 64;
-        while (cap < depth)
-            cap *= 2;
-        hs_mem_cached_frame *grown = realloc(tls->cache, cap * sizeof *grown);
-        if (!grown)
-            return HS_TRIE_NONE;
-        tls->cache = grown;
-        tls->cache_cap = cap;
-    }
-    /* Frames are leaf first; the cache is root first. Skip the common
-     * prefix, then look up (and cache) the rest. */
-    const hs_frame_key *f = tls->frames;
     hs_mem_cached_frame *c = tls->cache;
-    size_t k = 0, n = tls->cache_len < depth ? tls->cache_len : depth;
-    while (k < n && c[k].code == f[depth - 1 - k].code && c[k].offset == f[depth - 1 - k].offset)
+    size_t k = k0, n = tls->cache_len < depth ? tls->cache_len : depth;
+    while (k < n && c[k].code == f[depth - 1 - k].code && c[k].offset == f[depth - 1 - k].offset) {
+        c[k].frame = f[depth - 1 - k].frame; /* same code and place, maybe a new activation */
         k++;
-    if (k)
+    }
+    if (k > k0)
         node = c[k - 1].node;
     for (; k < depth; k++) {
         const hs_frame_key *key = &f[depth - 1 - k];
@@ -279,10 +296,66 @@ static uint32_t stack_node(hs_mem *m, hs_mem_tls *tls, PyThreadState *tstate) {
         if (created) /* the node keeps its code object alive (GIL held) */
             Py_INCREF((PyObject *)key->code);
         node = child;
-        c[k] = (hs_mem_cached_frame){key->code, key->offset, node};
+        c[k] = (hs_mem_cached_frame){key->code, key->offset, node, key->frame};
     }
     tls->cache_len = depth;
     return node;
+}
+
+/* With exits watched (3.12+, mem_watch.c): frames below depth tls->low
+ * have not run since this thread's last event, so only the frames from
+ * the leaf down to that depth are read, and the first frame below them
+ * must be exactly the cached one (address, code, instruction), or the
+ * whole stack is walked. Returns HS_TRIE_NONE - 1 when it cannot be used. */
+#define NOT_PARTIAL (HS_TRIE_NONE - 1)
+static uint32_t partial_stack_node(hs_mem *m, hs_mem_tls *tls, PyThreadState *tstate, int depth,
+                                   uint32_t root) {
+    int s = tls->low < depth ? tls->low : depth; /* the lowest depth to read again */
+    if (s < 1 || (size_t)s > tls->cache_len + 1 || s < 2)
+        return NOT_PARTIAL;
+    size_t n = (size_t)(depth - s + 1);
+    size_t got = hs_pystack_walk(&m->layout, tstate, &tls->frames, &tls->frame_cap, n + 1);
+    if (got != n + 1)
+        return NOT_PARTIAL;
+    const hs_frame_key *below = &tls->frames[n];
+    const hs_mem_cached_frame *kept = &tls->cache[s - 2];
+    if (below->frame != kept->frame || below->code != kept->code || below->offset != kept->offset)
+        return NOT_PARTIAL;
+    (void)root;
+    return resolve_frames(m, tls, tls->frames, n, (size_t)s - 1, kept->node);
+}
+
+/* The node of the current Python stack (GIL held). */
+static uint32_t stack_node(hs_mem *m, hs_mem_tls *tls, PyThreadState *tstate) {
+    uint32_t root = thread_root(m, tls);
+    if (root == HS_TRIE_NONE || !tstate)
+        return root;
+    int depth = m->watching ? hs_pystack_depth(tstate) : -1;
+    if (depth > 0 && tls->low > 0) {
+        uint32_t node = partial_stack_node(m, tls, tstate, depth, root);
+        if (node != NOT_PARTIAL) {
+            tls->low = depth;
+            return node;
+        }
+        m->full_walks++;
+    }
+    size_t got = hs_pystack_walk(&m->layout, tstate, &tls->frames, &tls->frame_cap, SIZE_MAX);
+    if (got == (size_t)-1)
+        return HS_TRIE_NONE;
+    /* The watermark is only trusted when the interpreter's count agrees
+     * with the frames walked. */
+    tls->low = depth > 0 && (size_t)depth == got ? depth : 0;
+    return resolve_frames(m, tls, tls->frames, got, 0, root);
+}
+
+void hs_mem_note_exit(hs_mem *m, PyThreadState *tstate) {
+    hs_mem_tls *tls = last_tls.engine_id == m->id ? last_tls.tls : pthread_getspecific(m->key);
+    if (!tls || tls->low <= 0)
+        return;
+    /* The exiting frame's caller runs again; one more level of margin. */
+    int low = hs_pystack_depth(tstate) - 2;
+    if (low < tls->low)
+        tls->low = low;
 }
 
 /* Whether this call holds the GIL: always for the mem and object domains. */
@@ -317,16 +390,6 @@ static inline void end(hs_mem_domain *d) {
         __atomic_sub_fetch(&d->inflight, 1, __ATOMIC_SEQ_CST);
 }
 
-/* This thread's state for engine m, found in one thread-local read when it
- * was the last engine this thread saw (ids are compared, never a pointer
- * to a freed engine followed). The default TLS model: initial-exec would
- * be one instruction cheaper but can make the module fail to load when
- * the process's static TLS space is used up. */
-typedef struct {
-    uint64_t engine_id;
-    hs_mem_tls *tls;
-} tls_slot;
-static __thread tls_slot last_tls;
 
 /* The thread's state when this event is to be recorded, else NULL (a
  * nested call from inside a hook or the allocator it wraps, a detached

@@ -46,6 +46,7 @@ typedef struct {
     uintptr_t code;
     int32_t offset;
     uint32_t node;
+    uintptr_t frame;  /* the frame's address when last read (3.11+) */
 } hs_mem_cached_frame;
 
 typedef struct hs_mem_tls {
@@ -55,6 +56,8 @@ typedef struct hs_mem_tls {
     size_t frame_cap;
     hs_mem_cached_frame *cache;
     size_t cache_len, cache_cap;
+    int low;        /* with exits watched: frames below this depth have not run
+                     * since the last event; 0 = read the whole stack */
     struct hs_mem_tls *next;
 } hs_mem_tls;
 
@@ -92,6 +95,8 @@ struct hs_mem {
     hs_mem_tls *tls_list;       /* every thread's state, freed with the engine */
 
     hs_pystack_layout layout;
+    int watching;               /* frame exits are reported (mem_watch.c) */
+    int64_t full_walks;         /* events whose partial read failed its check */
     hs_stacktrie trie;
     hs_ptrtable table;
     hs_mem_thread *threads;
@@ -132,6 +137,10 @@ void hs_mem_uninstall(hs_mem *m);
 /* In a forked child: drop the hooks without touching the lock, which a
  * thread of the parent may have held at the fork. */
 void hs_mem_forget_after_fork(hs_mem *m);
+
+/* A frame of this thread is leaving (return, yield, unwind): frames down
+ * to its caller may run again (mem_watch.c; GIL held). */
+void hs_mem_note_exit(hs_mem *m, PyThreadState *tstate);
 
 /* Applies raw-domain events queued by threads without the GIL (GIL held). */
 void hs_mem_drain(hs_mem *m);

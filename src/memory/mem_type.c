@@ -7,17 +7,12 @@
  */
 #include "mem.h"
 #include "mem_export.h"
+#include "mem_type.h"
 #include "../pymod/module.h"
 
 #include <stdlib.h>
 #include <unistd.h>
 
-typedef struct {
-    PyObject_HEAD
-    hs_mem *engine;   /* NULL until start() */
-    double interval_ms;
-    int started, stopped;
-} MemTracerObject;
 
 /* Applies events queued by threads without the GIL, so figures read now
  * include them. */
@@ -36,8 +31,10 @@ static PyObject *mt_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
         return NULL;
     }
     MemTracerObject *self = (MemTracerObject *)type->tp_alloc(type, 0);
-    if (self)
+    if (self) {
         self->interval_ms = interval_ms;
+        self->watch_tool = -1;
+    }
     return (PyObject *)self;
 }
 
@@ -64,6 +61,7 @@ static PyObject *mt_start(MemTracerObject *self, PyObject *unused) {
     }
     self->engine = m;
     self->started = 1;
+    self->watch_tool = hs_mem_watch_start(self);
     Py_RETURN_NONE;
 }
 
@@ -73,6 +71,7 @@ static void stop(MemTracerObject *self) {
     self->stopped = 1;
     hs_mem_uninstall(self->engine);
     hs_mem_finish(self->engine);
+    hs_mem_watch_stop(self);
 }
 
 static PyObject *mt_stop(MemTracerObject *self, PyObject *unused) {
@@ -88,6 +87,7 @@ static PyObject *mt_after_fork_child(MemTracerObject *self, PyObject *unused) {
     if (self->engine && !self->stopped) {
         hs_mem_forget_after_fork(self->engine);
         self->stopped = 1;
+        hs_mem_watch_stop(self);
     }
     Py_RETURN_NONE;
 }
@@ -131,7 +131,7 @@ static PyObject *mt_stats(MemTracerObject *self, PyObject *unused) {
     hs_mem *m = self->engine;
     if (!m)
         return Py_BuildValue("{s:L,s:L}", "current_bytes", 0LL, "peak_bytes", 0LL);
-    return Py_BuildValue("{s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:n,s:n,s:O}",
+    return Py_BuildValue("{s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:n,s:n,s:O,s:O,s:L}",
                          "current_bytes", (long long)m->current_bytes,
                          "current_blocks", (long long)m->current_blocks,
                          "peak_bytes", (long long)m->peak_bytes,
@@ -142,7 +142,9 @@ static PyObject *mt_stats(MemTracerObject *self, PyObject *unused) {
                          "unrecorded_events", (long long)m->lost,
                          "stacks", (Py_ssize_t)m->trie.count,
                          "points", (Py_ssize_t)m->point_count,
-                         "recording", (self->started && !self->stopped) ? Py_True : Py_False);
+                         "recording", (self->started && !self->stopped) ? Py_True : Py_False,
+                         "watching_exits", m->watching ? Py_True : Py_False,
+                         "full_walks_after_failed_check", (long long)m->full_walks);
 }
 
 static PyObject *mt_get_peak(MemTracerObject *self, void *unused) {

@@ -105,7 +105,7 @@ static inline uintptr_t word_at(uintptr_t base, int64_t off) {
 }
 
 size_t hs_pystack_walk(const hs_pystack_layout *l, PyThreadState *tstate, hs_frame_key **buf,
-                       size_t *cap) {
+                       size_t *cap, size_t max) {
     size_t depth = 0;
 #if PY_VERSION_HEX >= 0x030B0000
 #if PY_VERSION_HEX >= 0x030D0000
@@ -116,7 +116,7 @@ size_t hs_pystack_walk(const hs_pystack_layout *l, PyThreadState *tstate, hs_fra
 #ifdef FIXED_LAYOUT
     (void)l;
 #endif
-    while (frame) {
+    while (frame && depth < max) {
         uintptr_t code = word_at(frame, OFF_CODE);
         uintptr_t previous = word_at(frame, OFF_PREVIOUS);
         if (OWNED_BY_CSTACK >= 0 && ((const uint8_t *)frame)[OFF_OWNER] == OWNED_BY_CSTACK) {
@@ -129,15 +129,16 @@ size_t hs_pystack_walk(const hs_pystack_layout *l, PyThreadState *tstate, hs_fra
         int32_t offset = instr >= start && instr - start < (1u << 30) ? (int32_t)(instr - start) : -1;
         if (depth == *cap && reserve(buf, cap, depth + 1) != 0)
             return (size_t)-1;
-        (*buf)[depth++] = (hs_frame_key){code, offset};
+        (*buf)[depth++] = (hs_frame_key){code, offset, frame};
         frame = previous;
     }
 #else
     (void)l;
-    for (PyFrameObject *f = tstate->frame; f; f = f->f_back) {
+    for (PyFrameObject *f = tstate->frame; f && depth < max; f = f->f_back) {
         if (depth == *cap && reserve(buf, cap, depth + 1) != 0)
             return (size_t)-1;
-        (*buf)[depth++] = (hs_frame_key){(uintptr_t)f->f_code, f->f_lasti >= 0 ? f->f_lasti * 2 : -1};
+        (*buf)[depth++] =
+            (hs_frame_key){(uintptr_t)f->f_code, f->f_lasti >= 0 ? f->f_lasti * 2 : -1, 0};
     }
 #endif
     return depth;

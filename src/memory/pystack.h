@@ -21,6 +21,7 @@
 typedef struct {
     uintptr_t code;
     int32_t offset;
+    uintptr_t frame; /* the frame struct's address (3.11+; 0 on 3.10) */
 } hs_frame_key;
 
 typedef struct {
@@ -34,9 +35,22 @@ typedef struct {
 int hs_pystack_layout_init(hs_pystack_layout *l, char *err, size_t errlen);
 
 /* Walks `tstate`'s frames into *buf (grown with libc realloc as needed),
- * leaf first; returns the depth, or (size_t)-1 when the buffer cannot
- * grow. Must run on the thread that owns `tstate` or with the GIL held. */
+ * leaf first, at most `max` of them; returns how many, or (size_t)-1 when
+ * the buffer cannot grow. Must run on the thread that owns `tstate` or
+ * with the GIL held. */
 size_t hs_pystack_walk(const hs_pystack_layout *l, PyThreadState *tstate, hs_frame_key **buf,
-                       size_t *cap);
+                       size_t *cap, size_t max);
+
+/* The number of Python frames on `tstate`'s stack, as the interpreter
+ * counts them for its recursion limit (3.12+: each frame entering the
+ * eval loop counts, shim frames do not), or -1 where not known. */
+static inline int hs_pystack_depth(PyThreadState *tstate) {
+#if PY_VERSION_HEX >= 0x030C0000
+    return tstate->py_recursion_limit - tstate->py_recursion_remaining;
+#else
+    (void)tstate;
+    return -1;
+#endif
+}
 
 #endif
