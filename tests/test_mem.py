@@ -553,3 +553,13 @@ def test_deep_recursion_full_stack():
     (stack, size, _count), = m.top(1, where="stack")  # the biggest: the 100 KB
     assert stack[-1].line == here("deepest") and size >= 100_000
     assert sum(1 for f in stack if f.function == "deep") == 5001
+
+
+def test_memory_and_trace_together():
+    # On 3.12+ both use sys.monitoring, under different tool ids.
+    with hotscope.memory() as m:
+        with hotscope.trace() as t:
+            allocate_known()
+    assert m.peak >= 10 * MB
+    calls = {key[2]: value[1] for key, value in t.snapshot().pstats().items()}
+    assert calls.get("allocate_known") == 1

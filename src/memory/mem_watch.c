@@ -32,9 +32,33 @@ static PyObject *on_frame_exit(PyObject *callable, PyObject *const *args, size_t
     Py_RETURN_NONE;
 }
 
+/* A free tool id, claimed under its own name so hotscope's tracer and
+ * line profiler (which claim "hotscope", 4 first) can still run meanwhile;
+ * -1 when none is free. The ids sys.monitoring reserves for debuggers (0),
+ * coverage (1) and optimizers (5) are left alone, and the profiler id (2),
+ * which cProfile insists on, is the last choice. */
+static int claim_tool(PyObject *mon) {
+    static const int candidates[] = {3, 4, 2};
+    for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
+        PyObject *owner = PyObject_CallMethod(mon, "get_tool", "i", candidates[i]);
+        if (!owner)
+            return -1;
+        int is_free = owner == Py_None;
+        Py_DECREF(owner);
+        if (!is_free)
+            continue;
+        PyObject *r = PyObject_CallMethod(mon, "use_tool_id", "is", candidates[i], "hotscope mem");
+        if (!r)
+            return -1;
+        Py_DECREF(r);
+        return candidates[i];
+    }
+    return -1;
+}
+
 int hs_mem_watch_start(MemTracerObject *self) {
     PyObject *mon = hs_monitoring_module();
-    int tool = mon ? hs_monitoring_claim_tool(mon) : -1;
+    int tool = mon ? claim_tool(mon) : -1;
     if (tool < 0) {
         PyErr_Clear();
         return -1;
