@@ -187,6 +187,7 @@ def main():
     if opts.quick:
         opts.repeat, opts.scale = 2, 0.3
     modes = opts.modes.split(",")
+    opts.python = os.path.abspath(opts.python)  # the children run in a temporary directory
     version = subprocess.run([opts.python, "-c", "import sys; print(sys.version.split()[0])"],
                              capture_output=True, text=True).stdout.strip()
     times = {(w, m): [] for w in WORKLOADS for m in modes}
