@@ -18,6 +18,9 @@ this package is the thin API and command line over them.
 
     r = hotscope.bench("sorted(data)", setup="data = list(range(1000))")
     r.median, r.percentile(95)         # seconds per loop, timing loop in C
+    with hotscope.memory() as m:       # every allocation, with its stack
+        work()
+    m.peak; m.top(10); m.leaks(); m.save("mem.txt")
 """
 
 from ._core import ProfileData
@@ -27,8 +30,10 @@ from ._sample import sample, SampleError
 from ._lines import LineProfile, lines, profile
 from ._view import load, ViewError
 from ._bench import bench, BenchResult, BenchError
+from ._mem import MemoryProfile, memory
 
 __version__ = "0.1.0"
 
 __all__ = ["Profile", "ProfileData", "trace", "traced", "sample", "SampleError", "LineProfile", "lines", "profile",
-           "load", "ViewError", "bench", "BenchResult", "BenchError", "FORMATS", "UnsupportedFormat", "__version__"]
+           "MemoryProfile", "memory", "load", "ViewError", "bench", "BenchResult", "BenchError", "FORMATS",
+           "UnsupportedFormat", "__version__"]

@@ -22,6 +22,9 @@ FORMATS = {
     ".html": "self-contained HTML report: flame graph, table, call tree, threads",
 }
 
+# Formats that make no sense for a memory profile (pstats is about time).
+NOT_FOR_MEMORY = {".prof"}
+
 
 class UnsupportedFormat(ValueError):
     """The file name's extension names no format hotscope writes."""
@@ -141,7 +144,18 @@ def render(data, path, sort=None, limit=0, clock="wall", sampled=False, show_all
     write sample counts in collapsed stacks (what flame graph tools expect
     of a sampler) and a hottest-functions table as text."""
     fmt = format_of(path)
-    if data.meta().get("engine") == "lines" and fmt == ".txt":
+    engine = data.meta().get("engine")
+    if engine == "memory":
+        if fmt in NOT_FOR_MEMORY:
+            raise UnsupportedFormat("a memory profile cannot be written as %s (use one of: %s)"
+                                    % (fmt, ", ".join(f for f in FORMATS if f not in NOT_FOR_MEMORY)))
+        if fmt == ".txt":
+            return data.mem_text(limit=limit or 10).encode("utf-8")
+        # Every other format shows where the bytes were allocated.
+        clock, sampled = "bytes", False
+    if fmt == ".json":
+        return data.json()
+    if engine == "lines" and fmt == ".txt":
         return data.lines_text().encode("utf-8")
     if fmt == ".prof":
         return data.prof(clock=clock)
@@ -155,8 +169,6 @@ def render(data, path, sort=None, limit=0, clock="wall", sampled=False, show_all
         return data.collapsed(clock="samples" if sampled else clock)
     if fmt == ".speedscope.json":
         return data.speedscope(clock="samples" if sampled else clock)
-    if fmt == ".json":
-        return data.json()
     if fmt == ".svg":
         return data.svg(clock="samples" if sampled else clock)
     if fmt == ".html":

@@ -19,9 +19,7 @@ PSTATS_SORT_KEYS = (
 )
 
 # Commands of the design that this version does not have yet.
-PLANNED = {
-    "mem": "memory profiling",
-}
+PLANNED = {}
 
 
 class CommandLineError(Exception):
@@ -436,6 +434,103 @@ def bench_compare(opts):
     return 1 if regressions else 0
 
 
+# ---- hotscope mem -------------------------------------------------------------
+
+MEM_USAGE = "hotscope mem [-o FILE] [--native] [--interval MS] [--limit N] (script.py | -m module | -c code) [args...]"
+
+
+def positive_ms(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("not a number of milliseconds: %r" % text)
+    if not 0 < value <= 3600000:
+        raise argparse.ArgumentTypeError("must be more than 0 and at most 3600000, not %s" % text)
+    return value
+
+
+def cmd_mem(argv):
+    p = Parser(
+        prog="hotscope mem",
+        usage=MEM_USAGE,
+        description="Memory profile: every allocation of the Python allocators with the stack "
+        "that made it; the peak and what held it, allocations by line, what is still allocated "
+        "at the end (leaks), and the heap and RSS over time.",
+        epilog="Formats by extension: .txt the report; .json hotscope's own JSON (every weight, "
+        "the series); .collapsed stacks weighted by bytes allocated. Without -o the report is "
+        "printed. If the program calls os._exit, the report is written first; if it is killed "
+        "by a signal, nothing is.",
+    )
+    p.add_argument("-o", "--output", metavar="FILE", help="write the profile to FILE")
+    p.add_argument("--native", action="store_true",
+                   help="also record malloc/free of C extensions (not in this version yet)")
+    p.add_argument("--interval", type=positive_ms, default=10.0, metavar="MS",
+                   help="at most one heap/RSS sample per MS milliseconds (default 10)")
+    p.add_argument("--limit", type=int, default=10, metavar="N", help="rows per report section (default 10)")
+    p.add_argument("-m", dest="module", metavar="module", help="run a module, as python -m")
+    p.add_argument("-c", dest="code", metavar="code", help="run code given as a string")
+    ours, rest = split_options(argv, {"-o", "--output", "--interval", "--limit"})
+    opts = p.parse_args(ours)
+    if opts.native:
+        raise CommandLineError("--native (malloc/free of C extensions) is not in this version of hotscope yet")
+    if opts.limit < 1:
+        raise CommandLineError("--limit must be 1 or more")
+    program = program_of(opts, rest, "mem")
+    if opts.output:
+        try:
+            if _output.format_of(opts.output) in _output.NOT_FOR_MEMORY:
+                raise ValueError("a memory profile cannot be written as %s" % _output.format_of(opts.output))
+            _output.check_writable(opts.output)
+        except (ValueError, OSError) as e:
+            raise CommandLineError("cannot write %s: %s" % (opts.output, e))
+    program.prepare()
+
+    from . import _mem
+
+    profile = _mem.MemoryProfile(interval_ms=opts.interval, cut_base=True)
+    real_exit = os._exit
+
+    def report(status):
+        """Write the report once, in the process that started recording."""
+        if profile.forked_child:
+            return status
+        profile.disable()
+        data = profile.data
+        data.set_meta("command", program.describe())
+        if opts.output:
+            try:
+                _output.write(data, opts.output, limit=opts.limit)
+            except OSError as e:
+                fail("cannot write %s: %s; the report follows on stderr" % (opts.output, e.strerror or e))
+                sys.stderr.write(data.mem_text(limit=opts.limit))
+                return status or 1
+            sys.stderr.write("hotscope: memory profile written to %s\n" % opts.output)
+        else:
+            try:
+                sys.stdout.flush()
+                sys.stdout.write(data.mem_text(limit=opts.limit))
+                sys.stdout.flush()
+            except BrokenPipeError:
+                pass
+        return status
+
+    def exit_now(status):
+        # os._exit skips every cleanup: write what was recorded first
+        # (best effort), then leave as the program asked.
+        try:
+            if not profile.forked_child:
+                report(status)
+        finally:
+            real_exit(status)
+
+    os._exit = exit_now
+    try:
+        status = program.run(profile)
+    finally:
+        os._exit = real_exit
+    return report(status)
+
+
 # ---- dispatch ---------------------------------------------------------------
 
 # ---- hotscope record / top / dump ---------------------------------------------
@@ -740,7 +835,7 @@ def _one_line(text):
     return " ".join(text.split())
 
 
-COMMANDS = {"trace": cmd_trace, "lines": cmd_lines, "record": cmd_record, "top": cmd_top, "dump": cmd_dump, "diff": cmd_diff, "view": cmd_view, "bench": cmd_bench}
+COMMANDS = {"trace": cmd_trace, "lines": cmd_lines, "mem": cmd_mem, "record": cmd_record, "top": cmd_top, "dump": cmd_dump, "diff": cmd_diff, "view": cmd_view, "bench": cmd_bench}
 
 MAIN_HELP = """usage: hotscope COMMAND [options] ...
 
@@ -753,6 +848,7 @@ commands:
   top      a live view of the hottest functions of a running process
   dump     every thread's current stack of a running process
   lines    line-by-line timing of chosen functions (@profile or --func)
+  mem      memory: allocations by line and stack, the peak, leaks, heap over time
   diff     compare two saved profiles (before/after an optimisation)
   view     read a saved profile (hotscope's, cProfile's, speedscope, collapsed,
            pprof) and print it or write it in another format (-o)

@@ -387,12 +387,12 @@ def _go_style_profile():
     cpu/nanoseconds, a binary mapping, one location with an inlined call
     (two lines), one not symbolized (no lines), unpacked repeated fields."""
     strings = ["", "samples", "count", "cpu", "nanoseconds", "main.main", "main.go", "main.helper",
-               "runtime.memmove", "/usr/bin/app", "inuse_space", "bytes"]
+               "runtime.memmove", "/usr/bin/app", "contentions", "count"]
     s = {text: i for i, text in enumerate(strings)}
     out = [
         field_bytes(1, field_varint(1, s["samples"]) + field_varint(2, s["count"])),
         field_bytes(1, field_varint(1, s["cpu"]) + field_varint(2, s["nanoseconds"])),
-        field_bytes(1, field_varint(1, s["inuse_space"]) + field_varint(2, s["bytes"])),
+        field_bytes(1, field_varint(1, s["contentions"]) + field_varint(2, s["count"])),
         field_bytes(3, field_varint(1, 7) + field_varint(2, 0x400000) + field_varint(3, 0x500000)
                     + field_varint(5, s["/usr/bin/app"])),
         field_bytes(5, field_varint(1, 10) + field_varint(2, s["main.main"]) + field_varint(4, s["main.go"])
@@ -416,6 +416,23 @@ def _go_style_profile():
     return b"".join(out)
 
 
+def test_memory_weights_round_trip_as_go_heap_types():
+    """A memory profile's weights go out as Go's heap sample types
+    (alloc_space, inuse_space for what is still live...) and come back."""
+    keep = []
+    with hotscope.memory() as m:
+        keep.append(bytearray(3_000_000))
+        del bytearray(2_000_000)[:]
+    data = m.data
+    back = _core.load_pprof(data.pprof())
+    msg = parse(data.pprof())
+    types = {msg.string_table[t.type] for t in msg.sample_type}
+    assert {"alloc_space", "alloc_objects", "inuse_space", "inuse_objects"} <= types
+    for weight in ("bytes", "allocs", "leak_bytes", "leak_allocs", "peak_bytes", "peak_allocs"):
+        assert back.total(clock=weight) == data.total(clock=weight), weight
+    assert back.total(clock="leak_bytes") >= 3_000_000
+
+
 def test_foreign_go_profile_loads():
     data = _core.load_pprof(gzip.compress(_go_style_profile()))
     assert data.total(clock="samples") == 5
@@ -426,7 +443,7 @@ def test_foreign_go_profile_loads():
         "main.main (main.go:5);main.helper (main.go:21);0x4abcd0 3",
     ]
     meta = data.meta()
-    assert meta["pprof_ignored"] == "inuse_space/bytes"
+    assert meta["pprof_ignored"] == "contentions/count"
     assert meta["start_ns"] == "1700000000000000000" and meta["duration_ns"] == "5000000000"
 
 

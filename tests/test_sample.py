@@ -4,6 +4,7 @@ exact stack and lines of a program stopped at known lines, idle and CPU
 threads told apart, deep stacks, pool workers, and every bad input
 answered with one line and exit status 2."""
 
+import json
 import os
 import pathlib
 import re
@@ -363,3 +364,25 @@ def test_top_on_a_pipe_prints_snapshots():
     assert views >= 2, out.stdout
     last = out.stdout.rsplit("hotscope top - ", 1)[1]
     assert "a (%s" % SPLIT in last and "%Own" in last
+
+
+def test_timeline_counts_every_recorded_sample():
+    """The sampler's timeline (a "samples" series per thread, 50 ms
+    buckets) adds up to the samples recorded for that thread, and its
+    buckets follow the run: a 1.5 s run spans about 30 of them."""
+    proc = subprocess.Popen([sys.executable, str(SPLIT), "1.5"])
+    sampler = _core.Sampler(proc.pid, rate=500, wait=10)
+    sampler.start()
+    proc.wait()
+    sampler.stop()
+    data = sampler.snapshot()
+    doc = json.loads(data.json())
+    series = [s for s in doc["series"] if s["name"] == "samples"]
+    assert series
+    for s in series:
+        counts = s["points"][1::2]
+        times = s["points"][0::2]
+        assert sum(counts) == data.total(clock="samples", thread=s["thread"])
+        assert times == sorted(times) and all(t % 50_000_000 == 0 for t in times)
+    longest = max(s["points"][-2] for s in series)
+    assert 1.0e9 <= longest <= 2.5e9

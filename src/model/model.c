@@ -479,3 +479,14 @@ int hs_series_push(hs_profile *p, int index, int64_t t_ns, int64_t value) {
     s->count++;
     return 0;
 }
+
+/* ---- weight names ----------------------------------------------------- */
+
+const char *hs_weight_name(hs_weight w) {
+    /* In hs_weight order: the names hotscope's JSON, the readers and the
+     * Python API use for the weights. */
+    static const char *const names[HS_W_COUNT] = {
+        "calls", "wall_ns", "cpu_ns", "samples", "bytes", "allocs",
+        "peak_bytes", "peak_allocs", "leak_bytes", "leak_allocs"};
+    return (unsigned)w < HS_W_COUNT ? names[w] : NULL;
+}

@@ -51,8 +51,16 @@ typedef enum {
     HS_W_SAMPLES = 3, /* samples (sampler) */
     HS_W_BYTES = 4,   /* bytes allocated (memory) */
     HS_W_ALLOCS = 5,  /* allocations (memory) */
-    HS_W_COUNT = 6
+    HS_W_PEAK_BYTES = 6,  /* bytes live at the peak of the heap (memory) */
+    HS_W_PEAK_ALLOCS = 7, /* blocks live at the peak (memory) */
+    HS_W_LEAK_BYTES = 8,  /* bytes still live at the end (memory) */
+    HS_W_LEAK_ALLOCS = 9, /* blocks still live at the end (memory) */
+    HS_W_COUNT = 10
 } hs_weight;
+
+/* The weight's name in files and APIs ("calls", "wall_ns", ...,
+ * "leak_allocs"), or NULL for a value that is not a weight. */
+const char *hs_weight_name(hs_weight w);
 
 #define HS_ROOT ((hs_id)0)
 

@@ -32,6 +32,9 @@ static int module_exec(PyObject *module) {
     state->bench_loop_type = hs_timed_loop_type_new(module);
     if (!state->bench_loop_type)
         return -1;
+    state->mem_type = hs_mem_type_new(module);
+    if (!state->mem_type || PyModule_AddType(module, state->mem_type) < 0)
+        return -1;
 #if HS_HAVE_MONITORING
     state->hook_type = hs_hook_type_new(module);
     if (!state->hook_type)
@@ -48,6 +51,7 @@ static int module_traverse(PyObject *module, visitproc visit, void *arg) {
     Py_VISIT(state->sampler_type);
     Py_VISIT(state->lines_type);
     Py_VISIT(state->bench_loop_type);
+    Py_VISIT(state->mem_type);
     return 0;
 }
 
@@ -59,6 +63,7 @@ static int module_clear(PyObject *module) {
     Py_CLEAR(state->sampler_type);
     Py_CLEAR(state->lines_type);
     Py_CLEAR(state->bench_loop_type);
+    Py_CLEAR(state->mem_type);
     return 0;
 }
 

@@ -16,6 +16,7 @@ typedef struct {
     PyTypeObject *sampler_type;
     PyTypeObject *lines_type;
     PyTypeObject *bench_loop_type; /* the timed loop of hotscope bench */
+    PyTypeObject *mem_type;
     PyTypeObject *hook_type;    /* sys.monitoring callbacks; NULL before 3.12 */
 } hs_module_state;
 
@@ -27,11 +28,10 @@ PyTypeObject *hs_tracer_type_new(PyObject *module);
 PyTypeObject *hs_profile_type_new(PyObject *module);
 PyTypeObject *hs_sampler_type_new(PyObject *module);
 PyTypeObject *hs_lines_type_new(PyObject *module);
+PyTypeObject *hs_mem_type_new(PyObject *module);
 
 /* Wraps a profile (taking ownership) in a new ProfileData object. */
 PyObject *hs_profile_data_new(PyTypeObject *type, hs_profile *profile);
-/* The profile a ProfileData object holds. */
-hs_profile *hs_profile_data_profile(PyObject *self);
 
 /* pd_pprof.c: ProfileData.pprof() and _core.load_pprof(). */
 PyObject *hs_pd_pprof(PyObject *self, PyObject *unused);
@@ -43,7 +43,8 @@ PyObject *hs_load_pprof(PyObject *module, PyObject *data);
 
 /* The profile inside a ProfileData object (no type check). */
 hs_profile *hs_profile_data_get(PyObject *obj);
-/* profile_type.c's argument helpers: clock='wall'|'cpu'|'samples',
+/* profile_type.c's argument helpers: clock= (wall, cpu, samples, calls or a
+ * memory weight),
  * thread=None|index, and a rendered buffer as str or bytes (freed). */
 int hs_py_parse_clock(PyObject *clock, hs_weight *out);
 int hs_py_parse_thread(const hs_profile *p, PyObject *thread, hs_id *out);
@@ -74,23 +75,9 @@ PyObject *hs_py_diff(PyObject *module, PyObject *args, PyObject *kwds);
     "rows, largest self change first), 'text' (the table), 'svg' (differential flame graph),\n"   \
     "'html' (both), 'profile' (the merged tree with AFTER's weights, as a ProfileData)."
 
-/* For ProfileData methods written in their own files (pd_*.c): the model
- * of a ProfileData, and the parsing of the clock= and thread= arguments
- * every renderer takes (profile_type.c). */
-hs_profile *hs_profile_data_model(PyObject *self);
-int hs_profile_data_parse_clock(PyObject *clock, hs_weight *out);
-int hs_profile_data_parse_thread(const hs_profile *p, PyObject *thread, hs_id *out);
-
 /* pd_readers.c: _core.load() and ProfileData.speedscope(). */
 PyObject *hs_load(PyObject *module, PyObject *args);
 PyObject *hs_pd_speedscope(PyObject *self, PyObject *args, PyObject *kwds);
-
-/* For ProfileData methods written in their own files (pd_*.c): the model
- * of a ProfileData, and the parsing of the clock= and thread= arguments
- * every renderer takes (profile_type.c). */
-hs_profile *hs_profile_data_model(PyObject *self);
-int hs_profile_data_parse_clock(PyObject *clock, hs_weight *out);
-int hs_profile_data_parse_thread(const hs_profile *p, PyObject *thread, hs_id *out);
 
 /* ProfileData.svg() and .html() (pd_flame.c). */
 PyObject *hs_pd_svg(PyObject *self, PyObject *args, PyObject *kwds);

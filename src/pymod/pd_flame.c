@@ -27,13 +27,13 @@ PyObject *hs_pd_svg(PyObject *self, PyObject *args, PyObject *kwds) {
     int icicle = 0, model = 1;
     const char *title = NULL;
     double min_width = 0.1;
-    hs_profile *p = hs_profile_data_model(self);
+    hs_profile *p = hs_profile_data_get(self);
     hs_flame_opts opts;
     memset(&opts, 0, sizeof opts);
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OpzOdp:svg", kwlist, &clock, &icicle, &title, &thread,
                                      &min_width, &model) ||
-        hs_profile_data_parse_clock(clock, &opts.weight) < 0 ||
-        hs_profile_data_parse_thread(p, thread, &opts.subtree) < 0)
+        hs_py_parse_clock(clock, &opts.weight) < 0 ||
+        hs_py_parse_thread(p, thread, &opts.subtree) < 0)
         return NULL;
     opts.icicle = icicle;
     opts.title = title;
@@ -52,9 +52,9 @@ PyObject *hs_pd_html(PyObject *self, PyObject *args, PyObject *kwds) {
     PyObject *clock = Py_None;
     const char *title = NULL;
     hs_weight weight = HS_W_COUNT; /* the report chooses */
-    hs_profile *p = hs_profile_data_model(self);
+    hs_profile *p = hs_profile_data_get(self);
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "|Oz:html", kwlist, &clock, &title) ||
-        (clock != Py_None && hs_profile_data_parse_clock(clock, &weight) < 0))
+        (clock != Py_None && hs_py_parse_clock(clock, &weight) < 0))
         return NULL;
     hs_buf buf;
     hs_buf_init(&buf);

@@ -16,7 +16,7 @@ PyObject *hs_pd_pprof(PyObject *self, PyObject *unused) {
     hs_buf buf;
     hs_buf_init(&buf);
     char err[256] = {0};
-    int status = hs_render_pprof(hs_profile_data_profile(self), &buf, err);
+    int status = hs_render_pprof(hs_profile_data_get(self), &buf, err);
     PyObject *result = NULL;
     if (status != 0)
         hs_py_value_error(err, "pprof: rendering failed");

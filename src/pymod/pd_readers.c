@@ -56,33 +56,13 @@ PyObject *hs_load(PyObject *module, PyObject *args) {
     return hs_profile_data_new(state->profile_type, p);
 }
 
-/* clock= of speedscope(): the time clocks, or any other weight by name. */
-static int parse_weight(PyObject *clock, hs_weight *out) {
-    static const struct {
-        const char *name;
-        hs_weight weight;
-    } names[] = {{"wall", HS_W_WALL_NS}, {"cpu", HS_W_CPU_NS},   {"samples", HS_W_SAMPLES},
-                 {"calls", HS_W_CALLS},  {"bytes", HS_W_BYTES}, {"allocs", HS_W_ALLOCS}};
-    if (!clock || clock == Py_None) {
-        *out = HS_W_WALL_NS;
-        return 0;
-    }
-    for (size_t i = 0; PyUnicode_Check(clock) && i < sizeof names / sizeof names[0]; i++)
-        if (PyUnicode_CompareWithASCIIString(clock, names[i].name) == 0) {
-            *out = names[i].weight;
-            return 0;
-        }
-    PyErr_Format(PyExc_ValueError, "clock must be wall, cpu, samples, calls, bytes or allocs, not %R", clock);
-    return -1;
-}
-
 PyObject *hs_pd_speedscope(PyObject *self, PyObject *args, PyObject *kwds) {
     static char *kwlist[] = {"clock", "exporter", NULL};
     PyObject *clock = Py_None;
     const char *exporter = NULL;
     hs_weight weight;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "|Oz:speedscope", kwlist, &clock, &exporter) ||
-        parse_weight(clock, &weight) < 0)
+        hs_py_parse_clock(clock, &weight) < 0)
         return NULL;
     PyObject *version = NULL;
     if (!exporter) {
@@ -102,7 +82,7 @@ PyObject *hs_pd_speedscope(PyObject *self, PyObject *args, PyObject *kwds) {
     hs_buf buf;
     hs_buf_init(&buf);
     char err[256] = {0};
-    int status = hs_render_speedscope(hs_profile_data_model(self), weight, exporter, &buf, err);
+    int status = hs_render_speedscope(hs_profile_data_get(self), weight, exporter, &buf, err);
     Py_XDECREF(version);
     PyObject *result = NULL;
     if (status != 0)

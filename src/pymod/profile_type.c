@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../render/render.h"
+#include "pd_mem.h"
 
 typedef struct {
     PyObject_HEAD
@@ -25,10 +26,6 @@ PyObject *hs_profile_data_new(PyTypeObject *type, hs_profile *profile) {
     return (PyObject *)self;
 }
 
-hs_profile *hs_profile_data_profile(PyObject *self) {
-    return ((ProfileDataObject *)self)->profile;
-}
-
 /* ---- argument helpers ---------------------------------------------------- */
 
 static int parse_clock(PyObject *clock, hs_weight *out) {
@@ -44,7 +41,21 @@ static int parse_clock(PyObject *clock, hs_weight *out) {
         *out = HS_W_SAMPLES;
         return 0;
     }
-    PyErr_Format(PyExc_ValueError, "clock must be 'wall', 'cpu' or 'samples', not %R", clock);
+    if (PyUnicode_Check(clock) && PyUnicode_CompareWithASCIIString(clock, "calls") == 0) {
+        *out = HS_W_CALLS;
+        return 0;
+    }
+    static const struct { const char *name; hs_weight w; } memory[] = {
+        {"bytes", HS_W_BYTES}, {"allocs", HS_W_ALLOCS}, {"peak_bytes", HS_W_PEAK_BYTES},
+        {"peak_allocs", HS_W_PEAK_ALLOCS}, {"leak_bytes", HS_W_LEAK_BYTES}, {"leak_allocs", HS_W_LEAK_ALLOCS}};
+    for (size_t i = 0; PyUnicode_Check(clock) && i < sizeof memory / sizeof memory[0]; i++) {
+        if (PyUnicode_CompareWithASCIIString(clock, memory[i].name) == 0) {
+            *out = memory[i].w;
+            return 0;
+        }
+    }
+    PyErr_Format(PyExc_ValueError, "clock must be 'wall', 'cpu', 'samples', 'calls' or a memory weight "
+                 "(bytes, allocs, peak_bytes, peak_allocs, leak_bytes, leak_allocs), not %R", clock);
     return -1;
 }
 
@@ -403,6 +414,8 @@ static PyMethodDef pd_methods[] = {
      "tree(thread=None, clock='wall', min_percent=0.5, max_depth=0, unicode=True) -> str"},
     {"top", (PyCFunction)(void (*)(void))pd_top, METH_VARARGS | METH_KEYWORDS,
      "top(thread=None, clock='wall', limit=0) -> str: hottest functions by own weight"},
+    {"mem_text", (PyCFunction)(void (*)(void))hs_pd_mem_text, METH_VARARGS | METH_KEYWORDS, "mem_text(limit=10) -> str: a memory profile's report"},
+    {"mem_rows", (PyCFunction)(void (*)(void))hs_pd_mem_rows, METH_VARARGS | METH_KEYWORDS, "mem_rows(what='allocated'|'peak'|'leaked', by='line'|'stack', sort='bytes'|'count', limit=0) -> [(where, bytes, count)]"},
     {"lines_text", (PyCFunction)pd_lines_text, METH_NOARGS,
      "lines_text() -> str: a line profile as kernprof's report"},
     {"json", (PyCFunction)pd_json, METH_NOARGS,
@@ -461,16 +474,3 @@ PyTypeObject *hs_profile_type_new(PyObject *module) {
     return (PyTypeObject *)PyType_FromModuleAndSpec(module, &pd_spec, NULL);
 }
 
-/* ---- for the bindings in pd_*.c ------------------------------------------ */
-
-hs_profile *hs_profile_data_model(PyObject *self) {
-    return ((ProfileDataObject *)self)->profile;
-}
-
-int hs_profile_data_parse_clock(PyObject *clock, hs_weight *out) {
-    return parse_clock(clock, out);
-}
-
-int hs_profile_data_parse_thread(const hs_profile *p, PyObject *thread, hs_id *out) {
-    return parse_subtree(p, thread, out);
-}

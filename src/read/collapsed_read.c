@@ -215,7 +215,9 @@ static int parse_header(reader *r, const char *s, size_t len, char *err, size_t 
         hs_weight weight;
         int64_t scale;
     } known[] = {{"samples", HS_W_SAMPLES, 1}, {"calls", HS_W_CALLS, 1},     {"bytes", HS_W_BYTES, 1},
-                 {"allocs", HS_W_ALLOCS, 1},   {"wall_us", HS_W_WALL_NS, 1000}, {"cpu_us", HS_W_CPU_NS, 1000}};
+                 {"allocs", HS_W_ALLOCS, 1},   {"wall_us", HS_W_WALL_NS, 1000}, {"cpu_us", HS_W_CPU_NS, 1000},
+                 {"peak_bytes", HS_W_PEAK_BYTES, 1}, {"peak_allocs", HS_W_PEAK_ALLOCS, 1},
+                 {"leak_bytes", HS_W_LEAK_BYTES, 1}, {"leak_allocs", HS_W_LEAK_ALLOCS, 1}};
     for (size_t k = 0; k < sizeof known / sizeof known[0]; k++) {
         if (strlen(known[k].name) == n && memcmp(w, known[k].name, n) == 0) {
             r->weight = known[k].weight;

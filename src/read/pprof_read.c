@@ -578,6 +578,14 @@ static int weight_of(reader *r, int64_t type, int64_t unit, int64_t *scale) {
         return HS_W_ALLOCS;
     if (string_equals(r, type, "alloc_space") && string_equals(r, unit, "bytes"))
         return HS_W_BYTES;
+    if (string_equals(r, type, "peak_objects") && is_count)
+        return HS_W_PEAK_ALLOCS;
+    if (string_equals(r, type, "peak_space") && string_equals(r, unit, "bytes"))
+        return HS_W_PEAK_BYTES;
+    if (string_equals(r, type, "inuse_objects") && is_count)
+        return HS_W_LEAK_ALLOCS;
+    if (string_equals(r, type, "inuse_space") && string_equals(r, unit, "bytes"))
+        return HS_W_LEAK_BYTES;
     int wall = string_equals(r, type, "wall"), cpu = string_equals(r, type, "cpu");
     if (wall || cpu)
         for (size_t i = 0; i < sizeof time_units / sizeof *time_units; i++)

@@ -92,13 +92,12 @@ hs_id hs_read_new_thread(hs_profile *p, const char *name, size_t name_len) {
     return node;
 }
 
-static const char *const weight_names[HS_W_COUNT] = {"calls", "wall_ns", "cpu_ns",
-                                                     "samples", "bytes", "allocs"};
-
 hs_weight hs_read_weight_named(const char *name, size_t len) {
-    for (int w = 0; w < HS_W_COUNT; w++)
-        if (strlen(weight_names[w]) == len && memcmp(weight_names[w], name, len) == 0)
+    for (int w = 0; w < HS_W_COUNT; w++) {
+        const char *known = hs_weight_name((hs_weight)w);
+        if (strlen(known) == len && memcmp(known, name, len) == 0)
             return (hs_weight)w;
+    }
     return HS_W_COUNT;
 }
 

@@ -101,8 +101,9 @@ int hs_render_collapsed(hs_profile *p, hs_weight weight, hs_buf *out, char *err)
     if (!ends)
         goto done;
     ends[0] = 0;
-    static const char *const header_names[HS_W_COUNT] = {"calls", "wall_us", "cpu_us",
-                                                         NULL,    "bytes",   "allocs"};
+    static const char *const header_names[HS_W_COUNT] = {
+        "calls", "wall_us", "cpu_us", NULL, "bytes", "allocs",
+        "peak_bytes", "peak_allocs", "leak_bytes", "leak_allocs"};
     if (header_names[weight])
         hs_buf_printf(out, "# hotscope collapsed weight=%s\n", header_names[weight]);
 

@@ -152,6 +152,8 @@ void hs_flame_format_value(hs_weight w, int64_t value, hs_buf *out) {
             hs_buf_printf(out, "%" PRId64 " ns", value);
         return;
     case HS_W_BYTES:
+    case HS_W_PEAK_BYTES:
+    case HS_W_LEAK_BYTES:
         if (mag >= 1073741824.0)
             hs_buf_printf(out, "%.2f GiB", v / 1073741824.0);
         else if (mag >= 1048576.0)
@@ -170,6 +172,8 @@ void hs_flame_format_value(hs_weight w, int64_t value, hs_buf *out) {
         hs_buf_puts(out, value == 1 ? " call" : " calls");
         return;
     case HS_W_ALLOCS:
+    case HS_W_PEAK_ALLOCS:
+    case HS_W_LEAK_ALLOCS:
         put_grouped(out, value);
         hs_buf_puts(out, value == 1 ? " allocation" : " allocations");
         return;

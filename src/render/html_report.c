@@ -20,9 +20,6 @@
 #include "render.h"
 #include "render_util.h"
 
-static const char *const weight_names[HS_W_COUNT] = {"calls", "wall_ns", "cpu_ns",
-                                                     "samples", "bytes", "allocs"};
-
 int hs_render_html_report(hs_profile *p, hs_weight default_weight, const char *title, hs_buf *out,
                           char *err) {
     if (!title) {
@@ -41,7 +38,7 @@ int hs_render_html_report(hs_profile *p, hs_weight default_weight, const char *t
     hs_buf_append(out, hs_asset_report_css, hs_asset_report_css_len);
     hs_buf_puts(out, "</style>\n</head>\n<body data-weight=\"");
     if ((unsigned)default_weight < HS_W_COUNT)
-        hs_buf_puts(out, weight_names[default_weight]);
+        hs_buf_puts(out, hs_weight_name(default_weight));
     hs_buf_puts(out, "\">\n<div id=\"app\"><p class=\"loading\">Loading the profile\xE2\x80\xA6</p></div>\n"
                      "<noscript><p>This report draws itself with JavaScript; the profile data is "
                      "in the element with id hotscope-profile.</p></noscript>\n"

@@ -32,9 +32,6 @@
 #include "render.h"
 #include "render_util.h"
 
-static const char *const weight_names[HS_W_COUNT] = {"calls", "wall_ns", "cpu_ns",
-                                                     "samples", "bytes", "allocs"};
-
 static const char *kind_name(hs_frame_kind kind) {
     switch (kind) {
     case HS_KIND_PYTHON:
@@ -69,7 +66,7 @@ int hs_render_model_json(hs_profile *p, hs_buf *out, char *err) {
     int npresent = 0;
     for (int w = 0; w < HS_W_COUNT; w++) {
         if (p->weights_present & (1u << w)) {
-            hs_buf_printf(out, "%s\"%s\"", npresent ? "," : "", weight_names[w]);
+            hs_buf_printf(out, "%s\"%s\"", npresent ? "," : "", hs_weight_name((hs_weight)w));
             present[npresent++] = w;
         }
     }

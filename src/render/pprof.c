@@ -48,10 +48,15 @@
 #include "render_util.h"
 
 /* pprof (type, unit) of each hotscope weight, in hs_weight order. */
-static const char *const weight_type[HS_W_COUNT] = {"calls", "wall", "cpu", "samples", "alloc_space",
-                                                    "alloc_objects"};
-static const char *const weight_unit[HS_W_COUNT] = {"count", "nanoseconds", "nanoseconds", "count", "bytes",
-                                                    "count"};
+/* Memory weights follow Go's heap profiles: alloc_* for all that was
+ * allocated, inuse_* for what is still live (here: at the end, the leaks);
+ * the peak has no Go name, so it is named after what it is. */
+static const char *const weight_type[HS_W_COUNT] = {
+    "calls", "wall", "cpu", "samples", "alloc_space", "alloc_objects",
+    "peak_space", "peak_objects", "inuse_space", "inuse_objects"};
+static const char *const weight_unit[HS_W_COUNT] = {
+    "count", "nanoseconds", "nanoseconds", "count", "bytes", "count",
+    "bytes", "count", "bytes", "count"};
 static const char *const kind_mapping[4] = {HS_PPROF_MAPPING_PYTHON, HS_PPROF_MAPPING_NATIVE,
                                             HS_PPROF_MAPPING_THREAD, HS_PPROF_MAPPING_OTHER};
 

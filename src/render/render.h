@@ -124,6 +124,24 @@ int hs_render_model_json(hs_profile *p, hs_buf *out, char *err);
 /* A line profile (src/lines/) as kernprof's text report (lines_text.c). */
 int hs_render_lines_text(hs_profile *p, hs_buf *out, char *err);
 
+/* A memory profile (src/memory/) summed by line or by stack (mem_rows.c):
+ * rows of (frame id, or node id when by_stack; bytes; count) with a
+ * non-zero weight, most bytes first (most blocks first when by_count).
+ * bytes_w/count_w: HS_W_BYTES/HS_W_ALLOCS (allocated), HS_W_PEAK_* (live
+ * at the peak) or HS_W_LEAK_* (live at the end). 0, or -1 out of memory;
+ * the caller frees *rows. */
+typedef struct {
+    hs_id id;
+    int64_t bytes, count;
+} hs_mem_row;
+int hs_mem_rows(const hs_profile *p, hs_weight bytes_w, hs_weight count_w, int by_stack,
+                int by_count, hs_mem_row **rows, size_t *n);
+
+/* A memory profile as a text report (mem_text.c): peak, the stacks and
+ * lines holding memory at the peak, allocations by line, what was still
+ * allocated at the end. limit: rows per section (<= 0: 10). */
+int hs_render_mem_text(hs_profile *p, long limit, hs_buf *out, char *err);
+
 /* cProfile's label of a function: "file:line(name)", "{builtin label}", or
  * the name alone for synthetic frames. */
 void hs_function_label(const hs_profile *p, hs_id frame, hs_buf *out);

@@ -106,6 +106,7 @@ static hs_sampled_thread *thread_of(hs_sampler *s, hs_sample_target *t, const hs
     st->native_tid = raw->native_tid;
     st->pthread_id = raw->pthread_id;
     st->model_thread = index;
+    st->timeline = -1;
     hs_thread_files_init(&st->files);
     return st;
 }
@@ -185,7 +186,27 @@ static int instruction_in_code(const hs_pylayout *l, const uint8_t *header, int3
     return units > 0 && (int64_t)offset < units * 2;
 }
 
-static void sample_target(hs_sampler *s, hs_sample_target *t, int64_t interval_ns) {
+/* The timeline: each thread's recorded samples per HS_TIMELINE_BUCKET_NS
+ * of the recording, as a "samples" series of the profile (model.h). A
+ * bucket is a point (its start, its count) and is counted into while it
+ * is the last point, so a snapshot taken at any moment is complete. */
+#define HS_TIMELINE_BUCKET_NS 50000000LL /* 50 ms: 72,000 points an hour */
+
+static void timeline_count(hs_sampler *s, hs_sampled_thread *st, int64_t now_ns) {
+    if (st->timeline < 0) {
+        st->timeline = hs_series_get(s->profile, "samples", "count", st->model_thread);
+        if (st->timeline < 0)
+            return;
+    }
+    int64_t bucket = (now_ns - s->first_pass_ns) / HS_TIMELINE_BUCKET_NS * HS_TIMELINE_BUCKET_NS;
+    hs_series *series = &s->profile->series[st->timeline];
+    if (series->count && series->points[series->count - 1].t_ns == bucket)
+        series->points[series->count - 1].value++;
+    else
+        hs_series_push(s->profile, st->timeline, bucket, 1);
+}
+
+static void sample_target(hs_sampler *s, hs_sample_target *t, int64_t interval_ns, int64_t now_ns) {
     if (hs_walk_threads(&t->target, &s->walk) != 0) {
         if (!hs_proc_alive(t->target.pid))
             t->gone = 1;
@@ -267,12 +288,15 @@ static void sample_target(hs_sampler *s, hs_sample_target *t, int64_t interval_n
         hs_node_add(s->profile, node, HS_W_WALL_NS, interval_ns);
         if (cpu_delta)
             hs_node_add(s->profile, node, HS_W_CPU_NS, cpu_delta);
+        timeline_count(s, st, now_ns);
         s->thread_samples++;
     }
 }
 
 size_t hs_sampler_pass(hs_sampler *s, int64_t now_ns) {
     int64_t interval = s->last_pass_ns ? now_ns - s->last_pass_ns : s->interval_ns;
+    if (!s->last_pass_ns)
+        s->first_pass_ns = now_ns;
     s->last_pass_ns = now_ns;
     s->passes++;
     size_t alive = 0;
@@ -280,7 +304,7 @@ size_t hs_sampler_pass(hs_sampler *s, int64_t now_ns) {
         hs_sample_target *t = &s->targets[i];
         if (t->gone)
             continue;
-        sample_target(s, t, interval);
+        sample_target(s, t, interval, now_ns);
         close_unseen(s, t);
         alive += !t->gone;
     }

@@ -35,6 +35,7 @@ typedef struct {
     uint64_t last_cpu_ns;
     int have_cpu;
     int64_t seen_in_pass;     /* last pass that saw it (threads come and go) */
+    int timeline;             /* its "samples" series in the profile, or -1 */
     hs_thread_files files;    /* its /proc files, kept open */
 } hs_sampled_thread;
 
@@ -68,6 +69,7 @@ typedef struct {
     int idle;                 /* keep samples of threads not on a CPU */
     int64_t interval_ns;      /* the nominal interval: the first pass's weight */
     int64_t last_pass_ns;     /* monotonic time of the previous pass */
+    int64_t first_pass_ns;    /* monotonic time of the first pass: the timeline's 0 */
     int64_t passes;
 
     /* what happened, for the report */

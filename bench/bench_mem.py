@@ -1,0 +1,229 @@
+"""Cost of `hotscope mem` against tracemalloc and memray, in one run.
+
+Every measurement is a fresh process running this file with --child
+WORKLOAD under one tool; the child times ONLY the workload with
+time.perf_counter (tool start-up and report writing are outside) and
+prints the seconds. Runs are interleaved (repeat -> workload -> mode);
+medians over repeats. The output file each tool writes is measured too.
+
+    python bench/bench_mem.py                         # .venvs/3.12 by default
+    python bench/bench_mem.py --python .venvs/3.13/bin/python --repeat 7
+    python bench/bench_mem.py --quick
+    python bench/bench_mem.py --depth-cost             # hotscope's cost per frame of stack
+
+Modes:
+  none            unprofiled
+  tracemalloc-1   python -X tracemalloc=1   (innermost frame only)
+  tracemalloc-25  python -X tracemalloc=25  (25 frames)
+  memray          memray run -o FILE.bin     (full Python stacks)
+  memray-native   memray run --native        (+ native stacks)
+  memray-pyalloc  memray run --trace-python-allocators: every allocation of
+                  the Python allocators, as hotscope and tracemalloc record
+                  them (plain memray only sees what pymalloc asks of malloc:
+                  its 256 KiB arenas and blocks over 512 bytes)
+  hotscope        hotscope mem -o FILE.json  (full Python stacks)
+Workloads (both run 20 frames deep, so stack depth costs what it costs):
+  alloc    allocation-heavy: small lists, dicts, strings and tuples made
+           and dropped in a tight loop
+  mixed    an application-like mix: parsing and building JSON, sorting,
+           arithmetic on objects, string formatting
+memray must be installed in the interpreter (pip install memray).
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.abspath(__file__)
+ROOT = os.path.dirname(os.path.dirname(HERE))
+WORKLOADS = ["alloc", "mixed"]
+MODES = ["none", "tracemalloc-1", "tracemalloc-25", "memray", "memray-native", "memray-pyalloc",
+         "hotscope"]
+DEPTH = 20
+
+
+# ---- workloads ------------------------------------------------------------------
+
+def alloc(scale):
+    total = 0
+    for i in range(int(300_000 * scale)):
+        row = [i, str(i), (i, i + 1)]
+        d = {"id": i, "name": row[1], "pair": row[2]}
+        total += len(d) + len(row[1])
+    return total
+
+
+class Point:
+    __slots__ = ("x", "y")
+
+    def __init__(self, x, y):
+        self.x = x
+        self.y = y
+
+    def dist2(self, other):
+        dx = self.x - other.x
+        dy = self.y - other.y
+        return dx * dx + dy * dy
+
+
+def mixed(scale):
+    total = 0
+    for round_ in range(int(40 * scale)):
+        records = [{"id": i, "name": "item-%d" % i, "score": (i * 7919) % 1000 / 10.0}
+                   for i in range(500)]
+        text = json.dumps(records)
+        back = json.loads(text)
+        back.sort(key=lambda r: (r["score"], r["id"]))
+        points = [Point(r["id"] % 37, r["score"]) for r in back]
+        origin = Point(0, 0)
+        for p in points:
+            total += int(p.dist2(origin)) % 97
+        for i in range(3000):  # plain arithmetic, no allocation to speak of
+            total = (total * 31 + i) % 1_000_003
+        total += sum(len(r["name"]) for r in back[:100])
+    return total
+
+
+def nest(depth, fn, scale):
+    if depth == 0:
+        return fn(scale)
+    return nest(depth - 1, fn, scale)
+
+
+def child(workload, scale):
+    fn = {"alloc": alloc, "mixed": mixed}[workload]
+    nest(DEPTH, fn, 0.05)  # warm up caches and imports
+    start = time.perf_counter()
+    nest(DEPTH, fn, scale)
+    print("SECONDS %.6f" % (time.perf_counter() - start))
+
+
+def depth_cost():
+    """hotscope's added time per allocation at stack depths 0-100 (a loop
+    making small lists, best of 5), and the slope: the cost of one frame."""
+    import hotscope
+
+    def work():
+        for i in range(200_000):
+            x = [i, i]  # noqa: F841 (one PyMem allocation for the items)
+
+    def best(f, n=5):
+        times = []
+        for _ in range(n):
+            t = time.perf_counter()
+            f()
+            times.append(time.perf_counter() - t)
+        return min(times)
+
+    added = {}
+    for depth in (0, 25, 50, 100):
+        t0 = best(lambda: nest(depth, lambda s: work(), 0))
+        with hotscope.memory() as m:
+            t1 = best(lambda: nest(depth, lambda s: work(), 0))
+        per_run = m._tracer.stats()["allocations"] / 5
+        added[depth] = (t1 - t0) * 1e9 / per_run
+        print("depth %3d: unprofiled %.4f s, hotscope %.4f s, +%.0f ns per allocation"
+              % (depth, t0, t1, added[depth]))
+    print("cost of one frame of stack per allocation: %.1f ns" % ((added[100] - added[0]) / 100))
+
+
+# ---- the parent ---------------------------------------------------------------------
+
+def command(python, mode, workload, scale, out):
+    me = [HERE, "--child", workload, "--scale", str(scale)]
+    if mode == "none":
+        return [python] + me, None
+    if mode == "tracemalloc-1":
+        return [python, "-X", "tracemalloc=1"] + me, None
+    if mode == "tracemalloc-25":
+        return [python, "-X", "tracemalloc=25"] + me, None
+    if mode.startswith("memray"):
+        path = os.path.join(out, "m.bin")
+        native = {"memray": [], "memray-native": ["--native"],
+                  "memray-pyalloc": ["--trace-python-allocators"]}[mode]
+        return [python, "-m", "memray", "run", "-q", "-f", *native, "-o", path] + me, path
+    if mode == "hotscope":
+        path = os.path.join(out, "h.json")
+        return [python, "-m", "hotscope", "mem", "-o", path] + me, path
+    raise ValueError(mode)
+
+
+def measure(python, mode, workload, scale):
+    with tempfile.TemporaryDirectory() as out:
+        cmd, path = command(python, mode, workload, scale, out)
+        started = time.perf_counter()
+        r = subprocess.run(cmd, capture_output=True, text=True, cwd=out, timeout=900)
+        wall = time.perf_counter() - started
+        if r.returncode != 0:
+            raise RuntimeError("%s %s failed: %s" % (mode, workload, r.stderr.strip()[-500:]))
+        seconds = [float(line.split()[1]) for line in r.stdout.splitlines() if line.startswith("SECONDS ")]
+        size = os.path.getsize(path) if path and os.path.exists(path) else 0
+        return seconds[-1], wall, size
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--python", default=os.path.join(ROOT, ".venvs", "3.12", "bin", "python"))
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--scale", type=float, default=1.0)
+    ap.add_argument("--quick", action="store_true", help="repeat 2, scale 0.3")
+    ap.add_argument("--modes", default=",".join(MODES))
+    ap.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    ap.add_argument("--depth-cost", action="store_true",
+                    help="measure hotscope's cost per frame of stack depth (in this process)")
+    ap.add_argument("--child", metavar="WORKLOAD", help=argparse.SUPPRESS)
+    opts = ap.parse_args()
+    if opts.depth_cost:
+        depth_cost()
+        return 0
+    if opts.child:
+        child(opts.child, opts.scale)
+        return 0
+    if opts.quick:
+        opts.repeat, opts.scale = 2, 0.3
+    modes = opts.modes.split(",")
+    opts.python = os.path.abspath(opts.python)  # the children run in a temporary directory
+    version = subprocess.run([opts.python, "-c", "import sys; print(sys.version.split()[0])"],
+                             capture_output=True, text=True).stdout.strip()
+    times = {(w, m): [] for w in WORKLOADS for m in modes}
+    walls = {(w, m): [] for w in WORKLOADS for m in modes}
+    sizes = {}
+    for rep in range(opts.repeat):
+        for w in WORKLOADS:
+            for m in modes:
+                t, wall, size = measure(opts.python, m, w, opts.scale)
+                times[(w, m)].append(t)
+                walls[(w, m)].append(wall)
+                sizes[(w, m)] = size
+        print("repeat %d/%d done" % (rep + 1, opts.repeat), file=sys.stderr)
+    print("Python %s, %d repeats, scale %s, workload %d frames deep; medians" % (
+        version, opts.repeat, opts.scale, DEPTH))
+    print("%-7s %-15s %10s %8s %10s %8s %12s" % ("work", "mode", "time (s)", "x none", "process", "x none", "output"))
+    figures = []
+    for w in WORKLOADS:
+        base = statistics.median(times[(w, "none")]) if "none" in modes else None
+        base_wall = statistics.median(walls[(w, "none")]) if "none" in modes else None
+        for m in modes:
+            t = statistics.median(times[(w, m)])
+            wall = statistics.median(walls[(w, m)])
+            size = sizes[(w, m)]
+            print("%-7s %-15s %10.3f %8s %10.3f %8s %12s" % (
+                w, m, t, "%.2f" % (t / base) if base else "-", wall,
+                "%.2f" % (wall / base_wall) if base_wall else "-",
+                "%.1f KB" % (size / 1000) if size else "-"))
+            figures.append({"workload": w, "mode": m, "seconds": t, "process_seconds": wall,
+                            "ratio": t / base if base else None, "output_bytes": size})
+    if opts.json:
+        with open(opts.json, "w") as f:
+            json.dump({"python": version, "repeat": opts.repeat, "scale": opts.scale,
+                       "figures": figures}, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,200 @@
+"""Memory profiling glue: hotscope.memory() and what `hotscope mem` runs.
+
+The engine (hotscope._core.MemTracer: allocator hooks, stacks, peak,
+leaks, memory over time) and the report (ProfileData.mem_text) are C;
+this module starts and stops it, names threads, keeps a forked child from
+reporting the parent's recording, and shapes rows for Python callers.
+
+    with hotscope.memory() as m:
+        work()
+    m.peak                   # bytes, the high-water mark of the Python heap
+    m.top(10)                # lines that allocated most: [(Location, bytes, count)]
+    m.top(10, by="count")    # ... most allocations
+    m.top(5, what="peak")    # lines holding the most memory at the peak
+    m.leaks()                # lines whose memory is still allocated at the end
+    m.save("mem.txt")        # .txt, .json, .collapsed (bytes)
+"""
+
+import collections
+import os
+import sys
+import threading
+import weakref
+
+from . import _core, _output
+
+_HOTSCOPE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+# Recordings running now, so a forked child can stop its copy of them.
+_recording = weakref.WeakSet()
+
+
+def _after_fork_in_child():
+    for profile in list(_recording):
+        profile._tracer._after_fork_child()
+        profile._forked = True
+    _recording.clear()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+# Thread names by kernel thread id. Threads that start and end while recording are gone when the report is
+# built; their names are noted as they start, by a wrapper around
+# threading.Thread._bootstrap_inner (present in 3.8-3.13) while any
+# recording runs.
+_name_sinks = []
+_original_bootstrap = getattr(threading.Thread, "_bootstrap_inner", None)
+
+
+def _noting_bootstrap(thread):
+    for sink in list(_name_sinks):
+        sink[threading.get_native_id()] = thread.name
+    return _original_bootstrap(thread)
+
+
+def _watch_thread_names(sink):
+    if _original_bootstrap is None:
+        return
+    _name_sinks.append(sink)
+    threading.Thread._bootstrap_inner = _noting_bootstrap
+
+
+def _unwatch_thread_names(sink):
+    if sink in _name_sinks:
+        _name_sinks.remove(sink)
+    if not _name_sinks and _original_bootstrap is not None:
+        threading.Thread._bootstrap_inner = _original_bootstrap
+
+
+class Location(collections.namedtuple("Location", "file line function")):
+    """Where memory was allocated: a file, a line and the function there."""
+
+    __slots__ = ()
+
+    def __str__(self):
+        return "%s:%d (%s)" % (self.file, self.line, self.function)
+
+
+WHATS = ("allocated", "peak", "leaked")
+
+
+class MemoryProfile:
+    """Every allocation of the Python allocators while recording, with the
+    Python stack that made it (see the module docstring)."""
+
+    def __init__(self, interval_ms=10.0, cut_base=False):
+        # cut_base: leave out the frames under the caller of enable() (the
+        # command line's own, below the program's <module>).
+        self._cut_base = cut_base
+        self._base = (0, 0)
+        self._tracer = _core.MemTracer(interval_ms=interval_ms)
+        self._data = None
+        self._names = {}
+        self._forked = False
+        self._pid = os.getpid()
+
+    # -- recording --------------------------------------------------------
+    def enable(self):
+        if self._cut_base:
+            depth, frame = 0, sys._getframe(1)
+            while frame is not None:
+                depth, frame = depth + 1, frame.f_back
+            self._base = (threading.get_ident(), depth)
+        _recording.add(self)  # before the start: hotscope's own allocation
+        try:
+            self._tracer.start()
+        except BaseException:
+            _recording.discard(self)
+            raise
+        _watch_thread_names(self._names)
+
+    def disable(self):
+        if self._tracer.recording:
+            self._names.update(self._thread_names())
+            _unwatch_thread_names(self._names)
+        self._tracer.stop()
+        _recording.discard(self)
+
+    start, stop = enable, disable
+
+    def __enter__(self):
+        self.enable()
+        return self
+
+    def __exit__(self, *exc):
+        self.disable()
+        return False
+
+    @staticmethod
+    def _thread_names():
+        # by kernel thread id: a pthread ident is reused as soon as a thread ends
+        return {t.native_id: t.name for t in threading.enumerate() if t.native_id is not None}
+
+    # -- results --------------------------------------------------------------
+    @property
+    def peak(self):
+        """The peak of the traced Python heap, in bytes."""
+        return self._tracer.peak
+
+    @property
+    def current(self):
+        """Traced bytes allocated now (while recording) or at the stop."""
+        return self._tracer.current
+
+    @property
+    def forked_child(self):
+        """True in a child forked while recording: it reports nothing."""
+        return self._forked or os.getpid() != self._pid
+
+    @property
+    def data(self):
+        """The recording as a ProfileData (weights bytes, allocs,
+        peak_bytes, peak_allocs, leak_bytes, leak_allocs)."""
+        if self._data is None or self._tracer.recording:
+            if self._tracer.recording:
+                self._names.update(self._thread_names())
+            data = self._tracer.profile(thread_names=self._names, hide=_HOTSCOPE_DIR,
+                                        base_thread=self._base[0], base_frames=self._base[1])
+            if self._tracer.recording:
+                return data
+            self._data = data
+        return self._data
+
+    def _rows(self, n, by, what, where):
+        if by not in ("bytes", "count"):
+            raise ValueError("by must be 'bytes' or 'count', not %r" % (by,))
+        if what not in WHATS:
+            raise ValueError("what must be one of %s, not %r" % (", ".join(WHATS), what))
+        rows = self.data.mem_rows(what=what, by=where, sort=by, limit=n or 0)
+        if where == "line":
+            return [(Location(*loc), size, count) for loc, size, count in rows]
+        return [([Location(*f) for f in stack if f[0]], size, count) for stack, size, count in rows]
+
+    def top(self, n=10, by="bytes", what="allocated", where="line"):
+        """The n lines (where="stack": stacks, root first) with the most
+        bytes (by="count": allocations) allocated over the run
+        (what="peak": live at the peak; "leaked": live at the end), as
+        (location, bytes, count) tuples."""
+        return self._rows(n, by, what, where)
+
+    def leaks(self, n=0, where="line"):
+        """What is still allocated at the end, by line (or stack): the
+        lines that allocated memory nobody freed. n=0: every line."""
+        return self._rows(n, "bytes", "leaked", where)
+
+    def report(self, limit=10):
+        """The text report (peak, stacks at the peak, lines, leaks)."""
+        return self.data.mem_text(limit=limit)
+
+    def print(self, limit=10):
+        print(self.report(limit), end="")
+
+    def save(self, path):
+        """Write the recording to `path`; the extension picks the format."""
+        _output.write(self.data, path)
+
+
+def memory(interval_ms=10.0):
+    """A memory profile of the code in a with block (see MemoryProfile)."""
+    return MemoryProfile(interval_ms=interval_ms)

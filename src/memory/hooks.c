@@ -1,0 +1,598 @@
+/*
+ * hooks.c - the allocator wrappers of the memory engine (mem.h): what one
+ * allocation, reallocation or free costs.
+ *
+ * Per allocation: the real allocator runs first (with this thread's busy
+ * flag set, so the raw-domain call pymalloc makes for a large block passes
+ * through untracked instead of being counted twice, as tracemalloc does);
+ * then the stack is read from the interpreter's frames, the part that
+ * differs from this thread's previous stack is looked up in the tree, and
+ * the block goes into the table and its node's counters. Frees take the
+ * block out of the table before the real free. All of that runs under the
+ * GIL, which is the only lock on the fast path.
+ *
+ * Raw-domain calls made without the GIL cannot read the Python stack (nor
+ * take references to code objects): they are charged to a synthetic
+ * "[no GIL]" thread, and queued under a spin lock for the next GIL holder
+ * to apply (a free is queued before the real free, an allocation before
+ * its pointer is returned, so events on one address apply in order).
+ * (Modules/_tracemalloc.c takes the GIL instead; that can deadlock a
+ * thread that allocates while another waits for it.)
+ *
+ * Allocation sizes are the sizes asked for, as tracemalloc counts them.
+ */
+#include "mem.h"
+
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CLOCK_EVERY 64 /* events between two reads of the clock */
+
+/* This thread's state for engine m, found in one thread-local read when it
+ * was the last engine this thread saw (ids are compared, never a pointer
+ * to a freed engine followed). The default TLS model: initial-exec would
+ * be one instruction cheaper but can make the module fail to load when
+ * the process's static TLS space is used up. */
+typedef struct {
+    uint64_t engine_id;
+    hs_mem_tls *tls;
+} tls_slot;
+static __thread tls_slot last_tls;
+
+int64_t hs_mem_now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static inline void lock(hs_mem *m) {
+    while (__atomic_exchange_n(&m->lock, 1, __ATOMIC_ACQUIRE)) {
+        unsigned spins = 0;
+        while (__atomic_load_n(&m->lock, __ATOMIC_RELAXED))
+            if (++spins % 64 == 0)
+                sched_yield();
+    }
+}
+
+static inline void unlock(hs_mem *m) {
+    __atomic_store_n(&m->lock, 0, __ATOMIC_RELEASE);
+}
+
+/* ---- per-thread state ------------------------------------------------ */
+
+static hs_mem_tls *tls_get(hs_mem *m) {
+    hs_mem_tls *tls = pthread_getspecific(m->key);
+    if (tls)
+        return tls;
+    tls = calloc(1, sizeof *tls);
+    if (!tls)
+        return NULL;
+    tls->root = HS_TRIE_NONE;
+    if (pthread_setspecific(m->key, tls) != 0) {
+        free(tls);
+        return NULL;
+    }
+    lock(m);
+    tls->next = m->tls_list;
+    m->tls_list = tls;
+    unlock(m);
+    return tls;
+}
+
+/* This thread's root node (GIL held). */
+static uint32_t thread_root(hs_mem *m, hs_mem_tls *tls) {
+    if (tls->root != HS_TRIE_NONE)
+        return tls->root;
+    if (m->thread_count == m->thread_cap) {
+        size_t cap = m->thread_cap ? m->thread_cap * 2 : 8;
+        hs_mem_thread *grown = realloc(m->threads, cap * sizeof *grown);
+        if (!grown)
+            return HS_TRIE_NONE;
+        m->threads = grown;
+        m->thread_cap = cap;
+    }
+    int created;
+    uint32_t root = hs_stacktrie_child(&m->trie, 0, 0, (int32_t)m->thread_count, &created);
+    if (root == HS_TRIE_NONE)
+        return root;
+    m->threads[m->thread_count++] =
+        (hs_mem_thread){PyThread_get_thread_ident(), (uint64_t)syscall(SYS_gettid)};
+    tls->root = root;
+    return root;
+}
+
+/* ---- the memory-over-time series --------------------------------------- */
+
+static int64_t read_rss(hs_mem *m) {
+    char buf[128];
+    if (m->statm_fd < 0)
+        return -1;
+    ssize_t n = pread(m->statm_fd, buf, sizeof buf - 1, 0);
+    if (n <= 0)
+        return -1;
+    buf[n] = 0;
+    long long size, resident; /* proc(5): /proc/[pid]/statm "size resident shared ..." in pages */
+    if (sscanf(buf, "%lld %lld", &size, &resident) != 2)
+        return -1;
+    return resident * m->page_size;
+}
+
+/* Appends a point (GIL held). */
+static void push_point(hs_mem *m, int64_t now) {
+    if (m->point_count == m->point_cap) {
+        size_t cap = m->point_cap ? m->point_cap * 2 : 256;
+        hs_mem_point *grown = realloc(m->points, cap * sizeof *grown);
+        if (!grown)
+            return;
+        m->points = grown;
+        m->point_cap = cap;
+    }
+    m->points[m->point_count++] = (hs_mem_point){now - m->start_ns, m->current_bytes, read_rss(m)};
+    m->next_point_ns = now + m->interval_ns;
+}
+
+/* Every CLOCK_EVERY events, a point if the interval has passed (GIL held). */
+static inline void maybe_point(hs_mem *m) {
+    if (--m->events_to_clock)
+        return;
+    m->events_to_clock = CLOCK_EVERY;
+    int64_t now = hs_mem_now_ns();
+    if (now >= m->next_point_ns)
+        push_point(m, now);
+}
+
+/* ---- counters (GIL held, or the lock while draining) ----------------------- */
+
+static inline void add_live(hs_mem *m, uint32_t node, int64_t bytes, int64_t blocks) {
+    hs_trie_counts *c = &m->trie.counts[node];
+    c->live_bytes += bytes;
+    c->live_count += blocks;
+    m->current_bytes += bytes;
+    m->current_blocks += blocks;
+}
+
+static void new_peak(hs_mem *m) {
+    m->peak_bytes = m->current_bytes;
+    m->peak_blocks = m->current_blocks;
+    /* The stacks holding the peak are copied only when the peak grew by 1%
+     * (and at least 16 KiB) since the last copy, so a steadily growing
+     * heap costs O(log) copies; hs_mem_finish adds an exact one when the
+     * end is the peak. */
+    int64_t step = m->snap_bytes / 100;
+    if (step < 16384)
+        step = 16384;
+    if (m->current_bytes >= m->snap_bytes + step || m->snap_bytes == 0) {
+        hs_stacktrie_snapshot_peak(&m->trie);
+        m->snap_bytes = m->current_bytes;
+        m->peak_ns = hs_mem_now_ns() - m->start_ns;
+    }
+}
+
+static void record_block(hs_mem *m, uint32_t node, void *ptr, size_t size) {
+    hs_ptr_entry old;
+    if (node == HS_TRIE_NONE || hs_ptrtable_put(&m->table, (uintptr_t)ptr, size, node, &old) != 0) {
+        m->lost++;
+        return;
+    }
+    if (old.addr) /* freed behind our back (a free we never saw) */
+        add_live(m, old.node, -(int64_t)old.size, -1);
+    hs_trie_counts *c = &m->trie.counts[node];
+    c->total_bytes += (int64_t)size;
+    c->total_count++;
+    m->total_bytes += (int64_t)size;
+    m->total_allocs++;
+    add_live(m, node, (int64_t)size, 1);
+    if (m->current_bytes > m->peak_bytes)
+        new_peak(m);
+    maybe_point(m);
+}
+
+/* Takes a block out of the table; 1 with its entry, 0 when untraced. */
+static int forget_block(hs_mem *m, void *ptr, hs_ptr_entry *e) {
+    if (!hs_ptrtable_take(&m->table, (uintptr_t)ptr, e))
+        return 0;
+    add_live(m, e->node, -(int64_t)e->size, -1);
+    m->frees++;
+    maybe_point(m);
+    return 1;
+}
+
+/* ---- raw-domain events of threads without the GIL ------------------------ */
+
+/* Queued under the lock; the GIL holder applies them (drain) before its
+ * own next event. A free is queued before the real free and an allocation
+ * before the pointer is returned, so whoever gets the same address next
+ * applies the older event first. */
+static void queue_event(hs_mem *m, uintptr_t addr, uint64_t size, int is_free) {
+    lock(m);
+    if (m->pending_count == m->pending_cap) {
+        size_t cap = m->pending_cap ? m->pending_cap * 2 : 64;
+        hs_mem_pending *grown = realloc(m->pending, cap * sizeof *grown);
+        if (!grown) {
+            m->pending_lost++;
+            unlock(m);
+            return;
+        }
+        m->pending = grown;
+        m->pending_cap = cap;
+    }
+    m->pending[m->pending_count] = (hs_mem_pending){addr, size, is_free};
+    __atomic_store_n(&m->pending_count, m->pending_count + 1, __ATOMIC_RELEASE);
+    unlock(m);
+}
+
+static void drain_slow(hs_mem *m) {
+    lock(m);
+    for (size_t i = 0; i < m->pending_count; i++) {
+        const hs_mem_pending *e = &m->pending[i];
+        hs_ptr_entry gone;
+        if (e->is_free)
+            forget_block(m, (void *)e->addr, &gone);
+        else
+            record_block(m, m->nogil_root, (void *)e->addr, e->size);
+    }
+    m->lost += m->pending_lost;
+    m->pending_lost = 0;
+    __atomic_store_n(&m->pending_count, 0, __ATOMIC_RELEASE);
+    unlock(m);
+}
+
+/* Applies queued events (GIL held). One load when there are none. */
+static inline void drain(hs_mem *m) {
+    if (__atomic_load_n(&m->pending_count, __ATOMIC_ACQUIRE))
+        drain_slow(m);
+}
+
+void hs_mem_drain(hs_mem *m) {
+    drain_slow(m);
+}
+
+/* ---- the stack of an allocation ---------------------------------------- */
+
+/* Makes room for `depth` cached frames. 0 or -1. */
+static int cache_reserve(hs_mem_tls *tls, size_t depth) {
+    if (depth <= tls->cache_cap)
+        return 0;
+    size_t cap = tls->cache_cap ? tls->cache_cap : 64;
+    while (cap < depth)
+        cap *= 2;
+    hs_mem_cached_frame *grown = realloc(tls->cache, cap * sizeof *grown);
+    if (!grown)
+        return -1;
+    tls->cache = grown;
+    tls->cache_cap = cap;
+    return 0;
+}
+
+/* The node of frames f[0..count) (leaf first) standing at cache positions
+ * k0 .. k0 + count - 1 (root first) under `node` (the node at k0 - 1).
+ * Skips what matches the cache, then looks up (and caches) the rest. */
+static uint32_t resolve_frames(hs_mem *m, hs_mem_tls *tls, const hs_frame_key *f, size_t count,
+                               size_t k0, uint32_t node) {
+    size_t depth = k0 + count;
+    if (cache_reserve(tls, depth) != 0)
+        return HS_TRIE_NONE;
+    hs_mem_cached_frame *c = tls->cache;
+    size_t k = k0, n = tls->cache_len < depth ? tls->cache_len : depth;
+    while (k < n && c[k].code == f[depth - 1 - k].code && c[k].offset == f[depth - 1 - k].offset) {
+        c[k].frame = f[depth - 1 - k].frame; /* same code and place, maybe a new activation */
+        k++;
+    }
+    if (k > k0)
+        node = c[k - 1].node;
+    for (; k < depth; k++) {
+        const hs_frame_key *key = &f[depth - 1 - k];
+        int created;
+        uint32_t child = hs_stacktrie_child(&m->trie, node, key->code, key->offset, &created);
+        if (child == HS_TRIE_NONE) {
+            tls->cache_len = k;
+            return HS_TRIE_NONE;
+        }
+        if (created) /* the node keeps its code object alive (GIL held) */
+            Py_INCREF((PyObject *)key->code);
+        node = child;
+        c[k] = (hs_mem_cached_frame){key->code, key->offset, node, key->frame};
+    }
+    tls->cache_len = depth;
+    return node;
+}
+
+/* With exits watched (3.12+, mem_watch.c): frames below depth tls->low
+ * have not run since this thread's last event, so only the frames from
+ * the leaf down to that depth are read, and the first frame below them
+ * must be exactly the cached one (address, code, instruction), or the
+ * whole stack is walked. Returns HS_TRIE_NONE - 1 when it cannot be used. */
+#define NOT_PARTIAL (HS_TRIE_NONE - 1)
+static uint32_t partial_stack_node(hs_mem *m, hs_mem_tls *tls, PyThreadState *tstate, int depth,
+                                   uint32_t root) {
+    int s = tls->low < depth ? tls->low : depth; /* the lowest depth to read again */
+    if (s < 1 || (size_t)s > tls->cache_len + 1 || s < 2)
+        return NOT_PARTIAL;
+    size_t n = (size_t)(depth - s + 1);
+    size_t got = hs_pystack_walk(&m->layout, tstate, &tls->frames, &tls->frame_cap, n + 1);
+    if (got != n + 1)
+        return NOT_PARTIAL;
+    const hs_frame_key *below = &tls->frames[n];
+    const hs_mem_cached_frame *kept = &tls->cache[s - 2];
+    if (below->frame != kept->frame || below->code != kept->code || below->offset != kept->offset)
+        return NOT_PARTIAL;
+    (void)root;
+    return resolve_frames(m, tls, tls->frames, n, (size_t)s - 1, kept->node);
+}
+
+/* The node of the current Python stack (GIL held). */
+static uint32_t stack_node(hs_mem *m, hs_mem_tls *tls, PyThreadState *tstate) {
+    uint32_t root = thread_root(m, tls);
+    if (root == HS_TRIE_NONE || !tstate)
+        return root;
+    int depth = m->watching ? hs_pystack_depth(tstate) : -1;
+    if (depth > 0 && tls->low > 0) {
+        uint32_t node = partial_stack_node(m, tls, tstate, depth, root);
+        if (node != NOT_PARTIAL) {
+            tls->low = depth;
+            return node;
+        }
+        m->full_walks++;
+    }
+    size_t got = hs_pystack_walk(&m->layout, tstate, &tls->frames, &tls->frame_cap, SIZE_MAX);
+    if (got == (size_t)-1)
+        return HS_TRIE_NONE;
+    /* The watermark is only trusted when the interpreter's count agrees
+     * with the frames walked. */
+    tls->low = depth > 0 && (size_t)depth == got ? depth : 0;
+    return resolve_frames(m, tls, tls->frames, got, 0, root);
+}
+
+void hs_mem_note_exit(hs_mem *m, PyThreadState *tstate) {
+    hs_mem_tls *tls = last_tls.engine_id == m->id ? last_tls.tls : pthread_getspecific(m->key);
+    if (!tls || tls->low <= 0)
+        return;
+    /* The exiting frame's caller runs again; one more level of margin. */
+    int low = hs_pystack_depth(tstate) - 2;
+    if (low < tls->low)
+        tls->low = low;
+}
+
+/* Whether this call holds the GIL: always for the mem and object domains. */
+static inline int has_gil(const hs_mem_domain *d) {
+    return d->domain != PYMEM_DOMAIN_RAW || PyGILState_Check();
+}
+
+static void on_alloc(hs_mem *m, int gil, hs_mem_tls *tls, void *ptr, size_t size) {
+    if (!gil) {
+        queue_event(m, (uintptr_t)ptr, size, 0);
+        return;
+    }
+    drain(m);
+    record_block(m, stack_node(m, tls, _PyThreadState_UncheckedGet()), ptr, size);
+}
+
+/* ---- the hooks ----------------------------------------------------------- */
+
+/* Raw-domain calls may come from threads without the GIL, even while the
+ * engine is being stopped: they count themselves in `inflight` before
+ * they read the engine pointer, and stopping waits for the count to drop
+ * after clearing that pointer (the domain blocks themselves are never
+ * freed, see hs_mem_install). */
+static inline hs_mem *begin(hs_mem_domain *d) {
+    if (d->domain == PYMEM_DOMAIN_RAW)
+        __atomic_add_fetch(&d->inflight, 1, __ATOMIC_SEQ_CST);
+    return __atomic_load_n(&d->engine, __ATOMIC_SEQ_CST);
+}
+
+static inline void end(hs_mem_domain *d) {
+    if (d->domain == PYMEM_DOMAIN_RAW)
+        __atomic_sub_fetch(&d->inflight, 1, __ATOMIC_SEQ_CST);
+}
+
+
+/* The thread's state when this event is to be recorded, else NULL (a
+ * nested call from inside a hook or the allocator it wraps, a detached
+ * engine, or no memory for the thread's state). */
+static inline hs_mem_tls *enter(hs_mem *m) {
+    if (!m)
+        return NULL;
+    hs_mem_tls *tls;
+    if (last_tls.engine_id == m->id) {
+        tls = last_tls.tls;
+    } else {
+        if (!(tls = tls_get(m)))
+            return NULL;
+        last_tls = (tls_slot){m->id, tls};
+    }
+    if (tls->busy)
+        return NULL;
+    tls->busy = 1;
+    return tls;
+}
+
+static void *hook_malloc(void *ctx, size_t size) {
+    hs_mem_domain *d = ctx;
+    hs_mem *m = begin(d);
+    hs_mem_tls *tls = enter(m);
+    void *ptr = d->prev.malloc(d->prev.ctx, size);
+    if (tls) {
+        if (ptr)
+            on_alloc(m, has_gil(d), tls, ptr, size);
+        tls->busy = 0;
+    }
+    end(d);
+    return ptr;
+}
+
+static void *hook_calloc(void *ctx, size_t nelem, size_t elsize) {
+    hs_mem_domain *d = ctx;
+    hs_mem *m = begin(d);
+    hs_mem_tls *tls = enter(m);
+    void *ptr = d->prev.calloc(d->prev.ctx, nelem, elsize);
+    if (tls) {
+        size_t size;
+        if (ptr && !__builtin_mul_overflow(nelem, elsize, &size))
+            on_alloc(m, has_gil(d), tls, ptr, size);
+        tls->busy = 0;
+    }
+    end(d);
+    return ptr;
+}
+
+static void *hook_realloc(void *ctx, void *old, size_t size) {
+    hs_mem_domain *d = ctx;
+    hs_mem *m = begin(d);
+    hs_mem_tls *tls = enter(m);
+    if (!tls) {
+        void *ptr = d->prev.realloc(d->prev.ctx, old, size);
+        end(d);
+        return ptr;
+    }
+    int gil = has_gil(d);
+    hs_ptr_entry was = {0, 0, 0};
+    int had = 0;
+    if (old) {
+        if (gil) {
+            drain(m);
+            had = forget_block(m, old, &was);
+        } else {
+            queue_event(m, (uintptr_t)old, 0, 1);
+        }
+    }
+    void *ptr = d->prev.realloc(d->prev.ctx, old, size);
+    if (ptr) {
+        on_alloc(m, gil, tls, ptr, size);
+    } else if (had) {
+        /* The old block is still there: put it back as it was. */
+        hs_ptr_entry replaced;
+        if (hs_ptrtable_put(&m->table, was.addr, was.size, was.node, &replaced) == 0) {
+            add_live(m, was.node, (int64_t)was.size, 1);
+            m->frees--;
+        } else {
+            m->lost++;
+        }
+    } else if (old && !gil) {
+        /* Without the GIL the old block's size is unknown here: it stays
+         * untracked from now on. */
+        lock(m);
+        m->pending_lost++;
+        unlock(m);
+    }
+    tls->busy = 0;
+    end(d);
+    return ptr;
+}
+
+static void hook_free(void *ctx, void *ptr) {
+    hs_mem_domain *d = ctx;
+    if (ptr) {
+        hs_mem *m = begin(d);
+        hs_mem_tls *tls = enter(m);
+        if (tls) {
+            if (has_gil(d)) {
+                hs_ptr_entry e;
+                drain(m);
+                forget_block(m, ptr, &e);
+            } else {
+                queue_event(m, (uintptr_t)ptr, 0, 1);
+            }
+            tls->busy = 0;
+        }
+        end(d);
+    }
+    d->prev.free(d->prev.ctx, ptr);
+}
+
+/* ---- installing ------------------------------------------------------------ */
+
+static const PyMemAllocatorDomain domain_ids[3] = {PYMEM_DOMAIN_RAW, PYMEM_DOMAIN_MEM,
+                                                   PYMEM_DOMAIN_OBJ};
+
+int hs_mem_hooks_active(void) {
+    PyMemAllocatorEx a;
+    PyMem_GetAllocator(PYMEM_DOMAIN_OBJ, &a);
+    /* hooks of a stopped engine that a wrapper put back (tracemalloc.stop()
+     * restores what it wrapped) only pass calls through */
+    return a.malloc == hook_malloc &&
+           __atomic_load_n(&((hs_mem_domain *)a.ctx)->engine, __ATOMIC_SEQ_CST) != NULL;
+}
+
+int hs_mem_install(hs_mem *m, char *err, size_t errlen) {
+    if (hs_mem_hooks_active()) {
+        snprintf(err, errlen, "another hotscope memory profile is already recording");
+        return -1;
+    }
+    /* The hooks' context blocks outlive the engine: a wrapper installed on
+     * top of ours later (tracemalloc.start()) keeps calling them, and a
+     * raw-domain call without the GIL may still be entering one. They are
+     * a few hundred bytes per recording, never freed. */
+    hs_mem_domain *domains = calloc(3, sizeof *domains);
+    if (!domains) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    m->domains = domains;
+    m->start_ns = hs_mem_now_ns();
+    m->next_point_ns = m->start_ns;
+    m->events_to_clock = 1;
+    push_point(m, m->start_ns);
+    for (int i = 0; i < 3; i++) {
+        hs_mem_domain *d = &domains[i];
+        d->engine = m;
+        d->domain = domain_ids[i];
+        PyMem_GetAllocator(d->domain, &d->prev);
+    }
+    for (int i = 0; i < 3; i++) {
+        PyMemAllocatorEx hook = {&domains[i], hook_malloc, hook_calloc, hook_realloc, hook_free};
+        PyMem_SetAllocator(domain_ids[i], &hook);
+    }
+    m->installed = 1;
+    return 0;
+}
+
+/* Whether every domain still has this engine's hooks on top. */
+static int hooks_on_top(hs_mem *m) {
+    for (int i = 0; i < 3; i++) {
+        PyMemAllocatorEx a;
+        PyMem_GetAllocator(domain_ids[i], &a);
+        if (a.malloc != hook_malloc || a.ctx != &m->domains[i])
+            return 0;
+    }
+    return 1;
+}
+
+void hs_mem_uninstall(hs_mem *m) {
+    if (!m->installed)
+        return;
+    m->installed = 0;
+    m->stop_ns = hs_mem_now_ns();
+    /* If someone wrapped our hooks (tracemalloc.start()), they stay in
+     * place as pass-throughs: the allocator on top calls them still. */
+    if (hooks_on_top(m))
+        for (int i = 0; i < 3; i++)
+            PyMem_SetAllocator(domain_ids[i], &m->domains[i].prev);
+    for (int i = 0; i < 3; i++)
+        __atomic_store_n(&m->domains[i].engine, NULL, __ATOMIC_SEQ_CST);
+    while (__atomic_load_n(&m->domains[0].inflight, __ATOMIC_SEQ_CST))
+        sched_yield();
+    drain_slow(m);
+    push_point(m, m->stop_ns);
+}
+
+void hs_mem_forget_after_fork(hs_mem *m) {
+    /* Only this thread exists in the child; a lock another thread held at
+     * the fork stays held forever, so it is reset, and nothing more is
+     * recorded here. */
+    m->lock = 0;
+    if (m->domains)
+        m->domains[0].inflight = 0;
+    hs_mem_uninstall(m);
+    m->pid = 0;
+}
+
+void hs_mem_set_busy(hs_mem *m, int busy) {
+    hs_mem_tls *tls = tls_get(m);
+    if (tls)
+        tls->busy = busy;
+}

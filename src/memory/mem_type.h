@@ -1,0 +1,27 @@
+/*
+ * mem_type.h - the hotscope._core.MemTracer object (mem_type.c), shared
+ * with the sys.monitoring callbacks that report frame exits to its engine
+ * (mem_watch.c).
+ */
+#ifndef HOTSCOPE_MEM_TYPE_H
+#define HOTSCOPE_MEM_TYPE_H
+
+#include "mem.h"
+
+typedef struct {
+    PyObject_HEAD
+    hs_mem *engine;   /* NULL until start() */
+    double interval_ms;
+    int started, stopped;
+    int watch_tool;   /* the sys.monitoring tool id reporting exits, or -1 */
+} MemTracerObject;
+
+/* 3.12+: has sys.monitoring report every frame exit (return, yield,
+ * unwind) to the engine, so an allocation reads only the frames that may
+ * have changed. Returns the tool id, or -1 when exits cannot be watched
+ * (before 3.12, or no free tool id: another hotscope engine runs); the
+ * engine then reads whole stacks. Never leaves an exception set. */
+int hs_mem_watch_start(MemTracerObject *self);
+void hs_mem_watch_stop(MemTracerObject *self);
+
+#endif

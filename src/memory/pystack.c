@@ -1,0 +1,145 @@
+/*
+ * pystack.c - reading the current thread's Python frames in-process (see
+ * pystack.h).
+ *
+ * 3.10: PyFrameObject is public (Include/cpython/frameobject.h): f_back,
+ * f_code, and f_lasti as an index in code units. 3.11+: the thread's
+ * current _PyInterpreterFrame (tstate->cframe->current_frame in 3.11 and
+ * 3.12, tstate->current_frame in 3.13; Include/cpython/pystate.h) chained
+ * through `previous`, with a pointer to the executing instruction inside
+ * the code object's co_code_adaptive; frames owned by the C stack (3.12+)
+ * are shims with no Python code and are skipped. This is the walk
+ * tracemalloc does (Modules/_tracemalloc.c, traceback_get_frames), but
+ * without calling into the interpreter, whose frame accessors are
+ * internal.
+ */
+#include "pystack.h"
+
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../sampler/pylayout.h"
+#include "../sampler/proc.h"
+
+/* 3.11 and 3.12: the static layouts, so the offsets fold into the walk's
+ * instructions; 3.13 reads them from the layout filled at start. */
+#if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030C0000
+#include "../sampler/py311.h"
+#define FIXED_LAYOUT hs_layout_311
+#elif PY_VERSION_HEX >= 0x030C0000 && PY_VERSION_HEX < 0x030D0000
+#include "../sampler/py312.h"
+#define FIXED_LAYOUT hs_layout_312
+#endif
+#ifdef FIXED_LAYOUT
+#define OFF_PREVIOUS FIXED_LAYOUT.frame_previous
+#define OFF_CODE FIXED_LAYOUT.frame_code
+#define OFF_INSTR FIXED_LAYOUT.frame_instr
+#define OFF_OWNER FIXED_LAYOUT.frame_owner
+#define OFF_ADAPTIVE FIXED_LAYOUT.code_code_adaptive
+#define OWNED_BY_CSTACK FIXED_LAYOUT.owned_by_cstack
+#else
+#define OFF_PREVIOUS l->previous
+#define OFF_CODE l->code
+#define OFF_INSTR l->instr
+#define OFF_OWNER l->owner
+#define OFF_ADAPTIVE l->code_adaptive
+#define OWNED_BY_CSTACK l->owned_by_cstack
+#endif
+
+int hs_pystack_layout_init(hs_pystack_layout *l, char *err, size_t errlen) {
+    memset(l, 0, sizeof *l);
+    l->owned_by_cstack = -1;
+#if PY_VERSION_HEX >= 0x030B0000 /* 3.11: _PyInterpreterFrame */
+    int minor = (PY_VERSION_HEX >> 16) & 0xFF;
+    hs_pylayout dynamic;
+    const hs_pylayout *pl = hs_pylayout_static(minor);
+    if (!pl) {
+        /* 3.13+: the interpreter describes itself at the start of _PyRuntime. */
+        void *runtime = dlsym(RTLD_DEFAULT, "_PyRuntime");
+        hs_proc self;
+        if (!runtime) {
+            snprintf(err, errlen, "cannot find _PyRuntime in this interpreter");
+            return -1;
+        }
+        if (hs_proc_open(&self, getpid(), err, errlen) != 0 ||
+            hs_pylayout_from_debug_offsets(&self, (uint64_t)(uintptr_t)runtime, &dynamic, err,
+                                           errlen) != 0)
+            return -1;
+        pl = &dynamic;
+    }
+    l->previous = pl->frame_previous;
+    l->code = pl->frame_code;
+    l->instr = pl->frame_instr;
+    l->owner = pl->frame_owner;
+    l->code_adaptive = pl->code_code_adaptive;
+    l->owned_by_cstack = pl->owned_by_cstack;
+    if (l->previous < 0 || l->code < 0 || l->instr < 0 || l->code_adaptive < 0) {
+        snprintf(err, errlen, "the frame layout of Python 3.%d is not known", minor);
+        return -1;
+    }
+#else
+    (void)err, (void)errlen;
+#endif
+    return 0;
+}
+
+static int reserve(hs_frame_key **buf, size_t *cap, size_t need) {
+    if (need <= *cap)
+        return 0;
+    size_t n = *cap ? *cap * 2 : 64;
+    while (n < need)
+        n *= 2;
+    hs_frame_key *grown = realloc(*buf, n * sizeof *grown);
+    if (!grown)
+        return -1;
+    *buf = grown;
+    *cap = n;
+    return 0;
+}
+
+static inline uintptr_t word_at(uintptr_t base, int64_t off) {
+    uintptr_t v;
+    memcpy(&v, (const char *)base + off, sizeof v);
+    return v;
+}
+
+size_t hs_pystack_walk(const hs_pystack_layout *l, PyThreadState *tstate, hs_frame_key **buf,
+                       size_t *cap, size_t max) {
+    size_t depth = 0;
+#if PY_VERSION_HEX >= 0x030B0000
+#if PY_VERSION_HEX >= 0x030D0000
+    uintptr_t frame = (uintptr_t)tstate->current_frame;
+#else
+    uintptr_t frame = tstate->cframe ? (uintptr_t)tstate->cframe->current_frame : 0;
+#endif
+#ifdef FIXED_LAYOUT
+    (void)l;
+#endif
+    while (frame && depth < max) {
+        uintptr_t code = word_at(frame, OFF_CODE);
+        uintptr_t previous = word_at(frame, OFF_PREVIOUS);
+        if (OWNED_BY_CSTACK >= 0 && ((const uint8_t *)frame)[OFF_OWNER] == OWNED_BY_CSTACK) {
+            frame = previous;
+            continue;
+        }
+        uintptr_t instr = word_at(frame, OFF_INSTR);
+        uintptr_t start = code + (uintptr_t)OFF_ADAPTIVE;
+        /* prev_instr is one before the first instruction until the frame runs */
+        int32_t offset = instr >= start && instr - start < (1u << 30) ? (int32_t)(instr - start) : -1;
+        if (depth == *cap && reserve(buf, cap, depth + 1) != 0)
+            return (size_t)-1;
+        (*buf)[depth++] = (hs_frame_key){code, offset, frame};
+        frame = previous;
+    }
+#else
+    (void)l;
+    for (PyFrameObject *f = tstate->frame; f && depth < max; f = f->f_back) {
+        if (depth == *cap && reserve(buf, cap, depth + 1) != 0)
+            return (size_t)-1;
+        (*buf)[depth++] =
+            (hs_frame_key){(uintptr_t)f->f_code, f->f_lasti >= 0 ? f->f_lasti * 2 : -1, 0};
+    }
+#endif
+    return depth;
+}
