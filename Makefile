@@ -6,18 +6,34 @@ VENV ?= .venv
 
 .PHONY: demo test test-quick test-asan bench build clean
 
+DEMO_OUT ?= demo-out
+
 demo:
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install -q --disable-pip-version-check .
+	mkdir -p $(DEMO_OUT)
 	@echo
 	@echo "== hotscope trace examples/orders.py  (table on stdout)"
 	$(VENV)/bin/hotscope trace --limit 15 examples/orders.py
 	@echo
-	@echo "== hotscope trace -o examples/orders.prof / .txt / .collapsed"
-	$(VENV)/bin/hotscope trace -o examples/orders.prof examples/orders.py > /dev/null
-	$(VENV)/bin/hotscope trace -o examples/orders.txt examples/orders.py > /dev/null
-	$(VENV)/bin/hotscope trace -o examples/orders.collapsed examples/orders.py > /dev/null
-	$(VENV)/bin/python -c "import pstats; pstats.Stats('examples/orders.prof').sort_stats('tottime').print_stats(5)"
+	@echo "== the same profile as an HTML report, a flame graph, pstats, speedscope, pprof"
+	$(VENV)/bin/hotscope trace -o $(DEMO_OUT)/trace.html examples/orders.py > /dev/null
+	$(VENV)/bin/hotscope trace -o $(DEMO_OUT)/trace.svg examples/orders.py > /dev/null
+	$(VENV)/bin/hotscope trace -o $(DEMO_OUT)/trace.prof examples/orders.py > /dev/null
+	$(VENV)/bin/hotscope view $(DEMO_OUT)/trace.prof -o $(DEMO_OUT)/trace.speedscope.json
+	$(VENV)/bin/hotscope view $(DEMO_OUT)/trace.prof -o $(DEMO_OUT)/trace.pb.gz
+	@echo
+	@echo "== hotscope record: sampled from outside the process"
+	$(VENV)/bin/hotscope record --rate 500 -o $(DEMO_OUT)/record.html -- $(VENV)/bin/python examples/orders.py > /dev/null
+	@echo
+	@echo "== hotscope lines --hot 2: the two hottest functions, line by line"
+	$(VENV)/bin/hotscope lines --hot 2 examples/orders.py | tail -40
+	@echo
+	@echo "== hotscope mem"
+	$(VENV)/bin/hotscope mem -o $(DEMO_OUT)/mem.txt examples/orders.py > /dev/null
+	head -30 $(DEMO_OUT)/mem.txt
+	@echo
+	@echo "Reports written to $(DEMO_OUT)/: open trace.html, trace.svg and record.html in a browser."
 
 test:
 	$(PYTHON) tools/test_all.py
@@ -42,4 +58,4 @@ build:
 	$(PYTHON) setup.py build_ext --inplace
 
 clean:
-	rm -rf build .venv .venvs *.egg-info hotscope/*.so examples/orders.prof examples/orders.txt examples/orders.collapsed
+	rm -rf build .venv .venvs *.egg-info hotscope/*.so $(DEMO_OUT) examples/orders.prof examples/orders.txt examples/orders.collapsed

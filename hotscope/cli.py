@@ -794,12 +794,7 @@ def cmd_view(argv):
     for key in sort:
         if key not in PSTATS_SORT_KEYS:
             raise CommandLineError("unknown sort key '%s' (use one of: %s)" % (key, ", ".join(PSTATS_SORT_KEYS)))
-    if opts.output:
-        try:
-            _output.format_of(opts.output)
-            _output.check_writable(opts.output)
-        except (ValueError, OSError) as e:
-            raise CommandLineError("cannot write %s: %s" % (opts.output, e))
+    check_output(opts.output)
     try:
         data = _view.load(opts.file, opts.input)
     except _view.ViewError as e:
