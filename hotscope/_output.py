@@ -126,6 +126,29 @@ def sampled_report(data, clock="wall", limit=0, show_all=False, color=False):
     return sampled_threads(data) + data.top(clock=clock, limit=limit) + "\n" + tree_text(data, clock=clock, show_all=show_all, color=color)
 
 
+DOT_MODEL_START = b"/* hotscope-profile\n"
+DOT_MODEL_END = b"\n*/\n"
+
+
+def dot_model_comment(data):
+    """The whole profile as a DOT comment, so `hotscope view x.dot` can
+    read the file back. JSON has no '*' outside its strings, and "*/"
+    inside one is written "*\\/" (a JSON escape of '/'), so the comment
+    cannot end early."""
+    return DOT_MODEL_START + data.json().rstrip(b"\n").replace(b"*/", b"*\\/") + DOT_MODEL_END
+
+
+def svg_with_model(svg, data):
+    """Graphviz's SVG with the profile embedded the way hotscope's own
+    SVG and HTML carry it (the JSON escapes '<' and '&', so it is plain
+    character data here)."""
+    element = b'<script type="application/json" id="hotscope-profile">' + data.json().rstrip(b"\n") + b"</script>\n"
+    end = svg.rfind(b"</svg>")
+    if end < 0:
+        return svg
+    return svg[:end] + element + svg[end:]
+
+
 def dot_to_svg(dot_text):
     """SVG of a DOT graph, drawn by Graphviz's dot; OSError when it cannot."""
     program = shutil.which("dot")
@@ -162,9 +185,9 @@ def render(data, path, sort=None, limit=0, clock="wall", sampled=False, show_all
     if fmt == ".pb.gz":
         return data.pprof()
     if fmt == ".dot":
-        return data.dot(clock=clock).encode("utf-8")
+        return data.dot(clock=clock).encode("utf-8") + dot_model_comment(data)
     if fmt == ".dot.svg":
-        return dot_to_svg(data.dot(clock=clock))
+        return svg_with_model(dot_to_svg(data.dot(clock=clock)), data)
     if fmt == ".collapsed":
         return data.collapsed(clock="samples" if sampled else clock)
     if fmt == ".speedscope.json":

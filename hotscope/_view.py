@@ -11,7 +11,7 @@ import os
 from . import _core, _output
 
 # Input formats, as _core.load names them, plus pprof (_core.load_pprof).
-INPUT_FORMATS = ("json", "html", "speedscope", "collapsed", "pstats", "pprof")
+INPUT_FORMATS = ("json", "html", "speedscope", "collapsed", "pstats", "pprof", "dot")
 
 READS = ("hotscope's .json, .html and .svg, speedscope JSON, collapsed stacks, "
          "pstats .prof and pprof .pb.gz")
@@ -53,6 +53,8 @@ def sniff(data):
         if lower.startswith((b"<svg", b"<?xml", b"<!doctype", b"<html")) or b"<svg" in lower or b"<html" in lower:
             return "html"
         raise ViewError("markup, but not an HTML report or SVG flame graph hotscope wrote")
+    if head.startswith((b"digraph", b"strict digraph", b"graph", b"strict graph")):
+        return "dot"
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
         raise ViewError("a PNG image, not a profile (hotscope reads %s)" % READS)
     if b"\0" in data[:4096]:
@@ -63,6 +65,16 @@ def sniff(data):
 def load_bytes(data, fmt=None):
     """A ProfileData from the bytes of a saved profile; ViewError if malformed."""
     fmt = fmt or sniff(data)
+    if fmt == "dot":
+        # hotscope's call graphs carry the profile in a closing comment
+        # (_output.dot_model_comment): read that.
+        from ._output import DOT_MODEL_START, DOT_MODEL_END
+
+        start = data.rfind(DOT_MODEL_START)
+        end = data.rfind(DOT_MODEL_END)
+        if start < 0 or end < start:
+            raise ViewError("a Graphviz graph without the profile hotscope embeds in the .dot files it writes")
+        data, fmt = data[start + len(DOT_MODEL_START):end], "json"
     try:
         if fmt == "pprof":
             loader = getattr(_core, "load_pprof", None)
@@ -88,6 +100,7 @@ def _describe(fmt):
         "collapsed": "collapsed stacks",
         "pstats": "pstats file",
         "pprof": "pprof file",
+        "dot": "hotscope call graph",
     }.get(fmt, fmt)
 
 

@@ -347,9 +347,14 @@ def test_program_that_frees_everything_reports_no_leak(tmp_path):
     # module-level import and def hold their globals; on 3.12+ the first
     # line of each code object that ran (0 for the module) also holds the
     # sys.monitoring data CPython allocates to instrument it (72 bytes).
+    # 3.10 also keeps one "zombie" frame per code object that ran, for its
+    # next call (Objects/frameobject.c, co_zombieframe): a few hundred
+    # bytes charged where the code first ran.
     inside = sum(size for line, size in ours.items() if 4 <= line <= 8)
-    assert inside < 1024, ours
-    assert set(ours) - set(range(4, 9)) <= {0, 1, 3}, ours
+    assert inside < (4096 if sys.version_info < (3, 11) else 1024), ours
+    # (3.10: work()'s zombie frame is charged to the loop that calls it.)
+    allowed = {0, 1, 3} | ({11, 12} if sys.version_info < (3, 11) else set())
+    assert set(ours) - set(range(4, 9)) <= allowed, ours
     assert ours.get(0, 0) < 1024
     # The rest is what importing json left in sys.modules and the
     # interpreter's caches: under 1% of what the program allocated.
@@ -367,7 +372,10 @@ def test_leak_reported_at_its_line_api(tmp_path):
     leaks = {(loc.file, loc.line): (size, count) for loc, size, count in m.leaks()}
     size, count = leaks[(os.path.abspath(__file__), here("api-leak"))]
     assert count >= 4000 and 2000 * 500 <= size <= 2000 * (500 + 2 * HEADER) + 64 * 1024
-    assert (os.path.abspath(__file__), here("api-temp")) not in leaks
+    # Nothing of the 2000 temporary buffers stays; on 3.10 the list
+    # comprehension's zombie frame (kept for its next call) may.
+    temp = leaks.get((os.path.abspath(__file__), here("api-temp")), (0, 0))
+    assert temp[0] < (1024 if sys.version_info < (3, 11) else 1), temp
     assert m.current == int(m.data.meta()["live_bytes"])
 
 
