@@ -205,3 +205,35 @@ def test_input_format_can_be_forced(saved, tmp_path):
     assert b"collapsed stacks: line 1: expected" in proc.stderr
     proc = hotscope("view", "--input", "json", str(saved["model.json"]))
     assert proc.returncode == 0, proc.stderr
+
+
+def test_call_graphs_read_back(tmp_path):
+    """`.dot` and `.dot.svg` carry the whole profile, so view reads them
+    back with every stack and weight."""
+    import hotscope
+
+    def leaf(n):
+        return sum(range(n))
+
+    def caller():
+        return [leaf(1000 + i) for i in range(50)]
+
+    with hotscope.trace() as t:
+        caller()
+    data = t.snapshot()
+    for name in ("graph.dot", "graph.dot.svg"):
+        path = tmp_path / name
+        data_path = str(path)
+        from hotscope import _output, _view
+
+        _output.write(data, data_path)
+        back = _view.load(data_path)
+        assert back.collapsed(clock="wall") == data.collapsed(clock="wall"), name
+        assert back.collapsed(clock="calls") == data.collapsed(clock="calls"), name
+    (tmp_path / "foreign.dot").write_text("digraph g { a -> b; }\n")
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "hotscope", "view", str(tmp_path / "foreign.dot")],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and len(r.stderr.splitlines()) == 1 and "embeds" in r.stderr
