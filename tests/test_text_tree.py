@@ -319,4 +319,10 @@ def test_cli_show_all_in_text_file(tmp_path):
     assert ESC not in default and ESC not in every  # files never get colors
     assert "frames hidden]" in default and "frames hidden]" not in every
     assert re.search(r"(JSONEncoder\.)?encode  json/encoder.py", every)
-    assert not re.search(r"(JSONEncoder\.)?encode  json/encoder.py", default)
+    # Which library frame stays visible by default depends on where the time
+    # went (one whose own time is at least half its line's is shown, and
+    # that differs between interpreters); what must hold is that the default
+    # shows a strict subset of the library frames --show-all shows.
+    def encoder_frames(text):
+        return set(re.findall(r"\S+  json/encoder\.py:\d+", text))
+    assert encoder_frames(default) < encoder_frames(every), (encoder_frames(default), encoder_frames(every))
