@@ -318,3 +318,28 @@ def test_cli_hot_samples_first_then_profiles_the_hottest(tmp_path):
     assert "Function: crunch at line 4" in r.stdout
     assert "Function: cold" not in r.stdout
     assert r.stdout.count("program-output-marker") == 1  # the sampling run's output is not shown
+
+
+def test_disable_while_another_thread_runs_a_selected_function():
+    """Stopping the profile while a selected function runs in another
+    thread charges that thread's running line up to the stop, and returns."""
+    started = threading.Event()
+    release = threading.Event()
+
+    def waiter():
+        started.set()
+        release.wait(5)
+        return 1
+
+    lp = hotscope.lines(waiter)
+    lp.enable()
+    t = threading.Thread(target=waiter)
+    t.start()
+    started.wait(5)
+    time.sleep(0.05)
+    lp.disable()  # must not hang on the other thread's open frame
+    release.set()
+    t.join(5)
+    _, times = hotscope_counts(lp.data)
+    line = waiter.__code__.co_firstlineno + 2
+    assert times[(waiter.__code__.co_filename, waiter.__code__.co_firstlineno, line)] >= 0.04e9

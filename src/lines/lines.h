@@ -89,6 +89,10 @@ void hs_lines_enter(LineProfilerObject *lp, hs_code_lines *entry, int is_start, 
 void hs_lines_line(LineProfilerObject *lp, hs_code_lines *entry, int line, int repeat, uint64_t now);
 void hs_lines_leave(LineProfilerObject *lp, hs_code_lines *entry, uint64_t now);
 
+/* Charges every running line of every thread up to `now` and empties
+ * the stacks, as if all selected frames had left (on disable). */
+void hs_lines_close_all(LineProfilerObject *lp, uint64_t now);
+
 /* How many selected frames the calling thread has running. */
 size_t hs_lines_depth(LineProfilerObject *lp);
 

@@ -111,6 +111,14 @@ void hs_lines_leave(LineProfilerObject *lp, hs_code_lines *entry, uint64_t now) 
     }
 }
 
+void hs_lines_close_all(LineProfilerObject *lp, uint64_t now) {
+    for (size_t i = 0; i < lp->thread_count; i++) {
+        hs_line_thread *t = &lp->threads[i];
+        while (t->depth > 0)
+            charge(&t->stack[--t->depth], now);
+    }
+}
+
 size_t hs_lines_depth(LineProfilerObject *lp) {
     hs_line_thread *t = current_thread(lp);
     return t ? t->depth : 0;

@@ -55,12 +55,9 @@ static int stop(LineProfilerObject *lp) {
     uint64_t now = hs_ticks(&lp->clock);
     lp->enabled = 0;
     lp->enabled_ticks += now - lp->enable_mark;
-    /* Lines still running are charged up to now, as if their frames left. */
-    for (size_t i = 0; i < lp->thread_count; i++) {
-        hs_line_thread *t = &lp->threads[i];
-        while (t->depth)
-            hs_lines_leave(lp, t->stack[t->depth - 1].entry, now);
-    }
+    /* Lines still running, in every thread, are charged up to now, as if
+     * their frames left. */
+    hs_lines_close_all(lp, now);
     hs_clock_refine(&lp->clock);
     return hs_lines_hooks_remove(lp);
 }
