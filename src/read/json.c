@@ -45,6 +45,7 @@ int hs_json_fail(hs_json *j, const char *fmt, ...) {
         vsnprintf(msg, sizeof msg, fmt, ap);
         va_end(ap);
         snprintf(j->err, j->err_size, "%s at byte %zu", msg, j->pos);
+        hs_read_one_line(j->err);
     }
     return -1;
 }

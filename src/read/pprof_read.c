@@ -130,6 +130,10 @@ static int fail(reader *r, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(r->err, 200, fmt, ap);
     va_end(ap);
+    /* One line, whatever the message quotes from the file. */
+    for (char *c = r->err; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = ' ';
     return -1;
 }
 

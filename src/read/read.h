@@ -45,6 +45,11 @@ hs_profile *hs_read_pstats(const char *data, size_t len, char *err);
 
 /* Formats the message into err (HS_READ_ERR_SIZE bytes); returns NULL so a
  * reader can `return hs_read_error(...)`. */
+/* Makes an error message one line: control characters (a newline quoted
+ * from the file being read, say) become spaces. hs_read_error does it;
+ * readers that format their own messages call it. */
+void hs_read_one_line(char *msg);
+
 void *hs_read_error(char *err, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))

@@ -10,12 +10,19 @@
 
 #include "read.h"
 
+void hs_read_one_line(char *msg) {
+    for (; msg && *msg; msg++)
+        if ((unsigned char)*msg < 0x20 || *msg == 0x7f)
+            *msg = ' ';
+}
+
 void *hs_read_error(char *err, const char *fmt, ...) {
     if (err) {
         va_list ap;
         va_start(ap, fmt);
         vsnprintf(err, HS_READ_ERR_SIZE, fmt, ap);
         va_end(ap);
+        hs_read_one_line(err);
     }
     return NULL;
 }
