@@ -355,6 +355,10 @@ static PyObject *frame_locals(const hs_target *t, const hs_raw_frame *f) {
 static PyObject *dump_target(SamplerObject *self, hs_sample_target *st, int with_locals) {
     hs_target *t = &st->target;
     hs_walk_result walk = {0};
+    /* One snapshot, not a rate to keep: a busy thread's stack is read again
+     * until a read is consistent (3.10 and 3.11 often need more than the
+     * sampler's three tries), rather than shown empty. */
+    walk.max_attempts = 500;
     if (hs_walk_threads(t, &walk) != 0) {
         hs_walk_result_free(&walk);
         return PyErr_Format(PyExc_ProcessLookupError, "process %d: cannot read its threads",

@@ -383,7 +383,8 @@ static void walk_thread(hs_target *t, hs_walk_result *r, hs_raw_thread *th, stac
             return;
         uint8_t buf[512];
         size_t span = tstate_span(l);
-        if (th->attempts >= HS_WALK_ATTEMPTS || span > sizeof buf ||
+        int max_attempts = r->max_attempts > 0 ? r->max_attempts : HS_WALK_ATTEMPTS;
+        if (th->attempts >= max_attempts || span > sizeof buf ||
             hs_proc_read(&t->proc, o->tstate, buf, span) != 0) {
             r->frame_count = th->first_frame;
             th->depth = 0;

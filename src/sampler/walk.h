@@ -91,6 +91,7 @@ typedef struct {
     size_t thread_count, thread_cap;
     hs_raw_frame *frames;
     size_t frame_count, frame_cap;
+    int max_attempts;        /* reads of a stack before giving up; 0: HS_WALK_ATTEMPTS */
 } hs_walk_result;
 
 void hs_walk_result_free(hs_walk_result *r);
