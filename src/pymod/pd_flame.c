@@ -9,18 +9,6 @@
 
 #include "../render/render.h"
 
-static PyObject *bytes_of(hs_buf *buf, int status, const char *err) {
-    PyObject *result = NULL;
-    if (status != 0)
-        hs_py_value_error(err, "rendering failed");
-    else if (buf->failed)
-        PyErr_NoMemory();
-    else
-        result = PyBytes_FromStringAndSize(buf->data ? buf->data : "", (Py_ssize_t)buf->len);
-    hs_buf_free(buf);
-    return result;
-}
-
 PyObject *hs_pd_svg(PyObject *self, PyObject *args, PyObject *kwds) {
     static char *kwlist[] = {"clock", "icicle", "title", "thread", "min_width", "model", NULL};
     PyObject *clock = Py_None, *thread = Py_None;
@@ -44,7 +32,7 @@ PyObject *hs_pd_svg(PyObject *self, PyObject *args, PyObject *kwds) {
     char err[256] = {0};
     /* The GIL stays held: set_meta() may change the same model. */
     int status = hs_render_flamegraph_svg(p, &opts, &buf, err);
-    return bytes_of(&buf, status, err);
+    return hs_py_buf_result(&buf, status, err, 0);
 }
 
 PyObject *hs_pd_html(PyObject *self, PyObject *args, PyObject *kwds) {
@@ -60,5 +48,5 @@ PyObject *hs_pd_html(PyObject *self, PyObject *args, PyObject *kwds) {
     hs_buf_init(&buf);
     char err[256] = {0};
     int status = hs_render_html_report(p, weight, title, &buf, err);
-    return bytes_of(&buf, status, err);
+    return hs_py_buf_result(&buf, status, err, 0);
 }

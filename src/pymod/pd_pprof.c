@@ -17,13 +17,7 @@ PyObject *hs_pd_pprof(PyObject *self, PyObject *unused) {
     hs_buf_init(&buf);
     char err[256] = {0};
     int status = hs_render_pprof(hs_profile_data_get(self), &buf, err);
-    PyObject *result = NULL;
-    if (status != 0)
-        hs_py_value_error(err, "pprof: rendering failed");
-    else
-        result = PyBytes_FromStringAndSize(buf.data ? buf.data : "", (Py_ssize_t)buf.len);
-    hs_buf_free(&buf);
-    return result;
+    return hs_py_buf_result(&buf, status, err, 0);
 }
 
 PyObject *hs_load_pprof(PyObject *module, PyObject *data) {

@@ -84,13 +84,5 @@ PyObject *hs_pd_speedscope(PyObject *self, PyObject *args, PyObject *kwds) {
     char err[256] = {0};
     int status = hs_render_speedscope(hs_profile_data_get(self), weight, exporter, &buf, err);
     Py_XDECREF(version);
-    PyObject *result = NULL;
-    if (status != 0)
-        hs_py_value_error(err, "rendering failed");
-    else if (buf.failed)
-        PyErr_NoMemory();
-    else
-        result = PyBytes_FromStringAndSize(buf.data ? buf.data : "", (Py_ssize_t)buf.len);
-    hs_buf_free(&buf);
-    return result;
+    return hs_py_buf_result(&buf, status, err, 0);
 }

@@ -56,15 +56,6 @@ static void put_value(hs_buf *out, int64_t v, hs_weight w) {
         hs_buf_printf(out, "%8" PRId64, v);
 }
 
-static const char *str_or_empty(const hs_profile *p, hs_id id, size_t *len) {
-    const char *s = hs_str(p, id, len);
-    if (!s) {
-        *len = 0;
-        return "";
-    }
-    return s;
-}
-
 /* "name  file:line" for Python, "{builtin}" for natives, "Thread NAME". */
 static void put_node_label(const hs_profile *p, hs_id node, hs_buf *out) {
     hs_id fid = hs_node_get(p, node)->frame;
@@ -74,10 +65,10 @@ static void put_node_label(const hs_profile *p, hs_id node, hs_buf *out) {
     }
     const hs_frame *f = hs_frame_get(p, fid);
     size_t name_len, file_len;
-    const char *name = str_or_empty(p, f->name, &name_len);
+    const char *name = hs_render_str(p, f->name, &name_len);
     switch (f->kind) {
     case HS_KIND_PYTHON: {
-        const char *file = str_or_empty(p, f->file, &file_len);
+        const char *file = hs_render_str(p, f->file, &file_len);
         hs_render_put_text(out, name, name_len, HS_TEXT_PLAIN);
         hs_buf_puts(out, "  ");
         hs_render_put_text(out, file, file_len, HS_TEXT_PLAIN);

@@ -47,6 +47,15 @@ size_t hs_render_text_width(const char *s, size_t len) {
     return n;
 }
 
+const char *hs_render_str(const hs_profile *p, hs_id id, size_t *len) {
+    const char *s = hs_str(p, id, len);
+    if (!s) {
+        *len = 0;
+        return "";
+    }
+    return s;
+}
+
 int hs_render_is_time_weight(hs_weight w) {
     return w == HS_W_WALL_NS || w == HS_W_CPU_NS;
 }

@@ -181,15 +181,6 @@ static int cmp_callers(const void *pa, const void *pb, void *vctx) {
     return c;
 }
 
-static const char *str_or_empty(const hs_profile *p, hs_id id, size_t *len) {
-    const char *s = hs_str(p, id, len);
-    if (!s) {
-        *len = 0;
-        return "";
-    }
-    return s;
-}
-
 /* Seconds for time weights; other weights are shown as plain numbers. */
 static double in_units(int64_t v, hs_weight w) {
     return hs_render_is_time_weight(w) ? (double)v / 1e9 : (double)v;
@@ -267,8 +258,8 @@ static int put_callers(hs_profile *p, const hs_stats *st, const row *rows, size_
         for (size_t e = lo; e < st->edge_count && st->edges[e].callee == callee; e++) {
             const hs_frame *cf = hs_frame_get(p, st->edges[e].caller);
             refs[n].es = &st->edges[e];
-            refs[n].file = str_or_empty(p, cf->file, &refs[n].file_len);
-            refs[n].name = str_or_empty(p, cf->name, &refs[n].name_len);
+            refs[n].file = hs_render_str(p, cf->file, &refs[n].file_len);
+            refs[n].name = hs_render_str(p, cf->name, &refs[n].name_len);
             refs[n].line = cf->first_line;
             n++;
         }
@@ -380,8 +371,8 @@ int hs_render_pstats_table(hs_profile *p, const hs_table_opts *opts, hs_buf *out
         const hs_frame *f = hs_frame_get(p, fs->function);
         row *r = &rows[i];
         r->fs = fs;
-        r->file = str_or_empty(p, f->file, &r->file_len);
-        r->name = str_or_empty(p, f->name, &r->name_len);
+        r->file = hs_render_str(p, f->file, &r->file_len);
+        r->name = hs_render_str(p, f->name, &r->name_len);
         r->line = f->first_line;
         r->label_off = labels.len;
         hs_function_label(p, fs->function, &labels);

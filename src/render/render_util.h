@@ -39,6 +39,9 @@ void hs_render_put_json_string(hs_buf *out, const char *s, size_t len);
  * U+FFFD (escape.c). */
 void hs_render_put_xml_text(hs_buf *out, const char *s, size_t len);
 
+/* The string `id` of the profile, or "" (length 0) when there is none. */
+const char *hs_render_str(const hs_profile *p, hs_id id, size_t *len);
+
 /* True for weights measured in nanoseconds (shown as seconds). */
 int hs_render_is_time_weight(hs_weight w);
 

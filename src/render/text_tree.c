@@ -198,15 +198,6 @@ static void put_amount(tree_ctx *c, hs_buf *out, hs_id node) {
     hs_buf_puts(out, "  ");
 }
 
-static const char *str_or_empty(const hs_profile *p, hs_id id, size_t *len) {
-    const char *s = hs_str(p, id, len);
-    if (!s) {
-        *len = 0;
-        return "";
-    }
-    return s;
-}
-
 /* "name  file:line" (library files by import path), "{builtin}", or
  * "Thread NAME". */
 static void put_label(tree_ctx *c, hs_buf *out, hs_id node) {
@@ -219,11 +210,11 @@ static void put_label(tree_ctx *c, hs_buf *out, hs_id node) {
     const hs_frame *f = hs_frame_get(p, fid);
     hs_category cat = node_category(c, node);
     size_t name_len, file_len;
-    const char *name = str_or_empty(p, f->name, &name_len);
+    const char *name = hs_render_str(p, f->name, &name_len);
     sgr(c, out, cat == HS_CAT_USER || cat == HS_CAT_SYNTHETIC ? SGR_BOLD : SGR_DIM);
     switch (f->kind) {
     case HS_KIND_PYTHON: {
-        const char *file = str_or_empty(p, f->file, &file_len);
+        const char *file = hs_render_str(p, f->file, &file_len);
         size_t off = cat == HS_CAT_USER ? 0 : hs_render_module_path_offset(file, file_len);
         hs_render_put_text(out, name, name_len, HS_TEXT_PLAIN);
         sgr(c, out, SGR_RESET);
