@@ -11,7 +11,9 @@
 //   - the function table: self, total, calls, per call, other clocks;
 //     sortable by any header, filtered by a text box, 300 rows at a time,
 //   - the call tree: expand/collapse; library frames (standard library,
-//     third-party, C) collapsed into "N library frames" rows by default.
+//     third-party, C) collapsed into "N library frames" rows by default,
+//   - for a line profile, first and in tabs with the others: the lines of
+//     each function with their hits and time, shaded by time.
 // Every name from the profile goes into the page as text (textContent,
 // canvas fillText), never as markup.
 (function () {
@@ -879,6 +881,166 @@
     return section;
   }
 
+  // ---- the line profile -------------------------------------------------
+  // For a profile of `hotscope lines` (meta engine "lines"): the model is
+  // thread -> function node (frame line 0) -> a node per executed line
+  // (calls = hits, wall_ns = time), and the functions' source text is in
+  // meta "source:<file>:<first line>", captured when the profile was
+  // recorded (src/lines/lines_type.c, hotscope/_lines.py). Shown as
+  // kernprof shows it, one table per function, hottest function first,
+  // each row shaded by its share of the function's time.
+
+  function isLineProfile() { return model.meta.engine === 'lines'; }
+
+  // The profiled functions under `root` (the root: every thread): each
+  // {frame, ns, lines: Map line -> {hits, ns}}, summed over threads.
+  function lineFunctions(root) {
+    var byFunc = new Map(), out = [], kids = model.kids, start = model.kidStart;
+    var hits = model.self.calls, time = model.self.wall_ns;
+    var owners = [];
+    if (root > 0) owners.push(root);
+    else for (var i = start[0]; i < start[1]; i++) owners.push(kids[i]);
+    owners.forEach(function (owner) {
+      for (var i = start[owner]; i < start[owner + 1]; i++) {
+        var fnode = kids[i], f = model.frame[fnode];
+        if (f < 0 || model.frameKind[f] !== 'python' || model.frameLine[f] !== 0) continue;
+        var fn = byFunc.get(model.frameFunc[f]);
+        if (!fn) {
+          fn = { frame: f, ns: 0, lines: new Map() };
+          byFunc.set(model.frameFunc[f], fn);
+          out.push(fn);
+        }
+        for (var k = start[fnode]; k < start[fnode + 1]; k++) {
+          var node = kids[k], line = model.frameLine[model.frame[node]];
+          if (line <= 0) continue;
+          var row = fn.lines.get(line);
+          if (!row) { row = { hits: 0, ns: 0 }; fn.lines.set(line, row); }
+          row.hits += hits ? hits[node] : 0;
+          row.ns += time ? time[node] : 0;
+          fn.ns += time ? time[node] : 0;
+        }
+      }
+    });
+    out.sort(function (a, b) {
+      return b.ns - a.ns || (model.frameFile[a.frame] < model.frameFile[b.frame] ? -1 :
+        model.frameFile[a.frame] > model.frameFile[b.frame] ? 1 : model.frameFirst[a.frame] - model.frameFirst[b.frame]);
+    });
+    return out;
+  }
+
+  // The rows of one function as kernprof lays them out: from its first
+  // line (or the first line run, if earlier) to the last line run or the
+  // end of its source; lines neither run nor in the source are left out.
+  function lineRows(fn) {
+    var first = model.frameFirst[fn.frame];
+    var text = model.meta['source:' + model.frameFile[fn.frame] + ':' + first];
+    var source = typeof text === 'string' ? text.split('\n') : null;
+    var numbers = Array.from(fn.lines.keys());
+    var lo = Math.min.apply(null, [first].concat(numbers));
+    var hi = Math.max.apply(null, [first].concat(numbers));
+    if (source) hi = Math.max(hi, first + source.length - 1);
+    var rows = [];
+    for (var line = lo; line <= hi; line++) {
+      var run = fn.lines.get(line), i = line - first;
+      var has = source !== null && i >= 0 && i < source.length;
+      if (!run && !has) continue;
+      rows.push({ line: line, run: run || null, text: has ? source[i].replace(/\r$/, '') : null });
+    }
+    return rows;
+  }
+
+  // The shade of a row taking `share` (0..1) of its function's time:
+  // opacity proportional to the share, so twice the time is twice as dark.
+  function heat(share) {
+    return 'rgba(232,86,40,' + (0.7 * Math.max(0, Math.min(1, share))).toFixed(4) + ')';
+  }
+
+  function buildLines() {
+    var box = el('div', { id: 'line-functions' });
+    var section = el('section', { id: 'lines' }, [
+      el('h2', null, [document.createTextNode('Lines'),
+        el('span', { className: 'hint', text: 'per function, hottest first; click a function to fold it; ' +
+          'rows shaded by their share of the function\u2019s time' })]),
+      box
+    ]);
+    var folded = new Set();
+
+    function functionBlock(fn, index) {
+      var f = fn.frame, key = model.frameFunc[f];
+      var rows = lineRows(fn);
+      var never = fn.lines.size === 0;
+      var name = el('span', { className: 'fname', text: model.frameName[f], title: 'fold or unfold' });
+      var head = el('div', { className: 'linehead' }, [
+        el('span', { className: 'tog', text: folded.has(key) ? '\u25b8' : '\u25be' }), name,
+        el('span', { className: 'total', text: never ? 'never called' : 'total ' + fmt('wall_ns', fn.ns) }),
+        el('bdi', { className: 'loc', text: model.frameFile[f] + ':' + model.frameFirst[f] })
+      ]);
+      var table = el('table', { className: 'linetable' + (folded.has(key) ? ' hidden' : '') });
+      table.appendChild(el('thead', null, [el('tr', null, ['Line #', 'Hits', 'Time', 'Per hit', '% Time', 'Line contents']
+        .map(function (t, i) { return el('th', { className: i === 5 ? 'src' : 'num', text: t }); }))]));
+      var body = el('tbody');
+      rows.forEach(function (r) {
+        var tr = el('tr', { 'data-line': String(r.line) });
+        tr.appendChild(el('td', { className: 'num lineno', text: String(r.line) }));
+        if (r.run) {
+          var share = fn.ns > 0 ? r.run.ns / fn.ns : 0;
+          tr.setAttribute('data-hits', String(r.run.hits));
+          tr.setAttribute('data-ns', String(r.run.ns));
+          tr.className = 'ran';
+          tr.style.backgroundColor = heat(share);
+          tr.appendChild(el('td', { className: 'num hits', text: grouped(r.run.hits) }));
+          tr.appendChild(el('td', { className: 'num', text: fmt('wall_ns', r.run.ns) }));
+          tr.appendChild(el('td', { className: 'num', text: r.run.hits > 0 ? fmt('wall_ns', r.run.ns / r.run.hits) : '\u2013' }));
+          tr.appendChild(el('td', { className: 'num', text: fn.ns > 0 ? (100 * share).toFixed(1) : '\u2013' }));
+        } else {
+          for (var k = 0; k < 4; k++) tr.appendChild(el('td', { className: 'num' }));
+        }
+        if (r.text === null) tr.appendChild(el('td', { className: 'src nosrc', text: '(source not available)' }));
+        else tr.appendChild(el('td', { className: 'src', text: r.text }));
+        body.appendChild(tr);
+      });
+      table.appendChild(body);
+      function toggle() {
+        if (folded.has(key)) folded.delete(key); else folded.add(key);
+        table.className = 'linetable' + (folded.has(key) ? ' hidden' : '');
+        head.firstChild.textContent = folded.has(key) ? '\u25b8' : '\u25be';
+      }
+      name.addEventListener('click', toggle);
+      head.firstChild.addEventListener('click', toggle);
+      return el('div', { className: 'linefn', 'data-index': String(index), 'data-name': model.frameName[f],
+        'data-file': model.frameFile[f], 'data-first': String(model.frameFirst[f]) }, [head, table]);
+    }
+
+    function render() {
+      while (box.firstChild) box.removeChild(box.firstChild);
+      var fns = lineFunctions(state.root);
+      if (!fns.length) box.appendChild(el('p', { className: 'note', text: 'No functions were selected for line profiling.' }));
+      fns.forEach(function (fn, i) { box.appendChild(functionBlock(fn, i)); });
+    }
+
+    views.push(function (what) { if (what === 'root') render(); });
+    return section;
+  }
+
+  // Tabs over the report's sections, for line profiles, where the lines
+  // are what one came for and the flame graph a second look. `sections`:
+  // [[title, section, onShow]]; the first is shown.
+  function buildTabs(sections) {
+    var bar = el('nav', { className: 'tabs', id: 'tabs' });
+    function show(k) {
+      sections.forEach(function (s, i) {
+        s[1].classList.toggle('hidden', i !== k);
+        bar.children[i].className = i === k ? 'on' : '';
+      });
+      if (sections[k][2]) sections[k][2]();
+    }
+    sections.forEach(function (s, i) {
+      bar.appendChild(el('button', { id: 'tab-' + s[1].id, text: s[0], onclick: function () { show(i); } }));
+    });
+    show(0);
+    return bar;
+  }
+
   // ---- start -----------------------------------------------------------
 
   function defaultWeight() {
@@ -908,9 +1070,16 @@
     app.appendChild(buildHeader());
     app.appendChild(buildControls());
     app.appendChild(buildTimeline());
-    app.appendChild(buildFlame().section);
-    app.appendChild(buildTable());
-    app.appendChild(buildTree());
+    var flame = buildFlame(), table = buildTable(), tree = buildTree();
+    if (isLineProfile()) {
+      var lines = buildLines();
+      app.appendChild(buildTabs([['Lines', lines], ['Flame graph', flame.section, flame.draw],
+        ['Functions', table], ['Call tree', tree]]));
+      app.appendChild(lines);
+    }
+    app.appendChild(flame.section);
+    app.appendChild(table);
+    app.appendChild(tree);
     window.hotscopeReport.model = model;
     window.hotscopeReport.state = state;
     lap('build');
