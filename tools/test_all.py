@@ -53,8 +53,11 @@ def main():
         steps = [
             # protobuf: tests/test_pprof.py checks the pprof output against profile.proto with it;
             # jsonschema: tests/test_readers.py validates speedscope output against its schema;
-            # selenium drives chromium in tests/test_browser.py (.ci/run installs the browser).
-            [venv_python, "-m", "pip", "install", "-q", "pytest", "protobuf", "jsonschema", "selenium", "setuptools>=61", "wheel"],
+            # selenium drives chromium in tests/test_browser*.py (.ci/run installs the browser);
+            # line_profiler: tests/test_lines_vs_line_profiler.py checks README's table of where its
+            # hit counts differ (a wheel on 3.10-3.13).
+            [venv_python, "-m", "pip", "install", "-q", "pytest", "protobuf", "jsonschema", "selenium", "line_profiler",
+             "setuptools>=61", "wheel"],
             [venv_python, "-m", "pip", "install", "-q", "--no-build-isolation", "--force-reinstall", "--no-deps", "."],
         ]
         broken = None
