@@ -11,6 +11,7 @@ import time
 import pytest
 
 import hotscope
+from lineskit import all_codes, hotscope_counts, settrace_counts
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -89,60 +90,6 @@ def workload():
 
 
 TARGETS = [loops, nested, recursive, generator, raises, Shape.area, coroutine]
-
-
-def all_codes(functions):
-    codes = []
-    for f in functions:
-        todo = [f.__code__]
-        while todo:
-            c = todo.pop()
-            codes.append(c)
-            todo.extend(k for k in c.co_consts if hasattr(k, "co_lines"))
-    return codes
-
-
-def settrace_counts(codes, run):
-    """Line events per (code name, line) as sys.settrace reports them."""
-    counts = {}
-    wanted = set(codes)
-
-    def local(frame, event, arg):
-        if event == "line":
-            key = (frame.f_code.co_filename, frame.f_code.co_firstlineno, frame.f_lineno)
-            counts[key] = counts.get(key, 0) + 1
-        return local
-
-    def global_trace(frame, event, arg):
-        return local if frame.f_code in wanted else None
-
-    sys.settrace(global_trace)
-    try:
-        run()
-    finally:
-        sys.settrace(None)
-    return counts
-
-
-def hotscope_counts(data):
-    """Hits per (file, first line, line) from the model hotscope exports."""
-    import json
-
-    doc = json.loads(data.json())
-    strings, frames, weights = doc["strings"], doc["frames"], doc["weights"]
-    stride = 2 + len(weights)
-    calls = weights.index("calls")
-    wall = weights.index("wall_ns")
-    hits, times = {}, {}
-    nodes = doc["nodes"]
-    for i in range(0, len(nodes), stride):
-        frame = frames[nodes[i + 1]]
-        if frame[4] != "python" or frame[3] == 0:
-            continue
-        key = (strings[frame[1]], frame[2], frame[3])
-        hits[key] = hits.get(key, 0) + nodes[i + 2 + calls]
-        times[key] = times.get(key, 0) + nodes[i + 2 + wall]
-    return hits, times
 
 
 def test_hits_equal_the_interpreters_line_events():
