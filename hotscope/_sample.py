@@ -155,6 +155,9 @@ def summary_header(sampler, data, reason):
         notes.append("%d thread samples dropped: the stack changed while it was read (%d) "
                      "or failed a check (%d)" % (stats["dropped"], stats["dropped_moved"],
                                                  stats["dropped_invalid"]))
+    if stats.get("cut"):
+        notes.append("%d stacks started below frames that changed while they were read "
+                     "(fast calls charged to their caller)" % stats["cut"])
     if stats["truncated"]:
         notes.append("%d stacks cut at their deepest frames" % stats["truncated"])
     if stats["late"]:

@@ -18,6 +18,7 @@ from hotscope import _core
 
 TARGETS = pathlib.Path(__file__).resolve().parent / "targets"
 SPLIT = TARGETS / "sample_split.py"
+FAST_STACKS = TARGETS / "sample_fast_stacks.py"
 BLOCKED = TARGETS / "sample_blocked.py"
 POOL = TARGETS / "sample_pool.py"
 CHAINS = TARGETS / "sample_chains.py"
@@ -135,7 +136,10 @@ def chains_verdict(collapsed):
 # 0.005% to 5.5% (3.10) and 0.1% to 2% (3.11) between runs on this machine,
 # dropping most samples of this target: an open problem, see issue 3's
 # note. The accounting below is still checked there.
-IMPOSSIBLE_BOUND = {10: None, 11: None, 12: 0.0002, 13: 0.0002}
+# 3.10/3.11 measured 0-1.4% / 0.002-0.06% after frames that change while
+# read are cut instead of the sample being dropped (3.12/3.13 mark the
+# running frame and do better); see src/sampler/walk.h.
+IMPOSSIBLE_BOUND = {10: 0.03, 11: 0.005, 12: 0.0002, 13: 0.0002}
 
 
 def test_no_impossible_stacks_at_the_highest_rate():
@@ -162,6 +166,36 @@ def test_no_impossible_stacks_at_the_highest_rate():
     bound = IMPOSSIBLE_BOUND[sys.version_info.minor]
     if bound is not None:
         assert share <= bound, (share, stats, sorted(bad.items(), key=lambda kv: -kv[1])[:5])
+
+
+def test_fast_changing_stacks_keep_their_share():
+    """A sampler that drops the reads it cannot trust loses fast-changing
+    stacks more often than still ones: before frames that changed were cut
+    instead, a fib() phase of 22% of the time was recorded as 3% on 3.10 and
+    14% on 3.11. The target measures the true split itself."""
+    proc = subprocess.Popen([sys.executable, str(FAST_STACKS), "3.0"], stdout=subprocess.PIPE,
+                            text=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        sampler = _core.Sampler(proc.pid, rate=1000, idle=True)
+        sampler.start()
+        time.sleep(2.5)
+        sampler.stop()
+        truth = float(proc.stdout.readline().split()[1])
+    finally:
+        proc.kill()
+        proc.wait()
+    fib = other = 0
+    for row in sampler.snapshot().collapsed(clock="samples").decode().splitlines():
+        stack, count = row.rsplit(" ", 1)
+        if ";fib (" in stack:
+            fib += int(count)
+        else:
+            other += int(count)
+    assert fib + other > 1000, sampler.stats
+    # ~2000 samples: the standard error of a 20% share is under 1 point.
+    tolerance = 0.08 if sys.version_info < (3, 11) else 0.05
+    assert abs(fib / (fib + other) - truth) < tolerance, (fib / (fib + other), truth, sampler.stats)
 
 
 def test_thread_names_in_dump_and_record(tmp_path):

@@ -23,6 +23,9 @@ int64_t hs_sampler_now_ns(void) {
 int hs_sampler_init(hs_sampler *s, hs_sample_mode mode, int idle, int64_t interval_ns) {
     memset(s, 0, sizeof *s);
     s->interval_ns = interval_ns;
+    /* A torn stack is read again for up to 2% of the interval (at most
+     * 1 ms): giving up at once would drop mostly fast-changing stacks. */
+    s->walk.retry_budget_ns = interval_ns / 50 < 1000000 ? interval_ns / 50 : 1000000;
     s->mode = mode;
     s->idle = idle;
     s->profile = hs_profile_new();
@@ -252,6 +255,8 @@ static void sample_target(hs_sampler *s, hs_sample_target *t, int64_t interval_n
         }
         if (raw->truncated)
             s->truncated++;
+        if (raw->cut)
+            s->cut++;
         if (hs_grow((void **)&s->stack, &s->stack_cap, raw->depth + 1, sizeof *s->stack) != 0)
             continue;
         size_t depth = 0;

@@ -78,6 +78,7 @@ typedef struct {
     int64_t torn;             /* thread samples dropped as inconsistent reads: */
     int64_t torn_moved;       /*   the stack moved during every read of it */
     int64_t torn_invalid;     /*   a frame or code object failed its checks */
+    int64_t cut;              /* samples whose changing top frames were left out */
     int64_t reread;           /* thread samples kept after a second or third read */
     int64_t truncated;        /* stacks cut at HS_WALK_MAX_DEPTH */
     char last_error[256];

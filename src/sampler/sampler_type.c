@@ -297,11 +297,11 @@ static PyObject *sampler_stats(SamplerObject *self, void *closure) {
         }
     }
     PyObject *d = pids ? Py_BuildValue(
-        "{s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:N,s:O}",
+        "{s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:N,s:O}",
         "passes", (long long)s->passes, "thread_samples", (long long)s->thread_samples,
         "idle_skipped", (long long)s->idle_skipped, "dropped", (long long)s->torn,
         "dropped_moved", (long long)s->torn_moved, "dropped_invalid", (long long)s->torn_invalid,
-        "reread", (long long)s->reread,
+        "reread", (long long)s->reread, "cut", (long long)s->cut,
         "truncated", (long long)s->truncated, "late", (long long)self->late_passes,
         "code_objects", (long long)resolved, "code_invalidated", (long long)invalidated,
         "processes", pids, "finished", atomic_load(&self->loop_done) ? Py_True : Py_False)

@@ -15,8 +15,15 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "grow.h"
+
+static int64_t monotonic_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
 
 static int64_t max_offset(const int64_t *offsets, size_t n) {
     int64_t end = 0;
@@ -107,11 +114,14 @@ static int marks_running(const hs_pylayout *l) {
 }
 
 /* 3.11+: reads, in one system call, the current-frame pointer and a window
- * of the data stack that should hold the current frame and its callers;
- * where the running frame is not marked (3.11), then the pointer, the
- * window again (r->window2) and the pointer again, which must agree.
- * Returns the current frame (0: none), or sets *reason when the pointers
- * disagree (the stack moved) or could not be read. */
+ * of the data stack that should hold the current frame and its callers.
+ * 3.12+ mark the running frame, so one copy can be checked on its own.
+ * 3.11 does not: it copies the window, reads the pointer, then copies the
+ * window again (r->window2). A frame that reads the same in both copies
+ * was unchanged from its first copy to its second, an interval that holds
+ * the moment the pointer was read; walk_frames checks the chain from that
+ * pointer frame by frame. Returns the current frame (0: none), or sets
+ * *reason when the thread's cframe moved or could not be read. */
 static uint64_t read_window(hs_target *t, hs_walk_result *r, stack_origin *o, hs_torn_reason *reason) {
     const hs_pylayout *l = &t->layout;
     if (l->cframe_current_frame >= 0 && !plausible(o->field)) {
@@ -128,18 +138,19 @@ static uint64_t read_window(hs_target *t, hs_walk_result *r, stack_origin *o, hs
         hi = o->top + WINDOW_MARGIN < o->limit ? o->top + WINDOW_MARGIN : o->limit;
         lo = hi - o->chunk - CHUNK_DATA > HS_WALK_WINDOW ? hi - HS_WALK_WINDOW : o->chunk + CHUNK_DATA;
     }
-    n += pointer_iov(l, o, &p, 0, iov + n);
-    if (hi)
-        iov[n++] = (hs_remote_iov){lo, r->window, (size_t)(hi - lo)};
     int reads = 1;
     if (twice) {
-        n += pointer_iov(l, o, &p, reads++, iov + n);
+        if (hi)
+            iov[n++] = (hs_remote_iov){lo, r->window, (size_t)(hi - lo)};
+        n += pointer_iov(l, o, &p, 0, iov + n);
         if (hi)
             iov[n++] = (hs_remote_iov){lo, r->window2, (size_t)(hi - lo)};
-        n += pointer_iov(l, o, &p, reads++, iov + n);
-    } else if (l->cframe_current_frame >= 0) {
-        /* the cframe must still be the thread's after the copy */
-        iov[n++] = (hs_remote_iov){o->tstate + (uint64_t)l->tstate_frame, &p.field[reads++], 8};
+    } else {
+        n += pointer_iov(l, o, &p, 0, iov + n);
+        if (hi)
+            iov[n++] = (hs_remote_iov){lo, r->window, (size_t)(hi - lo)};
+        if (l->cframe_current_frame >= 0) /* the cframe must still be the thread's after the copy */
+            iov[n++] = (hs_remote_iov){o->tstate + (uint64_t)l->tstate_frame, &p.field[reads++], 8};
     }
     size_t ok = hs_proc_readv(&t->proc, iov, n);
     if (ok != n) {
@@ -147,7 +158,7 @@ static uint64_t read_window(hs_target *t, hs_walk_result *r, stack_origin *o, hs
         *reason = HS_TORN_INVALID;
         return 0;
     }
-    if (!pointers_agree(l, o, &p, reads, twice)) {
+    if (!pointers_agree(l, o, &p, reads, 0)) {
         *reason = HS_TORN_MOVED;
         return 0;
     }
@@ -162,8 +173,7 @@ static uint64_t read_window(hs_target *t, hs_walk_result *r, stack_origin *o, hs
  * read on their own (*apart set): through a window of their own when in
  * the chunk (a deep stack), else alone. NULL on a failed read. */
 static const uint8_t *frame_bytes(hs_target *t, hs_walk_result *r, const stack_origin *o,
-                                  uint64_t first, uint64_t frame, size_t span, uint8_t *buf,
-                                  int *apart, int *moved) {
+                                  uint64_t frame, size_t span, uint8_t *buf, int *apart) {
     uint64_t chunk = o->chunk;
     if (frame >= r->window_base && frame + span <= r->window_base + r->window_len)
         return r->window + (frame - r->window_base);
@@ -181,19 +191,7 @@ static const uint8_t *frame_bytes(hs_target *t, hs_walk_result *r, const stack_o
         }
         r->spill_len = 0;
     }
-    if (t->layout.tstate_datastack_chunk >= 0)
-        return hs_proc_read(&t->proc, frame, buf, span) == 0 ? buf : NULL;
-    /* 3.10: every frame is a heap object read on its own; the thread's
-     * current frame is read with it and must still be the leaf, so a
-     * caller is never taken from after its callee returned. */
-    uint64_t current = 0;
-    hs_remote_iov iov[2] = {{frame, buf, span},
-                            {o->tstate + (uint64_t)t->layout.tstate_frame, &current, 8}};
-    if (hs_proc_readv(&t->proc, iov, 2) != 2)
-        return NULL;
-    if (current != first)
-        *moved = 1;
-    return buf;
+    return hs_proc_read(&t->proc, frame, buf, span) == 0 ? buf : NULL;
 }
 
 /* The fields of a frame that must read the same twice: where it links to,
@@ -241,6 +239,91 @@ static hs_torn_reason check_apart(hs_target *t, hs_walk_result *r, stack_origin 
     return HS_TORN_NONE;
 }
 
+/* Byte offset of the instruction a frame executes, from its header bytes;
+ * -1 when the instruction pointer is not inside the code object. */
+static int32_t instr_offset(const hs_pylayout *l, const uint8_t *buf, uint64_t code) {
+    if (l->frame_instr_is_index) {
+        int32_t lasti;
+        memcpy(&lasti, buf + l->frame_instr, sizeof lasti);
+        return lasti >= 0 ? lasti * 2 : -1;
+    }
+    uint64_t instr = word_at(buf, l->frame_instr);
+    uint64_t start = code + (uint64_t)l->code_code_adaptive;
+    return instr >= start && instr - start < (1u << 30) ? (int32_t)(instr - start) : -1;
+}
+
+/* 3.10's f_state of a frame that can be on a stack: executing, or
+ * unwinding an exception. */
+static int legacy_frame_live(const hs_pylayout *l, const uint8_t *buf) {
+    int8_t state = (int8_t)buf[l->frame_state];
+    return state == l->frame_state_executing || state == l->frame_state_unwinding;
+}
+
+/* 3.10: frames are heap objects scattered in memory, one system call each.
+ * Each frame is read between two reads of its callee (one system call),
+ * which must agree, show the callee live and linking to it, and, for a
+ * callee that is itself a caller, match the read that found it. So each
+ * caller is known unchanged from the read that found it to the read of
+ * its own caller, and each link held when it was read: the chain is the
+ * stack of one moment. A callee that changed (returned, or its frame
+ * reused) is cut off with everything above it, and the live frame just
+ * read becomes the leaf (HS_WALK_CUT): fast-changing tops of stacks are
+ * then charged to the frame below them instead of being dropped. */
+#define HS_WALK_CUT ((hs_torn_reason)-1)
+#define HS_WALK_SLOW_READ_TRIES 8
+
+/* Whether a read that took `ns` was slow: more than twice the usual time
+ * (plus a microsecond), the usual being a running estimate that follows the
+ * fastest reads at once and slower ones slowly. How long a read takes
+ * depends on the machine (2-4 us on a 2-core VM), so no fixed figure. */
+static int slow_read(hs_walk_result *r, int64_t ns) {
+    int64_t usual = r->usual_read_ns;
+    if (usual == 0 || ns < usual)
+        r->usual_read_ns = ns;
+    else
+        r->usual_read_ns = usual + (ns - usual) / 64;
+    return usual && ns > 2 * usual + 1000;
+}
+static hs_torn_reason read_heap_frame(hs_target *t, hs_walk_result *r, uint64_t frame, size_t span,
+                                      uint8_t *buf) {
+    const hs_pylayout *l = &t->layout;
+    if (r->node_count == 0)
+        return hs_proc_read(&t->proc, frame, buf, span) == 0 ? HS_TORN_NONE : HS_TORN_INVALID;
+    hs_walk_node *callee = &r->nodes[r->node_count - 1];
+    int leaf = r->node_count == 1;
+    uint8_t before[HS_WALK_FRAME_SPAN], after[HS_WALK_FRAME_SPAN];
+    hs_remote_iov iov[3] = {{callee->addr, before, span}, {frame, buf, span}, {callee->addr, after, span}};
+    /* A read that took long (the sampler was preempted in it) leaves time
+     * for the callee to return and be called again at the same address:
+     * its two reads agreeing then proves nothing, so it is done again. */
+    for (int tries = 0;; tries++) {
+        int64_t started = monotonic_ns();
+        if (hs_proc_readv(&t->proc, iov, 3) != 3)
+            return HS_TORN_INVALID;
+        if (!slow_read(r, monotonic_ns() - started))
+            break;
+        if (tries == HS_WALK_SLOW_READ_TRIES)
+            return HS_TORN_MOVED;
+    }
+    if (word_at(after, l->frame_previous) == frame && legacy_frame_live(l, after) &&
+        same_frame(l, before, after, leaf) && (leaf || same_frame(l, callee->bytes, after, 0))) {
+        memcpy(callee->bytes, after, span); /* the leaf as of this moment */
+        return HS_TORN_NONE;
+    }
+    return legacy_frame_live(l, buf) ? HS_WALK_CUT : HS_TORN_MOVED;
+}
+
+/* Forgets the frames read so far (3.10, 3.11: they changed, or sat above a
+ * frame that did): the walk goes on from the next frame as a new leaf. */
+static void cut_stack(hs_walk_result *r, hs_raw_thread *th, int *late, int *last_apart,
+                      int *after_shim) {
+    r->frame_count = th->first_frame;
+    r->node_count = 0;
+    th->depth = 0;
+    th->cut = 1;
+    *late = *last_apart = *after_shim = 0;
+}
+
 /* One attempt at reading a thread's frames into r->frames. Returns
  * HS_TORN_NONE when the stack was read in one moment. */
 static hs_torn_reason walk_frames(hs_target *t, hs_walk_result *r, hs_raw_thread *th,
@@ -268,21 +351,39 @@ static hs_torn_reason walk_frames(hs_target *t, hs_walk_result *r, hs_raw_thread
     /* late: a frame read apart from the window was used (recorded, or
      * followed to its caller), so those frames are checked again */
     int late = 0, last_apart = 0, after_shim = 0;
-    int twice = l->tstate_datastack_chunk >= 0 && !marks_running(l);
+    int heap_frames = l->tstate_datastack_chunk < 0; /* 3.10 */
+    int twice = !heap_frames && !marks_running(l);
+    th->cut = 0;
     while (frame) {
-        int apart = 0, moved = 0;
-        const uint8_t *buf = plausible(frame) ? frame_bytes(t, r, o, first, frame, span, local,
-                                                            &apart, &moved)
-                                              : NULL;
-        if (!buf)
+        int apart = 0;
+        const uint8_t *buf = local;
+        if (!plausible(frame))
             return HS_TORN_INVALID;
-        if (moved)
-            return HS_TORN_MOVED;
+        if (heap_frames) {
+            hs_torn_reason reason = read_heap_frame(t, r, frame, span, local);
+            if (reason == HS_WALK_CUT)
+                cut_stack(r, th, &late, &last_apart, &after_shim);
+            else if (reason != HS_TORN_NONE)
+                return reason;
+        } else if (!(buf = frame_bytes(t, r, o, frame, span, local, &apart))) {
+            return HS_TORN_INVALID;
+        }
         late |= last_apart;
         last_apart = apart;
-        if (twice && !apart &&
-            !same_frame(l, buf, r->window2 + (frame - r->window_base), r->node_count == 0))
-            return HS_TORN_MOVED; /* the two copies of the window differ here */
+        if (twice && !apart) {
+            const uint8_t *copy2 = r->window2 + (frame - r->window_base);
+            if (!same_frame(l, buf, copy2, r->node_count == 0)) {
+                /* The frame changed around the moment the pointer was read:
+                 * cut it and the frames above; its caller, if both copies
+                 * agree on it, is checked as the new leaf. */
+                uint64_t previous = word_at(buf, l->frame_previous);
+                if (previous != word_at(copy2, l->frame_previous) || !previous)
+                    return HS_TORN_MOVED;
+                cut_stack(r, th, &late, &last_apart, &after_shim);
+                frame = previous;
+                continue;
+            }
+        }
         if (hs_grow((void **)&r->nodes, &r->node_cap, r->node_count + 1, sizeof *r->nodes) != 0)
             return HS_TORN_INVALID;
         hs_walk_node *node = &r->nodes[r->node_count++];
@@ -306,17 +407,7 @@ static hs_torn_reason walk_frames(hs_target *t, hs_walk_result *r, hs_raw_thread
         if (!plausible(code))
             return HS_TORN_INVALID;
         late |= apart;
-        int32_t offset = -1;
-        if (l->frame_instr_is_index) {
-            int32_t lasti;
-            memcpy(&lasti, buf + l->frame_instr, sizeof lasti);
-            offset = lasti >= 0 ? lasti * 2 : -1;
-        } else {
-            uint64_t instr = word_at(buf, l->frame_instr);
-            uint64_t start = code + (uint64_t)l->code_code_adaptive;
-            if (instr >= start && instr - start < (1u << 30))
-                offset = (int32_t)(instr - start);
-        }
+        int32_t offset = instr_offset(l, buf, code);
         /* A caller is executing the instruction that made the call: never
          * its first one (3.11+: RESUME or a prefix op; 3.10: a load) nor
          * "not started" (f_lasti -1, prev_instr before the code). Seen
@@ -334,11 +425,8 @@ static hs_torn_reason walk_frames(hs_target *t, hs_walk_result *r, hs_raw_thread
             if (stacktop < 0)
                 return HS_TORN_MOVED;
         }
-        if (th->depth > 0 && l->frame_state >= 0) {
-            int8_t state = (int8_t)buf[l->frame_state];
-            if (state != l->frame_state_executing && state != l->frame_state_unwinding)
-                return HS_TORN_MOVED;
-        }
+        if (heap_frames && !legacy_frame_live(l, buf))
+            return HS_TORN_MOVED;
         after_shim = 0;
         if (hs_grow((void **)&r->frames, &r->frame_cap, r->frame_count + 1, sizeof *r->frames) != 0)
             return HS_TORN_INVALID;
@@ -377,6 +465,7 @@ static void origin_of(const hs_pylayout *l, uint64_t tstate, const uint8_t *buf,
 static void walk_thread(hs_target *t, hs_walk_result *r, hs_raw_thread *th, stack_origin *o) {
     const hs_pylayout *l = &t->layout;
     th->first_frame = r->frame_count;
+    int64_t started = r->retry_budget_ns > 0 ? monotonic_ns() : 0;
     for (th->attempts = 1;; th->attempts++) {
         hs_torn_reason reason = walk_frames(t, r, th, o);
         if (reason == HS_TORN_NONE)
@@ -384,7 +473,10 @@ static void walk_thread(hs_target *t, hs_walk_result *r, hs_raw_thread *th, stac
         uint8_t buf[512];
         size_t span = tstate_span(l);
         int max_attempts = r->max_attempts > 0 ? r->max_attempts : HS_WALK_ATTEMPTS;
-        if (th->attempts >= max_attempts || span > sizeof buf ||
+        int give_up = th->attempts >= max_attempts;
+        if (give_up && r->retry_budget_ns > 0 && th->attempts < HS_WALK_MAX_RETRIES)
+            give_up = monotonic_ns() - started >= r->retry_budget_ns;
+        if (give_up || span > sizeof buf ||
             hs_proc_read(&t->proc, o->tstate, buf, span) != 0) {
             r->frame_count = th->first_frame;
             th->depth = 0;
