@@ -1,5 +1,6 @@
-# hotscope: `make demo` profiles the bundled example; `make test` runs the
-# whole suite on every supported interpreter (tools/pythons.py finds them).
+# hotscope: `make demo` runs docs/tutorial.md's worked example end to end;
+# `make test` runs the whole suite on every supported interpreter
+# (tools/pythons.py finds them).
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -7,33 +8,59 @@ VENV ?= .venv
 .PHONY: demo test test-quick test-asan bench build clean
 
 DEMO_OUT ?= demo-out
+# A smaller day than the example's default (20000 requests) keeps the demo,
+# build included, within a minute on a 2-core machine.
+DEMO_RECORDS ?= 10000
+APP = examples/logpipe
+HS = $(VENV)/bin/hotscope
+# hotscope diff matches functions by name and file, as for one file before
+# and after an edit: each version is profiled under the same name here.
+WORK = $(DEMO_OUT)/work
 
 demo:
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install -q --disable-pip-version-check .
-	mkdir -p $(DEMO_OUT)
+	rm -rf $(DEMO_OUT)
+	mkdir -p $(WORK)
+	cp $(APP)/logdata.py $(WORK)/
 	@echo
-	@echo "== hotscope trace examples/orders.py  (table on stdout)"
-	$(VENV)/bin/hotscope trace --limit 15 examples/orders.py
+	@echo "== 1. hotscope record: sample the slow job from outside, waiting threads too"
+	$(HS) record --idle --rate 500 -o $(DEMO_OUT)/record.html -- $(VENV)/bin/python $(APP)/slow.py --records $(DEMO_RECORDS) > /dev/null
+	$(HS) view $(DEMO_OUT)/record.html -o $(DEMO_OUT)/record.svg
 	@echo
-	@echo "== the same profile as an HTML report, a flame graph, pstats, speedscope, pprof"
-	$(VENV)/bin/hotscope trace -o $(DEMO_OUT)/trace.html examples/orders.py > /dev/null
-	$(VENV)/bin/hotscope trace -o $(DEMO_OUT)/trace.svg examples/orders.py > /dev/null
-	$(VENV)/bin/hotscope trace -o $(DEMO_OUT)/trace.prof examples/orders.py > /dev/null
-	$(VENV)/bin/hotscope view $(DEMO_OUT)/trace.prof -o $(DEMO_OUT)/trace.speedscope.json
-	$(VENV)/bin/hotscope view $(DEMO_OUT)/trace.prof -o $(DEMO_OUT)/trace.pb.gz
+	@echo "== 2. hotscope trace: every call, wall and CPU time, per thread"
+	cp $(APP)/slow.py $(WORK)/logpipe.py
+	$(HS) trace -o $(DEMO_OUT)/before.json $(WORK)/logpipe.py --records $(DEMO_RECORDS) > $(DEMO_OUT)/before.out
+	$(HS) view $(DEMO_OUT)/before.json -s tottime --limit 12 | sed -n '/^Threads/,/^$$/p;/ncalls/,/^$$/p'
+	$(HS) view $(DEMO_OUT)/before.json -o $(DEMO_OUT)/before.html
+	$(HS) view $(DEMO_OUT)/before.json -o $(DEMO_OUT)/before.svg
 	@echo
-	@echo "== hotscope record: sampled from outside the process"
-	$(VENV)/bin/hotscope record --rate 500 -o $(DEMO_OUT)/record.html -- $(VENV)/bin/python examples/orders.py > /dev/null
+	@echo "== 3. hotscope lines: the hot function, line by line"
+	$(HS) lines --func slow:find_open_session -o $(DEMO_OUT)/lines.txt $(APP)/slow.py --records $(DEMO_RECORDS) > /dev/null
+	tail -7 $(DEMO_OUT)/lines.txt
 	@echo
-	@echo "== hotscope lines --hot 2: the two hottest functions, line by line"
-	$(VENV)/bin/hotscope lines --hot 2 examples/orders.py | tail -40
+	@echo "== 4. hotscope mem: what allocates"
+	$(HS) mem -o $(DEMO_OUT)/mem-before.json $(APP)/slow.py --records $(DEMO_RECORDS) > /dev/null
+	$(HS) view $(DEMO_OUT)/mem-before.json -o $(DEMO_OUT)/mem-before.txt
+	sed -n '/^Allocated over the whole run/,/^$$/p' $(DEMO_OUT)/mem-before.txt
+	$(HS) view $(DEMO_OUT)/mem-before.json -o $(DEMO_OUT)/mem-before.svg
 	@echo
-	@echo "== hotscope mem"
-	$(VENV)/bin/hotscope mem -o $(DEMO_OUT)/mem.txt examples/orders.py > /dev/null
-	head -30 $(DEMO_OUT)/mem.txt
+	@echo "== 5. the fixed job (examples/logpipe/fast.py): the same report?"
+	cp $(APP)/fast.py $(WORK)/logpipe.py
+	$(HS) trace -o $(DEMO_OUT)/after.json $(WORK)/logpipe.py --records $(DEMO_RECORDS) > $(DEMO_OUT)/after.out
+	cmp $(DEMO_OUT)/before.out $(DEMO_OUT)/after.out && echo "same report, byte for byte"
+	$(HS) view $(DEMO_OUT)/after.json -o $(DEMO_OUT)/after.html
 	@echo
-	@echo "Reports written to $(DEMO_OUT)/: open trace.html, trace.svg and record.html in a browser."
+	@echo "== 6. hotscope diff: what changed"
+	$(HS) diff --limit 8 $(DEMO_OUT)/before.json $(DEMO_OUT)/after.json
+	$(HS) diff $(DEMO_OUT)/before.json $(DEMO_OUT)/after.json -o $(DEMO_OUT)/diff.html
+	$(HS) diff $(DEMO_OUT)/before.json $(DEMO_OUT)/after.json -o $(DEMO_OUT)/diff.svg
+	@echo
+	@echo "== 7. hotscope bench: the gain, on a smaller day"
+	PYTHONPATH=$(APP) $(HS) bench -r 5 -s "import slow, fast" "slow.run(3000)" "fast.run(3000)"
+	@echo
+	@echo "Reports and flame graphs are in $(DEMO_OUT)/ (open the .html and .svg files in a browser):"
+	@ls $(DEMO_OUT)
 
 test:
 	$(PYTHON) tools/test_all.py
@@ -58,4 +85,4 @@ build:
 	$(PYTHON) setup.py build_ext --inplace
 
 clean:
-	rm -rf build .venv .venvs *.egg-info hotscope/*.so $(DEMO_OUT) examples/orders.prof examples/orders.txt examples/orders.collapsed
+	rm -rf build .venv .venvs *.egg-info hotscope/*.so $(DEMO_OUT)

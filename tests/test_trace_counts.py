@@ -305,6 +305,31 @@ def test_threads_counts_are_k_times_one_run():
     assert sum(t["wall_ns"] for t in threads) / 1e9 == pytest.approx(total, rel=0.01, abs=1e-4)
 
 
+def test_thread_that_ended_is_not_charged_the_rest_of_the_run():
+    # A thread's time ends with its last event. (disable() used to charge
+    # every thread up to that moment: a thread that ended early got the
+    # rest of the run as wall time and, its CPU clock gone, as CPU time.)
+    def short():
+        return sum(range(100))
+
+    prof = hotscope.Profile()
+    prof.enable()
+    thread = threading.Thread(target=short, name="short-lived")
+    thread.start()
+    thread.join()
+    started = time.perf_counter()
+    time.sleep(0.2)
+    slept = time.perf_counter() - started
+    prof.disable()
+    threads = {t["name"]: t for t in prof.thread_stats()}
+    ended, main = threads["short-lived"], threads["MainThread"]
+    assert main["wall_ns"] >= slept * 1e9
+    assert ended["wall_ns"] < 0.25 * slept * 1e9, ended
+    assert ended["cpu_ns"] < 0.25 * slept * 1e9, ended
+    assert any(key[2] == "short" and value[0] == 1 for key, value in ended["stats"].items())
+    assert sum(t["wall_ns"] for t in threads.values()) / 1e9 == pytest.approx(prof.total_time(), rel=0.01)
+
+
 # --------------------------------------------------------------------------
 # deep recursion in a thread with a big stack
 

@@ -317,6 +317,17 @@ void hs_ct_pop_mismatch(hs_calltree *ct, hs_tthread *t, const void *key) {
 }
 
 void hs_ct_flush(hs_calltree *ct, hs_tthread *t) {
+    if (t->has_cpu_clock && thread_cpu_ns(t) < 0) {
+        /* The thread has ended (its CPU clock went with it): its time ended
+         * at its last event. Charging it up to now would give a thread that
+         * finished early the rest of the run as wall time and, the virtual
+         * clock being uncorrectable, as CPU time too. */
+        while (t->depth > 1) {
+            ct->nodes[t->stack[t->depth - 1]].calls++;
+            t->depth--;
+        }
+        return;
+    }
     uint64_t now = hs_ticks(&ct->clock);
     /* A real CPU reading now, so the thread's CPU total is exact; the
      * correction is charged with the final interval. */
