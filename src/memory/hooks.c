@@ -370,6 +370,11 @@ void hs_mem_note_entry(hs_mem *m, PyObject *code) {
         tls->chosen_depth++;
 }
 
+int hs_mem_chosen_depth(hs_mem *m) {
+    hs_mem_tls *tls = pthread_getspecific(m->key);
+    return tls ? tls->chosen_depth : 0;
+}
+
 void hs_mem_recount_chosen(hs_mem *m) {
     hs_mem_tls *tls = tls_get(m);
     PyThreadState *tstate = _PyThreadState_UncheckedGet();

@@ -155,6 +155,8 @@ void hs_mem_note_entry(hs_mem *m, PyObject *code);
 /* Counts the chosen frames on the calling thread's stack again (after
  * choosing code while recording, or at the start). GIL held. */
 void hs_mem_recount_chosen(hs_mem *m);
+/* The calling thread's count of running chosen frames (for stats()). */
+int hs_mem_chosen_depth(hs_mem *m);
 
 /* Applies raw-domain events queued by threads without the GIL (GIL held). */
 void hs_mem_drain(hs_mem *m);

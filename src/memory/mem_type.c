@@ -182,7 +182,7 @@ static PyObject *mt_stats(MemTracerObject *self, PyObject *unused) {
     hs_mem *m = self->engine;
     if (!m)
         return Py_BuildValue("{s:L,s:L}", "current_bytes", 0LL, "peak_bytes", 0LL);
-    return Py_BuildValue("{s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:n,s:n,s:O,s:O,s:L}",
+    return Py_BuildValue("{s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:n,s:n,s:O,s:O,s:L,s:O,s:i}",
                          "current_bytes", (long long)m->current_bytes,
                          "current_blocks", (long long)m->current_blocks,
                          "peak_bytes", (long long)m->peak_bytes,
@@ -195,7 +195,9 @@ static PyObject *mt_stats(MemTracerObject *self, PyObject *unused) {
                          "points", (Py_ssize_t)m->point_count,
                          "recording", (self->started && !self->stopped) ? Py_True : Py_False,
                          "watching_exits", m->watching ? Py_True : Py_False,
-                         "full_walks_after_failed_check", (long long)m->full_walks);
+                         "full_walks_after_failed_check", (long long)m->full_walks,
+                         "counting_chosen_frames", m->lines_gated ? Py_True : Py_False,
+                         "chosen_frames_here", hs_mem_chosen_depth(m));
 }
 
 static PyObject *mt_get_peak(MemTracerObject *self, void *unused) {
