@@ -380,7 +380,8 @@ void hs_mem_recount_chosen(hs_mem *m) {
     PyThreadState *tstate = _PyThreadState_UncheckedGet();
     if (!tls || !tstate)
         return;
-    size_t got = hs_pystack_walk(&m->layout, tstate, &tls->frames, &tls->frame_cap, SIZE_MAX);
+    size_t got = hs_pystack_walk_matching(&m->layout, tstate, m->lines.filter, &tls->frames,
+                                          &tls->frame_cap);
     tls->chosen_depth = got == (size_t)-1 ? 0 : (int)hs_mem_lines_count_frames(&m->lines, tls->frames, got);
 }
 
@@ -393,12 +394,14 @@ static inline void charge_free(hs_mem *m, hs_mem_tls *tls, uint64_t size) {
     PyThreadState *tstate = _PyThreadState_UncheckedGet();
     if (!tstate)
         return;
-    size_t got = hs_pystack_walk(&m->layout, tstate, &tls->frames, &tls->frame_cap, SIZE_MAX);
+    size_t got = hs_pystack_walk_matching(&m->layout, tstate, m->lines.filter, &tls->frames,
+                                          &tls->frame_cap);
     if (got == (size_t)-1) {
         m->lost++;
         return;
     }
-    hs_mem_lines_charge_free(&m->lines, tls->frames, got, (int64_t)size);
+    if (got)
+        hs_mem_lines_charge_free(&m->lines, tls->frames, got, (int64_t)size);
 }
 
 /* Whether this call holds the GIL: always for the mem and object domains. */
