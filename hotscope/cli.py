@@ -825,7 +825,8 @@ def cmd_view(argv):
                    help="the weight to show (default: wall time, else CPU time, else samples)")
     p.add_argument("-s", "--sort", metavar="SORT", default="cumulative",
                    help="table order, pstats keys, comma-separated (default: cumulative)")
-    p.add_argument("--limit", type=int, default=50, metavar="N", help="rows of the printed table (default 50)")
+    p.add_argument("--limit", type=int, default=None, metavar="N",
+                   help="rows of the printed table (default 50; 10 per section of a memory report)")
     p.add_argument("--input", choices=_view.INPUT_FORMATS, metavar="FORMAT",
                    help="read FILE as this format (%s) instead of telling it from the content"
                    % ", ".join(_view.INPUT_FORMATS))
@@ -853,11 +854,16 @@ def cmd_view(argv):
             return fail("error: cannot write %s: %s" % (opts.output, _one_line(str(e))))
         sys.stderr.write("hotscope: profile written to %s\n" % opts.output)
         return 0
+    engine = data.meta().get("engine")
     try:
-        if sampled:
-            report = data.top(clock=clock, limit=opts.limit) + "\n" + data.tree(clock=clock)
+        if engine == "memory":
+            report = data.mem_text(limit=10 if opts.limit is None else max(opts.limit, 1))
+        elif engine == "lines":
+            report = data.lines_text()
+        elif sampled:
+            report = data.top(clock=clock, limit=50 if opts.limit is None else opts.limit) + "\n" + data.tree(clock=clock)
         else:
-            report = _output.text_report(data, sort=sort, limit=opts.limit, clock=clock)
+            report = _output.text_report(data, sort=sort, limit=50 if opts.limit is None else opts.limit, clock=clock)
         sys.stdout.write(report)
         sys.stdout.flush()
     except BrokenPipeError:
