@@ -365,6 +365,8 @@ def test_command_line_func_and_profile_decorator(tmp_path):
     assert "Function: work at line 4" in text and "Function: decorated at line 11" in text
     row = [t for t in text.splitlines() if t.lstrip().startswith("5 ")][0]
     assert "a = bytearray(1_000_000)" in row and "976.6 KiB" in row and "+976.6 KiB" in row
+    r = run_hotscope("view", "out.json", cwd=tmp_path)  # printed: the memory report, tables included
+    assert r.returncode == 0 and r.stdout.startswith("hotscope mem: ") and "Function: work at line 4" in r.stdout
 
 
 def test_command_line_text_report_and_bad_func(tmp_path):

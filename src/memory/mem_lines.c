@@ -244,11 +244,11 @@ static int export_code(hs_profile *p, const int tables[T_COUNT], const hs_mem_ch
     Py_ssize_t name_len = 0, file_len = 0;
     const char *name = PyUnicode_Check(name_obj) ? PyUnicode_AsUTF8AndSize(name_obj, &name_len) : NULL;
     const char *file = PyUnicode_Check(co->co_filename) ? PyUnicode_AsUTF8AndSize(co->co_filename, &file_len) : NULL;
-    if (!name || !file) {
-        PyErr_Clear();
-        name = name ? name : "?", name_len = name_len ? name_len : 1;
-        file = file ? file : "?", file_len = file_len ? file_len : 1;
-    }
+    PyErr_Clear(); /* a name that cannot be encoded is shown as "?" */
+    if (!name)
+        name = "?", name_len = 1;
+    if (!file)
+        file = "?", file_len = 1;
     hs_id name_id = hs_intern(p, name, (size_t)name_len);
     hs_id file_id = hs_intern(p, file, (size_t)file_len);
     if (name_id == HS_NONE || file_id == HS_NONE)

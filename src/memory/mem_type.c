@@ -81,24 +81,31 @@ static PyObject *mt_start(MemTracerObject *self, PyObject *unused) {
 }
 
 /* choose(code): per-line figures for this code object (mem_lines.h),
- * before or while recording. */
+ * before or while recording. Chosen while recording, its frames already
+ * running on other threads count from their next start or resumption. */
 static PyObject *mt_choose(MemTracerObject *self, PyObject *code) {
     if (!PyCode_Check(code)) {
         PyErr_Format(PyExc_TypeError, "choose() wants a code object, not %.100s", Py_TYPE(code)->tp_name);
         return NULL;
     }
-    int present = PySequence_Contains(self->chosen, code);
-    if (present != 0)
-        return present < 0 ? NULL : Py_NewRef(Py_False);
+    /* By identity: equal code objects (same body, name and first line in
+     * two files) are still two functions. */
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(self->chosen); i++)
+        if (PyList_GET_ITEM(self->chosen, i) == code)
+            Py_RETURN_FALSE;
     hs_mem *m = self->engine && self->started && !self->stopped ? self->engine : NULL;
     if (m) {
         /* The engine's own allocations are not the program's. */
         hs_mem_set_busy(m, 1);
         int rc = hs_mem_lines_choose(&m->lines, code);
-        if (rc > 0 && m->watching && hs_mem_watch_code(self, code) != 0)
-            rc = -1;
-        if (rc > 0)
-            hs_mem_recount_chosen(m);
+        if (rc > 0 && m->lines_gated && hs_mem_watch_code(self, code) != 0) {
+            /* Its frames cannot be counted: every free reads the stack
+             * from now on, as when no tool id is free. */
+            PyErr_Clear();
+            m->lines_gated = 0;
+        }
+        if (rc > 0 && m->lines_gated)
+            hs_mem_recount_chosen(m); /* other threads count it from its next start */
         hs_mem_set_busy(m, 0);
         if (rc < 0)
             return NULL;
