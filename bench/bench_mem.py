@@ -22,6 +22,13 @@ Modes:
                   them (plain memray only sees what pymalloc asks of malloc:
                   its 256 KiB arenas and blocks over 512 bytes)
   hotscope        hotscope mem -o FILE.json  (full Python stacks)
+  hotscope-func   hotscope mem --func __main__:chosen_not_run: a function is
+                  followed line by line, but never runs, so all the code
+                  run is code that is not chosen (what it pays for another
+                  function being chosen)
+  hotscope-func-work  hotscope mem --func __main__:alloc --func __main__:mixed:
+                  the workload itself is chosen (every free of it reads the
+                  stack to charge its lines)
 Workloads (both run 20 frames deep, so stack depth costs what it costs):
   alloc    allocation-heavy: small lists, dicts, strings and tuples made
            and dropped in a tight loop
@@ -43,7 +50,7 @@ HERE = os.path.abspath(__file__)
 ROOT = os.path.dirname(os.path.dirname(HERE))
 WORKLOADS = ["alloc", "mixed"]
 MODES = ["none", "tracemalloc-1", "tracemalloc-25", "memray", "memray-native", "memray-pyalloc",
-         "hotscope"]
+         "hotscope", "hotscope-func", "hotscope-func-work"]
 DEPTH = 20
 
 
@@ -89,6 +96,11 @@ def mixed(scale):
     return total
 
 
+def chosen_not_run():
+    """Chosen by the hotscope-func mode, never called."""
+    return [bytearray(10)]
+
+
 def nest(depth, fn, scale):
     if depth == 0:
         return fn(scale)
@@ -104,8 +116,10 @@ def child(workload, scale):
 
 
 def depth_cost():
-    """hotscope's added time per allocation at stack depths 0-100 (a loop
-    making small lists, best of 5), and the slope: the cost of one frame."""
+    """hotscope's added time per allocation (with its free) at stack depths
+    0-100 (a loop making small lists, best of 5), and the slope: the cost
+    of one frame; then the same with a function chosen for per-line
+    figures that does not run (what code that is not chosen pays for it)."""
     import hotscope
 
     def work():
@@ -123,13 +137,17 @@ def depth_cost():
     added = {}
     for depth in (0, 25, 50, 100):
         t0 = best(lambda: nest(depth, lambda s: work(), 0))
-        with hotscope.memory() as m:
-            t1 = best(lambda: nest(depth, lambda s: work(), 0))
-        per_run = m._tracer.stats()["allocations"] / 5
-        added[depth] = (t1 - t0) * 1e9 / per_run
-        print("depth %3d: unprofiled %.4f s, hotscope %.4f s, +%.0f ns per allocation"
-              % (depth, t0, t1, added[depth]))
-    print("cost of one frame of stack per allocation: %.1f ns" % ((added[100] - added[0]) / 100))
+        row = []
+        for chosen in ((), (chosen_not_run,)):
+            with hotscope.memory(*chosen) as m:
+                t1 = best(lambda: nest(depth, lambda s: work(), 0))
+            per_run = m._tracer.stats()["allocations"] / 5
+            row.append((t1 - t0) * 1e9 / per_run)
+        added[depth] = row
+        print("depth %3d: unprofiled %.4f s; per allocation: hotscope +%.0f ns, "
+              "with a function chosen that does not run +%.0f ns" % (depth, t0, row[0], row[1]))
+    print("cost of one frame of stack per allocation: %.1f ns, with a function chosen %.1f ns"
+          % ((added[100][0] - added[0][0]) / 100, (added[100][1] - added[0][1]) / 100))
 
 
 # ---- the parent ---------------------------------------------------------------------
@@ -147,9 +165,11 @@ def command(python, mode, workload, scale, out):
         native = {"memray": [], "memray-native": ["--native"],
                   "memray-pyalloc": ["--trace-python-allocators"]}[mode]
         return [python, "-m", "memray", "run", "-q", "-f", *native, "-o", path] + me, path
-    if mode == "hotscope":
+    if mode.startswith("hotscope"):
         path = os.path.join(out, "h.json")
-        return [python, "-m", "hotscope", "mem", "-o", path] + me, path
+        chosen = {"hotscope": [], "hotscope-func": ["--func", "__main__:chosen_not_run"],
+                  "hotscope-func-work": ["--func", "__main__:alloc", "--func", "__main__:mixed"]}[mode]
+        return [python, "-m", "hotscope", "mem", *chosen, "-o", path] + me, path
     raise ValueError(mode)
 
 
@@ -203,7 +223,7 @@ def main():
         print("repeat %d/%d done" % (rep + 1, opts.repeat), file=sys.stderr)
     print("Python %s, %d repeats, scale %s, workload %d frames deep; medians" % (
         version, opts.repeat, opts.scale, DEPTH))
-    print("%-7s %-15s %10s %8s %10s %8s %12s" % ("work", "mode", "time (s)", "x none", "process", "x none", "output"))
+    print("%-7s %-18s %10s %8s %10s %8s %12s" % ("work", "mode", "time (s)", "x none", "process", "x none", "output"))
     figures = []
     for w in WORKLOADS:
         base = statistics.median(times[(w, "none")]) if "none" in modes else None
@@ -212,7 +232,7 @@ def main():
             t = statistics.median(times[(w, m)])
             wall = statistics.median(walls[(w, m)])
             size = sizes[(w, m)]
-            print("%-7s %-15s %10.3f %8s %10.3f %8s %12s" % (
+            print("%-7s %-18s %10.3f %8s %10.3f %8s %12s" % (
                 w, m, t, "%.2f" % (t / base) if base else "-", wall,
                 "%.2f" % (wall / base_wall) if base_wall else "-",
                 "%.1f KB" % (size / 1000) if size else "-"))

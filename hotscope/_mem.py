@@ -1,9 +1,10 @@
 """Memory profiling glue: hotscope.memory() and what `hotscope mem` runs.
 
 The engine (hotscope._core.MemTracer: allocator hooks, stacks, peak,
-leaks, memory over time) and the report (ProfileData.mem_text) are C;
-this module starts and stops it, names threads, keeps a forked child from
-reporting the parent's recording, and shapes rows for Python callers.
+leaks, memory over time, per-line figures of chosen functions) and the
+report (ProfileData.mem_text) are C; this module starts and stops it,
+turns functions into code objects, names threads, keeps a forked child
+from reporting the parent's recording, and shapes rows for Python callers.
 
     with hotscope.memory() as m:
         work()
@@ -13,15 +14,20 @@ reporting the parent's recording, and shapes rows for Python callers.
     m.top(5, what="peak")    # lines holding the most memory at the peak
     m.leaks()                # lines whose memory is still allocated at the end
     m.save("mem.txt")        # .txt, .json, .collapsed (bytes)
+
+    with hotscope.memory(parse, load) as m:   # line by line, for these functions
+        work()
+    m.lines()                # [FunctionMemory]: allocated/freed/net per line
 """
 
 import collections
+import linecache
 import os
 import sys
 import threading
 import weakref
 
-from . import _core, _output
+from . import _core, _lines, _output
 
 _HOTSCOPE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
@@ -79,20 +85,90 @@ class Location(collections.namedtuple("Location", "file line function")):
 WHATS = ("allocated", "peak", "leaked")
 
 
+class LineMemory(collections.namedtuple("LineMemory", "line allocated freed allocs frees")):
+    """One line of a chosen function: bytes allocated and freed (and how
+    many allocations and frees) while it was the line running in one of
+    the function's frames, callees included."""
+
+    __slots__ = ()
+
+    @property
+    def net(self):
+        """allocated - freed: memory_profiler's "Increment", exactly."""
+        return self.allocated - self.freed
+
+
+class FunctionMemory(collections.namedtuple(
+        "FunctionMemory", "file function first_line allocated freed allocs frees lines")):
+    """A chosen function: the figures while any of its frames ran, and
+    `lines`, a LineMemory per line with any figure, in line order."""
+
+    __slots__ = ()
+
+    @property
+    def net(self):
+        return self.allocated - self.freed
+
+    def line(self, number):
+        """The LineMemory of line `number` (all zeros when nothing happened there)."""
+        for row in self.lines:
+            if row.line == number:
+                return row
+        return LineMemory(number, 0, 0, 0, 0)
+
+
+_LINE_TABLES = ("alloc_bytes", "freed_bytes", "allocs", "frees")
+
+
+def function_memory(data):
+    """The per-line figures of a memory profile's chosen functions, as
+    [FunctionMemory] in the order they were chosen."""
+    tables = data.line_tables()
+    values = collections.OrderedDict()
+    for column, name in enumerate(_LINE_TABLES):
+        for file, function, first, line, value in tables.get(name, ()):
+            row = values.setdefault((file, function, first), {}).setdefault(line, [0, 0, 0, 0])
+            row[column] += value
+    out = []
+    for (file, function, first), by_line in values.items():
+        whole = by_line.pop(0, [0, 0, 0, 0])
+        lines = [LineMemory(line, *v) for line, v in sorted(by_line.items())]
+        out.append(FunctionMemory(file, function, first, *whole, lines=lines))
+    return out
+
+
 class MemoryProfile:
     """Every allocation of the Python allocators while recording, with the
     Python stack that made it (see the module docstring)."""
 
-    def __init__(self, interval_ms=10.0, cut_base=False):
+    def __init__(self, *functions, interval_ms=10.0, cut_base=False, decorated=False):
         # cut_base: leave out the frames under the caller of enable() (the
-        # command line's own, below the program's <module>).
+        # command line's own, below the program's <module>). decorated:
+        # also follow the functions decorated with @profile (hotscope mem).
         self._cut_base = cut_base
+        self._decorated = decorated
         self._base = (0, 0)
         self._tracer = _core.MemTracer(interval_ms=interval_ms)
         self._data = None
         self._names = {}
         self._forked = False
         self._pid = os.getpid()
+        for f in functions:
+            self.add_function(f)
+
+    # -- choosing functions ---------------------------------------------------
+    def add_function(self, func):
+        """Record bytes allocated and freed per line of `func` (a function,
+        method, class, code object, or something wrapping one), before or
+        while recording. Returns how many code objects were added."""
+        codes = _lines._code_objects(func)
+        if not codes:
+            raise TypeError("cannot follow %r line by line: no Python code found in it" % (func,))
+        return sum(self.add_code(code) for code in codes)
+
+    def add_code(self, code):
+        """Like add_function, for one code object; True if it was new."""
+        return bool(self._tracer.choose(code))
 
     # -- recording --------------------------------------------------------
     def enable(self):
@@ -102,14 +178,21 @@ class MemoryProfile:
                 depth, frame = depth + 1, frame.f_back
             self._base = (threading.get_ident(), depth)
         _recording.add(self)  # before the start: hotscope's own allocation
+        if self._decorated:
+            for f in _lines._decorated:
+                self.add_function(f)
         try:
             self._tracer.start()
         except BaseException:
             _recording.discard(self)
             raise
         _watch_thread_names(self._names)
+        if self._decorated:
+            _lines._active.append(self)
 
     def disable(self):
+        if self in _lines._active:
+            _lines._active.remove(self)
         if self._tracer.recording:
             self._names.update(self._thread_names())
             _unwatch_thread_names(self._names)
@@ -156,10 +239,34 @@ class MemoryProfile:
                 self._names.update(self._thread_names())
             data = self._tracer.profile(thread_names=self._names, hide=_HOTSCOPE_DIR,
                                         base_thread=self._base[0], base_frames=self._base[1])
+            self._add_sources(data)
             if self._tracer.recording:
                 return data
             self._data = data
         return self._data
+
+    def _add_sources(self, data):
+        # The source of each chosen function, as the line profiler keeps it,
+        # so a saved report shows the code that ran.
+        for code in self._tracer.chosen:
+            first, last = _lines._source_range(code)
+            text = "".join(linecache.getlines(code.co_filename)[first - 1:last]).rstrip("\n")
+            if text:
+                data.set_meta("source:%s:%d" % (code.co_filename, code.co_firstlineno), text)
+
+    def lines(self, func=None):
+        """The chosen functions line by line: [FunctionMemory], each with
+        the bytes allocated and freed while each of its lines ran. With
+        `func` (a chosen function or code object), just its FunctionMemory."""
+        found = function_memory(self.data)
+        if func is None:
+            return found
+        codes = _lines._code_objects(func)
+        for code in codes:
+            for fm in found:
+                if fm.file == code.co_filename and fm.first_line == code.co_firstlineno:
+                    return fm
+        raise ValueError("%r was not chosen: pass it to hotscope.memory() or add_function()" % (func,))
 
     def _rows(self, n, by, what, where):
         if by not in ("bytes", "count"):
@@ -195,6 +302,7 @@ class MemoryProfile:
         _output.write(self.data, path)
 
 
-def memory(interval_ms=10.0):
-    """A memory profile of the code in a with block (see MemoryProfile)."""
-    return MemoryProfile(interval_ms=interval_ms)
+def memory(*functions, interval_ms=10.0):
+    """A memory profile of the code in a with block (see MemoryProfile);
+    `functions` are also followed line by line (m.lines())."""
+    return MemoryProfile(*functions, interval_ms=interval_ms)

@@ -188,6 +188,66 @@ def cmd_trace(argv):
 
 # ---- hotscope lines -----------------------------------------------------------
 
+def check_func_specs(specs):
+    for spec in specs:
+        module, _, qualname = spec.partition(":")
+        if not module or not qualname:
+            raise CommandLineError("--func wants MODULE:QUALNAME, e.g. app.orders:Order.total (got %r)" % spec)
+
+
+def choose_functions(specs, program, add_code):
+    """Resolve each --func MODULE:QUALNAME (the script's own functions as
+    __main__:NAME or SCRIPT:NAME, found in its compiled code before it
+    runs) and pass its code objects to add_code; names that find nothing
+    are reported on stderr, the others still used."""
+    from . import _lines
+
+    main_names = {"__main__"}
+    if program.kind == "script":
+        main_names.add(os.path.splitext(os.path.basename(program.target))[0])
+    elif program.kind == "module":
+        main_names.add(program.target)
+    missing = []
+    for spec in specs:
+        try:
+            codes = _lines.resolve(spec, program.code, main_names)
+        except ValueError as e:
+            raise CommandLineError(str(e))
+        except LookupError as e:
+            codes = []
+            sys.stderr.write("hotscope: --func %s: %s\n" % (spec, e))
+        if not codes:
+            missing.append(spec)
+        for code in codes:
+            add_code(code)
+    if missing:
+        sys.stderr.write("hotscope: --func names nothing for: %s (the other functions are still profiled)\n"
+                         % ", ".join(missing))
+
+
+class profile_builtin:
+    """`profile` in builtins while the program runs, as kernprof and
+    memory_profiler provide it, so @profile works without an import."""
+
+    def __enter__(self):
+        import builtins
+
+        from . import _lines
+
+        self.saved = getattr(builtins, "profile", None)
+        builtins.profile = _lines.profile
+
+    def __exit__(self, *exc):
+        import builtins
+
+        if self.saved is None:
+            if hasattr(builtins, "profile"):
+                del builtins.profile
+        else:
+            builtins.profile = self.saved
+        return False
+
+
 LINES_USAGE = "hotscope lines [-o FILE] [--func MODULE:QUALNAME ...] (script.py | -m module | -c code) [args...]"
 
 
@@ -213,23 +273,13 @@ def cmd_lines(argv):
     program = program_of(opts, rest, "lines")
     if opts.hot < 0:
         raise CommandLineError("--hot must be 1 or more")
-    for spec in opts.func:
-        module, _, qualname = spec.partition(":")
-        if not module or not qualname:
-            raise CommandLineError("--func wants MODULE:QUALNAME, e.g. app.orders:Order.total (got %r)" % spec)
+    check_func_specs(opts.func)
     check_output(opts.output)
     program.prepare()
-
-    import builtins
 
     from . import _lines
 
     profiler = _lines.LineProfile()
-    main_names = {"__main__"}
-    if program.kind == "script":
-        main_names.add(os.path.splitext(os.path.basename(program.target))[0])
-    elif program.kind == "module":
-        main_names.add(program.target)
     if opts.hot:
         try:
             hot = _lines.hot_functions(program, opts.hot)
@@ -240,33 +290,12 @@ def cmd_lines(argv):
             sys.stderr.write("hotscope: --hot %d chose: %s\n" % (
                 opts.hot, ", ".join("%s (%.0f%% own)" % (spec, 100 * share) for spec, share in hot)))
         opts.func.extend(spec for spec, _share in hot)
-    missing = []
-    for spec in opts.func:
+    choose_functions(opts.func, program, profiler.add_code)
+    with profile_builtin():
         try:
-            codes = _lines.resolve(spec, program.code, main_names)
-        except ValueError as e:
-            raise CommandLineError(str(e))
-        except LookupError as e:
-            codes = []
-            sys.stderr.write("hotscope: --func %s: %s\n" % (spec, e))
-        if not codes:
-            missing.append(spec)
-        for code in codes:
-            profiler.add_code(code)
-    if missing:
-        sys.stderr.write("hotscope: --func names nothing for: %s (the other functions are still profiled)\n"
-                         % ", ".join(missing))
-
-    saved_profile = getattr(builtins, "profile", None)
-    builtins.profile = _lines.profile
-    try:
-        status = program.run(profiler)
-    finally:
-        profiler.disable()
-        if saved_profile is None:
-            del builtins.profile
-        else:
-            builtins.profile = saved_profile
+            status = program.run(profiler)
+        finally:
+            profiler.disable()
     data = profiler.data
     data.set_meta("command", program.describe())
     report = data.lines_text()
@@ -436,7 +465,8 @@ def bench_compare(opts):
 
 # ---- hotscope mem -------------------------------------------------------------
 
-MEM_USAGE = "hotscope mem [-o FILE] [--native] [--interval MS] [--limit N] (script.py | -m module | -c code) [args...]"
+MEM_USAGE = ("hotscope mem [-o FILE] [--native] [--func MODULE:QUALNAME ...] [--interval MS] [--limit N] "
+             "(script.py | -m module | -c code) [args...]")
 
 
 def positive_ms(text):
@@ -457,11 +487,18 @@ def cmd_mem(argv):
         "that made it; the peak and what held it, allocations by line, what is still allocated "
         "at the end (leaks), and the heap and RSS over time.",
         epilog="Formats by extension: .txt the report; .json hotscope's own JSON (every weight, "
-        "the series); .collapsed stacks weighted by bytes allocated. Without -o the report is "
+        "the series, the per-line figures); .html the report with the heap and RSS over time and "
+        "a flame graph of bytes allocated; .svg that flame graph with the memory plot; "
+        ".collapsed stacks weighted by bytes allocated. Without -o the report is "
         "printed. If the program calls os._exit, the report is written first; if it is killed "
-        "by a signal, nothing is.",
+        "by a signal, nothing is. Functions decorated with @profile (injected into builtins "
+        "while the program runs, as memory_profiler does) and those named with --func get a "
+        "line-by-line table: bytes allocated and freed while each line ran, callees included.",
     )
     p.add_argument("-o", "--output", metavar="FILE", help="write the profile to FILE")
+    p.add_argument("--func", action="append", default=[], metavar="MODULE:QUALNAME",
+                   help="a function to follow line by line (repeatable); the script's own as "
+                   "__main__:NAME or SCRIPT:NAME")
     p.add_argument("--native", action="store_true",
                    help="also record malloc/free of C extensions (not in this version yet)")
     p.add_argument("--interval", type=positive_ms, default=10.0, metavar="MS",
@@ -469,8 +506,9 @@ def cmd_mem(argv):
     p.add_argument("--limit", type=int, default=10, metavar="N", help="rows per report section (default 10)")
     p.add_argument("-m", dest="module", metavar="module", help="run a module, as python -m")
     p.add_argument("-c", dest="code", metavar="code", help="run code given as a string")
-    ours, rest = split_options(argv, {"-o", "--output", "--interval", "--limit"})
+    ours, rest = split_options(argv, {"-o", "--output", "--interval", "--limit", "--func"})
     opts = p.parse_args(ours)
+    check_func_specs(opts.func)
     if opts.native:
         raise CommandLineError("--native (malloc/free of C extensions) is not in this version of hotscope yet")
     if opts.limit < 1:
@@ -487,7 +525,8 @@ def cmd_mem(argv):
 
     from . import _mem
 
-    profile = _mem.MemoryProfile(interval_ms=opts.interval, cut_base=True)
+    profile = _mem.MemoryProfile(interval_ms=opts.interval, cut_base=True, decorated=True)
+    choose_functions(opts.func, program, profile.add_code)
     real_exit = os._exit
 
     def report(status):
@@ -525,7 +564,8 @@ def cmd_mem(argv):
 
     os._exit = exit_now
     try:
-        status = program.run(profile)
+        with profile_builtin():
+            status = program.run(profile)
     finally:
         os._exit = real_exit
     return report(status)
@@ -785,7 +825,8 @@ def cmd_view(argv):
                    help="the weight to show (default: wall time, else CPU time, else samples)")
     p.add_argument("-s", "--sort", metavar="SORT", default="cumulative",
                    help="table order, pstats keys, comma-separated (default: cumulative)")
-    p.add_argument("--limit", type=int, default=50, metavar="N", help="rows of the printed table (default 50)")
+    p.add_argument("--limit", type=int, default=None, metavar="N",
+                   help="rows of the printed table (default 50; 10 per section of a memory report)")
     p.add_argument("--input", choices=_view.INPUT_FORMATS, metavar="FORMAT",
                    help="read FILE as this format (%s) instead of telling it from the content"
                    % ", ".join(_view.INPUT_FORMATS))
@@ -813,11 +854,16 @@ def cmd_view(argv):
             return fail("error: cannot write %s: %s" % (opts.output, _one_line(str(e))))
         sys.stderr.write("hotscope: profile written to %s\n" % opts.output)
         return 0
+    engine = data.meta().get("engine")
     try:
-        if sampled:
-            report = data.top(clock=clock, limit=opts.limit) + "\n" + data.tree(clock=clock)
+        if engine == "memory":
+            report = data.mem_text(limit=10 if opts.limit is None else max(opts.limit, 1))
+        elif engine == "lines":
+            report = data.lines_text()
+        elif sampled:
+            report = data.top(clock=clock, limit=50 if opts.limit is None else opts.limit) + "\n" + data.tree(clock=clock)
         else:
-            report = _output.text_report(data, sort=sort, limit=opts.limit, clock=clock)
+            report = _output.text_report(data, sort=sort, limit=50 if opts.limit is None else opts.limit, clock=clock)
         sys.stdout.write(report)
         sys.stdout.flush()
     except BrokenPipeError:

@@ -419,6 +419,63 @@ def test_hostile_fixture_and_timeline(driver, tmp_path):
         assert_clean(driver)
 
 
+# ---- a memory profile: heap and RSS over time -------------------------------------------
+
+GROWING_PROGRAM = """\
+import time
+keep = []
+for i in range(40):
+    keep.append(bytearray(250_000))
+    time.sleep(0.002)
+del keep
+"""
+
+
+def test_memory_timeline_and_svg_plot(driver, tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "grow.py").write_text(GROWING_PROGRAM)
+    for out in ("mem.html", "mem.svg"):
+        r = subprocess.run([sys.executable, "-m", "hotscope", "mem", "--interval", "1", "-o", out, "grow.py"],
+                           capture_output=True, text=True, cwd=tmp_path, timeout=120)
+        assert r.returncode == 0, r.stderr
+    open_page(driver, tmp_path / "mem.html")
+    model = json.loads(driver.execute_script("return document.getElementById('hotscope-profile').textContent"))
+    heap, rss = [max(s["points"][1::2]) for s in model["series"]]
+    assert [s["name"] for s in model["series"]] == ["heap_bytes", "rss_bytes"] and heap >= 1_000_000
+    timeline = driver.find_element(By.ID, "timeline")
+    assert timeline.is_displayed()
+    legend = timeline.find_element(By.CSS_SELECTOR, ".legend").text
+    assert "heap_bytes (process, bytes, max %.2f MiB)" % (heap / 1048576) in legend
+    assert "rss_bytes (process, bytes, max %.2f MiB)" % (rss / 1048576) in legend
+    # one scale for both: each line's highest pixel is at its maximum's
+    # height on the scale of the larger (the canvas is 110 px high, 4 px
+    # margin below, 6 above; the line 1.5 px wide)
+    tops = driver.execute_script("""
+        var c = document.getElementById('timeline-canvas'), d = c.getContext('2d')
+            .getImageData(0, 0, c.width, c.height).data, dpr = window.devicePixelRatio || 1;
+        function top(r, g, b) {
+          for (var y = 0; y < c.height; y++)
+            for (var x = 0; x < c.width; x++) {
+              var i = (y * c.width + x) * 4;
+              if (d[i + 3] > 200 && Math.abs(d[i] - r) < 40 && Math.abs(d[i + 1] - g) < 40 &&
+                  Math.abs(d[i + 2] - b) < 40) return y / dpr;
+            }
+          return -1;
+        }
+        return [top(26, 86, 168), top(232, 121, 58)];""")
+    scale = max(heap, rss)
+    for value, y in zip((heap, rss), tops):
+        assert abs(y - (110 - 4 - value / scale * 100 - 0.75)) <= 2.5, (value, scale, tops)
+    assert_clean(driver)
+    open_page(driver, tmp_path / "mem.svg")
+    plot = driver.find_element(By.ID, "memory-plot")
+    assert plot.is_displayed() and "Memory over time" in plot.text
+    assert len(plot.find_elements(By.XPATH, ".//*[local-name()='polyline']")) == 2
+    assert_clean(driver)
+
+
 # ---- 100,000 distinct stacks -----------------------------------------------------------
 
 def test_big_profile_opens_and_draws(driver, tmp_path):

@@ -115,7 +115,8 @@ def hand_made_model():
         # The metadata and series names are strings of the model too, in the
         # order the reader interns them: the written file lists them so.
         "strings": ["", "MainThread", "main", "app.py", "work", "<built-in method builtins.len>", "~", "T2",
-                    "command", "python app.py", "python", "3.12.1", "samples", "count", "rss_bytes", "bytes"],
+                    "command", "python app.py", "python", "3.12.1", "samples", "count", "rss_bytes", "bytes",
+                    "alloc_bytes", "frees"],
         "frames": [[1, 0, 0, 0, "thread", "synthetic"], [2, 3, 1, 0, "python", "user"],
                    [4, 3, 5, 0, "python", "user"], [5, 6, 0, 0, "native", "native"],
                    [7, 0, 1, 0, "thread", "synthetic"]],
@@ -130,6 +131,8 @@ def hand_made_model():
                     {"name": "T2", "os_tid": 12, "ident": 2, "root": 5, "wall_ns": 20, "cpu_ns": 10}],
         "series": [{"name": "samples", "unit": "count", "thread": 0, "points": [0, 1, 1000, 3]},
                    {"name": "rss_bytes", "unit": "bytes", "thread": -1, "points": []}],
+        "line_tables": [{"name": "alloc_bytes", "unit": "bytes", "rows": [1, 1000, 2, 24, 2, 8]},
+                        {"name": "frees", "unit": "count", "rows": []}],
     }
 
 
@@ -196,6 +199,9 @@ BAD_MODELS = [
     ("weight too big", set_item("nodes", 3, 2 ** 64), "64-bit range"),
     ("series thread", lambda d: d["series"][0].update(thread=5), "thread 5"),
     ("series points odd", lambda d: d["series"][0]["points"].pop(), "pairs"),
+    ("line table frame", lambda d: d["line_tables"][0]["rows"].__setitem__(0, 99), "frame 99"),
+    ("line table rows odd", lambda d: d["line_tables"][0]["rows"].pop(), "pairs"),
+    ("line table without unit", lambda d: d["line_tables"][0].pop("unit"), "needs"),
     ("meta value not a string", lambda d: d["meta"].update(command=3), "expected a string"),
     ("strings not strings", lambda d: d["strings"].__setitem__(2, None), "expected a string"),
 ]
@@ -213,7 +219,7 @@ GOOD = json.dumps(hand_made_model()).encode()
 BAD_JSON = [
     ("truncated", GOOD[: len(GOOD) // 2], "at byte"),
     ("empty", b"", "expected a JSON object"),
-    ("trailing comma", GOOD.replace(b'"bytes"]', b'"bytes",]'), "expected a value, found ']'"),
+    ("trailing comma", GOOD.replace(b'"frees"]', b'"frees",]'), "expected a value, found ']'"),
     ("leading zero", GOOD.replace(b'"version": 1', b'"version": 01'), "expected ',' or '}'"),
     ("trailing garbage", GOOD + b" x", "the end of the input"),
     ("duplicate member", GOOD[:-1] + b', "nodes": []}', "appears twice"),

@@ -348,14 +348,60 @@ static uint32_t stack_node(hs_mem *m, hs_mem_tls *tls, PyThreadState *tstate) {
     return resolve_frames(m, tls, tls->frames, got, 0, root);
 }
 
-void hs_mem_note_exit(hs_mem *m, PyThreadState *tstate) {
+void hs_mem_note_exit(hs_mem *m, PyThreadState *tstate, PyObject *code) {
     hs_mem_tls *tls = last_tls.engine_id == m->id ? last_tls.tls : pthread_getspecific(m->key);
-    if (!tls || tls->low <= 0)
+    if (!tls)
+        return;
+    if (tls->chosen_depth > 0 && hs_mem_lines_find(&m->lines, (uintptr_t)code))
+        tls->chosen_depth--;
+    if (tls->low <= 0)
         return;
     /* The exiting frame's caller runs again; one more level of margin. */
     int low = hs_pystack_depth(tstate) - 2;
     if (low < tls->low)
         tls->low = low;
+}
+
+void hs_mem_note_entry(hs_mem *m, PyObject *code) {
+    if (!hs_mem_lines_find(&m->lines, (uintptr_t)code))
+        return;
+    hs_mem_tls *tls = last_tls.engine_id == m->id ? last_tls.tls : tls_get(m);
+    if (tls)
+        tls->chosen_depth++;
+}
+
+int hs_mem_chosen_depth(hs_mem *m) {
+    hs_mem_tls *tls = pthread_getspecific(m->key);
+    return tls ? tls->chosen_depth : 0;
+}
+
+void hs_mem_recount_chosen(hs_mem *m) {
+    hs_mem_tls *tls = tls_get(m);
+    PyThreadState *tstate = _PyThreadState_UncheckedGet();
+    if (!tls || !tstate)
+        return;
+    size_t got = hs_pystack_walk_matching(&m->layout, tstate, m->lines.filter, &tls->frames,
+                                          &tls->frame_cap);
+    tls->chosen_depth = got == (size_t)-1 ? 0 : (int)hs_mem_lines_count_frames(&m->lines, tls->frames, got);
+}
+
+/* A traced block of `size` bytes was freed: the chosen lines on this
+ * thread's stack are charged (mem_lines.h). Only while a chosen frame
+ * runs here when the threads count them; else whenever code is chosen. */
+static inline void charge_free(hs_mem *m, hs_mem_tls *tls, uint64_t size) {
+    if (!m->lines.count || (m->lines_gated && tls->chosen_depth <= 0))
+        return;
+    PyThreadState *tstate = _PyThreadState_UncheckedGet();
+    if (!tstate)
+        return;
+    size_t got = hs_pystack_walk_matching(&m->layout, tstate, m->lines.filter, &tls->frames,
+                                          &tls->frame_cap);
+    if (got == (size_t)-1) {
+        m->lost++;
+        return;
+    }
+    if (got)
+        hs_mem_lines_charge_free(&m->lines, tls->frames, got, (int64_t)size);
 }
 
 /* Whether this call holds the GIL: always for the mem and object domains. */
@@ -462,6 +508,8 @@ static void *hook_realloc(void *ctx, void *old, size_t size) {
     }
     void *ptr = d->prev.realloc(d->prev.ctx, old, size);
     if (ptr) {
+        if (had)
+            charge_free(m, tls, was.size);
         on_alloc(m, gil, tls, ptr, size);
     } else if (had) {
         /* The old block is still there: put it back as it was. */
@@ -493,7 +541,8 @@ static void hook_free(void *ctx, void *ptr) {
             if (has_gil(d)) {
                 hs_ptr_entry e;
                 drain(m);
-                forget_block(m, ptr, &e);
+                if (forget_block(m, ptr, &e))
+                    charge_free(m, tls, e.size);
             } else {
                 queue_event(m, (uintptr_t)ptr, 0, 1);
             }

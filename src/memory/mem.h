@@ -6,8 +6,10 @@
  * Pieces: hooks.c (the allocator wrappers and what one event costs),
  * pystack.c (the stack, read from the interpreter's frames), stacktrie.c
  * (stacks deduplicated into a call tree with counters), ptrtable.c (live
- * blocks), mem_export.c (the tree resolved to files, functions and lines
- * in the profile model), mem_type.c (hotscope._core.MemTracer).
+ * blocks), mem_lines.c (per-line figures of chosen functions),
+ * mem_export.c (the tree resolved to files, functions and lines in the
+ * profile model), mem_type.c (hotscope._core.MemTracer), mem_watch.c
+ * (sys.monitoring events on 3.12+).
  *
  * Concurrency: the mem and object domains are only called with the GIL
  * held; the raw domain may be called without it. The tree, the table and
@@ -26,6 +28,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "mem_lines.h"
 #include "ptrtable.h"
 #include "pystack.h"
 #include "stacktrie.h"
@@ -58,6 +61,8 @@ typedef struct hs_mem_tls {
     size_t cache_len, cache_cap;
     int low;        /* with exits watched: frames below this depth have not run
                      * since the last event; 0 = read the whole stack */
+    int chosen_depth; /* frames of chosen code running on this thread, counted
+                       * when m->lines_gated (mem_lines.h) */
     struct hs_mem_tls *next;
 } hs_mem_tls;
 
@@ -99,6 +104,9 @@ struct hs_mem {
     int64_t full_walks;         /* events whose partial read failed its check */
     hs_stacktrie trie;
     hs_ptrtable table;
+    hs_mem_lines lines;         /* chosen functions (mem_lines.h) */
+    int lines_gated;            /* threads count their chosen frames (chosen_depth),
+                                 * so frees outside them skip the stack */
     hs_mem_thread *threads;
     size_t thread_count, thread_cap;
     uint32_t nogil_root;
@@ -126,7 +134,7 @@ struct hs_mem {
 /* Sets up an engine (not yet hooked). 0, or -1 with a message in err. */
 int hs_mem_init(hs_mem *m, int64_t interval_ns, char *err, size_t errlen);
 /* Frees everything but the code object references (mem_type.c drops those
- * with the GIL held first: hs_mem_release_codes). */
+ * and the chosen functions with the GIL held first: hs_mem_release_codes). */
 void hs_mem_free(hs_mem *m);
 void hs_mem_release_codes(hs_mem *m);
 
@@ -138,9 +146,17 @@ void hs_mem_uninstall(hs_mem *m);
  * thread of the parent may have held at the fork. */
 void hs_mem_forget_after_fork(hs_mem *m);
 
-/* A frame of this thread is leaving (return, yield, unwind): frames down
- * to its caller may run again (mem_watch.c; GIL held). */
-void hs_mem_note_exit(hs_mem *m, PyThreadState *tstate);
+/* A frame of `code` on this thread is leaving (return, yield, unwind):
+ * frames down to its caller may run again (mem_watch.c; GIL held). */
+void hs_mem_note_exit(hs_mem *m, PyThreadState *tstate, PyObject *code);
+/* A frame of `code` starts or resumes on this thread (GIL held): counted
+ * when the code is chosen. */
+void hs_mem_note_entry(hs_mem *m, PyObject *code);
+/* Counts the chosen frames on the calling thread's stack again (after
+ * choosing code while recording, or at the start). GIL held. */
+void hs_mem_recount_chosen(hs_mem *m);
+/* The calling thread's count of running chosen frames (for stats()). */
+int hs_mem_chosen_depth(hs_mem *m);
 
 /* Applies raw-domain events queued by threads without the GIL (GIL held). */
 void hs_mem_drain(hs_mem *m);

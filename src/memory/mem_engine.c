@@ -49,6 +49,7 @@ int hs_mem_init(hs_mem *m, int64_t interval_ns, char *err, size_t errlen) {
 }
 
 void hs_mem_release_codes(hs_mem *m) {
+    hs_mem_lines_free(&m->lines);
     for (size_t i = 1; i < m->trie.count; i++) {
         const hs_trie_key *k = &m->trie.keys[i];
         if (k->code) {

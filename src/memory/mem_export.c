@@ -6,6 +6,7 @@
  *   bytes, allocs            everything allocated at that stack
  *   peak_bytes, peak_allocs  what was live there at the peak (snapshot)
  *   leak_bytes, leak_allocs  what is still live now
+ * Chosen functions get their line tables (mem_lines.c).
  * Frames whose file starts with `hide_prefix` (hotscope's own package)
  * are left out, their children joined to their parent. Runs with the GIL
  * held; this thread's allocations made while exporting are not recorded.
@@ -186,6 +187,8 @@ int hs_mem_export(hs_mem *m, hs_profile *p, const hs_mem_export_opts *opts, char
                      (pt->rss >= 0 && hs_series_push(p, rss, pt->t_ns, pt->rss) != 0);
         }
     }
+    if (!failed)
+        failed = hs_mem_lines_export(&m->lines, t, p) != 0;
     if (!failed) {
         int64_t stop = m->stop_ns ? m->stop_ns : hs_mem_now_ns();
         hs_meta_set(p, "engine", "memory");

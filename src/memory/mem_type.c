@@ -34,6 +34,8 @@ static PyObject *mt_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
     if (self) {
         self->interval_ms = interval_ms;
         self->watch_tool = -1;
+        if (!(self->chosen = PyList_New(0)))
+            Py_CLEAR(self);
     }
     return (PyObject *)self;
 }
@@ -53,7 +55,16 @@ static PyObject *mt_start(MemTracerObject *self, PyObject *unused) {
         PyErr_SetString(PyExc_RuntimeError, err);
         return NULL;
     }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(self->chosen); i++) {
+        if (hs_mem_lines_choose(&m->lines, PyList_GET_ITEM(self->chosen, i)) < 0) {
+            hs_mem_release_codes(m);
+            hs_mem_free(m);
+            free(m);
+            return NULL;
+        }
+    }
     if (hs_mem_install(m, err, sizeof err) != 0) {
+        hs_mem_release_codes(m);
         hs_mem_free(m);
         free(m);
         PyErr_SetString(PyExc_RuntimeError, err);
@@ -61,8 +72,55 @@ static PyObject *mt_start(MemTracerObject *self, PyObject *unused) {
     }
     self->engine = m;
     self->started = 1;
+    hs_mem_set_busy(m, 1);
     self->watch_tool = hs_mem_watch_start(self);
+    if (m->lines_gated) /* chosen frames already running here are counted */
+        hs_mem_recount_chosen(m);
+    hs_mem_set_busy(m, 0);
     Py_RETURN_NONE;
+}
+
+/* choose(code): per-line figures for this code object (mem_lines.h),
+ * before or while recording. Chosen while recording, its frames already
+ * running on other threads count from their next start or resumption. */
+static PyObject *mt_choose(MemTracerObject *self, PyObject *code) {
+    if (!PyCode_Check(code)) {
+        PyErr_Format(PyExc_TypeError, "choose() wants a code object, not %.100s", Py_TYPE(code)->tp_name);
+        return NULL;
+    }
+    /* By identity: equal code objects (same body, name and first line in
+     * two files) are still two functions. */
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(self->chosen); i++)
+        if (PyList_GET_ITEM(self->chosen, i) == code)
+            Py_RETURN_FALSE;
+    hs_mem *m = self->engine && self->started && !self->stopped ? self->engine : NULL;
+    if (m) {
+        /* The engine's own allocations are not the program's. */
+        hs_mem_set_busy(m, 1);
+        int rc = hs_mem_lines_choose(&m->lines, code);
+        if (rc > 0 && m->lines_gated && hs_mem_watch_code(self, code) != 0) {
+            /* Its frames cannot be counted: every free reads the stack
+             * from now on, as when no tool id is free. */
+            PyErr_Clear();
+            m->lines_gated = 0;
+        }
+        if (rc > 0 && m->lines_gated)
+            hs_mem_recount_chosen(m); /* other threads count it from its next start */
+        hs_mem_set_busy(m, 0);
+        if (rc < 0)
+            return NULL;
+    } else if (self->started) {
+        PyErr_SetString(PyExc_RuntimeError, "this MemTracer has stopped recording");
+        return NULL;
+    }
+    if (PyList_Append(self->chosen, code) < 0)
+        return NULL;
+    Py_RETURN_TRUE;
+}
+
+static PyObject *mt_get_chosen(MemTracerObject *self, void *unused) {
+    (void)unused;
+    return PyList_GetSlice(self->chosen, 0, PY_SSIZE_T_MAX);
 }
 
 static void stop(MemTracerObject *self) {
@@ -131,7 +189,7 @@ static PyObject *mt_stats(MemTracerObject *self, PyObject *unused) {
     hs_mem *m = self->engine;
     if (!m)
         return Py_BuildValue("{s:L,s:L}", "current_bytes", 0LL, "peak_bytes", 0LL);
-    return Py_BuildValue("{s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:n,s:n,s:O,s:O,s:L}",
+    return Py_BuildValue("{s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:n,s:n,s:O,s:O,s:L,s:O,s:i}",
                          "current_bytes", (long long)m->current_bytes,
                          "current_blocks", (long long)m->current_blocks,
                          "peak_bytes", (long long)m->peak_bytes,
@@ -144,7 +202,9 @@ static PyObject *mt_stats(MemTracerObject *self, PyObject *unused) {
                          "points", (Py_ssize_t)m->point_count,
                          "recording", (self->started && !self->stopped) ? Py_True : Py_False,
                          "watching_exits", m->watching ? Py_True : Py_False,
-                         "full_walks_after_failed_check", (long long)m->full_walks);
+                         "full_walks_after_failed_check", (long long)m->full_walks,
+                         "counting_chosen_frames", m->lines_gated ? Py_True : Py_False,
+                         "chosen_frames_here", hs_mem_chosen_depth(m));
 }
 
 static PyObject *mt_get_peak(MemTracerObject *self, void *unused) {
@@ -172,6 +232,9 @@ static PyMethodDef mt_methods[] = {
      "profile(thread_names=None (a dict {native thread id: name}), hide=None, base_thread=0, base_frames=0) -> ProfileData with weights bytes, allocs, "
      "peak_bytes, peak_allocs, leak_bytes, leak_allocs"},
     {"stats", (PyCFunction)mt_stats, METH_NOARGS, "stats() -> dict of the engine's counters"},
+    {"choose", (PyCFunction)mt_choose, METH_O,
+     "choose(code) -> bool: record bytes allocated and freed per line of this code object "
+     "(False if chosen already); before or while recording"},
     {"_after_fork_child", (PyCFunction)mt_after_fork_child, METH_NOARGS,
      "called in a forked child: stop recording there without reporting"},
     {NULL, NULL, 0, NULL},
@@ -181,6 +244,7 @@ static PyGetSetDef mt_getset[] = {
     {"peak", (getter)mt_get_peak, NULL, "peak of the traced heap, in bytes", NULL},
     {"current", (getter)mt_get_current, NULL, "traced bytes live now", NULL},
     {"recording", (getter)mt_get_recording, NULL, "whether the hooks are recording", NULL},
+    {"chosen", (getter)mt_get_chosen, NULL, "the code objects chosen for per-line figures", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -194,6 +258,7 @@ static void mt_dealloc(MemTracerObject *self) {
         hs_mem_free(self->engine);
         free(self->engine);
     }
+    Py_XDECREF(self->chosen);
     type->tp_free((PyObject *)self);
     Py_DECREF(type);
 }

@@ -104,8 +104,12 @@ static inline uintptr_t word_at(uintptr_t base, int64_t off) {
     return v;
 }
 
-size_t hs_pystack_walk(const hs_pystack_layout *l, PyThreadState *tstate, hs_frame_key **buf,
-                       size_t *cap, size_t max) {
+/* The walk, keeping the frames whose code address passes `filter` (bit
+ * (code >> 4) & 63; all ones keeps every frame). Inlined into both public
+ * walks, so the one that keeps everything pays no test. */
+static inline __attribute__((always_inline)) size_t
+walk(const hs_pystack_layout *l, PyThreadState *tstate, hs_frame_key **buf, size_t *cap, size_t max,
+     uint64_t filter) {
     size_t depth = 0;
 #if PY_VERSION_HEX >= 0x030B0000
 #if PY_VERSION_HEX >= 0x030D0000
@@ -119,7 +123,8 @@ size_t hs_pystack_walk(const hs_pystack_layout *l, PyThreadState *tstate, hs_fra
     while (frame && depth < max) {
         uintptr_t code = word_at(frame, OFF_CODE);
         uintptr_t previous = word_at(frame, OFF_PREVIOUS);
-        if (OWNED_BY_CSTACK >= 0 && ((const uint8_t *)frame)[OFF_OWNER] == OWNED_BY_CSTACK) {
+        if (!(filter >> ((code >> 4) & 63) & 1) ||
+            (OWNED_BY_CSTACK >= 0 && ((const uint8_t *)frame)[OFF_OWNER] == OWNED_BY_CSTACK)) {
             frame = previous;
             continue;
         }
@@ -135,6 +140,8 @@ size_t hs_pystack_walk(const hs_pystack_layout *l, PyThreadState *tstate, hs_fra
 #else
     (void)l;
     for (PyFrameObject *f = tstate->frame; f && depth < max; f = f->f_back) {
+        if (!(filter >> (((uintptr_t)f->f_code >> 4) & 63) & 1))
+            continue;
         if (depth == *cap && reserve(buf, cap, depth + 1) != 0)
             return (size_t)-1;
         (*buf)[depth++] =
@@ -142,4 +149,14 @@ size_t hs_pystack_walk(const hs_pystack_layout *l, PyThreadState *tstate, hs_fra
     }
 #endif
     return depth;
+}
+
+size_t hs_pystack_walk(const hs_pystack_layout *l, PyThreadState *tstate, hs_frame_key **buf,
+                       size_t *cap, size_t max) {
+    return walk(l, tstate, buf, cap, max, ~(uint64_t)0);
+}
+
+size_t hs_pystack_walk_matching(const hs_pystack_layout *l, PyThreadState *tstate, uint64_t filter,
+                                hs_frame_key **buf, size_t *cap) {
+    return walk(l, tstate, buf, cap, SIZE_MAX, filter);
 }

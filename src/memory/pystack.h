@@ -41,6 +41,13 @@ int hs_pystack_layout_init(hs_pystack_layout *l, char *err, size_t errlen);
 size_t hs_pystack_walk(const hs_pystack_layout *l, PyThreadState *tstate, hs_frame_key **buf,
                        size_t *cap, size_t max);
 
+/* Like hs_pystack_walk over the whole stack, but keeps only the frames
+ * whose code object address has bit (address >> 4) & 63 set in `filter`
+ * (a one-word Bloom filter of the code objects wanted): the caller checks
+ * the few frames kept, and a stack without them costs the walk alone. */
+size_t hs_pystack_walk_matching(const hs_pystack_layout *l, PyThreadState *tstate, uint64_t filter,
+                                hs_frame_key **buf, size_t *cap);
+
 /* The number of Python frames on `tstate`'s stack, as the interpreter
  * counts them for its recursion limit (3.12+: each frame entering the
  * eval loop counts, shim frames do not), or -1 where not known. */

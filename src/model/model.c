@@ -334,6 +334,20 @@ hs_profile *hs_profile_clone(const hs_profile *src) {
         }
         p->series_cap = p->series_count;
     }
+    if (ok && src->line_table_count) {
+        p->line_tables = calloc(src->line_table_count, sizeof *p->line_tables);
+        ok = p->line_tables != NULL;
+        for (size_t i = 0; ok && i < src->line_table_count; i++) {
+            const hs_line_table *from = &src->line_tables[i];
+            hs_line_table *to = &p->line_tables[p->line_table_count++];
+            *to = *from;
+            to->rows = copy_array(from->rows, from->count, from->count, sizeof *to->rows, &ok);
+            to->cap = to->rows ? from->count : 0;
+            if (!to->rows)
+                to->count = 0;
+        }
+        p->line_table_cap = p->line_table_count;
+    }
     if (!ok) {
         hs_profile_free(p);
         return NULL;
@@ -354,6 +368,9 @@ void hs_profile_free(hs_profile *p) {
     for (size_t i = 0; i < p->series_count; i++)
         free(p->series[i].points);
     free(p->series);
+    for (size_t i = 0; i < p->line_table_count; i++)
+        free(p->line_tables[i].rows);
+    free(p->line_tables);
     free(p);
 }
 
@@ -489,4 +506,50 @@ const char *hs_weight_name(hs_weight w) {
         "calls", "wall_ns", "cpu_ns", "samples", "bytes", "allocs",
         "peak_bytes", "peak_allocs", "leak_bytes", "leak_allocs"};
     return (unsigned)w < HS_W_COUNT ? names[w] : NULL;
+}
+
+/* ---- line tables ------------------------------------------------------ */
+
+int hs_line_table_get(hs_profile *p, const char *name, const char *unit) {
+    hs_id name_id = hs_intern_cstr(p, name);
+    hs_id unit_id = hs_intern_cstr(p, unit);
+    if (name_id == HS_NONE || unit_id == HS_NONE || p->line_table_count >= INT32_MAX)
+        return -1;
+    for (size_t i = 0; i < p->line_table_count; i++) {
+        const hs_line_table *t = &p->line_tables[i];
+        if (t->name == name_id && t->unit == unit_id)
+            return (int)i;
+    }
+    hs_line_table *tables = grow_array(p->line_tables, &p->line_table_cap, sizeof *tables,
+                                       p->line_table_count);
+    if (tables == NULL)
+        return -1;
+    p->line_tables = tables;
+    hs_line_table *t = &p->line_tables[p->line_table_count];
+    memset(t, 0, sizeof *t);
+    t->name = name_id;
+    t->unit = unit_id;
+    return (int)p->line_table_count++;
+}
+
+int hs_line_table_push(hs_profile *p, int index, hs_id frame, int64_t value) {
+    if (index < 0 || (size_t)index >= p->line_table_count || frame >= p->frame_count)
+        return -1;
+    hs_line_table *t = &p->line_tables[index];
+    hs_line_value *rows = grow_array(t->rows, &t->cap, sizeof *rows, t->count);
+    if (rows == NULL)
+        return -1;
+    t->rows = rows;
+    t->rows[t->count].frame = frame;
+    t->rows[t->count].value = value;
+    t->count++;
+    return 0;
+}
+
+int hs_line_table_find(const hs_profile *p, const char *name) {
+    size_t len = strlen(name);
+    for (size_t i = 0; i < p->line_table_count; i++)
+        if (str_equals(p, p->line_tables[i].name, name, len))
+            return (int)i;
+    return -1;
 }

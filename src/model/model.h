@@ -12,7 +12,9 @@
  *     allocations). Totals are derived (a node's total is its self plus its
  *     children's totals), which keeps "self times add up to the total" true
  *     by construction;
- *   - a thread table and string metadata (command, Python version, ...).
+ *   - a thread table and string metadata (command, Python version, ...);
+ *   - series over time (samples per interval, heap bytes, RSS) and line
+ *     tables (figures per line of chosen functions, kept beside the tree).
  *
  * Per-function and per-edge statistics with cProfile's semantics are
  * derived from the tree by stats.h, not recorded separately.
@@ -115,6 +117,26 @@ typedef struct {
     size_t count, cap;
 } hs_series;
 
+/* One row of a line table: a frame (a function at one line, or at line 0
+ * for the function as a whole) and a value. */
+typedef struct {
+    hs_id frame;
+    int64_t value;
+} hs_line_value;
+
+/* A named figure per line of chosen functions, kept beside the call tree
+ * because it is not a weight of a call path: the memory engine's `--func`
+ * view (bytes allocated and freed while each line of a function ran,
+ * callees included, so the lines of one function can overlap under
+ * recursion). Rows are appended; a frame may appear in several rows, and
+ * readers sum them. */
+typedef struct {
+    hs_id name;      /* e.g. "alloc_bytes", "allocs", "freed_bytes", "frees" */
+    hs_id unit;      /* e.g. "bytes", "count" */
+    hs_line_value *rows;
+    size_t count, cap;
+} hs_line_table;
+
 typedef struct hs_profile {
     hs_strtab strings;
 
@@ -136,6 +158,9 @@ typedef struct hs_profile {
 
     hs_series *series;
     size_t series_count, series_cap;
+
+    hs_line_table *line_tables;
+    size_t line_table_count, line_table_cap;
 
     unsigned weights_present; /* bit (1u << hs_weight) set for each weight recorded */
 } hs_profile;
@@ -182,6 +207,14 @@ const char *hs_meta_get(const hs_profile *p, const char *key);
 int hs_series_get(hs_profile *p, const char *name, const char *unit, int32_t thread);
 /* Appends a point to series `index`. Returns 0 or -1. */
 int hs_series_push(hs_profile *p, int index, int64_t t_ns, int64_t value);
+
+/* The index of the line table (name, unit), created if absent; -1 on
+ * failure. */
+int hs_line_table_get(hs_profile *p, const char *name, const char *unit);
+/* Appends a row to line table `index`. Returns 0 or -1. */
+int hs_line_table_push(hs_profile *p, int index, hs_id frame, int64_t value);
+/* The index of the line table named `name`, or -1 when there is none. */
+int hs_line_table_find(const hs_profile *p, const char *name);
 
 /* Fills totals[node] = self + all descendants' self, for every node and one
  * weight. Iterative: safe on stacks 100,000 deep. `totals` has node_count

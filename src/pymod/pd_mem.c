@@ -1,7 +1,8 @@
 /*
  * pd_mem.c - ProfileData methods for memory profiles: the text report
- * (src/render/mem_text.c) and the rows behind hotscope.memory()'s top()
- * and leaks() (src/render/mem_rows.c).
+ * (src/render/mem_text.c), the rows behind hotscope.memory()'s top()
+ * and leaks() (src/render/mem_rows.c), and the line tables behind its
+ * lines() (model.h, hs_line_table).
  */
 #include "module.h" /* Python.h first */
 
@@ -106,4 +107,34 @@ PyObject *hs_pd_mem_rows(PyObject *self, PyObject *args, PyObject *kwds) {
     }
     free(rows);
     return list;
+}
+
+PyObject *hs_pd_line_tables(PyObject *self, PyObject *unused) {
+    (void)unused;
+    const hs_profile *p = ((pd_view *)self)->profile;
+    PyObject *out = PyDict_New();
+    for (size_t i = 0; out && i < p->line_table_count; i++) {
+        const hs_line_table *t = &p->line_tables[i];
+        PyObject *rows = PyList_New((Py_ssize_t)t->count);
+        for (size_t k = 0; rows && k < t->count; k++) {
+            const hs_frame *f = hs_frame_get(p, t->rows[k].frame);
+            size_t nlen = 0, flen = 0;
+            const char *name = hs_str(p, f->name, &nlen), *file = hs_str(p, f->file, &flen);
+            PyObject *row = Py_BuildValue("(s#s#iiL)", file ? file : "", (Py_ssize_t)(file ? flen : 0),
+                                          name ? name : "", (Py_ssize_t)(name ? nlen : 0),
+                                          (int)f->first_line, (int)f->line, (long long)t->rows[k].value);
+            if (!row)
+                Py_CLEAR(rows);
+            else
+                PyList_SET_ITEM(rows, (Py_ssize_t)k, row);
+        }
+        size_t len = 0;
+        const char *name = hs_str(p, t->name, &len);
+        PyObject *key = rows ? PyUnicode_DecodeUTF8(name ? name : "", (Py_ssize_t)(name ? len : 0), "replace") : NULL;
+        if (!key || PyDict_SetItem(out, key, rows) < 0)
+            Py_CLEAR(out);
+        Py_XDECREF(key);
+        Py_XDECREF(rows);
+    }
+    return out;
 }

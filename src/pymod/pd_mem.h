@@ -8,5 +8,6 @@
 
 PyObject *hs_pd_mem_text(PyObject *self, PyObject *args, PyObject *kwds);
 PyObject *hs_pd_mem_rows(PyObject *self, PyObject *args, PyObject *kwds);
+PyObject *hs_pd_line_tables(PyObject *self, PyObject *unused);
 
 #endif

@@ -416,6 +416,9 @@ static PyMethodDef pd_methods[] = {
      "top(thread=None, clock='wall', limit=0) -> str: hottest functions by own weight"},
     {"mem_text", (PyCFunction)(void (*)(void))hs_pd_mem_text, METH_VARARGS | METH_KEYWORDS, "mem_text(limit=10) -> str: a memory profile's report"},
     {"mem_rows", (PyCFunction)(void (*)(void))hs_pd_mem_rows, METH_VARARGS | METH_KEYWORDS, "mem_rows(what='allocated'|'peak'|'leaked', by='line'|'stack', sort='bytes'|'count', limit=0) -> [(where, bytes, count)]"},
+    {"line_tables", (PyCFunction)hs_pd_line_tables, METH_NOARGS,
+     "line_tables() -> {name: [(file, function, first_line, line, value)]}: the per-line figures "
+     "of chosen functions (line 0: the function as a whole)"},
     {"lines_text", (PyCFunction)pd_lines_text, METH_NOARGS,
      "lines_text() -> str: a line profile as kernprof's report"},
     {"json", (PyCFunction)pd_json, METH_NOARGS,

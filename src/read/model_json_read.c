@@ -2,11 +2,11 @@
  * model_json_read.c - hotscope's own JSON (written by model_json.c, whose
  * header documents the layout) back into a profile, exactly: the same
  * strings, frames, nodes with their self weights, threads, metadata and
- * series.
+ * series, line tables.
  *
  * Nothing in the file is trusted. Members may come in any order (each is
  * found first, then read in the order ids depend on: strings, frames,
- * nodes, threads, series), and every id is checked against what it
+ * nodes, threads, series, line tables), and every id is checked against what it
  * names: string ids against "strings", frame ids against "frames", a
  * node's parent against the nodes before it (so parent links can form no
  * cycle), thread roots against the nodes under the root, and the node
@@ -33,10 +33,12 @@ enum {
     M_NODES,
     M_THREADS,
     M_SERIES,
+    M_LINE_TABLES,
     M_COUNT
 };
 static const char *const member_names[M_COUNT] = {"format", "version", "meta", "weights", "strings",
-                                                  "frames", "nodes", "threads", "series"};
+                                                  "frames", "nodes", "threads", "series",
+                                                  "line_tables"};
 
 typedef struct {
     hs_json j;
@@ -432,6 +434,99 @@ static int read_series(reader *r) {
     return j->failed ? -1 : more;
 }
 
+typedef struct {
+    hs_buf name, unit;
+    int has_name, has_unit;
+    hs_json_mark_t rows;
+    int has_rows;
+} line_table_fields;
+
+static int line_table_member(reader *r, const char *key, size_t len, void *ctx) {
+    line_table_fields *t = ctx;
+    hs_json *j = &r->j;
+    if (key_is(key, len, "name") || key_is(key, len, "unit")) {
+        int is_name = key[0] == 'n';
+        const char *v;
+        size_t n;
+        if (hs_json_read_string(j, &v, &n) < 0)
+            return -1;
+        hs_buf *b = is_name ? &t->name : &t->unit;
+        b->len = 0;
+        hs_buf_append(b, v, n);
+        hs_buf_putc(b, '\0');
+        *(is_name ? &t->has_name : &t->has_unit) = 1;
+        return 0;
+    }
+    if (key_is(key, len, "rows")) {
+        t->rows = hs_json_mark(j);
+        t->has_rows = 1;
+        return hs_json_skip(j);
+    }
+    return 1;
+}
+
+/* Rows are (frame id, value) pairs; frame ids are checked against
+ * "frames" and mapped like every other id. */
+static int read_line_tables(reader *r) {
+    hs_json *j = &r->j;
+    goto_member(r, M_LINE_TABLES);
+    if (hs_json_enter_array(j) < 0)
+        return -1;
+    int more;
+    line_table_fields t;
+    memset(&t, 0, sizeof t);
+    hs_buf_init(&t.name);
+    hs_buf_init(&t.unit);
+    while ((more = hs_json_next_item(j)) == 1) {
+        t.has_name = t.has_unit = t.has_rows = 0;
+        if (read_object(r, line_table_member, &t) < 0)
+            break;
+        if (!t.has_name || !t.has_unit || !t.has_rows) {
+            hs_json_fail(j, "a line table needs \"name\", \"unit\" and \"rows\"");
+            break;
+        }
+        if (t.name.failed || t.unit.failed) {
+            hs_json_fail(j, "out of memory");
+            break;
+        }
+        int index = hs_line_table_get(r->p, t.name.data, t.unit.data);
+        if (index < 0) {
+            hs_json_fail(j, "out of memory");
+            break;
+        }
+        hs_json_mark_t after = hs_json_mark(j);
+        hs_json_seek(j, t.rows);
+        if (hs_json_enter_array(j) < 0)
+            break;
+        int item;
+        int64_t frame = 0, v;
+        size_t n = 0;
+        while ((item = hs_json_next_item(j)) == 1) {
+            if (hs_json_read_int(j, n % 2 ? &v : &frame) < 0)
+                break;
+            if (n % 2 == 0 && (frame < 0 || (uint64_t)frame >= r->frame_count)) {
+                hs_json_fail(j, "line table \"%.40s\": frame %lld is not in \"frames\"", t.name.data,
+                             (long long)frame);
+                break;
+            }
+            if (n++ % 2 && hs_line_table_push(r->p, index, r->frame_map[frame], v) < 0) {
+                hs_json_fail(j, "out of memory");
+                break;
+            }
+        }
+        if (j->failed)
+            break;
+        if (n % 2) {
+            hs_json_fail(j, "line table \"%.40s\": \"rows\" must hold (frame, value) pairs", t.name.data);
+            break;
+        }
+        hs_json_seek(j, after);
+    }
+    hs_buf_free(&t.name);
+    hs_buf_free(&t.unit);
+    return j->failed ? -1 : more;
+}
+
 static int meta_member(reader *r, const char *key, size_t len, void *ctx) {
     (void)ctx;
     (void)len;
@@ -514,7 +609,8 @@ hs_profile *hs_read_model_json(const char *data, size_t len, char *err) {
         (void)(check_header(&r) == 0 && read_strings(&r) == 0 && read_weights(&r) == 0 &&
                read_frames(&r) == 0 && read_nodes(&r) == 0 && read_threads(&r) == 0 &&
                (!r.seen[M_META] || (goto_member(&r, M_META), read_object(&r, meta_member, NULL)) == 0) &&
-               (!r.seen[M_SERIES] || read_series(&r) == 0));
+               (!r.seen[M_SERIES] || read_series(&r) == 0) &&
+               (!r.seen[M_LINE_TABLES] || read_line_tables(&r) == 0));
     int ok = !j->failed;
     hs_json_free(j);
     free(r.string_map);

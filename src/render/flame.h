@@ -57,6 +57,12 @@ void hs_flame_diff_color(int64_t before, int64_t after, char out[8]);
  * with the file's base name, the builtin's label for C functions, the
  * name alone for synthetic frames. `root` names the node without a frame. */
 void hs_flame_label(const hs_profile *p, hs_id frame, hs_buf *out);
+/* The memory plot under a flame graph SVG (flame_series_svg.c): the
+ * height it needs for `p` (0 when `p` has no series in bytes), and the
+ * plot itself, `width` pixels wide from `left`, from `top` down. */
+int hs_flame_series_height(const hs_profile *p);
+void hs_flame_series_svg(const hs_profile *p, double left, double width, double top, hs_buf *out);
+
 /* A weight value for people: "1.234 s", "12.5 ms", "1,234 samples", ... */
 void hs_flame_format_value(hs_weight w, int64_t value, hs_buf *out);
 

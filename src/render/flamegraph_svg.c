@@ -9,6 +9,9 @@
  * The file works without its script too: every frame carries a <title>
  * (the tooltip of any SVG viewer) and a label truncated to fit its box.
  *
+ * A profile with series in bytes (a memory profile's heap and RSS over
+ * time) gets a plot of them under the frames (flame_series_svg.c).
+ *
  * It also carries the whole profile model as JSON (model_json.c) in one
  * <script type="application/json" id="hotscope-profile"> element, which
  * browsers neither run nor draw, so `hotscope view flame.svg` can turn it
@@ -265,7 +268,8 @@ int hs_render_flamegraph_svg(hs_profile *p, const hs_flame_opts *opts, hs_buf *o
     svg_writer w = {p, opts, &layout, out, {0}, 0.0, min_px, layout.max_depth + 1};
     hs_buf_init(&w.label);
     w.scale = layout.root_total > 0 ? GRAPH_WIDTH / (double)layout.root_total : 0.0;
-    int height = FRAMES_TOP + (int)w.rows * ROW_HEIGHT + FOOTER;
+    int plot = opts->baseline_totals ? 0 : hs_flame_series_height(p);
+    int height = FRAMES_TOP + (int)w.rows * ROW_HEIGHT + (plot ? plot + 12 : 0) + FOOTER;
     hs_buf_reserve(out, layout.count * 320 + 65536);
 
     put_header(&w, height);
@@ -273,6 +277,8 @@ int hs_render_flamegraph_svg(hs_profile *p, const hs_flame_opts *opts, hs_buf *o
     for (size_t i = 0; i < layout.count; i++)
         put_box(&w, &layout.boxes[i]);
     hs_buf_puts(out, "</g>\n");
+    if (plot)
+        hs_flame_series_svg(p, MARGIN, GRAPH_WIDTH, FRAMES_TOP + (double)w.rows * ROW_HEIGHT + 12, out);
     hs_buf_puts(out, "<g id=\"tip\" visibility=\"hidden\"><rect/><text></text></g>\n</svg>\n");
 
     int failed = out->failed || w.label.failed;

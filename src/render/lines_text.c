@@ -10,7 +10,8 @@
  * time). Source text comes from the profile itself (meta
  * "source:<file>:<first line>", captured when the profile was recorded, so
  * a later edit of the file cannot misalign it), or else from the file on
- * disk; lines that cannot be read are marked, the figures still shown.
+ * disk (source_text.c); lines that cannot be read are marked, the
+ * figures still shown.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -25,94 +26,6 @@ typedef struct {
     int64_t hits, ns;
 } line_row;
 
-/* One function's source: an array of lines (pointers into `text`). */
-typedef struct {
-    char *text;
-    const char **lines;
-    size_t *lengths;
-    size_t count;
-    int32_t first; /* number of lines[0] */
-} source_block;
-
-static void source_free(source_block *s) {
-    free(s->text);
-    free(s->lines);
-    free(s->lengths);
-    memset(s, 0, sizeof *s);
-}
-
-/* Splits `text` (owned by the block afterwards) into lines. */
-static int source_split(source_block *s, char *text, size_t len, int32_t first) {
-    size_t n = 1;
-    for (size_t i = 0; i < len; i++)
-        n += text[i] == '\n';
-    s->text = text;
-    s->lines = malloc(n * sizeof *s->lines);
-    s->lengths = malloc(n * sizeof *s->lengths);
-    if (!s->lines || !s->lengths)
-        return -1;
-    s->first = first;
-    size_t start = 0;
-    for (size_t i = 0; i <= len; i++) {
-        if (i == len || text[i] == '\n') {
-            size_t end = i;
-            if (end > start && text[end - 1] == '\r')
-                end--;
-            s->lines[s->count] = text + start;
-            s->lengths[s->count++] = end - start;
-            start = i + 1;
-        }
-    }
-    return 0;
-}
-
-/* The source of a function: from the profile's metadata, else the file. */
-static int source_load(const hs_profile *p, const char *file, size_t file_len, int32_t first,
-                       source_block *s) {
-    memset(s, 0, sizeof *s);
-    char key[64];
-    hs_buf k;
-    hs_buf_init(&k);
-    hs_buf_puts(&k, "source:");
-    hs_buf_append(&k, file, file_len);
-    snprintf(key, sizeof key, ":%d", (int)first);
-    hs_buf_puts(&k, key);
-    hs_buf_putc(&k, '\0');
-    const char *embedded = k.failed ? NULL : hs_meta_get(p, k.data);
-    hs_buf_free(&k);
-    if (embedded) {
-        size_t len = strlen(embedded);
-        char *copy = malloc(len + 1);
-        if (!copy)
-            return -1;
-        memcpy(copy, embedded, len + 1);
-        return source_split(s, copy, len, first);
-    }
-    /* From disk: the whole file, numbered from line 1. */
-    char *path = strndup(file, file_len);
-    FILE *f = path ? fopen(path, "rb") : NULL;
-    free(path);
-    if (!f)
-        return 0; /* no source: rows are marked, not dropped */
-    hs_buf text;
-    hs_buf_init(&text);
-    char chunk[65536];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
-        hs_buf_append(&text, chunk, got);
-    fclose(f);
-    if (text.failed) {
-        hs_buf_free(&text);
-        return -1;
-    }
-    hs_buf_putc(&text, '\0');
-    if (text.failed) {
-        hs_buf_free(&text);
-        return -1;
-    }
-    return source_split(s, text.data, text.len - 1, 1);
-}
-
 static int cmp_rows(const void *a, const void *b, void *ctx) {
     (void)ctx;
     int32_t x = ((const line_row *)a)->line, y = ((const line_row *)b)->line;
@@ -120,7 +33,7 @@ static int cmp_rows(const void *a, const void *b, void *ctx) {
 }
 
 static void put_row(hs_buf *out, int32_t line, const line_row *row, int64_t fn_ns,
-                    const source_block *src) {
+                    const hs_source_block *src) {
     hs_buf_printf(out, "%6d ", (int)line);
     if (row) {
         double us = (double)row->ns / 1e3;
@@ -131,11 +44,7 @@ static void put_row(hs_buf *out, int32_t line, const line_row *row, int64_t fn_n
         hs_buf_pad(out, 9 + 1 + 12 + 1 + 8 + 1 + 8);
     }
     hs_buf_puts(out, "  ");
-    int64_t i = (int64_t)line - src->first;
-    if (src->count && i >= 0 && (size_t)i < src->count)
-        hs_render_put_text(out, src->lines[i], src->lengths[i], HS_TEXT_PLAIN);
-    else
-        hs_buf_puts(out, "(source not available)");
+    hs_source_put_line(out, src, line);
     hs_buf_putc(out, '\n');
 }
 
@@ -165,9 +74,9 @@ static int render_function(hs_profile *p, hs_id fn_node, hs_buf *out) {
     size_t file_len = 0, name_len = 0;
     const char *file = hs_str(p, frame->file, &file_len);
     const char *name = hs_str(p, frame->name, &name_len);
-    source_block src;
-    if (source_load(p, file ? file : "", file ? file_len : 0, frame->first_line, &src) < 0) {
-        source_free(&src);
+    hs_source_block src;
+    if (hs_source_load(p, file ? file : "", file ? file_len : 0, frame->first_line, &src) < 0) {
+        hs_source_free(&src);
         free(rows);
         return -1;
     }
@@ -195,15 +104,14 @@ static int render_function(hs_profile *p, hs_id fn_node, hs_buf *out) {
         while (r < n && rows[r].line < line)
             r++;
         int has_row = r < n && rows[r].line == line;
-        int64_t i = (int64_t)line - src.first;
-        int has_text = src.count && i >= 0 && (size_t)i < src.count;
+        int has_text = hs_source_has_line(&src, line);
         /* Lines neither run nor known are skipped, so a function whose file
          * is gone still shows its figures compactly. */
         if (has_row || has_text)
             put_row(out, line, has_row ? &rows[r] : NULL, fn_ns, &src);
     }
     hs_buf_putc(out, '\n');
-    source_free(&src);
+    hs_source_free(&src);
     free(rows);
     return 0;
 }

@@ -2,7 +2,8 @@
  * mem_text.c - a memory profile (src/memory/, weights bytes/allocs,
  * peak_*, leak_*; meta peak_bytes, ...) as the text report of `hotscope
  * mem`: the peak and what held it, by stack and by line; what each line
- * allocated over the run; what was still allocated at the end.
+ * allocated over the run; what was still allocated at the end; and the
+ * line-by-line tables of chosen functions (mem_lines_text.c).
  *
  * Sizes are the sizes programs asked the Python allocators for (what
  * tracemalloc counts), in binary units (KiB = 1024 bytes).
@@ -167,5 +168,5 @@ int hs_render_mem_text(hs_profile *p, long limit, hs_buf *out, char *err) {
         hs_render_error(err, "memory report: out of memory");
         return -1;
     }
-    return 0;
+    return hs_render_mem_lines_text(p, out, err);
 }

@@ -21,7 +21,10 @@
  *                node's SELF value of each weight listed. A parent's id
  *                is always smaller than its children's.
  *     "threads": [{"name", "os_tid", "ident", "root", "wall_ns", "cpu_ns"}],
- *     "series":  [{"name", "unit", "thread", "points": [t_ns, v, t_ns, v, ...]}]
+ *     "series":  [{"name", "unit", "thread", "points": [t_ns, v, t_ns, v, ...]}],
+ *     "line_tables": [{"name", "unit", "rows": [frame, v, frame, v, ...]}]
+ *                optional (absent in files of earlier versions): figures
+ *                per line of chosen functions (model.h, hs_line_table)
  *   }
  * Flat arrays keep a profile of 100,000 stacks a few megabytes; integers
  * are written exactly (JavaScript reads those below 2^53 exactly: 104
@@ -112,6 +115,19 @@ int hs_render_model_json(hs_profile *p, hs_buf *out, char *err) {
         for (size_t k = 0; k < s->count; k++)
             hs_buf_printf(out, "%s%" PRId64 ",%" PRId64, k ? "," : "", s->points[k].t_ns,
                           s->points[k].value);
+        hs_buf_puts(out, "]}");
+    }
+    hs_buf_puts(out, "],\n\"line_tables\":[");
+    for (size_t i = 0; i < p->line_table_count; i++) {
+        const hs_line_table *t = &p->line_tables[i];
+        hs_buf_puts(out, i ? ",{\"name\":" : "{\"name\":");
+        put_string_id(p, out, t->name);
+        hs_buf_puts(out, ",\"unit\":");
+        put_string_id(p, out, t->unit);
+        hs_buf_puts(out, ",\"rows\":[");
+        for (size_t k = 0; k < t->count; k++)
+            hs_buf_printf(out, "%s%" PRIu32 ",%" PRId64, k ? "," : "", t->rows[k].frame,
+                          t->rows[k].value);
         hs_buf_puts(out, "]}");
     }
     hs_buf_puts(out, "]}\n");

@@ -141,6 +141,11 @@ int hs_mem_rows(const hs_profile *p, hs_weight bytes_w, hs_weight count_w, int b
  * lines holding memory at the peak, allocations by line, what was still
  * allocated at the end. limit: rows per section (<= 0: 10). */
 int hs_render_mem_text(hs_profile *p, long limit, hs_buf *out, char *err);
+/* The per-line figures of chosen functions (line tables alloc_bytes,
+ * allocs, freed_bytes, frees) as memory_profiler-style tables
+ * (mem_lines_text.c); nothing when the profile has none. The last part
+ * of hs_render_mem_text. */
+int hs_render_mem_lines_text(const hs_profile *p, hs_buf *out, char *err);
 
 /* cProfile's label of a function: "file:line(name)", "{builtin label}", or
  * the name alone for synthetic frames. */

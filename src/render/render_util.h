@@ -65,4 +65,27 @@ size_t hs_render_module_path_offset(const char *file, size_t len);
  * "<built-in>"), as a pointer into the string table (or a literal). */
 void hs_render_package_name(const hs_profile *p, hs_id frame, const char **s, size_t *len);
 
+/* source_text.c: the source of one profiled function, for the per-line
+ * reports (lines_text.c, mem_lines_text.c): an array of lines pointing
+ * into `text`, lines[0] being line number `first`. */
+typedef struct {
+    char *text;
+    const char **lines;
+    size_t *lengths;
+    size_t count;
+    int32_t first;
+} hs_source_block;
+
+/* Loads the source of the function at (file, first line): from the
+ * profile's metadata "source:<file>:<first>" (captured when it was
+ * recorded, so a later edit of the file cannot misalign it), else the
+ * whole file from disk; an empty block when neither can be read. 0, or -1
+ * when memory runs out. Free the block with hs_source_free either way. */
+int hs_source_load(const hs_profile *p, const char *file, size_t file_len, int32_t first,
+                   hs_source_block *s);
+void hs_source_free(hs_source_block *s);
+int hs_source_has_line(const hs_source_block *s, int32_t line);
+/* Appends the text of `line`, or "(source not available)". */
+void hs_source_put_line(hs_buf *out, const hs_source_block *s, int32_t line);
+
 #endif

@@ -318,13 +318,22 @@
       });
       if (!(t1 >= t0)) { legend.appendChild(el('span', { text: 'no points for this thread' })); return; }
       var span = Math.max(t1 - t0, 1);
+      // Series of one unit share a scale (heap and RSS in bytes compare by
+      // height); each unit's highest value is the top of its scale.
+      var unitMax = {};
+      shown.forEach(function (s) {
+        for (var i = 1; i < s.points.length; i += 2)
+          unitMax[s.unit] = Math.max(unitMax[s.unit] || 0, s.points[i]);
+      });
+      function show(unit, v) { return unit === 'bytes' ? fmt('bytes', v) : grouped(v); }
       shown.forEach(function (s, k) {
         var color = COLORS[k % COLORS.length];
         var who = s.thread >= 0 && model.threads[s.thread] ? model.threads[s.thread].name : 'process';
-        var max = 0;
-        for (var i = 1; i < s.points.length; i += 2) max = Math.max(max, s.points[i]);
+        var top = 0;
+        for (var i = 1; i < s.points.length; i += 2) top = Math.max(top, s.points[i]);
+        var max = unitMax[s.unit] || 0;
         legend.appendChild(el('span', null, [el('i', { style: 'background:' + color }),
-          document.createTextNode(s.name + ' (' + who + ', ' + s.unit + ', max ' + grouped(max) + ')')]));
+          document.createTextNode(s.name + ' (' + who + ', ' + s.unit + ', max ' + show(s.unit, top) + ')')]));
         // One vertical extent per pixel column: the series' max there.
         var cols = new Float64Array(Math.ceil(width)).fill(-1);
         for (i = 0; i < s.points.length; i += 2) {
@@ -342,6 +351,10 @@
       });
       ctx.fillStyle = '#5f6b76'; ctx.font = '11px sans-serif';
       ctx.fillText(fmt('wall_ns', span), width - 70, 12);
+      Object.keys(unitMax).forEach(function (unit, k) {
+        ctx.fillText(show(unit, unitMax[unit]) + (Object.keys(unitMax).length > 1 ? ' (' + unit + ')' : ''),
+          4, 12 + 13 * k);
+      });
     }
     views.push(function (what) { if (what !== 'search') draw(); });
     setTimeout(draw, 0);
