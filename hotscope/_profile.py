@@ -15,10 +15,14 @@ from . import _core, _output
 class Profile(_core.Tracer):
     """Deterministic profiler with cProfile.Profile's interface.
 
-    Profile(builtins=True, clock="wall"): every call of every Python function
-    and (with builtins) every C function, in every thread, with wall and CPU
-    time. `clock` picks which of the two the reports and .stats show.
-    pstats.Stats(profile) works, as with cProfile.
+    Profile(builtins=True, clock="wall", asyncio=False): every call of every
+    Python function and (with builtins) every C function, in every thread,
+    with wall and CPU time. `clock` picks which of the two the reports and
+    .stats show. With asyncio=True each asyncio task gets a root of its own
+    ("task NAME (COROUTINE)") and the time it waits at each await shows as
+    "[await ...]" frames; off by default here, so that a drop-in Profile
+    records exactly cProfile's call tree. pstats.Stats(profile) works, as
+    with cProfile.
     """
 
     def print_stats(self, sort=-1, limit=0):
@@ -77,12 +81,14 @@ class Profile(_core.Tracer):
         return self.snapshot().total(clock=clock) / 1e9
 
 
-def trace(builtins=True, clock="wall"):
-    """A profiler to use as a context manager: ``with hotscope.trace() as t: ...``."""
-    return Profile(builtins=builtins, clock=clock)
+def trace(builtins=True, clock="wall", asyncio=True):
+    """A profiler to use as a context manager: ``with hotscope.trace() as t: ...``.
+    asyncio tasks get roots of their own, as in ``hotscope trace``."""
+    return Profile(builtins=builtins, clock=clock, asyncio=asyncio)
 
 
-def traced(func=None, *, output=None, sort="cumulative", limit=30, clock="wall", builtins=True):
+def traced(func=None, *, output=None, sort="cumulative", limit=30, clock="wall", builtins=True,
+           asyncio=True):
     """Decorator: profile every call of the function; report when Python exits.
 
     The report (table and call tree) goes to stderr, or to `output` (a path
@@ -91,7 +97,7 @@ def traced(func=None, *, output=None, sort="cumulative", limit=30, clock="wall",
     """
 
     def decorate(function):
-        profile = Profile(builtins=builtins, clock=clock)
+        profile = Profile(builtins=builtins, clock=clock, asyncio=asyncio)
 
         @functools.wraps(function)
         def wrapper(*args, **kwargs):

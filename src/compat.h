@@ -38,6 +38,24 @@ static inline int hs_frame_lasti(PyFrameObject *frame) { return frame->f_lasti; 
 #define hs_frame_lasti PyFrame_GetLasti
 #endif
 
+/* The address a weak reference points to, for comparing only; NULL once
+ * the object is gone. PyWeakref_GetRef is new in 3.13, which deprecates
+ * PyWeakref_GetObject. */
+static inline const void *hs_weakref_target(PyObject *ref) {
+#if PY_VERSION_HEX >= 0x030D0000 /* 3.13.0 */
+    PyObject *target = NULL;
+    if (PyWeakref_GetRef(ref, &target) < 0) {
+        PyErr_Clear();
+        return NULL;
+    }
+    Py_XDECREF(target); /* only the address is compared */
+    return target;
+#else
+    PyObject *target = PyWeakref_GetObject(ref);
+    return target == Py_None || !target ? NULL : target;
+#endif
+}
+
 /* _PyEval_SetProfile(tstate, ...) sets another thread's profile function.
  * Declared in cpython/ceval.h up to 3.12 (as PyAPI_DATA by a typo in the
  * header, but it is a function), moved to the internal headers in 3.13,

@@ -40,7 +40,10 @@ int hs_ct_init(hs_calltree *ct, int64_t cpu_quantum_ns) {
     ct->func_keys = calloc(ct->func_cap, sizeof *ct->func_keys);
     ct->func_slot_count = 512;
     ct->func_slots = new_slots(ct->func_slot_count);
-    if (!ct->nodes || !ct->child_slots || !ct->funcs || !ct->func_keys || !ct->func_slots) {
+    ct->synth_slot_count = 64;
+    ct->synth_slots = new_slots(ct->synth_slot_count);
+    if (!ct->nodes || !ct->child_slots || !ct->funcs || !ct->func_keys || !ct->func_slots ||
+        !ct->synth_slots) {
         hs_ct_free(ct);
         return -1;
     }
@@ -60,12 +63,14 @@ void hs_ct_free(hs_calltree *ct) {
     }
     for (size_t i = 0; i < ct->thread_count; i++) {
         free(ct->threads[i]->stack);
+        free(ct->threads[i]->steps);
         free(ct->threads[i]);
     }
     free(ct->threads);
     free(ct->funcs);
     free(ct->func_keys);
     free(ct->func_slots);
+    free(ct->synth_slots);
     free(ct->nodes);
     free(ct->child_slots);
     memset(ct, 0, sizeof *ct);
@@ -99,8 +104,9 @@ static int func_slots_grow(hs_calltree *ct) {
     return 0;
 }
 
-uint32_t hs_ct_func_add(hs_calltree *ct, const void *key, const char *name,
-                        const char *file, int first_line, int is_native) {
+/* Appends a function whose name and file copies it takes over. */
+static uint32_t func_append(hs_calltree *ct, const void *key, char *name, char *file,
+                            int first_line, hs_tfunc_kind kind) {
     if (ct->func_count * 2 >= ct->func_slot_count && func_slots_grow(ct) != 0)
         return HS_CT_NONE;
     if (ct->func_count == ct->func_cap) {
@@ -115,21 +121,93 @@ uint32_t hs_ct_func_add(hs_calltree *ct, const void *key, const char *name,
         ct->func_keys = keys;
         ct->func_cap = cap;
     }
-    char *name_copy = strdup(name);
-    char *file_copy = strdup(file);
-    if (!name_copy || !file_copy) {
-        free(name_copy);
-        free(file_copy);
-        return HS_CT_NONE;
-    }
     uint32_t f = (uint32_t)ct->func_count++;
-    ct->funcs[f] = (hs_tfunc){name_copy, file_copy, first_line, is_native};
+    ct->funcs[f] = (hs_tfunc){name, file, first_line, kind};
     ct->func_keys[f] = key;
     size_t mask = ct->func_slot_count - 1;
     size_t i = mix64((uint64_t)(uintptr_t)key) & mask;
     while (ct->func_slots[i] != HS_CT_NONE)
         i = (i + 1) & mask;
     ct->func_slots[i] = f;
+    return f;
+}
+
+uint32_t hs_ct_func_add(hs_calltree *ct, const void *key, const char *name,
+                        const char *file, int first_line, hs_tfunc_kind kind) {
+    char *name_copy = strdup(name);
+    char *file_copy = strdup(file);
+    uint32_t f = name_copy && file_copy
+                     ? func_append(ct, key, name_copy, file_copy, first_line, kind)
+                     : HS_CT_NONE;
+    if (f == HS_CT_NONE) {
+        free(name_copy);
+        free(file_copy);
+    }
+    return f;
+}
+
+/* ---- synthetic functions, found by what they are called --------------- */
+
+static uint64_t synth_hash(const char *name, const char *file, int line) {
+    uint64_t h = hs_hash_mix(0, (uint64_t)(uint32_t)line);
+    for (const char *s = name; *s; s++)
+        h = hs_hash_mix(h, (unsigned char)*s);
+    for (const char *s = file; *s; s++)
+        h = hs_hash_mix(h, (unsigned char)*s);
+    return h;
+}
+
+static int synth_slots_grow(hs_calltree *ct) {
+    size_t n = ct->synth_slot_count * 2;
+    uint32_t *slots = new_slots(n);
+    if (!slots)
+        return -1;
+    for (size_t f = 0; f < ct->func_count; f++) {
+        const hs_tfunc *fn = &ct->funcs[f];
+        if (fn->kind != HS_TF_SYNTHETIC)
+            continue;
+        size_t i = synth_hash(fn->name, fn->file, fn->first_line) & (n - 1);
+        while (slots[i] != HS_CT_NONE)
+            i = (i + 1) & (n - 1);
+        slots[i] = (uint32_t)f;
+    }
+    free(ct->synth_slots);
+    ct->synth_slots = slots;
+    ct->synth_slot_count = n;
+    return 0;
+}
+
+uint32_t hs_ct_synthetic_func(hs_calltree *ct, const char *name, const char *file, int line) {
+    size_t mask = ct->synth_slot_count - 1;
+    size_t i = synth_hash(name, file, line) & mask;
+    for (;; i = (i + 1) & mask) {
+        uint32_t f = ct->synth_slots[i];
+        if (f == HS_CT_NONE)
+            break;
+        const hs_tfunc *fn = &ct->funcs[f];
+        if (fn->first_line == line && strcmp(fn->name, name) == 0 && strcmp(fn->file, file) == 0)
+            return f;
+    }
+    if ((ct->synth_count + 1) * 2 >= ct->synth_slot_count) {
+        if (synth_slots_grow(ct) != 0)
+            return HS_CT_NONE;
+        mask = ct->synth_slot_count - 1;
+        i = synth_hash(name, file, line) & mask;
+        while (ct->synth_slots[i] != HS_CT_NONE)
+            i = (i + 1) & mask;
+    }
+    char *name_copy = strdup(name);
+    char *file_copy = strdup(file);
+    uint32_t f = name_copy && file_copy
+                     ? func_append(ct, name_copy, name_copy, file_copy, line, HS_TF_SYNTHETIC)
+                     : HS_CT_NONE;
+    if (f == HS_CT_NONE) {
+        free(name_copy);
+        free(file_copy);
+        return f;
+    }
+    ct->synth_slots[i] = f;
+    ct->synth_count++;
     return f;
 }
 
@@ -218,6 +296,12 @@ uint32_t hs_ct_child_add(hs_calltree *ct, uint32_t parent, const void *key, uint
     return id;
 }
 
+uint32_t hs_ct_child_get(hs_calltree *ct, uint32_t parent, uint32_t func) {
+    const void *key = ct->func_keys[func];
+    uint32_t child = hs_ct_lookup_slow(ct, parent, key);
+    return child != HS_CT_NONE ? child : hs_ct_child_add(ct, parent, key, func);
+}
+
 /* ---- threads ---------------------------------------------------------- */
 
 hs_tthread *hs_ct_thread_new(hs_calltree *ct, uint64_t os_tid, uint64_t ident) {
@@ -246,6 +330,7 @@ hs_tthread *hs_ct_thread_new(hs_calltree *ct, uint64_t os_tid, uint64_t ident) {
     t->depth = 1;
     t->os_tid = os_tid;
     t->ident = ident;
+    t->chain.node = HS_CT_NONE;
     t->has_cpu_clock = pthread_getcpuclockid(pthread_self(), &t->cpu_clock) == 0;
     t->first_ticks = t->last_ticks = t->cpu_mark_ticks = hs_ticks(&ct->clock);
     t->first_cpu_ns = t->cpu_mark_ns = hs_thread_cpu_ns();
@@ -316,7 +401,14 @@ void hs_ct_pop_mismatch(hs_calltree *ct, hs_tthread *t, const void *key) {
     }
 }
 
+/* Every frame closed: no task step or await chain is open any more. */
+static void forget_async(hs_tthread *t) {
+    t->step_count = 0;
+    t->chain.node = HS_CT_NONE;
+}
+
 void hs_ct_flush(hs_calltree *ct, hs_tthread *t) {
+    forget_async(t);
     if (t->has_cpu_clock && thread_cpu_ns(t) < 0) {
         /* The thread has ended (its CPU clock went with it): its time ended
          * at its last event. Charging it up to now would give a thread that
@@ -355,6 +447,7 @@ void hs_ct_clear(hs_calltree *ct) {
         t->root = (uint32_t)kept++;
         t->stack[0] = t->root;
         t->depth = 1;
+        forget_async(t);
     }
     ct->node_count = kept;
     memset(ct->nodes[0].cache_key, 0, sizeof ct->nodes[0].cache_key);

@@ -47,12 +47,38 @@ typedef struct {
     int64_t cpu_ticks;      /* self CPU time, virtual clock, in clock ticks */
 } hs_tnode;
 
+typedef enum {
+    HS_TF_PYTHON = 0,       /* a Python function */
+    HS_TF_ASYNC = 1,        /* a coroutine, async generator or @types.coroutine */
+    HS_TF_NATIVE = 2,       /* a C function */
+    HS_TF_SYNTHETIC = 3,    /* a frame of hotscope's own: an asyncio task, an await */
+} hs_tfunc_kind;
+
 typedef struct {
     char *name;             /* qualified name, or the cProfile label of a builtin */
     char *file;             /* "~" for builtins */
     int first_line;
-    int is_native;
+    hs_tfunc_kind kind;
 } hs_tfunc;
+
+/* A task step open on a thread's stack (async_tasks.c): the task, and the
+ * stack depth at which its synthetic root sits. */
+typedef struct {
+    const void *task;       /* compared, never dereferenced */
+    size_t depth;
+} hs_task_step;
+
+/* The yields of one suspension, innermost first: when a task waits, every
+ * coroutine of its await chain yields the same object in turn, each from
+ * the frame just below the previous one. */
+typedef struct {
+    uint32_t node;          /* the innermost frame that yielded, or HS_CT_NONE */
+    size_t depth;           /* stack depth after the latest yield of the chain */
+    const void *value;      /* what the chain yields (compared, never dereferenced) */
+    const void *code;       /* the innermost frame's code object */
+    int offset;             /* its instruction offset, or -1 when line is known */
+    int line;
+} hs_await_chain;
 
 typedef struct {
     uint32_t index;         /* in the calltree's thread table */
@@ -70,6 +96,10 @@ typedef struct {
     int has_cpu_clock;
     uint64_t os_tid, ident;
     char name[64];          /* thread name; empty until known */
+    /* asyncio bookkeeping (async_tasks.c); idle without tasks */
+    hs_await_chain chain;
+    hs_task_step *steps;
+    size_t step_count, step_cap;
 } hs_tthread;
 
 typedef struct {
@@ -86,6 +116,8 @@ typedef struct {
     uint32_t *func_slots;   /* key -> func */
     size_t func_slot_count;
     const void **func_keys; /* func -> key */
+    uint32_t *synth_slots;  /* (name, file, line) -> synthetic func */
+    size_t synth_slot_count, synth_count;
 
     hs_tthread **threads;
     size_t thread_count, thread_cap;
@@ -99,7 +131,14 @@ void hs_ct_clear(hs_calltree *ct);
 /* Function table. Returns the index, or HS_CT_NONE if absent / on failure. */
 uint32_t hs_ct_func_find(const hs_calltree *ct, const void *key);
 uint32_t hs_ct_func_add(hs_calltree *ct, const void *key, const char *name,
-                        const char *file, int first_line, int is_native);
+                        const char *file, int first_line, hs_tfunc_kind kind);
+/* The synthetic function named (name, file, line), added if absent. Its key
+ * is its own copy of the name, an address no Python object can have while
+ * the calltree lives. HS_CT_NONE on allocation failure. */
+uint32_t hs_ct_synthetic_func(hs_calltree *ct, const char *name, const char *file, int line);
+/* The child of `parent` for function `func`, added if absent; HS_CT_NONE
+ * on allocation failure. */
+uint32_t hs_ct_child_get(hs_calltree *ct, uint32_t parent, uint32_t func);
 
 /* A new thread with its root node; NULL on allocation failure. */
 hs_tthread *hs_ct_thread_new(hs_calltree *ct, uint64_t os_tid, uint64_t ident);

@@ -5,7 +5,9 @@
  * itself in a new thread at its first event, which it also records).
  * Events follow Modules/_lsprof.c's profiler_callback: CALL and RETURN for
  * Python frames (a generator's every resumption is a CALL), C_CALL and
- * C_RETURN / C_EXCEPTION for built-in functions.
+ * C_RETURN / C_EXCEPTION for built-in functions. Coroutine frames
+ * (async_tasks.c) take their own path, which needs a yield told from a
+ * return: both are RETURN events here.
  */
 #include "tracer.h"
 #include "../pymod/legacy_profile.h"
@@ -14,18 +16,39 @@
 
 #include <frameobject.h>
 
+/* Whether a frame's RETURN event is a yield: its generator is suspended.
+ * 3.10 keeps the state in the frame (public f_state); 3.11 in the
+ * generator, set to FRAME_SUSPENDED before the event (ceval.c,
+ * YIELD_VALUE), whose value, -1, is in Include/internal/pycore_frame.h. */
+static int frame_yielded(PyFrameObject *frame) {
+#if PY_VERSION_HEX < 0x030B0000 /* 3.11.0 */
+    return frame->f_state == FRAME_SUSPENDED;
+#else
+    PyObject *gen = PyFrame_GetGenerator(frame);
+    int yielded = gen && ((PyGenObject *)gen)->gi_frame_state == -1 /* FRAME_SUSPENDED */;
+    Py_XDECREF(gen);
+    return yielded;
+#endif
+}
+
 static int profile_function(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg) {
     TracerObject *self = (TracerObject *)obj;
     switch (what) {
     case PyTrace_CALL: {
         PyCodeObject *code = PyFrame_GetCode(frame);
-        hs_tracer_enter(self, code, (PyObject *)code, HS_CALLEE_CODE, NULL);
+        if (code->co_flags & self->async_flags)
+            hs_async_enter(self, code);
+        else
+            hs_tracer_enter(self, code, (PyObject *)code, HS_CALLEE_CODE, NULL);
         Py_DECREF(code); /* the frame keeps it alive; keepalive holds a reference too */
         break;
     }
     case PyTrace_RETURN: {
         PyCodeObject *code = PyFrame_GetCode(frame);
-        hs_tracer_leave(self, code);
+        if (code->co_flags & self->async_flags)
+            hs_async_leave(self, code, arg, frame_yielded(frame), -1, frame);
+        else
+            hs_tracer_leave(self, code);
         Py_DECREF(code);
         break;
     }

@@ -7,7 +7,8 @@
  * Modules/_lsprof.c (3.12): PY_START, PY_RESUME and PY_THROW enter a frame;
  * PY_RETURN, PY_YIELD and PY_UNWIND leave it; CALL enters a C function,
  * C_RETURN and C_RAISE leave it. So a generator is "called" once per
- * resumption, as in cProfile. sys.monitoring is process-wide: every thread,
+ * resumption, as in cProfile. Coroutine frames (async_tasks.c) take their
+ * own path, which PY_YIELD, having its own callback, tells from a return. sys.monitoring is process-wide: every thread,
  * including those already running, reports to the same callbacks.
  * Callback argument layouts: Doc/library/sys.monitoring.rst, "Callback
  * function arguments".
@@ -19,17 +20,45 @@
 
 #define HOOK_TRACER(callable) ((TracerObject *)HS_HOOK_OWNER(callable))
 
+/* PY_START, PY_RESUME, PY_THROW: (code, instruction_offset[, exception]) */
 static PyObject *on_py_enter(PyObject *hook, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
     (void)kwnames;
-    if (PyVectorcall_NARGS(nargsf) >= 1)
-        hs_tracer_enter(HOOK_TRACER(hook), args[0], args[0], HS_CALLEE_CODE, NULL);
+    if (PyVectorcall_NARGS(nargsf) >= 1) {
+        TracerObject *self = HOOK_TRACER(hook);
+        PyCodeObject *code = (PyCodeObject *)args[0];
+        if (code->co_flags & self->async_flags)
+            hs_async_enter(self, code);
+        else
+            hs_tracer_enter(self, code, (PyObject *)code, HS_CALLEE_CODE, NULL);
+    }
     Py_RETURN_NONE;
 }
 
+/* PY_RETURN, PY_UNWIND: (code, instruction_offset, retval or exception) */
 static PyObject *on_py_leave(PyObject *hook, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
     (void)kwnames;
-    if (PyVectorcall_NARGS(nargsf) >= 1)
-        hs_tracer_leave(HOOK_TRACER(hook), args[0]);
+    if (PyVectorcall_NARGS(nargsf) >= 1) {
+        TracerObject *self = HOOK_TRACER(hook);
+        PyCodeObject *code = (PyCodeObject *)args[0];
+        if (code->co_flags & self->async_flags)
+            hs_async_leave(self, code, NULL, 0, -1, NULL);
+        else
+            hs_tracer_leave(self, code);
+    }
+    Py_RETURN_NONE;
+}
+
+/* PY_YIELD: (code, instruction_offset, retval) */
+static PyObject *on_py_yield(PyObject *hook, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
+    (void)kwnames;
+    if (PyVectorcall_NARGS(nargsf) >= 3) {
+        TracerObject *self = HOOK_TRACER(hook);
+        PyCodeObject *code = (PyCodeObject *)args[0];
+        if (code->co_flags & self->async_flags)
+            hs_async_leave(self, code, args[2], 1, (int)PyLong_AsLong(args[1]), NULL);
+        else
+            hs_tracer_leave(self, code);
+    }
     Py_RETURN_NONE;
 }
 
@@ -80,7 +109,7 @@ static PyObject *on_c_leave(PyObject *hook, PyObject *const *args, size_t nargsf
     Py_RETURN_NONE;
 }
 
-static const vectorcallfunc callback_funcs[] = {on_py_enter, on_py_leave, on_call, on_c_leave};
+static const vectorcallfunc callback_funcs[] = {on_py_enter, on_py_leave, on_call, on_c_leave, on_py_yield};
 
 static const struct {
     const char *event;
@@ -88,7 +117,7 @@ static const struct {
     int builtin;  /* only when tracing C functions */
 } event_table[] = {
     {"PY_START", 0, 0},  {"PY_RESUME", 0, 0}, {"PY_THROW", 0, 0},
-    {"PY_RETURN", 1, 0}, {"PY_YIELD", 1, 0},  {"PY_UNWIND", 1, 0},
+    {"PY_RETURN", 1, 0}, {"PY_YIELD", 4, 0},  {"PY_UNWIND", 1, 0},
     {"CALL", 2, 1},      {"C_RETURN", 3, 1},  {"C_RAISE", 3, 1},
 };
 #define EVENT_COUNT (sizeof event_table / sizeof event_table[0])

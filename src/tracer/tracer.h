@@ -15,6 +15,7 @@
 #define HOTSCOPE_TRACER_H
 
 #include "../compat.h"
+#include "async_tasks.h"
 #include "calltree.h"
 
 typedef enum {
@@ -30,6 +31,8 @@ typedef struct {
     int ready;             /* ct initialised */
     int enabled;
     int builtins;          /* record C functions too */
+    int async_flags;       /* HS_ASYNC_CODE_FLAGS when asyncio tasks get their own roots, else 0 */
+    hs_async_state async;
     int default_clock;     /* HS_W_WALL_NS or HS_W_CPU_NS, for reports */
     PyObject *keepalive;   /* list: every object whose address is a key */
     PyObject *stats;       /* the pstats dict, after create_stats() */
@@ -57,6 +60,20 @@ PyObject *hs_cfunc_label(PyCFunctionObject *fn);
 PyObject *hs_descr_label(PyMethodDescrObject *descr, PyObject *self_arg);
 /* UTF-8 copy of a str (surrogates escaped), malloc'ed; NULL on failure. */
 char *hs_utf8_dup(PyObject *s);
+
+/* ---- provided by async_tasks.c ---------------------------------------- */
+/* The events of a frame whose code has one of HS_ASYNC_CODE_FLAGS, in
+ * place of hs_tracer_enter / hs_tracer_leave. `value` is what the frame
+ * yields or returns (identity only); where it yields is `offset` (3.12+)
+ * or the line of `frame` (before), -1 / NULL when not known. */
+void hs_async_enter(TracerObject *self, PyCodeObject *code);
+void hs_async_leave(TracerObject *self, PyCodeObject *code, PyObject *value, int yielded,
+                    int offset, PyFrameObject *frame);
+/* Tracing stops: waits still open are charged up to now, tasks forgotten. */
+void hs_async_stop(TracerObject *self);
+/* Forgets every task (clear(), dealloc). */
+void hs_async_forget(TracerObject *self);
+int hs_async_traverse(TracerObject *self, visitproc visit, void *arg);
 
 /* ---- provided by hooks_monitoring.c or hooks_legacy.c ----------------- */
 int hs_hooks_install(TracerObject *self);   /* 0, or -1 with an exception */

@@ -127,9 +127,12 @@ static uint32_t add_function(TracerObject *self, const void *key, PyObject *obj,
         Py_XDECREF(label);
         file = strdup("~");
     }
+    hs_tfunc_kind fkind = HS_TF_NATIVE;
+    if (kind == HS_CALLEE_CODE)
+        fkind = ((PyCodeObject *)obj)->co_flags & HS_ASYNC_CODE_FLAGS ? HS_TF_ASYNC : HS_TF_PYTHON;
     uint32_t func = HS_CT_NONE;
     if (name && file && keep_key_alive(self, obj, kind) == 0)
-        func = hs_ct_func_add(&self->ct, key, name, file, first_line, kind != HS_CALLEE_CODE);
+        func = hs_ct_func_add(&self->ct, key, name, file, first_line, fkind);
     PyErr_Clear();
     free(name);
     free(file);
@@ -173,8 +176,10 @@ static hs_profile *export_profile(TracerObject *self) {
     for (size_t f = 0; f < ct->func_count; f++) {
         const hs_tfunc *fn = &ct->funcs[f];
         hs_id name = hs_intern_cstr(p, fn->name), file = hs_intern_cstr(p, fn->file);
-        func_frames[f] = hs_frame_intern(p, name, file, fn->first_line, 0,
-                                         fn->is_native ? HS_KIND_NATIVE : HS_KIND_PYTHON);
+        hs_frame_kind kind = fn->kind == HS_TF_NATIVE      ? HS_KIND_NATIVE
+                             : fn->kind == HS_TF_SYNTHETIC ? HS_KIND_OTHER
+                                                           : HS_KIND_PYTHON;
+        func_frames[f] = hs_frame_intern(p, name, file, fn->first_line, 0, kind);
         if (func_frames[f] == HS_NONE)
             goto fail;
     }
@@ -287,12 +292,12 @@ static PyObject *tracer_new(PyTypeObject *type, PyObject *args, PyObject *kwds) 
 }
 
 static int tracer_init(TracerObject *self, PyObject *args, PyObject *kwds) {
-    static char *kwlist[] = {"timer", "timeunit", "subcalls", "builtins", "clock", NULL};
+    static char *kwlist[] = {"timer", "timeunit", "subcalls", "builtins", "clock", "asyncio", NULL};
     PyObject *timer = Py_None, *clock = Py_None;
     double timeunit = 0.0;
-    int subcalls = 1, builtins = 1;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OdppO:Profile", kwlist, &timer, &timeunit,
-                                     &subcalls, &builtins, &clock))
+    int subcalls = 1, builtins = 1, asyncio = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OdppOp:Profile", kwlist, &timer, &timeunit,
+                                     &subcalls, &builtins, &clock, &asyncio))
         return -1;
     if (timer != Py_None) {
         PyErr_SetString(PyExc_TypeError,
@@ -303,6 +308,7 @@ static int tracer_init(TracerObject *self, PyObject *args, PyObject *kwds) {
     if (parse_clock(clock, &self->default_clock) < 0)
         return -1;
     self->builtins = builtins;
+    self->async_flags = asyncio ? HS_ASYNC_CODE_FLAGS : 0;
     return 0;
 }
 
@@ -346,6 +352,7 @@ static int stop_tracing(TracerObject *self) {
         hs_ct_charge(&self->ct, t, hs_ticks(&self->ct.clock));
         t->depth--;
     }
+    hs_async_stop(self);
     for (size_t i = 0; i < self->ct.thread_count; i++)
         hs_ct_flush(&self->ct, self->ct.threads[i]);
     return status;
@@ -361,6 +368,7 @@ static PyObject *tracer_disable(TracerObject *self, PyObject *unused) {
 static PyObject *tracer_clear(TracerObject *self, PyObject *unused) {
     (void)unused;
     hs_ct_clear(&self->ct);
+    hs_async_forget(self);
     Py_CLEAR(self->stats);
     self->traced_ns = 0;
     self->enabled_ns = 0;
@@ -455,6 +463,11 @@ static PyObject *get_builtins(TracerObject *self, void *closure) {
     return PyBool_FromLong(self->builtins);
 }
 
+static PyObject *get_asyncio(TracerObject *self, void *closure) {
+    (void)closure;
+    return PyBool_FromLong(self->async_flags != 0);
+}
+
 static PyMethodDef tracer_methods[TRACER_METHOD_COUNT] = {
     {"enable", (PyCFunction)(void (*)(void))tracer_enable, METH_VARARGS | METH_KEYWORDS,
      "enable(subcalls=True, builtins=None)\nStart recording (cProfile.Profile.enable)."},
@@ -475,6 +488,7 @@ static PyGetSetDef tracer_getset[] = {
     {"enabled", (getter)get_enabled, NULL, "whether recording is on", NULL},
     {"clock", (getter)get_clock, NULL, "the clock reports use by default: 'wall' or 'cpu'", NULL},
     {"builtins", (getter)get_builtins, NULL, "whether C functions are recorded", NULL},
+    {"asyncio", (getter)get_asyncio, NULL, "whether asyncio tasks get roots of their own", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -485,10 +499,15 @@ static int tracer_traverse(TracerObject *self, visitproc visit, void *arg) {
     Py_VISIT(self->thread_hook);
     Py_VISIT(self->saved_thread_hook);
     Py_VISIT(self->profile_type);
-    return 0;
+    return hs_async_traverse(self, visit, arg);
 }
 
 static int tracer_clear_refs(TracerObject *self) {
+    hs_async_forget(self);
+    Py_CLEAR(self->async.get_running_loop);
+    Py_CLEAR(self->async.current_tasks);
+    Py_CLEAR(self->async.task_type);
+    self->async.lookup = 0;
     Py_CLEAR(self->keepalive);
     Py_CLEAR(self->stats);
     Py_CLEAR(self->thread_hook);
