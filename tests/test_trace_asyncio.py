@@ -1,0 +1,259 @@
+"""hotscope.Profile(asyncio=True) (what `hotscope trace` and hotscope.trace()
+record by default) against ground truth.
+
+Each asyncio task gets a root "task NAME (COROUTINE)" under its thread,
+with its coroutine's frames under it, and the time it waits at an await
+shows as "[await WHAT] line N" under the innermost frame that waited, as
+wall time only. Checked here:
+  - the roots carry the names the program gave (create_task(name=...),
+    TaskGroup), default-named tasks are grouped per coroutine;
+  - times known by construction, measured by the program in the same run:
+    the spinning task's spin time, the sleeping task's waits, which weigh
+    nothing in CPU time;
+  - call counts equal cProfile's, since the roots and awaits are not calls;
+  - gather, TaskGroup (3.11+), to_thread, a task awaiting a task, uvloop
+    (when installed);
+  - a program without asyncio records the same call tree as without the
+    option, and `hotscope trace --no-asyncio` turns it off.
+"""
+
+import cProfile
+import pathlib
+import re
+import subprocess
+import sys
+
+import pytest
+
+import hotscope
+from hotscope import _view
+
+from test_trace_counts import (
+    TARGETS,
+    assert_same,
+    edge_counts,
+    function_counts,
+    load_target,
+    profiled,
+    selector,
+)
+
+MAIN_THREAD = "thread MainThread"
+
+
+def stacks(data, clock="wall"):
+    """{(frame, frame, ...): self weight} from the collapsed stacks
+    (microseconds for times; frames named as the collapsed format names
+    them: synthetic frames by their name alone)."""
+    out = {}
+    for line in data.collapsed(clock=clock).decode().splitlines():
+        if not line or line.startswith("#"):
+            continue
+        stack, _, weight = line.rpartition(" ")
+        out[tuple(stack.split(";"))] = int(weight)
+    return out
+
+
+def total(found, *prefix):
+    return sum(w for s, w in found.items() if s[: len(prefix)] == prefix)
+
+
+def waits(found, *prefix):
+    """Weight of the [await ...] frames at or below prefix."""
+    return sum(w for s, w in found.items() if s[: len(prefix)] == prefix and s[-1].startswith("[await"))
+
+
+def task_roots(found, thread=MAIN_THREAD):
+    return {s[1] for s in found if len(s) > 1 and s[0] == thread and s[1].startswith("task ")}
+
+
+def frame(found, name):
+    """The collapsed label of the one Python frame called `name` (with file and line)."""
+    labels = {f for s in found for f in s if f.startswith(name + " (")}
+    assert len(labels) == 1, (name, labels)
+    return labels.pop()
+
+
+def line_of(path, text):
+    for number, line in enumerate(pathlib.Path(path).read_text().splitlines(), 1):
+        if text in line:
+            return number
+    raise AssertionError(text)
+
+
+def traced(func, *args):
+    prof = hotscope.Profile(asyncio=True)
+    prof.enable()
+    try:
+        result = func(*args)
+    finally:
+        prof.disable()
+    return prof.snapshot(), result
+
+
+# --------------------------------------------------------------------------
+# tasks and times known by construction
+
+
+def test_task_roots_and_the_split_known_by_construction():
+    module = load_target("async_split")
+    data, measured = traced(module.main)
+    wall, cpu = stacks(data, "wall"), stacks(data, "cpu")
+
+    roots = task_roots(wall)
+    assert {"task cruncher (crunch)", "task napper (nap)", "task Task-* (split)"} <= roots, roots
+    # The event loop no longer holds the tasks' frames.
+    loop_frames = [s for s in wall if s[1:2] != ("task cruncher (crunch)",) and any(f.startswith("crunch (") for f in s)]
+    assert not loop_frames, loop_frames[:3]
+
+    # The spinning task: its spin time is what it measured around spin().
+    cruncher = (MAIN_THREAD, "task cruncher (crunch)", frame(wall, "crunch"))
+    spun = total(wall, *cruncher, frame(wall, "spin"))
+    expected = measured["spun"] * 1e6
+    assert abs(spun - expected) <= 0.05 * expected, (spun, expected)
+
+    # The sleeping task: its waits are the sleeps it measured, less the
+    # little it ran inside them; it ran little, and waiting costs no CPU.
+    napper = (MAIN_THREAD, "task napper (nap)")
+    waited = waits(wall, *napper)
+    ran = total(wall, *napper) - waited
+    expected = measured["waited"] * 1e6
+    assert waited <= expected * 1.01 + 100, (waited, expected)
+    assert waited >= expected - ran - 100, (waited, ran, expected)
+    assert ran < 0.25 * expected, (ran, expected)
+    assert total(cpu, *napper) < 0.25 * expected
+    # It waits inside asyncio.sleep, on the future sleep awaits.
+    sleep_waits = [s for s in wall if s[:2] == napper and s[-1].startswith("[await Future] line ")]
+    assert sleep_waits and all(s[-2].startswith("sleep (") for s in sleep_waits), sleep_waits
+
+    # In CPU time waits weigh nothing: no [await ...] stack has any.
+    assert not [s for s in cpu if s[-1].startswith("[await")]
+    assert waits(wall, MAIN_THREAD) > 0
+
+
+def test_call_counts_match_cprofile():
+    """The roots and awaits are not calls: every function's count is
+    cProfile's, and so is every edge but the one from the event loop into a
+    task's coroutine, which now comes from the task's root."""
+    module = load_target("async_tasks")
+    keep = selector(module.__file__)
+    ref = profiled(cProfile.Profile(), module.main).stats
+    hot = profiled(hotscope.Profile(asyncio=True), module.main).stats
+
+    synthetic = {k for k in hot if k[2].startswith(("task ", "[await"))}
+    assert any(k[2].startswith("task ") for k in synthetic) and any(k[2].startswith("[await") for k in synthetic)
+    assert all(hot[k][0] == 0 and hot[k][1] == 0 for k in synthetic), [(k, hot[k][:2]) for k in synthetic]
+    real = {k: v for k, v in hot.items() if k not in synthetic}
+    assert_same(function_counts(ref, keep), function_counts(real, keep), "function call counts")
+
+    # Which coroutines ran as tasks, and how often they were resumed by them.
+    from_roots = {}
+    for callee, v in real.items():
+        for caller, sub in v[4].items():
+            if caller in synthetic:
+                from_roots[callee] = from_roots.get(callee, 0) + sub[0]
+    assert {k[2] for k in from_roots} >= {"worker", "amain"}
+    context_run = [k for k in ref if k[0] == "~" and "_contextvars.Context" in k[2]]
+    assert len(context_run) == 1
+    ref_edges = edge_counts(ref, keep)
+    loop_edges = {e: ref_edges.pop(e) for e in list(ref_edges) if e[0] == context_run[0] and e[1] in from_roots}
+    assert {e[1]: n[0] for e, n in loop_edges.items()} == {k: n for k, n in from_roots.items() if k[0] == module.__file__}
+    hot_edges = {e: n for e, n in edge_counts(real, keep).items() if e[0] not in synthetic}
+    assert_same(ref_edges, hot_edges, "caller -> callee call counts")
+
+
+# --------------------------------------------------------------------------
+# the ways tasks start
+
+
+def check_kinds(module, data):
+    wall = stacks(data, "wall")
+    roots = task_roots(wall)
+    assert "task Task-* (child)" in roots, roots  # gather's three, one root
+    assert "task threaded (to_thread)" in roots, roots
+    if sys.version_info >= (3, 11):
+        assert {"task grouped-one (child)", "task grouped-two (child)"} <= roots, roots
+
+    # The main task's awaits name what it waited for, at their lines (uvloop.run
+    # wraps the main coroutine in one of its own).
+    path = module.__file__
+    kinds = frame(wall, "kinds")
+    under_main = {s[s.index(kinds) + 1] for s in wall if kinds in s[:-1]}
+    assert all(s[1].startswith("task Task-* (") for s in wall if kinds in s)
+    assert "[await gather] line %d" % line_of(path, "await asyncio.gather(") in under_main, under_main
+    assert "[await task threaded] line %d" % line_of(path, "asyncio.to_thread(blocking") in under_main, under_main
+    if sys.version_info >= (3, 11):
+        assert any(s.startswith("TaskGroup.__aexit__ (") for s in under_main), under_main
+
+    # gather's children each waited about 2, 4 and 6 ms: their waits are in the tree.
+    assert waits(wall, MAIN_THREAD, "task Task-* (child)") > 0
+    # to_thread's function ran in a worker thread, with its own root.
+    assert any(s[0] != MAIN_THREAD and any(f.startswith("blocking (") for f in s) for s in wall)
+
+
+def test_gather_taskgroup_to_thread():
+    module = load_target("async_split")
+    data, _ = traced(module.run, module.kinds)
+    check_kinds(module, data)
+
+
+def test_uvloop():
+    pytest.importorskip("uvloop")
+    module = load_target("async_split")
+    data, _ = traced(module.run, module.kinds, "uvloop")
+    check_kinds(module, data)
+    data, measured = traced(module.run, module.split, "uvloop")
+    wall = stacks(data, "wall")
+    assert {"task cruncher (crunch)", "task napper (nap)"} <= task_roots(wall)
+    napper = (MAIN_THREAD, "task napper (nap)")
+    assert 0 < waits(wall, *napper) <= measured["waited"] * 1e6 * 1.01 + 100
+
+
+def test_tracing_that_starts_inside_a_task():
+    """Started and stopped inside a coroutine: later steps of every task get
+    their roots, and a task still waiting when tracing stops is charged its
+    wait up to then."""
+    import asyncio
+
+    async def idle():
+        await asyncio.sleep(10)
+
+    async def main():
+        with hotscope.trace() as prof:
+            late = asyncio.create_task(idle(), name="late")
+            await asyncio.sleep(0.01)
+        late.cancel()
+        return prof
+
+    data = asyncio.run(main()).snapshot()
+    wall = stacks(data, "wall")
+    late = [r for r in task_roots(wall) if r.startswith("task late (") and r.endswith("idle)")]
+    assert len(late) == 1, task_roots(wall)
+    late = late[0]
+    assert 0 < waits(wall, MAIN_THREAD, late) <= data.total("wall") / 1e3
+
+
+# --------------------------------------------------------------------------
+# nothing changes without tasks
+
+
+@pytest.mark.parametrize("name", ["classes", "generators", "exceptions_flow"])
+def test_programs_without_asyncio_record_the_same_tree(name):
+    module = load_target(name)
+    on = profiled(hotscope.Profile(asyncio=True), module.main).snapshot()
+    off = profiled(hotscope.Profile(), module.main).snapshot()
+    assert stacks(on, "calls") == stacks(off, "calls")
+
+
+def test_cli_on_by_default_and_off_with_no_asyncio(tmp_path):
+    script = str(TARGETS / "async_split.py")
+    found = {}
+    for flag in ("", "--no-asyncio"):
+        out = tmp_path / ("trace%s.json" % flag)
+        args = [sys.executable, "-m", "hotscope", "trace", "-o", str(out)] + ([flag] if flag else []) + [script]
+        run = subprocess.run(args, capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stderr
+        found[flag] = stacks(_view.load(str(out)), "wall")
+    assert {"task cruncher (crunch)", "task napper (nap)"} <= task_roots(found[""])
+    assert not task_roots(found["--no-asyncio"])
+    assert not [s for s in found["--no-asyncio"] if re.match(r"\[await", s[-1])]
