@@ -65,9 +65,11 @@ static int find_asyncio(hs_async_state *a) {
         a->current_tasks = PyObject_GetAttrString(tasks, "_current_tasks");
         a->task_type = PyObject_GetAttrString(tasks, "Task");
         a->get_running_loop = PyObject_GetAttrString(events, "_get_running_loop");
+        a->coro_name = PyUnicode_InternFromString("_coro");
         /* Present in 3.10-3.13; a later asyncio without them is not read. */
         if (a->current_tasks && PyDict_Check(a->current_tasks) && a->task_type &&
-            PyType_Check(a->task_type) && a->get_running_loop && PyCallable_Check(a->get_running_loop)) {
+            PyType_Check(a->task_type) && a->get_running_loop && PyCallable_Check(a->get_running_loop) &&
+            a->coro_name) {
             a->lookup = 1;
             status = 0;
         } else {
@@ -75,6 +77,7 @@ static int find_asyncio(hs_async_state *a) {
             Py_CLEAR(a->current_tasks);
             Py_CLEAR(a->task_type);
             Py_CLEAR(a->get_running_loop);
+            Py_CLEAR(a->coro_name);
         }
     }
     /* Not imported yet: asked again at the next candidate step. */
@@ -100,8 +103,8 @@ static PyObject *current_task(hs_async_state *a) {
 }
 
 /* Whether the task's coroutine runs `code`: a task step resumes it. */
-static int task_runs(PyObject *task, PyCodeObject *code) {
-    PyObject *coro = PyObject_GetAttrString(task, "_coro");
+static int task_runs(hs_async_state *a, PyObject *task, PyCodeObject *code) {
+    PyObject *coro = PyObject_GetAttr(task, a->coro_name);
     PyObject *coro_code = NULL;
     if (coro && PyCoro_CheckExact(coro))
         coro_code = PyObject_GetAttrString(coro, "cr_code");
@@ -236,7 +239,8 @@ static int table_grow(hs_async_state *a) {
 
 /* A new entry for `task` (whose old entry, if any, was for a dead task at
  * the same address). Takes the reference `ref`; NULL on failure. */
-static hs_task_entry *add_entry(hs_async_state *a, PyObject *task, PyObject *ref, uint32_t root_func) {
+static hs_task_entry *add_entry(hs_async_state *a, PyObject *task, PyObject *ref, PyCodeObject *code,
+                                uint32_t root_func) {
     if ((a->count + 1) * 2 > a->slot_count && table_grow(a) != 0) {
         Py_DECREF(ref);
         return NULL;
@@ -249,7 +253,7 @@ static hs_task_entry *add_entry(hs_async_state *a, PyObject *task, PyObject *ref
         Py_DECREF(e->ref);
     else
         a->count++;
-    *e = (hs_task_entry){task, ref, root_func, 0, HS_CT_NONE, HS_CT_NONE, 0};
+    *e = (hs_task_entry){task, ref, code, root_func, HS_CT_NONE, HS_CT_NONE, HS_CT_NONE, HS_CT_NONE, 0};
     return e;
 }
 
@@ -269,6 +273,7 @@ int hs_async_traverse(TracerObject *self, visitproc visit, void *arg) {
     Py_VISIT(a->get_running_loop);
     Py_VISIT(a->current_tasks);
     Py_VISIT(a->task_type);
+    Py_VISIT(a->coro_name);
     return 0;
 }
 
@@ -313,12 +318,16 @@ static void charge_wait(hs_calltree *ct, hs_tthread *t, hs_task_entry *e, uint64
     e->await_node = HS_CT_NONE;
 }
 
-/* The entry of a task about to run a step, created at its first. */
+/* The entry of a task about to run a step that resumes `code`, created at
+ * its first step; NULL when `code` is not the task's own coroutine (a
+ * coroutine the task drives by hand, say). */
 static hs_task_entry *entry_for_step(TracerObject *self, PyObject *task, PyCodeObject *code) {
     hs_async_state *a = &self->async;
     hs_task_entry *e = find_entry(a, task);
     if (e)
-        return e;
+        return e->code == code ? e : NULL;
+    if (!task_runs(a, task, code))
+        return NULL;
     int distinct = self->ct.synth_count < MAX_SYNTHETIC_FRAMES;
     char name[NAME_SIZE], coro[NAME_SIZE], label[LABEL_SIZE];
     put_task_name(task, distinct, name, sizeof name);
@@ -333,7 +342,7 @@ static hs_task_entry *entry_for_step(TracerObject *self, PyObject *task, PyCodeO
         PyErr_Clear();
         return NULL;
     }
-    return add_entry(a, task, ref, root_func);
+    return add_entry(a, task, ref, code, root_func);
 }
 
 /* A coroutine resumed from a frame that is not a coroutine: if it is the
@@ -342,16 +351,16 @@ static void begin_step(TracerObject *self, hs_tthread *t, PyCodeObject *code, ui
     PyObject *task = current_task(&self->async);
     if (!task)
         return;
-    if (!step_is_open(t, task) && task_runs(task, code)) {
-        hs_task_entry *e = entry_for_step(self, task, code);
-        if (e) {
-            hs_calltree *ct = &self->ct;
-            charge_wait(ct, t, e, now);
+    hs_task_entry *e = step_is_open(t, task) ? NULL : entry_for_step(self, task, code);
+    if (e) {
+        hs_calltree *ct = &self->ct;
+        charge_wait(ct, t, e, now);
+        if (e->thread != t->index || e->root_node == HS_CT_NONE) {
             e->thread = t->index;
-            uint32_t root = hs_ct_child_get(ct, t->root, e->root_func);
-            if (root != HS_CT_NONE && hs_ct_push(t, root) == 0 && push_step(t, task) != 0)
-                t->depth--;
+            e->root_node = hs_ct_child_get(ct, t->root, e->root_func);
         }
+        if (e->root_node != HS_CT_NONE && hs_ct_push(t, e->root_node) == 0 && push_step(t, task) != 0)
+            t->depth--;
     }
     Py_DECREF(task);
 }
@@ -386,8 +395,7 @@ void hs_async_enter(TracerObject *self, PyCodeObject *code) {
 /* A yield of the frame on top of the stack (not yet popped): it continues
  * the chain being unwound when it comes from the frame right below the
  * chain's last one with the same object, else it starts a new chain. */
-static void follow_chain(hs_tthread *t, PyCodeObject *code, PyObject *value, int offset,
-                         PyFrameObject *frame) {
+static void follow_chain(hs_tthread *t, PyCodeObject *code, PyObject *value, int offset) {
     hs_await_chain *c = &t->chain;
     if (c->node != HS_CT_NONE && c->depth == t->depth && c->value == value) {
         c->depth = t->depth - 1;
@@ -397,14 +405,12 @@ static void follow_chain(hs_tthread *t, PyCodeObject *code, PyObject *value, int
     c->depth = t->depth - 1;
     c->value = value;
     c->code = code;
-    c->offset = frame ? -1 : offset;
-    c->line = frame ? PyFrame_GetLineNumber(frame) : 0;
+    c->offset = offset;
 }
 
-/* The "[await ...]" frame for the chain that just ended with `value`. */
-static uint32_t wait_func(TracerObject *self, const hs_await_chain *c, PyObject *value) {
+static uint32_t make_wait_func(TracerObject *self, const hs_await_chain *c, PyObject *value) {
     PyCodeObject *code = (PyCodeObject *)c->code; /* kept alive: a function of the tree */
-    int line = c->offset >= 0 ? PyCode_Addr2Line(code, c->offset) : c->line;
+    int line = c->offset >= 0 ? PyCode_Addr2Line(code, c->offset) : code->co_firstlineno;
     char what[300], label[LABEL_SIZE];
     put_awaited(&self->async, value, self->ct.synth_count < MAX_SYNTHETIC_FRAMES, what, sizeof what);
     snprintf(label, sizeof label, "%s line %d", what, line);
@@ -412,6 +418,24 @@ static uint32_t wait_func(TracerObject *self, const hs_await_chain *c, PyObject 
     uint32_t func = file ? hs_ct_synthetic_func(&self->ct, label, file, line) : HS_CT_NONE;
     free(file);
     PyErr_Clear();
+    return func;
+}
+
+/* The "[await ...]" frame for the chain that just ended with `value`,
+ * remembered per (code, offset, type) unless a task is awaited (its name
+ * is in the label). */
+static uint32_t wait_func(TracerObject *self, const hs_await_chain *c, PyObject *value) {
+    hs_async_state *a = &self->async;
+    const void *type = value ? (const void *)Py_TYPE(value) : NULL;
+    if (a->task_type && value && PyObject_TypeCheck(value, (PyTypeObject *)a->task_type))
+        return make_wait_func(self, c, value);
+    uint64_t h = hs_hash_mix(hs_hash_mix((uint64_t)(uintptr_t)c->code, (uint64_t)(uint32_t)c->offset),
+                             (uint64_t)(uintptr_t)type);
+    hs_wait_label *slot = &a->wait_labels[h & (HS_WAIT_LABELS - 1)];
+    if (slot->code == c->code && slot->offset == c->offset && slot->type == type && slot->func != HS_CT_NONE)
+        return slot->func;
+    uint32_t func = make_wait_func(self, c, value);
+    *slot = (hs_wait_label){c->code, c->offset, type, func};
     return func;
 }
 
@@ -444,7 +468,7 @@ static void end_step(TracerObject *self, hs_tthread *t, int yielded, PyObject *v
 }
 
 void hs_async_leave(TracerObject *self, PyCodeObject *code, PyObject *value, int yielded,
-                    int offset, PyFrameObject *frame) {
+                    int offset) {
     hs_tthread *t = hs_tracer_thread(self);
     if (!t)
         return;
@@ -452,7 +476,7 @@ void hs_async_leave(TracerObject *self, PyCodeObject *code, PyObject *value, int
     uint64_t now = hs_ticks(&ct->clock);
     hs_ct_charge(ct, t, now);
     if (yielded && t->depth > 1 && ct->nodes[t->stack[t->depth - 1]].key == code)
-        follow_chain(t, code, value, offset, frame);
+        follow_chain(t, code, value, offset);
     else
         t->chain.node = HS_CT_NONE;
     hs_ct_pop(ct, t, code);

@@ -22,12 +22,25 @@ typedef struct {
     const void *task;       /* the task's address; NULL for a free slot */
     PyObject *ref;          /* a weak reference to it: a new task at a freed
                              * task's address is not taken for the old one */
+    const void *code;       /* its coroutine's code: what its steps resume */
     uint32_t root_func;     /* its synthetic root, "task NAME (COROUTINE)" */
-    uint32_t thread;        /* the thread it last ran on */
+    uint32_t thread;        /* the thread it last ran on, */
+    uint32_t root_node;     /* and its root's node there */
     uint32_t await_node;    /* while it waits: the innermost frame that yielded; */
     uint32_t await_func;    /* the "[await ...]" frame to charge under it; */
     uint64_t suspended_at;  /* and since when, in clock ticks. HS_CT_NONE: running */
 } hs_task_entry;
+
+/* The "[await ...]" frame last made for a yield at (code, offset) of an
+ * object of this type: most waits are the same few, and labels cost. */
+typedef struct {
+    const void *code;
+    int offset;
+    const void *type;
+    uint32_t func;
+} hs_wait_label;
+
+#define HS_WAIT_LABELS 64 /* a power of two */
 
 typedef struct {
     hs_task_entry *slots;   /* open addressing on the task's address, linear probing */
@@ -36,6 +49,8 @@ typedef struct {
     PyObject *get_running_loop; /* asyncio.events._get_running_loop */
     PyObject *current_tasks;    /* asyncio.tasks._current_tasks: {loop: task} */
     PyObject *task_type;        /* asyncio.tasks.Task */
+    PyObject *coro_name;        /* "_coro", interned */
+    hs_wait_label wait_labels[HS_WAIT_LABELS];
 } hs_async_state;
 
 #endif

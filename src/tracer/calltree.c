@@ -148,13 +148,14 @@ uint32_t hs_ct_func_add(hs_calltree *ct, const void *key, const char *name,
 
 /* ---- synthetic functions, found by what they are called --------------- */
 
+/* FNV-1a over the name and the file, then mixed with the line. */
 static uint64_t synth_hash(const char *name, const char *file, int line) {
-    uint64_t h = hs_hash_mix(0, (uint64_t)(uint32_t)line);
+    uint64_t h = 0xcbf29ce484222325ULL;
     for (const char *s = name; *s; s++)
-        h = hs_hash_mix(h, (unsigned char)*s);
+        h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
     for (const char *s = file; *s; s++)
-        h = hs_hash_mix(h, (unsigned char)*s);
-    return h;
+        h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+    return hs_hash_mix(h, (uint64_t)(uint32_t)line);
 }
 
 static int synth_slots_grow(hs_calltree *ct) {

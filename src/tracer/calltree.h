@@ -76,8 +76,7 @@ typedef struct {
     size_t depth;           /* stack depth after the latest yield of the chain */
     const void *value;      /* what the chain yields (compared, never dereferenced) */
     const void *code;       /* the innermost frame's code object */
-    int offset;             /* its instruction offset, or -1 when line is known */
-    int line;
+    int offset;             /* and the offset of its yield, in bytes */
 } hs_await_chain;
 
 typedef struct {

@@ -31,6 +31,18 @@ static int frame_yielded(PyFrameObject *frame) {
 #endif
 }
 
+/* Where the frame is, in bytes from the start of its code, as
+ * PyCode_Addr2Line takes it: 3.10 counts f_lasti in code units (its
+ * PyFrame_GetLineNumber multiplies by sizeof(_Py_CODEUNIT)), 3.11's
+ * PyFrame_GetLasti answers in bytes. */
+static int frame_offset(PyFrameObject *frame) {
+#if PY_VERSION_HEX < 0x030B0000 /* 3.11.0 */
+    return frame->f_lasti * (int)sizeof(_Py_CODEUNIT);
+#else
+    return PyFrame_GetLasti(frame);
+#endif
+}
+
 static int profile_function(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg) {
     TracerObject *self = (TracerObject *)obj;
     switch (what) {
@@ -45,10 +57,12 @@ static int profile_function(PyObject *obj, PyFrameObject *frame, int what, PyObj
     }
     case PyTrace_RETURN: {
         PyCodeObject *code = PyFrame_GetCode(frame);
-        if (code->co_flags & self->async_flags)
-            hs_async_leave(self, code, arg, frame_yielded(frame), -1, frame);
-        else
+        if (code->co_flags & self->async_flags) {
+            int yielded = frame_yielded(frame);
+            hs_async_leave(self, code, arg, yielded, yielded ? frame_offset(frame) : -1);
+        } else {
             hs_tracer_leave(self, code);
+        }
         Py_DECREF(code);
         break;
     }

@@ -41,7 +41,7 @@ static PyObject *on_py_leave(PyObject *hook, PyObject *const *args, size_t nargs
         TracerObject *self = HOOK_TRACER(hook);
         PyCodeObject *code = (PyCodeObject *)args[0];
         if (code->co_flags & self->async_flags)
-            hs_async_leave(self, code, NULL, 0, -1, NULL);
+            hs_async_leave(self, code, NULL, 0, -1);
         else
             hs_tracer_leave(self, code);
     }
@@ -55,7 +55,7 @@ static PyObject *on_py_yield(PyObject *hook, PyObject *const *args, size_t nargs
         TracerObject *self = HOOK_TRACER(hook);
         PyCodeObject *code = (PyCodeObject *)args[0];
         if (code->co_flags & self->async_flags)
-            hs_async_leave(self, code, args[2], 1, (int)PyLong_AsLong(args[1]), NULL);
+            hs_async_leave(self, code, args[2], 1, (int)PyLong_AsLong(args[1]));
         else
             hs_tracer_leave(self, code);
     }

@@ -64,11 +64,11 @@ char *hs_utf8_dup(PyObject *s);
 /* ---- provided by async_tasks.c ---------------------------------------- */
 /* The events of a frame whose code has one of HS_ASYNC_CODE_FLAGS, in
  * place of hs_tracer_enter / hs_tracer_leave. `value` is what the frame
- * yields or returns (identity only); where it yields is `offset` (3.12+)
- * or the line of `frame` (before), -1 / NULL when not known. */
+ * yields or returns (identity only); `offset`, where in the code it yields,
+ * in bytes. */
 void hs_async_enter(TracerObject *self, PyCodeObject *code);
 void hs_async_leave(TracerObject *self, PyCodeObject *code, PyObject *value, int yielded,
-                    int offset, PyFrameObject *frame);
+                    int offset);
 /* Tracing stops: waits still open are charged up to now, tasks forgotten. */
 void hs_async_stop(TracerObject *self);
 /* Forgets every task (clear(), dealloc). */

@@ -507,6 +507,7 @@ static int tracer_clear_refs(TracerObject *self) {
     Py_CLEAR(self->async.get_running_loop);
     Py_CLEAR(self->async.current_tasks);
     Py_CLEAR(self->async.task_type);
+    Py_CLEAR(self->async.coro_name);
     self->async.lookup = 0;
     Py_CLEAR(self->keepalive);
     Py_CLEAR(self->stats);
