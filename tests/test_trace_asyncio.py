@@ -209,6 +209,17 @@ def test_uvloop():
     assert 0 < waits(wall, *napper) <= measured["waited"] * 1e6 * 1.01 + 100
 
 
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="eager tasks are new in 3.12")
+def test_eager_task_named_after_its_first_step():
+    module = load_target("async_split")
+    data, _ = traced(module.run, module.eager)
+    wall = stacks(data, "wall")
+    assert "task eager-one (child)" in task_roots(wall), task_roots(wall)
+    # Its wait began in its first step, before it had its name; it is its own.
+    assert waits(wall, MAIN_THREAD, "task eager-one (child)") > 0
+    assert waits(wall, MAIN_THREAD, "task Task-* (child)") == 0
+
+
 def test_tracing_that_starts_inside_a_task():
     """Started and stopped inside a coroutine: later steps of every task get
     their roots, and a task still waiting when tracing stops is charged its

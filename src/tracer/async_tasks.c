@@ -120,19 +120,23 @@ static int task_runs(hs_async_state *a, PyObject *task, PyCodeObject *code) {
 /* ---- labels ----------------------------------------------------------------- */
 
 /* asyncio names unnamed tasks "Task-<n>": one root per such coroutine is
- * more telling than one per task, so their number is left out. */
-static void put_task_name(PyObject *task, int distinct, char *out, size_t size) {
+ * more telling than one per task, so their number is left out. Returns
+ * whether the name was such a default one. */
+static int put_task_name(PyObject *task, int distinct, char *out, size_t size) {
     PyObject *name = distinct ? PyObject_CallMethod(task, "get_name", NULL) : NULL;
     const char *utf8 = name && PyUnicode_Check(name) ? PyUnicode_AsUTF8(name) : NULL;
+    int is_default = 0;
     if (!utf8) {
         snprintf(out, size, "*");
     } else if (strncmp(utf8, "Task-", 5) == 0 && utf8[5] && strspn(utf8 + 5, "0123456789") == strlen(utf8 + 5)) {
         snprintf(out, size, "Task-*");
+        is_default = 1;
     } else {
         snprintf(out, size, "%.200s", utf8);
     }
     Py_XDECREF(name);
     PyErr_Clear();
+    return is_default;
 }
 
 static void put_code_name(PyCodeObject *code, char *out, size_t size) {
@@ -253,7 +257,7 @@ static hs_task_entry *add_entry(hs_async_state *a, PyObject *task, PyObject *ref
         Py_DECREF(e->ref);
     else
         a->count++;
-    *e = (hs_task_entry){task, ref, code, root_func, HS_CT_NONE, HS_CT_NONE, HS_CT_NONE, HS_CT_NONE, 0};
+    *e = (hs_task_entry){task, ref, code, root_func, HS_CT_NONE, HS_CT_NONE, HS_CT_NONE, HS_CT_NONE, 0, 0};
     return e;
 }
 
@@ -318,31 +322,81 @@ static void charge_wait(hs_calltree *ct, hs_tthread *t, hs_task_entry *e, uint64
     e->await_node = HS_CT_NONE;
 }
 
+/* The node for the path of `node` below `old_root`, below `new_root`. */
+static uint32_t same_path_below(hs_calltree *ct, uint32_t node, uint32_t old_root, uint32_t new_root) {
+    uint32_t funcs[256];
+    size_t depth = 0;
+    for (uint32_t n = node; n != old_root; n = ct->nodes[n].parent) {
+        if (n == HS_CT_NONE || ct->nodes[n].func == HS_CT_NONE || depth == sizeof funcs / sizeof *funcs)
+            return HS_CT_NONE;
+        funcs[depth++] = ct->nodes[n].func;
+    }
+    uint32_t at = new_root;
+    while (depth && at != HS_CT_NONE)
+        at = hs_ct_child_get(ct, at, funcs[--depth]);
+    return at;
+}
+
+/* A task renamed after its first step gets its new root from now on; the
+ * wait it is in moves there too. */
+static void rename_task(hs_calltree *ct, hs_task_entry *e, uint32_t root_func) {
+    uint32_t old_root = e->root_node;
+    e->root_func = root_func;
+    e->root_node = HS_CT_NONE;
+    if (e->await_node == HS_CT_NONE || old_root == HS_CT_NONE || e->thread >= ct->thread_count)
+        return;
+    uint32_t new_root = hs_ct_child_get(ct, ct->threads[e->thread]->root, root_func);
+    uint32_t moved = new_root != HS_CT_NONE ? same_path_below(ct, e->await_node, old_root, new_root) : HS_CT_NONE;
+    if (moved != HS_CT_NONE)
+        e->await_node = moved;
+}
+
+/* The root "task NAME (COROUTINE)" of a task; *is_default tells whether
+ * it had asyncio's default name. HS_CT_NONE on failure. */
+static uint32_t root_func_for(TracerObject *self, PyObject *task, PyCodeObject *code, int *is_default) {
+    char name[NAME_SIZE], coro[NAME_SIZE], label[LABEL_SIZE];
+    *is_default = put_task_name(task, self->ct.synth_count < MAX_SYNTHETIC_FRAMES, name, sizeof name);
+    put_code_name(code, coro, sizeof coro);
+    snprintf(label, sizeof label, "task %s (%s)", name, coro);
+    char *file = code_file(code);
+    uint32_t func = file ? hs_ct_synthetic_func(&self->ct, label, file, code->co_firstlineno) : HS_CT_NONE;
+    free(file);
+    return func;
+}
+
 /* The entry of a task about to run a step that resumes `code`, created at
  * its first step; NULL when `code` is not the task's own coroutine (a
- * coroutine the task drives by hand, say). */
+ * coroutine the task drives by hand, say). A task that had its default
+ * name at its first step is asked again at its second: an eager task
+ * (3.12's eager_task_factory) runs its first step inside create_task,
+ * before create_task names it. */
 static hs_task_entry *entry_for_step(TracerObject *self, PyObject *task, PyCodeObject *code) {
     hs_async_state *a = &self->async;
     hs_task_entry *e = find_entry(a, task);
+    int is_default;
+    if (e && e->code == code && e->default_name) {
+        e->default_name = 0;
+        uint32_t func = root_func_for(self, task, code, &is_default);
+        e = find_entry(a, task); /* get_name may have run Python code */
+        if (e && !is_default && func != HS_CT_NONE)
+            rename_task(&self->ct, e, func);
+        return e;
+    }
     if (e)
         return e->code == code ? e : NULL;
     if (!task_runs(a, task, code))
         return NULL;
-    int distinct = self->ct.synth_count < MAX_SYNTHETIC_FRAMES;
-    char name[NAME_SIZE], coro[NAME_SIZE], label[LABEL_SIZE];
-    put_task_name(task, distinct, name, sizeof name);
-    put_code_name(code, coro, sizeof coro);
-    snprintf(label, sizeof label, "task %s (%s)", name, coro);
     PyObject *ref = PyWeakref_NewRef(task, NULL);
-    char *file = code_file(code);
-    uint32_t root_func = file ? hs_ct_synthetic_func(&self->ct, label, file, code->co_firstlineno) : HS_CT_NONE;
-    free(file);
+    uint32_t root_func = root_func_for(self, task, code, &is_default);
     if (!ref || root_func == HS_CT_NONE) {
         Py_XDECREF(ref);
         PyErr_Clear();
         return NULL;
     }
-    return add_entry(a, task, ref, code, root_func);
+    e = add_entry(a, task, ref, code, root_func);
+    if (e)
+        e->default_name = is_default;
+    return e;
 }
 
 /* A coroutine resumed from a frame that is not a coroutine: if it is the

@@ -26,9 +26,11 @@ typedef struct {
     uint32_t root_func;     /* its synthetic root, "task NAME (COROUTINE)" */
     uint32_t thread;        /* the thread it last ran on, */
     uint32_t root_node;     /* and its root's node there */
-    uint32_t await_node;    /* while it waits: the innermost frame that yielded; */
-    uint32_t await_func;    /* the "[await ...]" frame to charge under it; */
-    uint64_t suspended_at;  /* and since when, in clock ticks. HS_CT_NONE: running */
+    uint32_t await_node;    /* while it waits: the innermost frame that yielded */
+                            /* (HS_CT_NONE while it runs), */
+    uint32_t await_func;    /* the "[await ...]" frame to charge under it, */
+    uint64_t suspended_at;  /* and since when, in clock ticks */
+    int default_name;       /* named "Task-<n>" at its first step: asked again */
 } hs_task_entry;
 
 /* The "[await ...]" frame last made for a yield at (code, offset) of an

@@ -2,8 +2,8 @@
 "cruncher" spins on the CPU between sleep(0)s, "napper" awaits
 asyncio.sleep(SLEEP) in a loop; each measures its own spins and waits.
 kinds() runs the other ways tasks start: gather, TaskGroup (3.11+), a
-named to_thread task, a task awaiting another. Both return what they
-measured, so the profile can be checked against it."""
+named to_thread task, a task awaiting another; eager() an eager task. split()
+returns what it measured, so the profile can be checked against it."""
 
 import asyncio
 import sys
@@ -61,6 +61,13 @@ async def kinds():
             group.create_task(child(1), name="grouped-one")
             group.create_task(child(2), name="grouped-two")
     await asyncio.create_task(asyncio.to_thread(blocking, 0.005), name="threaded")
+
+
+async def eager():
+    """3.12+: an eager task runs its first step inside create_task, which
+    names it only afterwards."""
+    asyncio.get_running_loop().set_task_factory(asyncio.eager_task_factory)
+    await asyncio.create_task(child(2), name="eager-one")
 
 
 def run(coro_func, loop="asyncio"):
