@@ -654,7 +654,7 @@ def cmd_record(argv):
     if opts.rate > 100000:
         raise CommandLineError("--rate must be at most 100000")
     check_output(opts.output)
-    child = None
+    child = follow = None
     try:
         if command:
             child = _sample.start_program(command)
@@ -662,7 +662,16 @@ def cmd_record(argv):
         else:
             pid, wait = opts.pid, 0.0
         try:
-            sampler = _sample.attach(pid, rate=opts.rate, mode=opts.mode, idle=opts.idle, wait=wait)
+            if child is not None and opts.subprocesses:
+                # The command may be a shell or a launcher: sample the first
+                # Python process of its tree, and the others as they come.
+                try:
+                    sampler, follow = _sample.attach_tree(child, rate=opts.rate, mode=opts.mode,
+                                                          idle=opts.idle)
+                except KeyboardInterrupt:
+                    return _sample.wait_child(child, "interrupted")
+            else:
+                sampler = _sample.attach(pid, rate=opts.rate, mode=opts.mode, idle=opts.idle, wait=wait)
         except _sample.SampleError as e:
             if child is not None:
                 if child.poll() is not None:
@@ -674,7 +683,8 @@ def cmd_record(argv):
             return fail(str(e))
     except _sample.SampleError as e:
         return fail(str(e))
-    follow = _sample.ChildFollower(sampler, pid) if opts.subprocesses else None
+    if opts.subprocesses and follow is None:
+        follow = _sample.ChildFollower(sampler, pid, sampled=[pid])
     reason = _sample.run_sampling(sampler, child=child, duration=opts.duration, follow=follow)
     status = _sample.wait_child(child, reason)
     data = sampler.snapshot()

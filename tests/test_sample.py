@@ -8,6 +8,7 @@ import json
 import os
 import pathlib
 import re
+import shlex
 import subprocess
 import sys
 import time
@@ -344,6 +345,36 @@ def test_record_subprocesses_sees_pool_workers():
     assert out.returncode == 0, out.stderr
     assert "crunch (%s" % POOL in out.stdout
     assert re.search(r"of (\d+) processes", out.stdout), out.stdout
+
+
+def test_record_subprocesses_under_a_shell(tmp_path):
+    """--subprocesses under a command that is not Python (sh -c running two
+    Python programs one after the other, after a pause): both are sampled,
+    each thread labelled with its pid, and the shell's exit status stands."""
+    py = shlex.quote(sys.executable)
+    script = "sleep 0.3; %s %s 0.8; %s %s 0.8; exit 3" % (py, shlex.quote(str(SPLIT)), py,
+                                                         shlex.quote(str(FAST_STACKS)))
+    out_file = tmp_path / "tree.collapsed"
+    out = hotscope("record", "--subprocesses", "--rate", "200", "-o", str(out_file), "--",
+                   "sh", "-c", script)
+    assert out.returncode == 3, out.stderr
+    assert "of 2 processes" in out.stderr, out.stderr
+    pids = {}
+    for row in out_file.read_text().splitlines():
+        thread = row.rsplit(" ", 1)[0].split(";", 1)[0]
+        m = re.match(r"thread MainThread \(pid (\d+), tid \d+\)$", thread)
+        assert m, row
+        pids.setdefault(m.group(1), set()).add(row)
+    assert len(pids) == 2, pids.keys()
+    programs = [{"split" if "sample_split" in r else "fast" if "sample_fast" in r else "?"
+                 for r in rows} - {"?"} for rows in pids.values()]
+    assert sorted(map(sorted, programs)) == [["fast"], ["split"]], programs
+
+
+def test_record_subprocesses_no_python_under_the_shell():
+    out = hotscope("record", "--subprocesses", "--", "sh", "-c", "sleep 0.2; exit 4")
+    assert out.returncode == 4, out.stderr
+    assert out.stderr.startswith("hotscope: ") and "Traceback" not in out.stderr, out.stderr
 
 
 def test_sample_api_on_own_process():

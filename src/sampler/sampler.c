@@ -95,7 +95,7 @@ static hs_sampled_thread *thread_of(hs_sampler *s, hs_sample_target *t, const hs
         else
             snprintf(label, sizeof label, "Thread-%lld", (long long)raw->native_tid);
     }
-    if (s->target_count > 1)
+    if (s->target_count > 1 || s->label_pids)
         snprintf(name, sizeof name, "%s (pid %d, tid %lld)", label, (int)pid,
                  (long long)raw->native_tid);
     else

@@ -67,6 +67,8 @@ typedef struct {
 
     hs_sample_mode mode;
     int idle;                 /* keep samples of threads not on a CPU */
+    int label_pids;           /* name threads with their process id: more than one
+                                 process is or may be sampled */
     int64_t interval_ns;      /* the nominal interval: the first pass's weight */
     int64_t last_pass_ns;     /* monotonic time of the previous pass */
     int64_t first_pass_ns;    /* monotonic time of the first pass: the timeline's 0 */
