@@ -232,6 +232,35 @@ def test_thread_names_in_dump_and_record(tmp_path):
     assert ("conductor", str(proc.pid)) in rows and ("Thread-%d" % raw_tid, str(raw_tid)) in rows
 
 
+def test_threads_met_while_starting_get_their_names():
+    """Threads sampled in their first moments, before threading knows their
+    name (and, 3.11+, before the interpreter has their kernel id), end up
+    under their own names: no Thread-<tid> stand-ins, no thread with tid 0."""
+    proc = subprocess.Popen([sys.executable, str(TARGETS / "sample_thread_churn.py"), "2.0"],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        sampler = _core.Sampler(proc.pid, rate=5000, idle=True)
+        sampler.start()
+        time.sleep(1.5)
+        sampler.stop()
+    finally:
+        proc.kill()
+        proc.wait()
+    counts = {}
+    for row in sampler.snapshot().collapsed(clock="samples").decode().splitlines():
+        stack, count = row.rsplit(" ", 1)
+        thread = stack.split(";", 1)[0]
+        counts[thread] = counts.get(thread, 0) + int(count)
+    assert len(counts) > 10, counts
+    assert not [n for n in counts if not re.match(r"thread \S+ \(tid [1-9]\d*\)$", n)], counts
+    # A thread met only after threading dropped it (its last moments) keeps
+    # a stand-in name: allowed for a handful of samples, no more.
+    stand_ins = {n: c for n, c in counts.items()
+                 if not re.match(r"thread (MainThread|churn-\d+) ", n)}
+    assert sum(stand_ins.values()) <= 0.01 * sum(counts.values()), stand_ins
+
+
 def test_dump_shows_exact_stack_and_lines(blocked):
     proc = blocked()
     threads = _core.Sampler(proc.pid).dump(locals=True)

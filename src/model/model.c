@@ -63,10 +63,8 @@ static uint64_t frame_hash(hs_id name, hs_id file, int32_t first_line, int32_t l
     return hs_hash_mix(h, (uint64_t)kind);
 }
 
-static int frame_index_grow(hs_profile *p) {
-    size_t n = p->frame_slot_count ? p->frame_slot_count * 2 : HS_MIN_SLOTS;
-    if (n < p->frame_slot_count)
-        return -1;
+/* Builds the frame index afresh with n slots (a power of two). */
+static int frame_index_build(hs_profile *p, size_t n) {
     hs_id *slots = new_slots(n);
     if (slots == NULL)
         return -1;
@@ -82,6 +80,13 @@ static int frame_index_grow(hs_profile *p) {
     p->frame_slots = slots;
     p->frame_slot_count = n;
     return 0;
+}
+
+static int frame_index_grow(hs_profile *p) {
+    size_t n = p->frame_slot_count ? p->frame_slot_count * 2 : HS_MIN_SLOTS;
+    if (n < p->frame_slot_count)
+        return -1;
+    return frame_index_build(p, n);
 }
 
 hs_id hs_frame_intern(hs_profile *p, hs_id name, hs_id file, int32_t first_line,
@@ -416,6 +421,20 @@ int hs_thread_add(hs_profile *p, const char *name, uint64_t os_tid, uint64_t ide
     t->wall_ns = 0;
     t->cpu_ns = 0;
     return index;
+}
+
+int hs_thread_rename(hs_profile *p, int index, const char *name, uint64_t os_tid) {
+    if (index < 0 || (size_t)index >= p->thread_count)
+        return -1;
+    hs_id name_id = hs_intern_cstr(p, name ? name : "");
+    if (name_id == HS_NONE)
+        return -1;
+    hs_thread *t = &p->threads[index];
+    hs_frame *frame = &p->frames[p->nodes[t->root].frame];
+    t->name = frame->name = name_id;
+    t->os_tid = os_tid;
+    /* the frame's name is part of its key in the index: rehash (rare) */
+    return frame_index_build(p, p->frame_slot_count);
 }
 
 static int str_equals(const hs_profile *p, hs_id id, const char *s, size_t len) {

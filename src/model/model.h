@@ -197,6 +197,9 @@ hs_id hs_add_stack(hs_profile *p, const hs_id *frames, size_t depth,
 
 /* Registers a thread and creates its root node; returns the thread index or -1. */
 int hs_thread_add(hs_profile *p, const char *name, uint64_t os_tid, uint64_t ident);
+/* A better name (and kernel id) for thread `index`, learnt after it was
+ * added: the sampler may meet a thread before it has either. */
+int hs_thread_rename(hs_profile *p, int index, const char *name, uint64_t os_tid);
 
 /* Sets (replacing) a metadata string. Returns 0 or -1. */
 int hs_meta_set(hs_profile *p, const char *key, const char *value);

@@ -36,6 +36,8 @@ typedef struct {
     int have_cpu;
     int64_t seen_in_pass;     /* last pass that saw it (threads come and go) */
     int timeline;             /* its "samples" series in the profile, or -1 */
+    int unnamed;              /* its Python name or kernel id was not known when it
+                                 was met: looked for again now and then */
     hs_thread_files files;    /* its /proc files, kept open */
 } hs_sampled_thread;
 

@@ -503,10 +503,16 @@ static void find_pthread_tid_offset(hs_target *t, uint64_t main_pthread) {
     }
 }
 
+/* Linux's PID_MAX_LIMIT (include/linux/threads.h): a kernel thread id above
+ * it was read from a thread state still being set up. */
+#define KERNEL_TID_MAX 4194304
+
 static int64_t native_tid_of(hs_target *t, const uint8_t *tstate_buf, uint64_t pthread_id) {
     const hs_pylayout *l = &t->layout;
-    if (l->tstate_native_thread_id >= 0)
-        return (int64_t)word_at(tstate_buf, l->tstate_native_thread_id);
+    if (l->tstate_native_thread_id >= 0) {
+        uint64_t tid = word_at(tstate_buf, l->tstate_native_thread_id);
+        return tid <= KERNEL_TID_MAX ? (int64_t)tid : 0;
+    }
     if (t->pthread_tid_offset < 0)
         return -1;
     int32_t tid;
