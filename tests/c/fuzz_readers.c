@@ -5,7 +5,11 @@
  *
  * The entry point is libFuzzer's, so with clang:
  *     clang -g -O1 -fsanitize=fuzzer,address,undefined -DHS_LIBFUZZER \
+ *         -DHS_FUZZ_ONLY=hs_read_collapsed \
  *         tests/c/fuzz_readers.c <the sources tests/test_c_readers.py lists> -lm
+ * HS_FUZZ_ONLY names one reader, so each gets a fuzzer of its own whose
+ * coverage guides mutations into that reader (`make fuzz`, tools/fuzz.py);
+ * without it every input goes through every reader.
  * Without libFuzzer (gcc), main() is a small mutation fuzzer of its own,
  * which tests/test_c_readers.py runs under AddressSanitizer (leaks
  * included) and UBSan:
@@ -31,9 +35,13 @@
 #include "../../src/render/render.h"
 
 typedef hs_profile *(*reader_fn)(const char *, size_t, char *);
+#ifdef HS_FUZZ_ONLY
+static const reader_fn readers[] = {HS_FUZZ_ONLY};
+#else
 static const reader_fn readers[] = {hs_read_model_json, hs_read_embedded, hs_read_speedscope,
                                     hs_read_collapsed,  hs_read_pstats,   hs_read_text_tree,
                                     hs_read_lines_text, hs_read_mem_text};
+#endif
 #define NREADERS (sizeof readers / sizeof readers[0])
 
 static void check(int ok, const char *what, const char *err) {
