@@ -5,6 +5,7 @@ sniffed from its content, must give a profile or a ValueError of one line,
 and a profile must render. Needs no clang: the regressions stay checked.
 """
 
+import json
 import os
 import struct
 import zlib
@@ -40,13 +41,33 @@ def corpus_files():
     return files
 
 
+MARKS = ("  ", "Thread ", "{", "}", "[", "%", "\x1b")
+
+
+def tree_must_read_back(profile):
+    """As tests/c/fuzz_readers.c decides: no name can pass for one of the
+    text tree's marks, and every weight is a modest count."""
+    doc = json.loads(profile.json())
+    names = [doc["strings"][f[k]] for f in doc["frames"] for k in (0, 1)]
+    names += [t["name"] if isinstance(t["name"], str) else doc["strings"][t["name"]] for t in doc["threads"]]
+    if any(m in s for s in names for m in MARKS) or any(ord(c) < 32 or c == "\x7f" for s in names for c in s):
+        return False
+    stride = 2 + len(doc["weights"])
+    nodes = doc["nodes"]
+    return all(0 <= nodes[i] <= 2 ** 40 for i in range(len(nodes)) if i % stride >= 2)
+
+
 def load_or_refuse(data, fmt):
     try:
         profile = _view.load_bytes(data, fmt)
     except ValueError as e:
         assert str(e) and "\n" not in str(e), (fmt, str(e))
         return None
-    profile.json(), profile.collapsed(clock="wall"), profile.text_tree(clock="wall")
+    profile.json(), profile.collapsed(clock="wall")
+    for clock in ("wall", "samples"):
+        tree = profile.text_tree(clock=clock)
+        if tree and tree_must_read_back(profile):
+            _view.load_bytes(tree.encode(), "text")
     return profile
 
 

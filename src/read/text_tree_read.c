@@ -15,8 +15,10 @@
  * indentation: "│  ", "   ", "├─ ", "└─ " or their ASCII forms, and the
  * "[depth N]" marker of lines deeper than the drawing goes), the frame
  * (Python "name  file:line", builtin "{label}", "Thread NAME" at the top
- * when there are several threads, anything else a frame of that name) and
- * the total. Each node's self weight is its total less the totals of the
+ * level, anything else a frame of that name) and
+ * the total. A top-level line that is not a thread (the tree of a single
+ * thread starts at its code) hangs under a thread named "(text)". Each
+ * node's self weight is its total less the totals of the
  * lines under it, so every total is the printed one. The tables before the
  * tree are summaries: only the per-thread wall and CPU times are taken
  * from them, and the clock (a pstats table whose extra column is "cumwall"
@@ -80,8 +82,7 @@ typedef struct {
     size_t nlisted, listed_cap;
     hs_weight time_weight;
     amount_kind kind;
-    int thread_mode;   /* -1 undecided, 0 one thread, 1 a line per thread */
-    hs_id single_root; /* the thread of a tree of one thread */
+    hs_id single_root; /* the thread of top-level lines that are not threads */
     size_t tree_lines;
 } reader;
 
@@ -368,15 +369,8 @@ static int add_tree_line(reader *r, const tree_line *t, size_t lineno) {
         if (close_line(r) < 0)
             return -1;
 
-    int is_thread_label = hs_text_starts(t->label, t->label_len, "Thread ");
-    if (r->thread_mode < 0)
-        r->thread_mode = is_thread_label;
     hs_id node;
-    if (t->depth == 0 && r->thread_mode) {
-        if (!is_thread_label) {
-            hs_read_error(r->err, "line %zu: a top-level line that is not a thread, among threads", lineno);
-            return -1;
-        }
+    if (t->depth == 0 && hs_text_starts(t->label, t->label_len, "Thread ")) {
         node = thread_for(r, t->label + 7, t->label_len - 7);
     } else {
         hs_id parent;
@@ -495,7 +489,6 @@ hs_profile *hs_read_text_tree(const char *data, size_t len, char *err) {
     memset(&r, 0, sizeof r);
     r.err = err;
     r.time_weight = HS_W_WALL_NS;
-    r.thread_mode = -1;
     r.single_root = HS_NONE;
     r.p = hs_profile_new();
     char *line_buf = malloc(len);
