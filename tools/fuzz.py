@@ -96,6 +96,8 @@ def run(name, exe, out_dir, seconds):
            "-rss_limit_mb=2048", "-artifact_prefix=" + out_dir + "/", work, seeds]
     env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1",
                UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1")
+    artifact = ("crash-", "leak-", "timeout-", "oom-")
+    earlier = {f for f in os.listdir(out_dir) if f.startswith(artifact)}
     start = time.monotonic()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     log = proc.stderr
@@ -103,7 +105,7 @@ def run(name, exe, out_dir, seconds):
         f.write(log)
     stats = dict(re.findall(r"^stat::(\w+):\s+(\d+)", log, re.M))
     cov = re.findall(r"cov: (\d+) ft: (\d+) corp: (\d+)/", log)
-    found = sorted(f for f in os.listdir(out_dir) if f.startswith(("crash-", "leak-", "timeout-", "oom-")))
+    found = sorted(f for f in os.listdir(out_dir) if f.startswith(artifact) and f not in earlier)
     return {
         "name": name,
         "seconds": time.monotonic() - start,
