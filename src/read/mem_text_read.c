@@ -199,6 +199,8 @@ static int close_row(reader *r, size_t lineno) {
     if (!r->open_row)
         return 0;
     r->open_row = 0;
+    if (r->nframes == 0) /* (only after a failure to push its first frame) */
+        return 0;
     hs_id node;
     size_t n = r->nframes;
     if (r->cut > 0) {
