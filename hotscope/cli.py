@@ -765,8 +765,9 @@ def cmd_diff(argv):
         "optimisation: which call paths got slower or faster, and by how much.",
         epilog="Call paths are matched by function (name and file; line numbers are ignored, so "
         "moved code still matches). Outputs by extension: .txt the table of the largest changes "
-        "(also printed without -o); .svg a differential flame graph (AFTER's stacks, red where "
-        "they got slower, blue where faster); .html both on one page.",
+        "(also printed without -o); .svg a differential flame graph (the stacks of both runs, each "
+        "as wide as the larger of the two; red where they got slower, blue where faster, teal where "
+        "only BEFORE has them); .html both on one page.",
     )
     p.add_argument("before", metavar="BEFORE", help="the profile to compare against")
     p.add_argument("after", metavar="AFTER", help="the new profile")

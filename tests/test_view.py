@@ -77,9 +77,8 @@ def test_view_writes_every_format_and_reads_it_back(saved, tmp_path, ext):
     proc = hotscope("view", str(saved["model.json"]), "-o", str(out))
     assert proc.returncode == 0, proc.stderr
     assert out.stat().st_size > 0
-    if ext != ".txt":
-        again = hotscope("view", str(out))
-        assert again.returncode == 0, again.stderr
+    again = hotscope("view", str(out))
+    assert again.returncode == 0, again.stderr
 
 
 def test_view_prof_to_prof_keeps_pstats(tmp_path):

@@ -166,8 +166,14 @@ typedef struct {
     const char *title;     /* NULL: "Flame graph" */
     double min_width_px;   /* frames narrower are merged per parent; <= 0: 0.1 */
     /* NULL, or per node of p: the BEFORE total at the same call path. Then
-     * the graph is differential: red where a node grew, blue where it shrank. */
+     * the graph is differential: red where a node grew, blue where it shrank,
+     * teal where only BEFORE had it (removed). */
     const int64_t *baseline_totals;
+    /* NULL, or per node of p: the totals the widths follow instead of
+     * `weight`'s, which still gives every figure shown (the differential
+     * graph's widths, diff_svg.c). A node's must not be less than the sum
+     * of its children's. */
+    const int64_t *width_totals;
     int omit_model;        /* 1: leave out the embedded model JSON (smaller file) */
 } hs_flame_opts;
 
