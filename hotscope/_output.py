@@ -89,6 +89,22 @@ def tree_text(data, clock="wall", show_all=False, color=False):
     return data.text_tree(clock=clock, min_percent=TREE_MIN_PERCENT, show_all=show_all, color=color)
 
 
+def gc_summary(data):
+    """One line on the cyclic GC of a trace ("" when nothing was collected
+    or the trace did not watch collections): the [gc] frames' totals."""
+    meta = data.meta()
+    try:
+        counts = [int(n) for n in meta.get("gc_collections", "").split()]
+        wall_ns = int(meta.get("gc_wall_ns", "0"))
+        collected = int(meta.get("gc_collected", "0"))
+    except ValueError:
+        return ""
+    if len(counts) != 3 or not sum(counts):
+        return ""
+    return "GC: %d collections (gen 0: %d, gen 1: %d, gen 2: %d) in %.3fs, %d objects collected; shown as [gc] frames" % (
+        sum(counts), counts[0], counts[1], counts[2], wall_ns / 1e9, collected)
+
+
 def text_report(data, sort=None, limit=0, clock="wall", show_tree=True, show_all=False, color=False):
     """The text summary of a trace: per-thread times, the pstats table, and the call tree."""
     parts = []
@@ -99,6 +115,10 @@ def text_report(data, sort=None, limit=0, clock="wall", show_tree=True, show_all
             parts.append(
                 "  %-24s %10.3fs %10.3fs" % (t["name"], t["wall_ns"] / 1e9, t["cpu_ns"] / 1e9)
             )
+        parts.append("")
+    gc_line = gc_summary(data)
+    if gc_line:
+        parts.append(gc_line)
         parts.append("")
     parts.append(data.table(sort=sort, limit=limit, clock=clock))
     if show_tree:

@@ -15,9 +15,11 @@ from . import _core, _output
 class Profile(_core.Tracer):
     """Deterministic profiler with cProfile.Profile's interface.
 
-    Profile(builtins=True, clock="wall"): every call of every Python function
-    and (with builtins) every C function, in every thread, with wall and CPU
-    time. `clock` picks which of the two the reports and .stats show.
+    Profile(builtins=True, clock="wall", gc=True): every call of every Python
+    function and (with builtins) every C function, in every thread, with wall
+    and CPU time. `clock` picks which of the two the reports and .stats show.
+    With gc, each cyclic garbage collection is a [gc] frame (with a
+    "[gc] gen N" child) under the frame that triggered it.
     pstats.Stats(profile) works, as with cProfile.
     """
 
@@ -77,9 +79,9 @@ class Profile(_core.Tracer):
         return self.snapshot().total(clock=clock) / 1e9
 
 
-def trace(builtins=True, clock="wall"):
+def trace(builtins=True, clock="wall", gc=True):
     """A profiler to use as a context manager: ``with hotscope.trace() as t: ...``."""
-    return Profile(builtins=builtins, clock=clock)
+    return Profile(builtins=builtins, clock=clock, gc=gc)
 
 
 def traced(func=None, *, output=None, sort="cumulative", limit=30, clock="wall", builtins=True):

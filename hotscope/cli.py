@@ -48,7 +48,7 @@ def add_tree_options(parser):
 # ---- hotscope trace ---------------------------------------------------------
 
 TRACE_USAGE = (
-    "hotscope trace [-o FILE] [-s SORT] [--limit N] [--clock wall|cpu] [--no-builtins] [--show-all] "
+    "hotscope trace [-o FILE] [-s SORT] [--limit N] [--clock wall|cpu] [--no-builtins] [--no-gc] [--show-all] "
     "(script.py | -m module | -c code) [args...]"
 )
 
@@ -76,6 +76,8 @@ def trace_parser():
                    help="record C functions and builtins (default)")
     p.add_argument("--no-builtins", dest="builtins", action="store_false",
                    help="record Python functions only")
+    p.add_argument("--no-gc", dest="gc", action="store_false", default=True,
+                   help="do not show cyclic garbage collections as [gc] frames")
     add_tree_options(p)
     p.add_argument("-m", dest="module", metavar="module", help="run a module, as python -m")
     p.add_argument("-c", dest="code", metavar="code", help="run code given as a string")
@@ -156,7 +158,7 @@ def cmd_trace(argv):
 
     from ._profile import Profile
 
-    profile = Profile(builtins=opts.builtins, clock=opts.clock)
+    profile = Profile(builtins=opts.builtins, clock=opts.clock, gc=opts.gc)
     try:
         status = program.run(profile)
     finally:

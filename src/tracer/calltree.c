@@ -100,7 +100,7 @@ static int func_slots_grow(hs_calltree *ct) {
 }
 
 uint32_t hs_ct_func_add(hs_calltree *ct, const void *key, const char *name,
-                        const char *file, int first_line, int is_native) {
+                        const char *file, int first_line, hs_tfunc_kind kind) {
     if (ct->func_count * 2 >= ct->func_slot_count && func_slots_grow(ct) != 0)
         return HS_CT_NONE;
     if (ct->func_count == ct->func_cap) {
@@ -123,7 +123,7 @@ uint32_t hs_ct_func_add(hs_calltree *ct, const void *key, const char *name,
         return HS_CT_NONE;
     }
     uint32_t f = (uint32_t)ct->func_count++;
-    ct->funcs[f] = (hs_tfunc){name_copy, file_copy, first_line, is_native};
+    ct->funcs[f] = (hs_tfunc){name_copy, file_copy, first_line, kind};
     ct->func_keys[f] = key;
     size_t mask = ct->func_slot_count - 1;
     size_t i = mix64((uint64_t)(uintptr_t)key) & mask;

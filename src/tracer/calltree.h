@@ -47,11 +47,18 @@ typedef struct {
     int64_t cpu_ticks;      /* self CPU time, virtual clock, in clock ticks */
 } hs_tnode;
 
+/* What a function table entry is: exported as the model's frame kinds. */
+typedef enum {
+    HS_TFUNC_PYTHON = 0,
+    HS_TFUNC_NATIVE = 1,    /* a builtin or C function */
+    HS_TFUNC_SYNTHETIC = 2, /* not code: [gc] (gc_hook.c) */
+} hs_tfunc_kind;
+
 typedef struct {
     char *name;             /* qualified name, or the cProfile label of a builtin */
-    char *file;             /* "~" for builtins */
+    char *file;             /* "~" for builtins and synthetic frames */
     int first_line;
-    int is_native;
+    hs_tfunc_kind kind;
 } hs_tfunc;
 
 typedef struct {
@@ -99,7 +106,7 @@ void hs_ct_clear(hs_calltree *ct);
 /* Function table. Returns the index, or HS_CT_NONE if absent / on failure. */
 uint32_t hs_ct_func_find(const hs_calltree *ct, const void *key);
 uint32_t hs_ct_func_add(hs_calltree *ct, const void *key, const char *name,
-                        const char *file, int first_line, int is_native);
+                        const char *file, int first_line, hs_tfunc_kind kind);
 
 /* A new thread with its root node; NULL on allocation failure. */
 hs_tthread *hs_ct_thread_new(hs_calltree *ct, uint64_t os_tid, uint64_t ident);

@@ -44,6 +44,14 @@ typedef struct {
     PyObject *thread_hook; /* installs the profile function in new threads */
     PyObject *saved_thread_hook;
     PyTypeObject *profile_type; /* hotscope._core.ProfileData, for snapshots */
+    /* cyclic garbage collections (gc_hook.c) */
+    int record_gc;         /* show collections as [gc] frames */
+    PyObject *gc_callback; /* our entry in gc.callbacks */
+    int gc_open;           /* a collection began while tracing and has not ended */
+    uint64_t gc_start_ticks;
+    int64_t gc_collections[3]; /* per generation */
+    int64_t gc_collected;  /* unreachable objects found */
+    int64_t gc_wall_ticks; /* wall time inside collections */
 } TracerObject;
 
 /* ---- provided by tracer_type.c ---------------------------------------- */
@@ -57,6 +65,17 @@ PyObject *hs_cfunc_label(PyCFunctionObject *fn);
 PyObject *hs_descr_label(PyMethodDescrObject *descr, PyObject *self_arg);
 /* UTF-8 copy of a str (surrogates escaped), malloc'ed; NULL on failure. */
 char *hs_utf8_dup(PyObject *s);
+
+/* ---- provided by gc_hook.c --------------------------------------------- */
+struct hs_profile;
+/* Adds / removes the tracer's callback in gc.callbacks (nothing when
+ * record_gc is off). 0, or -1 with an exception. */
+int hs_gc_hook_install(TracerObject *self);
+int hs_gc_hook_remove(TracerObject *self);
+/* Forgets the collections counted so far. */
+void hs_gc_clear(TracerObject *self);
+/* Metadata gc_collections ("gen0 gen1 gen2"), gc_collected, gc_wall_ns. */
+void hs_gc_add_metadata(TracerObject *self, struct hs_profile *p);
 
 /* ---- provided by hooks_monitoring.c or hooks_legacy.c ----------------- */
 int hs_hooks_install(TracerObject *self);   /* 0, or -1 with an exception */
