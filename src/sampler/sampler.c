@@ -257,7 +257,7 @@ static void sample_target(hs_sampler *s, hs_sample_target *t, int64_t interval_n
             s->truncated++;
         if (raw->cut)
             s->cut++;
-        if (hs_grow((void **)&s->stack, &s->stack_cap, raw->depth + 1, sizeof *s->stack) != 0)
+        if (hs_grow((void **)&s->stack, &s->stack_cap, raw->depth + 2, sizeof *s->stack) != 0)
             continue;
         size_t depth = 0;
         int broken = 0;
@@ -284,6 +284,16 @@ static void sample_target(hs_sampler *s, hs_sample_target *t, int64_t interval_n
         }
         if (raw->attempts > 1)
             s->reread++;
+        if (s->walk.gc_collecting && raw->holds_gil) {
+            /* The collector's own time: a [gc] frame at the leaf, under the
+             * code that triggered the collection (as the tracer shows it). */
+            hs_id gc = hs_frame_intern(s->profile, hs_intern_cstr(s->profile, "[gc]"),
+                                       hs_intern_cstr(s->profile, "~"), 0, 0, HS_KIND_OTHER);
+            if (gc != HS_NONE) {
+                s->stack[depth++] = gc;
+                s->gc_samples++;
+            }
+        }
         hs_id node = mt->root;
         for (size_t k = 0; k < depth && node != HS_NONE; k++)
             node = hs_node_child(s->profile, node, s->stack[k]);

@@ -81,6 +81,7 @@ typedef struct {
     int64_t cut;              /* samples whose changing top frames were left out */
     int64_t reread;           /* thread samples kept after a second or third read */
     int64_t truncated;        /* stacks cut at HS_WALK_MAX_DEPTH */
+    int64_t gc_samples;       /* stacks recorded inside a cyclic collection ([gc] leaf) */
     char last_error[256];
 } hs_sampler;
 
