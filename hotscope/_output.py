@@ -121,6 +121,10 @@ def text_report(data, sort=None, limit=0, clock="wall", show_tree=True, show_all
         parts.append(gc_line)
         parts.append("")
     parts.append(data.table(sort=sort, limit=limit, clock=clock))
+    slow = data.slow_calls_text(limit=limit)
+    if slow:
+        parts[-1] = parts[-1].rstrip("\n") + "\n"
+        parts.append(slow)
     if show_tree:
         parts.append(tree_text(data, clock=clock, show_all=show_all, color=color))
     return "\n".join(parts)

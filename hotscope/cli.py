@@ -48,7 +48,8 @@ def add_tree_options(parser):
 # ---- hotscope trace ---------------------------------------------------------
 
 TRACE_USAGE = (
-    "hotscope trace [-o FILE] [-s SORT] [--limit N] [--clock wall|cpu] [--no-builtins] [--no-gc] [--show-all] "
+    "hotscope trace [-o FILE] [-s SORT] [--limit N] [--clock wall|cpu] [--no-builtins] [--no-gc] "
+    "[--slow-calls N [--func MODULE:QUALNAME ...]] [--show-all] "
     "(script.py | -m module | -c code) [args...]"
 )
 
@@ -78,6 +79,10 @@ def trace_parser():
                    help="record Python functions only")
     p.add_argument("--no-gc", dest="gc", action="store_false", default=True,
                    help="do not show cyclic garbage collections as [gc] frames")
+    p.add_argument("--slow-calls", type=int, default=0, metavar="N",
+                   help="keep the N slowest calls of each function, with their caller and arguments")
+    p.add_argument("--func", action="append", default=[], metavar="MODULE:QUALNAME",
+                   help="with --slow-calls: only these functions (repeatable)")
     add_tree_options(p)
     p.add_argument("-m", dest="module", metavar="module", help="run a module, as python -m")
     p.add_argument("-c", dest="code", metavar="code", help="run code given as a string")
@@ -142,9 +147,15 @@ def program_of(opts, rest, command):
 
 def cmd_trace(argv):
     parser = trace_parser()
-    ours, rest = split_options(argv, {"-o", "--output", "-s", "--sort", "--limit", "--clock"})
+    ours, rest = split_options(argv, {"-o", "--output", "-s", "--sort", "--limit", "--clock", "--slow-calls",
+                                      "--func"})
     opts = parser.parse_args(ours)
     program = program_of(opts, rest, "trace")
+    if opts.slow_calls < 0 or opts.slow_calls > 100000:
+        raise CommandLineError("--slow-calls must be 1 to 100000 (calls kept per function)")
+    if opts.func and not opts.slow_calls:
+        raise CommandLineError("--func chooses whose slow calls are kept: give --slow-calls N too")
+    check_func_specs(opts.func)
 
     sort = [k.strip() for k in opts.sort.split(",") if k.strip()]
     for key in sort:
@@ -159,6 +170,14 @@ def cmd_trace(argv):
     from ._profile import Profile
 
     profile = Profile(builtins=opts.builtins, clock=opts.clock, gc=opts.gc)
+    if opts.slow_calls:
+        from . import _slow
+
+        codes = None
+        if opts.func:
+            codes = []
+            choose_functions(opts.func, program, codes.append)
+        profile.watch_slow_calls(opts.slow_calls, _slow.describe_frame, codes)
     try:
         status = program.run(profile)
     finally:

@@ -431,6 +431,11 @@ static PyMethodDef pd_methods[] = {
     {"pstats", (PyCFunction)(void (*)(void))pd_pstats, METH_VARARGS | METH_KEYWORDS,
      "pstats(thread=None, clock='wall') -> dict, as cProfile.Profile.create_stats builds"},
     {"threads", (PyCFunction)pd_threads, METH_NOARGS, "threads() -> list of dicts"},
+    {"slow_calls", (PyCFunction)hs_pd_slow_calls, METH_NOARGS,
+     "slow_calls() -> list of dicts: the slowest calls a trace kept (function and caller as\n"
+     "(file, name, first line), thread, seconds, wall_ns, args), each function's slowest first"},
+    {"slow_calls_text", (PyCFunction)(void (*)(void))hs_pd_slow_calls_text, METH_VARARGS | METH_KEYWORDS,
+     "slow_calls_text(limit=0) -> str: the 'Slowest calls' section of the text report"},
     {"total", (PyCFunction)(void (*)(void))pd_total, METH_VARARGS | METH_KEYWORDS,
      "total(clock='wall', thread=None) -> int: nanoseconds under the root"},
     {"meta", (PyCFunction)pd_meta, METH_NOARGS, "meta() -> dict of metadata"},

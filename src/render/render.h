@@ -79,6 +79,12 @@ void hs_render_diff_function_name(const hs_profile *p, hs_id function, hs_buf *o
 int hs_render_top(hs_profile *p, hs_id subtree, hs_weight weight, long limit, hs_buf *out,
                   char *err);
 
+/* The "Slowest calls" section of a trace's text report (slow_calls_text.c):
+ * each function's kept calls (model.h, hs_slow_call) with their duration,
+ * arguments and caller; at most `limit` functions (<= 0: all). Nothing
+ * when the profile has none. */
+int hs_render_slow_calls_text(hs_profile *p, long limit, hs_buf *out, char *err);
+
 /* Collapsed stacks ("a;b;c 42" per distinct stack), FlameGraph's input.
  * Weight values are self weights; time weights are written in microseconds.
  * Weights other than samples are named by a first comment line,

@@ -60,6 +60,7 @@ void hs_ct_free(hs_calltree *ct) {
     }
     for (size_t i = 0; i < ct->thread_count; i++) {
         free(ct->threads[i]->stack);
+        free(ct->threads[i]->entered);
         free(ct->threads[i]);
     }
     free(ct->threads);
@@ -234,15 +235,19 @@ hs_tthread *hs_ct_thread_new(hs_calltree *ct, uint64_t os_tid, uint64_t ident) {
         return NULL;
     t->cap = 64;
     t->stack = malloc(t->cap * sizeof *t->stack);
-    uint32_t root = node_new(ct, 0, NULL, HS_CT_NONE, (uint32_t)ct->thread_count);
-    if (!t->stack || root == HS_CT_NONE) {
+    t->entered = malloc(t->cap * sizeof *t->entered);
+    uint32_t root = t->stack && t->entered ? node_new(ct, 0, NULL, HS_CT_NONE, (uint32_t)ct->thread_count)
+                                           : HS_CT_NONE;
+    if (root == HS_CT_NONE) {
         free(t->stack);
+        free(t->entered);
         free(t);
         return NULL;
     }
     t->index = (uint32_t)ct->thread_count;
     t->root = root;
     t->stack[0] = root;
+    t->entered[0] = 0;
     t->depth = 1;
     t->os_tid = os_tid;
     t->ident = ident;
@@ -260,6 +265,10 @@ int hs_ct_stack_grow(hs_tthread *t) {
     if (!stack)
         return -1;
     t->stack = stack;
+    uint64_t *entered = realloc(t->entered, cap * sizeof *entered);
+    if (!entered)
+        return -1; /* the larger stack is kept; cap still names the smaller size */
+    t->entered = entered;
     t->cap = cap;
     return 0;
 }

@@ -65,6 +65,7 @@ typedef struct {
     uint32_t index;         /* in the calltree's thread table */
     uint32_t root;          /* this thread's node */
     uint32_t *stack;        /* node ids; stack[0] is the root */
+    uint64_t *entered;      /* the time each frame on the stack was entered (slow calls) */
     size_t depth, cap;
     uint64_t last_ticks;    /* time of the previous event */
     uint64_t cpu_mark_ticks;/* wall ticks at the last real CPU reading */
@@ -152,9 +153,11 @@ static inline uint32_t hs_ct_lookup(hs_calltree *ct, hs_tthread *t, const void *
     return hs_ct_lookup_slow(ct, t->stack[t->depth - 1], key);
 }
 
-static inline int hs_ct_push(hs_tthread *t, uint32_t node) {
+/* Pushes `node`, entered at `now`. */
+static inline int hs_ct_push(hs_tthread *t, uint32_t node, uint64_t now) {
     if (t->depth == t->cap && hs_ct_stack_grow(t) != 0)
         return -1;
+    t->entered[t->depth] = now;
     t->stack[t->depth++] = node;
     return 0;
 }

@@ -35,7 +35,7 @@ static const char gc_keys[4];
 static const char *const gc_names[4] = {"[gc]", "[gc] gen 0", "[gc] gen 1", "[gc] gen 2"};
 
 /* Pushes the synthetic frame `which` on the thread's stack. 0 or -1. */
-static int push_synthetic(TracerObject *self, hs_tthread *t, int which) {
+static int push_synthetic(TracerObject *self, hs_tthread *t, int which, uint64_t now) {
     hs_calltree *ct = &self->ct;
     const void *key = &gc_keys[which];
     uint32_t node = hs_ct_lookup(ct, t, key);
@@ -49,7 +49,7 @@ static int push_synthetic(TracerObject *self, hs_tthread *t, int which) {
         if (node == HS_CT_NONE)
             return -1;
     }
-    return hs_ct_push(t, node);
+    return hs_ct_push(t, node, now);
 }
 
 static void collection_started(TracerObject *self, long generation) {
@@ -59,9 +59,9 @@ static void collection_started(TracerObject *self, long generation) {
     hs_calltree *ct = &self->ct;
     uint64_t now = hs_ticks(&ct->clock);
     hs_ct_charge(ct, t, now);
-    if (push_synthetic(self, t, 0) != 0)
+    if (push_synthetic(self, t, 0, now) != 0)
         return;
-    if (push_synthetic(self, t, 1 + (int)generation) != 0) {
+    if (push_synthetic(self, t, 1 + (int)generation, now) != 0) {
         t->depth--; /* [gc] alone would be a collection of no generation */
         return;
     }

@@ -218,6 +218,8 @@ static hs_profile *export_profile(TracerObject *self) {
     }
     for (size_t i = 0; i < ct->thread_count; i++)
         p->threads[i].cpu_ns = hs_ticks_to_ns(&ct->clock, thread_cpu[i]);
+    if (hs_slow_export(self, p, func_frames) != 0)
+        goto fail;
     free(node_map);
     free(func_frames);
     free(thread_cpu);
@@ -238,7 +240,7 @@ fail:
  * reach the hooks; their entries in this table are the keys of those calls
  * (a method descriptor's d_method points into it), which is how they are
  * left out of profiles: they are hotscope's own. */
-#define TRACER_METHOD_COUNT 8
+#define TRACER_METHOD_COUNT 9
 static PyMethodDef tracer_methods[TRACER_METHOD_COUNT];
 enum { M_ENABLE, M_DISABLE, M_CLEAR, M_SNAPSHOT, M_CREATE_STATS, M_ENTER, M_EXIT };
 
@@ -384,6 +386,7 @@ static PyObject *tracer_clear(TracerObject *self, PyObject *unused) {
     (void)unused;
     hs_ct_clear(&self->ct);
     hs_gc_clear(self);
+    hs_slow_table_clear(&self->slow);
     Py_CLEAR(self->stats);
     self->traced_ns = 0;
     self->enabled_ns = 0;
@@ -491,6 +494,9 @@ static PyMethodDef tracer_methods[TRACER_METHOD_COUNT] = {
      "Disable, then set .stats to the pstats dictionary (cProfile.Profile.create_stats)."},
     {"__enter__", (PyCFunction)tracer_enter, METH_NOARGS, NULL},
     {"__exit__", (PyCFunction)tracer_exit, METH_VARARGS, NULL},
+    {"watch_slow_calls", (PyCFunction)(void (*)(void))hs_slow_watch, METH_VARARGS | METH_KEYWORDS,
+     "watch_slow_calls(n, describe=None, only=None)\nKeep the n slowest calls of each function "
+     "(of the code objects in `only`, if given), with describe(frame) -> str as their arguments."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -510,6 +516,8 @@ static int tracer_traverse(TracerObject *self, visitproc visit, void *arg) {
     Py_VISIT(self->saved_thread_hook);
     Py_VISIT(self->profile_type);
     Py_VISIT(self->gc_callback);
+    Py_VISIT(self->slow_describe);
+    Py_VISIT(self->slow_only);
     return 0;
 }
 
@@ -521,6 +529,8 @@ static int tracer_clear_refs(TracerObject *self) {
     Py_CLEAR(self->missing);
     Py_CLEAR(self->profile_type);
     Py_CLEAR(self->gc_callback);
+    Py_CLEAR(self->slow_describe);
+    Py_CLEAR(self->slow_only);
     return 0;
 }
 
@@ -532,6 +542,7 @@ static void tracer_dealloc(TracerObject *self) {
     if (self->weakreflist)
         PyObject_ClearWeakRefs((PyObject *)self);
     tracer_clear_refs(self);
+    hs_slow_table_clear(&self->slow);
     if (self->ready)
         hs_ct_free(&self->ct);
     type->tp_free((PyObject *)self);

@@ -13,7 +13,9 @@
 //   - the call tree: expand/collapse; library frames (standard library,
 //     third-party, C) collapsed into "N library frames" rows by default,
 //   - for a line profile, first and in tabs with the others: the lines of
-//     each function with their hits and time, shaded by time.
+//     each function with their hits and time, shaded by time,
+//   - for a trace with --slow-calls: the slowest calls of each function
+//     with their duration, arguments, caller and thread.
 // Every name from the profile goes into the page as text (textContent,
 // canvas fillText), never as markup.
 (function () {
@@ -101,6 +103,7 @@
     m.strings = json.strings || [];
     m.threads = json.threads || [];
     m.series = json.series || [];
+    m.slowCalls = json.slow_calls || [];
     var fr = json.frames || [];
     var nf = fr.length;
     m.frameName = new Array(nf); m.frameFile = new Array(nf);
@@ -894,6 +897,50 @@
     return section;
   }
 
+  // ---- the slowest calls ------------------------------------------------
+  // A trace run with --slow-calls N keeps each function's N slowest calls:
+  // json.slow_calls, five numbers per call (src/render/model_json.c):
+  // function frame, caller frame or -1, thread, wall ns, string id of the
+  // arguments' text. One table, grouped by function in the model's order
+  // (slowest call first), limited to the thread the selector picks.
+
+  function buildSlowCalls() {
+    var flat = model.slowCalls;
+    var table = el('table', { className: 'functions slowcalls', id: 'slow-calls-table' });
+    var section = el('section', { id: 'slow-calls' }, [
+      el('h2', null, [document.createTextNode('Slowest calls'),
+        el('span', { className: 'hint', text: 'the slowest calls of each function: duration, ' +
+          'arguments (their values when the call returned) and caller' })]),
+      el('div', { className: 'tablewrap' }, [table])
+    ]);
+    if (!flat.length) section.className = 'hidden';
+    function render() {
+      while (table.firstChild) table.removeChild(table.firstChild);
+      table.appendChild(el('thead', null, [el('tr', null, ['Function', 'Duration', 'Arguments', 'Called from', 'Thread']
+        .map(function (t, i) { return el('th', { className: i === 1 ? '' : 'fn', text: t }); }))]));
+      var body = el('tbody'), last = -1;
+      for (var i = 0; i + 4 < flat.length; i += 5) {
+        var f = flat[i], caller = flat[i + 1], thread = flat[i + 2], ns = flat[i + 3];
+        if (state.thread >= 0 && thread !== state.thread) continue;
+        var args = model.strings[flat[i + 4]] || '';
+        var first = f !== last;
+        last = f;
+        var t = model.threads[thread];
+        body.appendChild(el('tr', { className: first ? 'first' : '', 'data-function': model.frameName[f],
+          'data-ns': String(ns) }, [
+          el('td', { className: 'fn', title: model.frameLoc[f] || model.frameName[f], text: first ? model.frameLabel[f] : '' }),
+          el('td', { className: 'num', text: fmt('wall_ns', ns) }),
+          el('td', { className: 'fn args', title: args, text: args }),
+          el('td', { className: 'fn', text: caller >= 0 ? model.frameLabel[caller] : '(top of the thread)' }),
+          el('td', { className: 'fn', text: t ? t.name : '' })
+        ]));
+      }
+      table.appendChild(body);
+    }
+    views.push(function (what) { if (what === 'root') render(); });
+    return section;
+  }
+
   // ---- the line profile -------------------------------------------------
   // For a profile of `hotscope lines` (meta engine "lines"): the model is
   // thread -> function node (frame line 0) -> a node per executed line
@@ -1092,6 +1139,7 @@
     }
     app.appendChild(flame.section);
     app.appendChild(table);
+    app.appendChild(buildSlowCalls());
     app.appendChild(tree);
     window.hotscopeReport.model = model;
     window.hotscopeReport.state = state;
