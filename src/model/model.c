@@ -420,6 +420,7 @@ int hs_thread_add(hs_profile *p, const char *name, uint64_t os_tid, uint64_t ide
     t->root = node;
     t->wall_ns = 0;
     t->cpu_ns = 0;
+    memset(t->gil_states, 0, sizeof t->gil_states);
     return index;
 }
 

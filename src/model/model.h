@@ -85,6 +85,17 @@ typedef struct {
     int64_t self[HS_W_COUNT];
 } hs_node;
 
+/* What the sampler found a thread doing at each pass, in its gil and cpu
+ * modes (all zero otherwise): the GIL contention of each thread. */
+typedef enum {
+    HS_GIL_HELD = 0,        /* it held the GIL */
+    HS_GIL_RUNNING = 1,     /* on a CPU (running or runnable) without the GIL: C code
+                             * that released it (hashlib, zlib, numpy...) */
+    HS_GIL_FUTEX_WAIT = 2,  /* off the CPU in a futex wait: for the GIL, or for a lock */
+    HS_GIL_OTHER_WAIT = 3,  /* off the CPU otherwise: sleep, I/O, select */
+    HS_GIL_STATE_COUNT = 4
+} hs_gil_state;
+
 typedef struct {
     hs_id name;          /* thread name, e.g. "MainThread" */
     uint64_t os_tid;     /* kernel thread id */
@@ -92,6 +103,7 @@ typedef struct {
     hs_id root;          /* the thread's node (child of HS_ROOT) */
     int64_t wall_ns;     /* wall time the engine saw this thread */
     int64_t cpu_ns;      /* CPU time the thread used while seen */
+    int64_t gil_states[HS_GIL_STATE_COUNT]; /* passes that found it in each state */
 } hs_thread;
 
 typedef struct {

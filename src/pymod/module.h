@@ -65,6 +65,9 @@ PyObject *hs_pd_text_tree(PyObject *self, PyObject *args, PyObject *kwds);
 PyObject *hs_pd_slow_calls(PyObject *self, PyObject *unused);
 PyObject *hs_pd_slow_calls_text(PyObject *self, PyObject *args, PyObject *kwds);
 
+/* pd_threads.c */
+PyObject *hs_pd_merge_threads(PyObject *self, PyObject *unused);
+
 /* pd_dot.c */
 PyObject *hs_pd_dot(PyObject *self, PyObject *args, PyObject *kwds);
 #define HS_PD_DOT_DOC                                                                               \

@@ -273,6 +273,7 @@ typedef struct {
     int has_name, has_root;
     uint64_t os_tid, ident, root;
     int64_t wall_ns, cpu_ns;
+    int64_t gil_states[HS_GIL_STATE_COUNT];
 } thread_fields;
 
 static int thread_member(reader *r, const char *key, size_t len, void *ctx) {
@@ -300,6 +301,21 @@ static int thread_member(reader *r, const char *key, size_t len, void *ctx) {
         return hs_json_read_int(j, &t->wall_ns);
     if (key_is(key, len, "cpu_ns"))
         return hs_json_read_int(j, &t->cpu_ns);
+    if (key_is(key, len, "gil_states")) {
+        if (hs_json_enter_array(j) < 0)
+            return -1;
+        int more, k = 0;
+        while ((more = hs_json_next_item(j)) == 1) {
+            if (k == HS_GIL_STATE_COUNT)
+                return hs_json_fail(j, "thread %zu: \"gil_states\" has more than %d numbers",
+                                    r->p->thread_count, HS_GIL_STATE_COUNT);
+            if (hs_json_read_int(j, &t->gil_states[k]) < 0)
+                return -1;
+            if (t->gil_states[k++] < 0)
+                return hs_json_fail(j, "thread %zu: a negative count in \"gil_states\"", r->p->thread_count);
+        }
+        return more < 0 ? -1 : 0;
+    }
     return 1;
 }
 
@@ -316,6 +332,7 @@ static int read_threads(reader *r) {
         t.has_name = t.has_root = 0;
         t.os_tid = t.ident = t.root = 0;
         t.wall_ns = t.cpu_ns = 0;
+        memset(t.gil_states, 0, sizeof t.gil_states);
         if (read_object(r, thread_member, &t) < 0)
             break;
         if (!t.has_name || !t.has_root) {
@@ -334,6 +351,7 @@ static int read_threads(reader *r) {
             hs_json_fail(j, "out of memory");
             break;
         }
+        memcpy(r->p->threads[r->p->thread_count - 1].gil_states, t.gil_states, sizeof t.gil_states);
     }
     hs_buf_free(&t.name);
     return j->failed ? -1 : more;

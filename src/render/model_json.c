@@ -20,7 +20,10 @@
  *                numbers: the parent node id, the frame id, and the
  *                node's SELF value of each weight listed. A parent's id
  *                is always smaller than its children's.
- *     "threads": [{"name", "os_tid", "ident", "root", "wall_ns", "cpu_ns"}],
+ *     "threads": [{"name", "os_tid", "ident", "root", "wall_ns", "cpu_ns",
+ *                  "gil_states"}], gil_states optional (written when
+ *                counted): [held, running without, futex wait, other
+ *                wait], passes of the sampler (model.h, hs_gil_state)
  *     "series":  [{"name", "unit", "thread", "points": [t_ns, v, t_ns, v, ...]}],
  *     "line_tables": [{"name", "unit", "rows": [frame, v, frame, v, ...]}]
  *                optional (absent in files of earlier versions): figures
@@ -109,6 +112,16 @@ int hs_render_model_json(hs_profile *p, hs_buf *out, char *err) {
                       ",\"os_tid\":%" PRIu64 ",\"ident\":%" PRIu64 ",\"root\":%" PRIu32
                       ",\"wall_ns\":%" PRId64 ",\"cpu_ns\":%" PRId64 "}",
                       t->os_tid, t->ident, t->root, t->wall_ns, t->cpu_ns);
+        int64_t states = 0;
+        for (int k = 0; k < HS_GIL_STATE_COUNT; k++)
+            states |= t->gil_states[k];
+        if (states) {
+            out->len--; /* reopen the object */
+            hs_buf_puts(out, ",\"gil_states\":[");
+            for (int k = 0; k < HS_GIL_STATE_COUNT; k++)
+                hs_buf_printf(out, "%s%" PRId64, k ? "," : "", t->gil_states[k]);
+            hs_buf_puts(out, "]}");
+        }
     }
     hs_buf_puts(out, "],\n\"series\":[");
     for (size_t i = 0; i < p->series_count; i++) {

@@ -23,6 +23,8 @@ typedef struct {
     const char *sort_keys[HS_MAX_SORT_KEYS]; /* pstats names; NULL-terminated */
     long limit;           /* rows to print; <= 0 for all */
     int show_callers;     /* append a pstats-style "called by" section */
+    int show_waiting;     /* a "cumwait" column: total wall minus total CPU time
+                           * (sleeps, I/O, locks, the GIL); needs both weights */
 } hs_table_opts;
 
 /* pstats.Stats.print_stats() layout: header, "Ordered by", the table. */

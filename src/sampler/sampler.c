@@ -241,6 +241,18 @@ static void sample_target(hs_sampler *s, hs_sample_target *t, int64_t interval_n
         hs_thread *mt = &s->profile->threads[st->model_thread];
         mt->wall_ns = hs_sat_add(mt->wall_ns, interval_ns);
         mt->cpu_ns = hs_sat_add(mt->cpu_ns, cpu_delta);
+        if (s->mode != HS_MODE_WALL && have_state) {
+            /* GIL contention, per thread: holding it, running without it
+             * (C code that released it), or off the CPU, where a futex
+             * wait is the GIL's (or a lock's) and anything else a sleep
+             * or I/O. The system call is read only for that last case. */
+            hs_gil_state gs = raw->holds_gil ? HS_GIL_HELD
+                              : running      ? HS_GIL_RUNNING
+                              : hs_proc_thread_in_futex(t->target.pid, (pid_t)raw->native_tid, &st->files) == 1
+                                  ? HS_GIL_FUTEX_WAIT
+                                  : HS_GIL_OTHER_WAIT;
+            mt->gil_states[gs]++;
+        }
         if (!keep && !s->idle) {
             s->idle_skipped++;
             continue;

@@ -246,11 +246,24 @@
 
   // ---- controls: thread, weight, search --------------------------------
 
+  // A sampled thread's GIL states (the sampler's cpu and gil modes:
+  // [held, running without it, futex wait, other wait], in passes) as the
+  // share of its passes, for the thread selector.
+  function gilText(t) {
+    var s = t.gil_states;
+    if (!s || s.length !== 4) return '';
+    var n = s[0] + s[1] + s[2] + s[3];
+    if (!(n > 0)) return '';
+    function p(v) { return Math.round(100 * v / n) + '%'; }
+    return ' \u2014 holds GIL ' + p(s[0]) + ', runs w/o GIL ' + p(s[1]) + ', waits GIL/lock ' + p(s[2]) +
+      ', waits other ' + p(s[3]);
+  }
+
   function buildControls() {
     var threadSelect = el('select', { id: 'thread' });
     threadSelect.appendChild(el('option', { value: '-1', text: 'All threads (merged)' }));
     model.threads.forEach(function (t, i) {
-      threadSelect.appendChild(el('option', { value: String(i), text: t.name + ' (tid ' + t.os_tid + ')' }));
+      threadSelect.appendChild(el('option', { value: String(i), text: t.name + ' (tid ' + t.os_tid + ')' + gilText(t) }));
     });
     threadSelect.addEventListener('change', function () {
       state.thread = parseInt(threadSelect.value, 10);
@@ -620,6 +633,9 @@
         }
         for (var i = start[v]; i < start[v + 1]; i++) stack.push(kids[i]);
       }
+      // Waiting: total wall minus total CPU time, the time spent off the
+      // CPU under the function (sleeps, I/O, locks, the GIL).
+      var iWall = ws.indexOf('wall_ns'), iCpu = ws.indexOf('cpu_ns');
       var rows = [];
       for (var f = 0; f < nf; f++) {
         if (!seen[f]) continue;
@@ -629,6 +645,7 @@
           self: selfs[0][f], total: tots[0][f], calls: calls[f] };
         row.percall = calls[f] > 0 ? tots[0][f] / calls[f] : -1;
         for (k = 1; k < ws.length; k++) { row['self_' + ws[k]] = selfs[k][f]; row['total_' + ws[k]] = tots[k][f]; }
+        if (iWall >= 0 && iCpu >= 0) row.waiting = Math.max(0, tots[iWall][f] - tots[iCpu][f]);
         rows.push(row);
       }
       columns = [
@@ -647,6 +664,7 @@
         columns.push({ key: 'self_' + w, title: 'Self ' + (w === 'cpu_ns' ? 'CPU' : 'wall'), w: w });
         columns.push({ key: 'total_' + w, title: 'Total ' + (w === 'cpu_ns' ? 'CPU' : 'wall'), w: w });
       });
+      if (iWall >= 0 && iCpu >= 0) columns.push({ key: 'waiting', title: 'Waiting', w: 'wall_ns' });
       rowsData = rows;
     }
 
