@@ -15,11 +15,32 @@ from . import _core, _output
 class Profile(_core.Tracer):
     """Deterministic profiler with cProfile.Profile's interface.
 
-    Profile(builtins=True, clock="wall"): every call of every Python function
-    and (with builtins) every C function, in every thread, with wall and CPU
-    time. `clock` picks which of the two the reports and .stats show.
+    Profile(builtins=True, clock="wall", gc=True, slow_calls=0, funcs=None): every call of every Python
+    function and (with builtins) every C function, in every thread, with wall
+    and CPU time. `clock` picks which of the two the reports and .stats show.
+    With gc, each cyclic garbage collection is a [gc] frame (with a
+    "[gc] gen N" child) under the frame that triggered it. With
+    slow_calls=N, the N slowest calls of each function (of `funcs` only, if
+    given: functions, code objects or "module:qualname") are kept with their
+    duration, caller and arguments: slow_calls(), and the reports.
     pstats.Stats(profile) works, as with cProfile.
     """
+
+    def __init__(self, *args, slow_calls=0, funcs=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if funcs is not None and not slow_calls:
+            raise ValueError("funcs chooses the functions whose slow calls are kept: give slow_calls=N too")
+        if slow_calls:
+            from . import _slow
+
+            self.watch_slow_calls(slow_calls, _slow.describe_frame,
+                                  None if funcs is None else _slow.code_objects(funcs))
+
+    def slow_calls(self):
+        """The slowest calls kept (slow_calls=N): one dict per call, each
+        function's slowest first: function, file, line, caller, thread,
+        seconds, args."""
+        return self.snapshot().slow_calls()
 
     def print_stats(self, sort=-1, limit=0):
         """Print the pstats-style table (sort as pstats: -1 is 'stdname')."""
@@ -77,9 +98,10 @@ class Profile(_core.Tracer):
         return self.snapshot().total(clock=clock) / 1e9
 
 
-def trace(builtins=True, clock="wall"):
-    """A profiler to use as a context manager: ``with hotscope.trace() as t: ...``."""
-    return Profile(builtins=builtins, clock=clock)
+def trace(builtins=True, clock="wall", gc=True, slow_calls=0, funcs=None):
+    """A profiler to use as a context manager: ``with hotscope.trace() as t: ...``.
+    slow_calls=N keeps the N slowest calls of each function (or of `funcs`)."""
+    return Profile(builtins=builtins, clock=clock, gc=gc, slow_calls=slow_calls, funcs=funcs)
 
 
 def traced(func=None, *, output=None, sort="cumulative", limit=30, clock="wall", builtins=True):

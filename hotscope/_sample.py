@@ -214,11 +214,12 @@ def summary_header(sampler, data, reason):
     return line + "".join("\n  " + n for n in notes) + "\n"
 
 
-def sampled_text(data, clock, limit=30, show_all=False, color=False):
+def sampled_text(data, clock, limit=30, show_all=False, color=False, separate=False):
     """The text summary of a sampled profile: hottest functions, then the tree."""
     from . import _output
 
-    return _output.sampled_report(data, clock=clock, limit=limit, show_all=show_all, color=color)
+    return _output.sampled_report(data, clock=clock, limit=limit, show_all=show_all, color=color,
+                                  separate=separate)
 
 
 class Sample:

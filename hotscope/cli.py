@@ -38,6 +38,13 @@ def fail(message, status=EXIT_USAGE):
     return status
 
 
+def add_threads_option(parser):
+    parser.add_argument("--threads", choices=_output.THREAD_VIEWS, default=None,
+                        help="merged: fold every thread into one tree (in every output format); "
+                        "separate: one table per thread in the text report (threads are kept apart "
+                        "in files by default)")
+
+
 def add_tree_options(parser):
     """Options of the text call tree, shared by every command that prints one."""
     parser.add_argument("--show-all", action="store_true",
@@ -48,7 +55,8 @@ def add_tree_options(parser):
 # ---- hotscope trace ---------------------------------------------------------
 
 TRACE_USAGE = (
-    "hotscope trace [-o FILE] [-s SORT] [--limit N] [--clock wall|cpu] [--no-builtins] [--show-all] "
+    "hotscope trace [-o FILE] [-s SORT] [--limit N] [--clock wall|cpu] [--no-builtins] [--no-gc] "
+    "[--slow-calls N [--func MODULE:QUALNAME ...]] [--threads merged|separate] [--show-all] "
     "(script.py | -m module | -c code) [args...]"
 )
 
@@ -76,6 +84,13 @@ def trace_parser():
                    help="record C functions and builtins (default)")
     p.add_argument("--no-builtins", dest="builtins", action="store_false",
                    help="record Python functions only")
+    p.add_argument("--no-gc", dest="gc", action="store_false", default=True,
+                   help="do not show cyclic garbage collections as [gc] frames")
+    p.add_argument("--slow-calls", type=int, default=0, metavar="N",
+                   help="keep the N slowest calls of each function, with their caller and arguments")
+    p.add_argument("--func", action="append", default=[], metavar="MODULE:QUALNAME",
+                   help="with --slow-calls: only these functions (repeatable)")
+    add_threads_option(p)
     add_tree_options(p)
     p.add_argument("-m", dest="module", metavar="module", help="run a module, as python -m")
     p.add_argument("-c", dest="code", metavar="code", help="run code given as a string")
@@ -140,9 +155,15 @@ def program_of(opts, rest, command):
 
 def cmd_trace(argv):
     parser = trace_parser()
-    ours, rest = split_options(argv, {"-o", "--output", "-s", "--sort", "--limit", "--clock"})
+    ours, rest = split_options(argv, {"-o", "--output", "-s", "--sort", "--limit", "--clock", "--slow-calls",
+                                      "--func", "--threads"})
     opts = parser.parse_args(ours)
     program = program_of(opts, rest, "trace")
+    if opts.slow_calls < 0 or opts.slow_calls > 100000:
+        raise CommandLineError("--slow-calls must be 1 to 100000 (calls kept per function)")
+    if opts.func and not opts.slow_calls:
+        raise CommandLineError("--func chooses whose slow calls are kept: give --slow-calls N too")
+    check_func_specs(opts.func)
 
     sort = [k.strip() for k in opts.sort.split(",") if k.strip()]
     for key in sort:
@@ -156,28 +177,39 @@ def cmd_trace(argv):
 
     from ._profile import Profile
 
-    profile = Profile(builtins=opts.builtins, clock=opts.clock)
+    profile = Profile(builtins=opts.builtins, clock=opts.clock, gc=opts.gc)
+    if opts.slow_calls:
+        from . import _slow
+
+        codes = None
+        if opts.func:
+            codes = []
+            choose_functions(opts.func, program, codes.append)
+        profile.watch_slow_calls(opts.slow_calls, _slow.describe_frame, codes)
     try:
         status = program.run(profile)
     finally:
         profile.disable()
-    data = profile.snapshot()
+    data = _output.thread_view(profile.snapshot(), opts.threads)
     data.set_meta("command", program.describe())
+    separate = opts.threads == "separate"
     try:
         sys.stdout.flush()
     except Exception:
         pass
     if opts.output:
         try:
-            _output.write(data, opts.output, sort=sort, limit=0, clock=opts.clock, show_all=opts.show_all)
+            _output.write(data, opts.output, sort=sort, limit=0, clock=opts.clock, show_all=opts.show_all,
+                          separate=separate)
         except OSError as e:
             fail("cannot write %s: %s; the report follows on stderr" % (opts.output, e.strerror or e))
             sys.stderr.write(_output.text_report(data, sort=sort, limit=opts.limit, clock=opts.clock,
-                                                 show_all=opts.show_all))
+                                                 show_all=opts.show_all, separate=separate))
             return status or 1
         sys.stderr.write("hotscope: profile written to %s\n" % opts.output)
     else:
-        report = _output.text_report(data, sort=sort, limit=opts.limit, clock=opts.clock, show_tree=False)
+        report = _output.text_report(data, sort=sort, limit=opts.limit, clock=opts.clock, show_tree=False,
+                                     separate=separate)
         try:
             sys.stdout.write(report)
             sys.stdout.flush()
@@ -577,7 +609,7 @@ def cmd_mem(argv):
 
 RECORD_USAGE = (
     "hotscope record [-o FILE] [--rate HZ] [--mode wall|cpu|gil] [--duration S] [--idle] [--show-all] "
-    "[--subprocesses] (--pid PID | -- command args...)"
+    "[--threads merged|separate] [--subprocesses] (--pid PID | -- command args...)"
 )
 
 
@@ -632,6 +664,7 @@ def record_parser():
     p.add_argument("--pid", type=pid_arg, help="sample this running process")
     p.add_argument("--limit", type=int, default=30, metavar="N",
                    help="rows of the printed summary (default 30; 0 = all)")
+    add_threads_option(p)
     add_tree_options(p)
     return p
 
@@ -688,23 +721,27 @@ def cmd_record(argv):
     reason = _sample.run_sampling(sampler, child=child, duration=opts.duration, follow=follow)
     status = _sample.wait_child(child, reason)
     data = sampler.snapshot()
+    header = _sample.summary_header(sampler, data, reason)
+    data = _output.thread_view(data, opts.threads)
     data.set_meta("command", " ".join(command) if command else "pid %d" % pid)
     clock = "cpu" if opts.mode == "cpu" else "wall"
-    header = _sample.summary_header(sampler, data, reason)
+    separate = opts.threads == "separate"
     if opts.output:
         try:
-            _output.write(data, opts.output, clock=clock, sampled=True, show_all=opts.show_all)
+            _output.write(data, opts.output, clock=clock, sampled=True, show_all=opts.show_all, separate=separate)
         except OSError as e:
             fail("cannot write %s: %s; the summary follows" % (opts.output, e.strerror or e))
             sys.stderr.write(header + _sample.sampled_text(data, clock, opts.limit, show_all=opts.show_all,
-                                                           color=_output.color_wanted(sys.stderr)))
+                                                           color=_output.color_wanted(sys.stderr),
+                                                           separate=separate))
             return status or 1
         sys.stderr.write(header)
         sys.stderr.write("hotscope: profile written to %s\n" % opts.output)
     else:
         try:
             sys.stdout.write(header + "\n" + _sample.sampled_text(data, clock, opts.limit, show_all=opts.show_all,
-                                                                  color=_output.color_wanted(sys.stdout)))
+                                                                  color=_output.color_wanted(sys.stdout),
+                                                                  separate=separate))
             sys.stdout.flush()
         except BrokenPipeError:
             pass

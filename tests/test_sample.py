@@ -492,3 +492,31 @@ def test_timeline_counts_every_recorded_sample():
         assert times == sorted(times) and all(t % 50_000_000 == 0 for t in times)
     longest = max(s["points"][-2] for s in series)
     assert 1.0e9 <= longest <= 2.5e9
+
+
+SAMPLE_GC = TARGETS / "sample_gc.py"
+
+
+def test_gc_samples_under_the_caller_with_the_measured_share():
+    """Samples taken while a cyclic collection runs end in a [gc] frame
+    under the function that called gc.collect(), and their share of main()'s
+    samples is the share of main()'s time the program measured inside
+    gc.collect()."""
+    proc = subprocess.Popen([sys.executable, str(SAMPLE_GC), "2.5"], stdout=subprocess.PIPE, text=True)
+    sampler = _core.Sampler(proc.pid, rate=1000, wait=10)
+    sampler.start()
+    out, _ = proc.communicate()
+    sampler.stop()
+    main_s, gc_s = (float(x) for x in out.split())
+    data = sampler.snapshot()
+    stats = data.pstats(clock="samples")
+    cum = cumulative_shares(data)
+    gc_key = ("~", 0, "[gc]")
+    assert sampler.stats["gc_samples"] == round(stats[gc_key][2] * 1e9) > 0
+    # main() turns automatic collection off: inside it, [gc] is only under
+    # collect() (start-up imports may collect before that)
+    callers = {k[2]: v for k, v in stats[gc_key][4].items()}
+    assert not set(callers) & {"main", "spin", "churn"}, callers
+    main_samples = stats[next(k for k in stats if k[2] == "main" and k[0].endswith("sample_gc.py"))][3]
+    share = callers["collect"][3] / main_samples
+    assert abs(share - gc_s / main_s) < 0.03, (share, gc_s / main_s)

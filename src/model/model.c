@@ -353,6 +353,10 @@ hs_profile *hs_profile_clone(const hs_profile *src) {
         }
         p->line_table_cap = p->line_table_count;
     }
+    p->slow_calls = copy_array(src->slow_calls, src->slow_call_count, src->slow_call_count,
+                               sizeof *p->slow_calls, &ok);
+    p->slow_call_count = p->slow_calls ? src->slow_call_count : 0;
+    p->slow_call_cap = p->slow_call_count;
     if (!ok) {
         hs_profile_free(p);
         return NULL;
@@ -376,6 +380,7 @@ void hs_profile_free(hs_profile *p) {
     for (size_t i = 0; i < p->line_table_count; i++)
         free(p->line_tables[i].rows);
     free(p->line_tables);
+    free(p->slow_calls);
     free(p);
 }
 
@@ -420,6 +425,7 @@ int hs_thread_add(hs_profile *p, const char *name, uint64_t os_tid, uint64_t ide
     t->root = node;
     t->wall_ns = 0;
     t->cpu_ns = 0;
+    memset(t->gil_states, 0, sizeof t->gil_states);
     return index;
 }
 
@@ -475,6 +481,17 @@ const char *hs_meta_get(const hs_profile *p, const char *key) {
         if (str_equals(p, p->meta[i].key, key, len))
             return hs_str(p, p->meta[i].value, NULL);
     return NULL;
+}
+
+/* ---- slow calls ------------------------------------------------------ */
+
+int hs_slow_call_add(hs_profile *p, const hs_slow_call *call) {
+    hs_slow_call *calls = grow_array(p->slow_calls, &p->slow_call_cap, sizeof *calls, p->slow_call_count);
+    if (calls == NULL)
+        return -1;
+    p->slow_calls = calls;
+    p->slow_calls[p->slow_call_count++] = *call;
+    return 0;
 }
 
 /* ---- series ---------------------------------------------------------- */

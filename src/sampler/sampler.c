@@ -274,6 +274,18 @@ static void sample_target(hs_sampler *s, hs_sample_target *t, int64_t interval_n
         hs_thread *mt = &s->profile->threads[st->model_thread];
         mt->wall_ns = hs_sat_add(mt->wall_ns, interval_ns);
         mt->cpu_ns = hs_sat_add(mt->cpu_ns, cpu_delta);
+        if (s->mode != HS_MODE_WALL && have_state) {
+            /* GIL contention, per thread: holding it, running without it
+             * (C code that released it), or off the CPU, where a futex
+             * wait is the GIL's (or a lock's) and anything else a sleep
+             * or I/O. The system call is read only for that last case. */
+            hs_gil_state gs = raw->holds_gil ? HS_GIL_HELD
+                              : running      ? HS_GIL_RUNNING
+                              : hs_proc_thread_in_futex(t->target.pid, (pid_t)raw->native_tid, &st->files) == 1
+                                  ? HS_GIL_FUTEX_WAIT
+                                  : HS_GIL_OTHER_WAIT;
+            mt->gil_states[gs]++;
+        }
         if (!keep && !s->idle) {
             s->idle_skipped++;
             continue;
@@ -290,7 +302,7 @@ static void sample_target(hs_sampler *s, hs_sample_target *t, int64_t interval_n
             s->truncated++;
         if (raw->cut)
             s->cut++;
-        if (hs_grow((void **)&s->stack, &s->stack_cap, raw->depth + 1, sizeof *s->stack) != 0)
+        if (hs_grow((void **)&s->stack, &s->stack_cap, raw->depth + 2, sizeof *s->stack) != 0)
             continue;
         size_t depth = 0;
         int broken = 0;
@@ -317,6 +329,16 @@ static void sample_target(hs_sampler *s, hs_sample_target *t, int64_t interval_n
         }
         if (raw->attempts > 1)
             s->reread++;
+        if (s->walk.gc_collecting && raw->holds_gil) {
+            /* The collector's own time: a [gc] frame at the leaf, under the
+             * code that triggered the collection (as the tracer shows it). */
+            hs_id gc = hs_frame_intern(s->profile, hs_intern_cstr(s->profile, "[gc]"),
+                                       hs_intern_cstr(s->profile, "~"), 0, 0, HS_KIND_OTHER);
+            if (gc != HS_NONE) {
+                s->stack[depth++] = gc;
+                s->gc_samples++;
+            }
+        }
         hs_id node = mt->root;
         for (size_t k = 0; k < depth && node != HS_NONE; k++)
             node = hs_node_child(s->profile, node, s->stack[k]);

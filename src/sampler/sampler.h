@@ -27,6 +27,8 @@ typedef enum {
     HS_MODE_CPU = 1,   /* the same threads, weighted by the CPU time they used */
     HS_MODE_GIL = 2,   /* only the thread holding the GIL */
 } hs_sample_mode;
+/* In the cpu and gil modes every pass also counts what each thread was
+ * doing (model.h, hs_gil_state): the per-thread GIL contention. */
 
 typedef struct {
     int64_t native_tid;
@@ -85,6 +87,7 @@ typedef struct {
     int64_t cut;              /* samples whose changing top frames were left out */
     int64_t reread;           /* thread samples kept after a second or third read */
     int64_t truncated;        /* stacks cut at HS_WALK_MAX_DEPTH */
+    int64_t gc_samples;       /* stacks recorded inside a cyclic collection ([gc] leaf) */
     char last_error[256];
 } hs_sampler;
 

@@ -304,12 +304,13 @@ static PyObject *sampler_stats(SamplerObject *self, void *closure) {
         }
     }
     PyObject *d = pids ? Py_BuildValue(
-        "{s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:N,s:O}",
+        "{s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:N,s:O}",
         "passes", (long long)s->passes, "thread_samples", (long long)s->thread_samples,
         "idle_skipped", (long long)s->idle_skipped, "dropped", (long long)s->torn,
         "dropped_moved", (long long)s->torn_moved, "dropped_invalid", (long long)s->torn_invalid,
         "reread", (long long)s->reread, "cut", (long long)s->cut,
         "truncated", (long long)s->truncated, "late", (long long)self->late_passes,
+        "gc_samples", (long long)s->gc_samples,
         "code_objects", (long long)resolved, "code_invalidated", (long long)invalidated,
         "processes", pids, "finished", atomic_load(&self->loop_done) ? Py_True : Py_False)
                          : NULL;
@@ -465,6 +466,7 @@ static const struct {
     F("interp.threads_head", interp_threads_head),
     F("interp.gil_last_holder", interp_gil_last_holder),
     F("interp.gil_locked", interp_gil_locked),
+    F("interp.gc_collecting", interp_gc_collecting),
     F("tstate.next", tstate_next),
     F("tstate.thread_id", tstate_thread_id),
     F("tstate.native_thread_id", tstate_native_thread_id),

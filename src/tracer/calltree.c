@@ -60,6 +60,7 @@ void hs_ct_free(hs_calltree *ct) {
     }
     for (size_t i = 0; i < ct->thread_count; i++) {
         free(ct->threads[i]->stack);
+        free(ct->threads[i]->entered);
         free(ct->threads[i]);
     }
     free(ct->threads);
@@ -100,7 +101,7 @@ static int func_slots_grow(hs_calltree *ct) {
 }
 
 uint32_t hs_ct_func_add(hs_calltree *ct, const void *key, const char *name,
-                        const char *file, int first_line, int is_native) {
+                        const char *file, int first_line, hs_tfunc_kind kind) {
     if (ct->func_count * 2 >= ct->func_slot_count && func_slots_grow(ct) != 0)
         return HS_CT_NONE;
     if (ct->func_count == ct->func_cap) {
@@ -123,7 +124,7 @@ uint32_t hs_ct_func_add(hs_calltree *ct, const void *key, const char *name,
         return HS_CT_NONE;
     }
     uint32_t f = (uint32_t)ct->func_count++;
-    ct->funcs[f] = (hs_tfunc){name_copy, file_copy, first_line, is_native};
+    ct->funcs[f] = (hs_tfunc){name_copy, file_copy, first_line, kind};
     ct->func_keys[f] = key;
     size_t mask = ct->func_slot_count - 1;
     size_t i = mix64((uint64_t)(uintptr_t)key) & mask;
@@ -234,15 +235,19 @@ hs_tthread *hs_ct_thread_new(hs_calltree *ct, uint64_t os_tid, uint64_t ident) {
         return NULL;
     t->cap = 64;
     t->stack = malloc(t->cap * sizeof *t->stack);
-    uint32_t root = node_new(ct, 0, NULL, HS_CT_NONE, (uint32_t)ct->thread_count);
-    if (!t->stack || root == HS_CT_NONE) {
+    t->entered = malloc(t->cap * sizeof *t->entered);
+    uint32_t root = t->stack && t->entered ? node_new(ct, 0, NULL, HS_CT_NONE, (uint32_t)ct->thread_count)
+                                           : HS_CT_NONE;
+    if (root == HS_CT_NONE) {
         free(t->stack);
+        free(t->entered);
         free(t);
         return NULL;
     }
     t->index = (uint32_t)ct->thread_count;
     t->root = root;
     t->stack[0] = root;
+    t->entered[0] = 0;
     t->depth = 1;
     t->os_tid = os_tid;
     t->ident = ident;
@@ -260,6 +265,10 @@ int hs_ct_stack_grow(hs_tthread *t) {
     if (!stack)
         return -1;
     t->stack = stack;
+    uint64_t *entered = realloc(t->entered, cap * sizeof *entered);
+    if (!entered)
+        return -1; /* the larger stack is kept; cap still names the smaller size */
+    t->entered = entered;
     t->cap = cap;
     return 0;
 }

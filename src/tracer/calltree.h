@@ -47,17 +47,25 @@ typedef struct {
     int64_t cpu_ticks;      /* self CPU time, virtual clock, in clock ticks */
 } hs_tnode;
 
+/* What a function table entry is: exported as the model's frame kinds. */
+typedef enum {
+    HS_TFUNC_PYTHON = 0,
+    HS_TFUNC_NATIVE = 1,    /* a builtin or C function */
+    HS_TFUNC_SYNTHETIC = 2, /* not code: [gc] (gc_hook.c) */
+} hs_tfunc_kind;
+
 typedef struct {
     char *name;             /* qualified name, or the cProfile label of a builtin */
-    char *file;             /* "~" for builtins */
+    char *file;             /* "~" for builtins and synthetic frames */
     int first_line;
-    int is_native;
+    hs_tfunc_kind kind;
 } hs_tfunc;
 
 typedef struct {
     uint32_t index;         /* in the calltree's thread table */
     uint32_t root;          /* this thread's node */
     uint32_t *stack;        /* node ids; stack[0] is the root */
+    uint64_t *entered;      /* the time each frame on the stack was entered (slow calls) */
     size_t depth, cap;
     uint64_t last_ticks;    /* time of the previous event */
     uint64_t cpu_mark_ticks;/* wall ticks at the last real CPU reading */
@@ -99,7 +107,7 @@ void hs_ct_clear(hs_calltree *ct);
 /* Function table. Returns the index, or HS_CT_NONE if absent / on failure. */
 uint32_t hs_ct_func_find(const hs_calltree *ct, const void *key);
 uint32_t hs_ct_func_add(hs_calltree *ct, const void *key, const char *name,
-                        const char *file, int first_line, int is_native);
+                        const char *file, int first_line, hs_tfunc_kind kind);
 
 /* A new thread with its root node; NULL on allocation failure. */
 hs_tthread *hs_ct_thread_new(hs_calltree *ct, uint64_t os_tid, uint64_t ident);
@@ -145,9 +153,11 @@ static inline uint32_t hs_ct_lookup(hs_calltree *ct, hs_tthread *t, const void *
     return hs_ct_lookup_slow(ct, t->stack[t->depth - 1], key);
 }
 
-static inline int hs_ct_push(hs_tthread *t, uint32_t node) {
+/* Pushes `node`, entered at `now`. */
+static inline int hs_ct_push(hs_tthread *t, uint32_t node, uint64_t now) {
     if (t->depth == t->cap && hs_ct_stack_grow(t) != 0)
         return -1;
+    t->entered[t->depth] = now;
     t->stack[t->depth++] = node;
     return 0;
 }
