@@ -5,7 +5,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 
-.PHONY: demo test test-quick test-asan bench build clean
+.PHONY: demo test test-quick test-asan fuzz bench build clean
 
 DEMO_OUT ?= demo-out
 # A smaller day than the example's default (20000 requests) keeps the demo,
@@ -77,6 +77,13 @@ test-asan:
 	.venvs/asan/bin/python -m pip install -q --disable-pip-version-check pytest setuptools wheel
 	HOTSCOPE_CFLAGS="-fsanitize=address -fno-omit-frame-pointer -Werror" HOTSCOPE_LDFLAGS="-fsanitize=address" .venvs/asan/bin/python -m pip install -q --disable-pip-version-check --no-build-isolation --force-reinstall --no-deps .
 	cd tests && LD_PRELOAD=$(ASAN_LIB) ASAN_OPTIONS=detect_leaks=0 ../.venvs/asan/bin/python -m pytest -q -x $(ARGS)
+
+# Coverage-guided fuzzing of every reader (libFuzzer, ASan with leaks,
+# UBSan): one fuzzer per reader for FUZZ_SECONDS each. Needs clang
+# (Debian: apt-get install clang); `make test` does not.
+FUZZ_SECONDS ?= 60
+fuzz:
+	$(PYTHON) tools/fuzz.py --seconds $(FUZZ_SECONDS) $(if $(FUZZ_ONLY),--only $(FUZZ_ONLY))
 
 bench:
 	$(PYTHON) bench/bench_trace.py

@@ -16,7 +16,10 @@ Workloads:
              another function: should run at unprofiled speed
 Columns: none (s) unprofiled; "line_profiler x", "hotscope x" = time under
 the tool / unprofiled; "added" = (t_hot - t_none) / (t_lp - t_none), the
-share of line_profiler's added cost hotscope adds (target: <= 0.33).
+share of line_profiler's added cost hotscope adds (target: <= 0.33);
+"floor" (3.10/3.11) = the same share for a C trace function that does
+nothing (bench/floor_trace.c, built on the fly with gcc): what the
+interpreter's own line tracing costs, which no profiler on that path avoids.
 line_profiler must be installed in the interpreter (pip install line_profiler).
 """
 
@@ -24,14 +27,16 @@ import argparse
 import glob
 import os
 import statistics
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 WORKLOADS = ["loops", "calls", "unselected"]
-MODES = ["none", "line_profiler", "hotscope"]
+MODES = ["none", "line_profiler", "hotscope", "floor"]
 
 
 def loops(n):
@@ -77,6 +82,14 @@ def child(mode, workload, size):
         for f in selected:
             prof.add_function(f)
         start, stop = prof.enable_by_count, prof.disable_by_count
+    elif mode == "floor":
+        sys.path.insert(0, os.environ["HS_FLOOR_DIR"])
+        import _hs_floor
+
+        if workload == "unselected":
+            start = stop = lambda: None  # nothing selected: nothing to trace
+        else:
+            start, stop = _hs_floor.enable, _hs_floor.disable
     elif mode == "hotscope":
         import hotscope
 
@@ -92,9 +105,25 @@ def child(mode, workload, size):
     print(elapsed)
 
 
-def measure(python, mode, workload, size):
+def build_floor(python, where):
+    """Builds floor_trace.c for `python` into `where`; None where it cannot
+    (3.12+ trace lines through sys.monitoring, not this hook; no gcc)."""
+    probe = ("import sys, sysconfig; print(sys.version_info >= (3, 12)); "
+             "print(sysconfig.get_paths()['include']); print(sysconfig.get_config_var('EXT_SUFFIX'))")
+    out = subprocess.run([python, "-c", probe], capture_output=True, text=True).stdout.split("\n")
+    if out[0] == "True":
+        return None
+    os.makedirs(where, exist_ok=True)
+    target = os.path.join(where, "_hs_floor" + out[2])
+    r = subprocess.run(["gcc", "-shared", "-fPIC", "-O2", "-I", out[1], "-o", target,
+                        os.path.join(HERE, "floor_trace.c")], capture_output=True, text=True)
+    return where if r.returncode == 0 else None
+
+
+def measure(python, mode, workload, size, floor_dir=None):
+    env = dict(os.environ, HS_FLOOR_DIR=floor_dir or "")
     r = subprocess.run([python, os.path.abspath(__file__), "--child", mode, workload, str(size)],
-                       capture_output=True, text=True, cwd="/tmp")
+                       capture_output=True, text=True, cwd="/tmp", env=env)
     if r.returncode != 0:
         return None, (r.stderr.strip().splitlines() or ["failed"])[-1]
     return float(r.stdout.strip()), None
@@ -113,35 +142,44 @@ def main():
     pythons = [os.path.abspath(p) for p in args.python] if args.python else sorted(glob.glob(os.path.join(ROOT, ".venvs", "3.*", "bin", "python")))
     size = 200_000 if args.quick else 2_000_000
     repeat = 1 if args.quick else args.repeat
-    print("%-6s %-11s %9s %16s %11s %7s" % ("python", "workload", "none (s)", "line_profiler x", "hotscope x", "added"))
+    print("%-6s %-11s %9s %16s %11s %7s %7s" % ("python", "workload", "none (s)", "line_profiler x",
+                                                "hotscope x", "added", "floor"))
+    scratch = tempfile.mkdtemp(prefix="bench_lines.")
     for python in pythons:
         version = subprocess.run([python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
                                  capture_output=True, text=True).stdout.strip()
+        floor_dir = build_floor(python, os.path.join(scratch, version))
+        modes = MODES if floor_dir else MODES[:-1]
         for workload in WORKLOADS:
-            times = {m: [] for m in MODES}
+            times = {m: [] for m in modes}
             errors = {}
             for _ in range(repeat):
-                for mode in MODES:
-                    t, err = measure(python, mode, workload, size)
+                for mode in modes:
+                    t, err = measure(python, mode, workload, size, floor_dir)
                     if t is None:
                         errors[mode] = err
                     else:
                         times[mode].append(t)
             med = {m: statistics.median(v) if v else None for m, v in times.items()}
-            added = []
+            added, floor = [], []
             for i in range(min(len(v) for v in times.values()) if all(times.values()) else 0):
                 lp_cost = times["line_profiler"][i] - times["none"][i]
                 if lp_cost > 0:
                     added.append((times["hotscope"][i] - times["none"][i]) / lp_cost)
+                    if "floor" in times:
+                        floor.append((times["floor"][i] - times["none"][i]) / lp_cost)
 
             def ratio(m):
                 return "%.2f" % (med[m] / med["none"]) if med[m] and med["none"] else "n/a"
 
-            print("%-6s %-11s %9s %16s %11s %7s" % (
+            shown = workload != "unselected"
+            print("%-6s %-11s %9s %16s %11s %7s %7s" % (
                 version, workload, "%.3f" % med["none"] if med["none"] else "n/a", ratio("line_profiler"),
-                ratio("hotscope"), "%.2f" % statistics.median(added) if added and workload != "unselected" else "-"))
+                ratio("hotscope"), "%.2f" % statistics.median(added) if added and shown else "-",
+                "%.2f" % statistics.median(floor) if floor and shown else "-"))
             for mode, err in errors.items():
                 print("       %s: %s" % (mode, err))
+    shutil.rmtree(scratch, ignore_errors=True)
     return 0
 
 

@@ -23,7 +23,6 @@ scheduler places the target and the sampler, so run it several times
 
 import argparse
 import glob
-import json
 import os
 import shutil
 import statistics
@@ -37,32 +36,9 @@ sys.path.insert(0, HERE)
 import bench_sampler as bs  # noqa: E402  (tool lookup and command lines)
 
 
-def fib(n):
-    return n if n < 2 else fib(n - 1) + fib(n - 2)
-
-
-def loop(n):
-    x = 0
-    for i in range(n):
-        x += i
-    return x
-
-
-def target(seconds, depth):
-    """Runs the two phases for `seconds`, then prints the true fib share."""
-    t_fib = t_loop = 0.0
-    clock = time.perf_counter
-    print("ready", flush=True)
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        t0 = clock()
-        fib(depth)
-        t1 = clock()
-        loop(20000)
-        t2 = clock()
-        t_fib += t1 - t0
-        t_loop += t2 - t1
-    print(json.dumps({"fib": t_fib / (t_fib + t_loop)}), flush=True)
+# The target: tests/targets/sample_fast_stacks.py (prints "ready", runs for
+# argv[1] seconds with fib(argv[2]) per round, then prints "fib SHARE").
+TARGET = os.path.join(bs.REPO, "tests", "targets", "sample_fast_stacks.py")
 
 
 def share_of(path, needle, austin=False):
@@ -87,8 +63,8 @@ def working_tool(name, python):
 
 def run_once(python, tool, exe, args, tmp):
     """Starts the target, attaches `tool` for args.seconds, returns a row."""
-    proc = subprocess.Popen([python, os.path.abspath(__file__), "--target", str(args.seconds + 1.5),
-                             str(args.fib)], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([python, TARGET, str(args.seconds + 1.5), str(args.fib)],
+                            stdout=subprocess.PIPE, text=True)
     try:
         if proc.stdout.readline().strip() != "ready":
             raise RuntimeError("the target did not start")
@@ -106,7 +82,7 @@ def run_once(python, tool, exe, args, tmp):
             time.sleep(args.seconds)
             sampler.send_signal(2)
         _, err = sampler.communicate(timeout=args.seconds + 30)
-        truth = json.loads(proc.stdout.readline())["fib"]
+        truth = float(proc.stdout.readline().split()[1])
     finally:
         proc.kill()
         proc.wait()
@@ -118,9 +94,6 @@ def run_once(python, tool, exe, args, tmp):
 
 
 def main(argv=None):
-    if argv and argv[0] == "--target":
-        target(float(argv[1]), int(argv[2]))
-        return 0
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--python", action="append", help="interpreter(s) to measure (default: .venvs/*)")
     ap.add_argument("--seconds", type=float, default=3.0)

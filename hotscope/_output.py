@@ -89,18 +89,69 @@ def tree_text(data, clock="wall", show_all=False, color=False):
     return data.text_tree(clock=clock, min_percent=TREE_MIN_PERCENT, show_all=show_all, color=color)
 
 
-def text_report(data, sort=None, limit=0, clock="wall", show_tree=True, show_all=False, color=False):
-    """The text summary of a trace: per-thread times, the pstats table, and the call tree."""
+def gc_summary(data):
+    """One line on the cyclic GC of a trace ("" when nothing was collected
+    or the trace did not watch collections): the [gc] frames' totals."""
+    meta = data.meta()
+    try:
+        counts = [int(n) for n in meta.get("gc_collections", "").split()]
+        wall_ns = int(meta.get("gc_wall_ns", "0"))
+        collected = int(meta.get("gc_collected", "0"))
+    except ValueError:
+        return ""
+    if len(counts) != 3 or not sum(counts):
+        return ""
+    return "GC: %d collections (gen 0: %d, gen 1: %d, gen 2: %d) in %.3fs, %d objects collected; shown as [gc] frames" % (
+        sum(counts), counts[0], counts[1], counts[2], wall_ns / 1e9, collected)
+
+
+THREAD_VIEWS = ("merged", "separate")
+
+
+def thread_view(data, threads):
+    """The profile as --threads asks: "merged" folds every thread into one
+    (in the model, so every format shows one tree), None or "separate" keep
+    them apart."""
+    if threads == "merged" and len(data.threads()) > 1:
+        return data.merge_threads()
+    return data
+
+
+def thread_times(threads):
+    """Per thread: wall and CPU time (wall minus CPU is the time it waited)."""
+    lines = ["Threads (wall / CPU):"]
+    for t in threads:
+        lines.append("  %-24s %10.3fs %10.3fs" % (t["name"], t["wall_ns"] / 1e9, t["cpu_ns"] / 1e9))
+    return lines
+
+
+def text_report(data, sort=None, limit=0, clock="wall", show_tree=True, show_all=False, color=False,
+                separate=False):
+    """The text summary of a trace: per-thread times, the pstats table (one
+    per thread with `separate`), the slowest calls, and the call tree."""
     parts = []
     threads = data.threads()
     if len(threads) > 1:
-        parts.append("Threads (wall / CPU):")
-        for t in threads:
-            parts.append(
-                "  %-24s %10.3fs %10.3fs" % (t["name"], t["wall_ns"] / 1e9, t["cpu_ns"] / 1e9)
-            )
+        parts.extend(thread_times(threads))
         parts.append("")
-    parts.append(data.table(sort=sort, limit=limit, clock=clock))
+    gil = gil_table(data)
+    if gil:
+        parts.append(gil)
+    gc_line = gc_summary(data)
+    if gc_line:
+        parts.append(gc_line)
+        parts.append("")
+    if separate and len(threads) > 1:
+        for t in threads:
+            parts.append("Thread %s (wall %.3fs, CPU %.3fs)" % (t["name"], t["wall_ns"] / 1e9, t["cpu_ns"] / 1e9))
+            parts.append("")
+            parts.append(data.table(sort=sort, limit=limit, clock=clock, thread=t["index"]))
+    else:
+        parts.append(data.table(sort=sort, limit=limit, clock=clock))
+    slow = data.slow_calls_text(limit=limit)
+    if slow:
+        parts[-1] = parts[-1].rstrip("\n") + "\n"
+        parts.append(slow)
     if show_tree:
         parts.append(tree_text(data, clock=clock, show_all=show_all, color=color))
     return "\n".join(parts)
@@ -121,9 +172,39 @@ def sampled_threads(data):
     return "\n".join(lines) + "\n\n"
 
 
-def sampled_report(data, clock="wall", limit=0, show_all=False, color=False):
-    """The text summary of a sampled profile: the hottest functions, then the tree."""
-    return sampled_threads(data) + data.top(clock=clock, limit=limit) + "\n" + tree_text(data, clock=clock, show_all=show_all, color=color)
+GIL_STATES = (("held", "holds GIL"), ("running", "runs w/o GIL"), ("futex_wait", "waits GIL/lock"),
+              ("other_wait", "waits other"))
+
+
+def gil_table(data):
+    """Per thread, the share of the sampler's passes that found it holding
+    the GIL, on a CPU without it, waiting in a futex (the GIL or a lock) or
+    waiting otherwise (sleep, I/O): recorded in the cpu and gil modes."""
+    threads = [t for t in data.threads() if t.get("gil_states")]
+    if not threads:
+        return ""
+    lines = ["GIL (share of each thread's samples):",
+             "  %-32s %s" % ("thread", "".join("%17s" % title for _, title in GIL_STATES))]
+    for t in threads:
+        states = t["gil_states"]
+        seen = sum(states.values()) or 1
+        lines.append("  %-32s %s" % (t["name"][:32], "".join(
+            "%16.1f%%" % (100.0 * states[key] / seen) for key, _ in GIL_STATES)))
+    return "\n".join(lines) + "\n\n"
+
+
+def sampled_report(data, clock="wall", limit=0, show_all=False, color=False, separate=False):
+    """The text summary of a sampled profile: the threads (and their GIL
+    states), the hottest functions (one table per thread with `separate`),
+    then the tree."""
+    head = sampled_threads(data) + gil_table(data)
+    threads = data.threads()
+    if separate and len(threads) > 1:
+        tables = "".join("Thread %s\n%s\n" % (t["name"], data.top(clock=clock, limit=limit, thread=t["index"]))
+                         for t in threads)
+    else:
+        tables = data.top(clock=clock, limit=limit) + "\n"
+    return head + tables + tree_text(data, clock=clock, show_all=show_all, color=color)
 
 
 DOT_MODEL_START = b"/* hotscope-profile\n"
@@ -162,7 +243,7 @@ def dot_to_svg(dot_text):
     return proc.stdout
 
 
-def render(data, path, sort=None, limit=0, clock="wall", sampled=False, show_all=False):
+def render(data, path, sort=None, limit=0, clock="wall", sampled=False, show_all=False, separate=False):
     """The bytes of `data` in the format `path` names. Sampled profiles
     write sample counts in collapsed stacks (what flame graph tools expect
     of a sampler) and a hottest-functions table as text."""
@@ -197,12 +278,14 @@ def render(data, path, sort=None, limit=0, clock="wall", sampled=False, show_all
     if fmt == ".html":
         return data.html(clock="samples" if sampled else clock)
     if sampled:
-        return sampled_report(data, clock=clock, limit=limit, show_all=show_all).encode("utf-8")
-    return text_report(data, sort=sort, limit=limit, clock=clock, show_all=show_all).encode("utf-8")
+        return sampled_report(data, clock=clock, limit=limit, show_all=show_all, separate=separate).encode("utf-8")
+    return text_report(data, sort=sort, limit=limit, clock=clock, show_all=show_all,
+                       separate=separate).encode("utf-8")
 
 
-def write(data, path, sort=None, limit=0, clock="wall", sampled=False, show_all=False):
-    payload = render(data, path, sort=sort, limit=limit, clock=clock, sampled=sampled, show_all=show_all)
+def write(data, path, sort=None, limit=0, clock="wall", sampled=False, show_all=False, separate=False):
+    payload = render(data, path, sort=sort, limit=limit, clock=clock, sampled=sampled, show_all=show_all,
+                     separate=separate)
     tmp = "%s.tmp-%d" % (path, os.getpid())
     with open(tmp, "wb") as f:
         f.write(payload)

@@ -15,15 +15,36 @@ from . import _core, _output
 class Profile(_core.Tracer):
     """Deterministic profiler with cProfile.Profile's interface.
 
-    Profile(builtins=True, clock="wall", asyncio=False): every call of every
-    Python function and (with builtins) every C function, in every thread,
-    with wall and CPU time. `clock` picks which of the two the reports and
-    .stats show. With asyncio=True each asyncio task gets a root of its own
-    ("task NAME (COROUTINE)") and the time it waits at each await shows as
-    "[await ...]" frames; off by default here, so that a drop-in Profile
-    records exactly cProfile's call tree. pstats.Stats(profile) works, as
-    with cProfile.
+    Profile(builtins=True, clock="wall", gc=True, asyncio=False, slow_calls=0, funcs=None):
+    every call of every Python function and (with builtins) every C
+    function, in every thread, with wall and CPU time. `clock` picks which
+    of the two the reports and .stats show. With gc, each cyclic garbage
+    collection is a [gc] frame (with a "[gc] gen N" child) under the frame
+    that triggered it. With asyncio=True each asyncio task gets a root of
+    its own ("task NAME (COROUTINE)") and the time it waits at each await
+    shows as "[await ...]" frames; off by default here, so that a drop-in
+    Profile records exactly cProfile's call tree. With slow_calls=N, the N
+    slowest calls of each function (of `funcs` only, if given: functions,
+    code objects or "module:qualname") are kept with their duration, caller
+    and arguments: slow_calls(), and the reports.
+    pstats.Stats(profile) works, as with cProfile.
     """
+
+    def __init__(self, *args, slow_calls=0, funcs=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if funcs is not None and not slow_calls:
+            raise ValueError("funcs chooses the functions whose slow calls are kept: give slow_calls=N too")
+        if slow_calls:
+            from . import _slow
+
+            self.watch_slow_calls(slow_calls, _slow.describe_frame,
+                                  None if funcs is None else _slow.code_objects(funcs))
+
+    def slow_calls(self):
+        """The slowest calls kept (slow_calls=N): one dict per call, each
+        function's slowest first: function, file, line, caller, thread,
+        seconds, args."""
+        return self.snapshot().slow_calls()
 
     def print_stats(self, sort=-1, limit=0):
         """Print the pstats-style table (sort as pstats: -1 is 'stdname')."""
@@ -81,14 +102,16 @@ class Profile(_core.Tracer):
         return self.snapshot().total(clock=clock) / 1e9
 
 
-def trace(builtins=True, clock="wall", asyncio=True):
+def trace(builtins=True, clock="wall", gc=True, asyncio=True, slow_calls=0, funcs=None):
     """A profiler to use as a context manager: ``with hotscope.trace() as t: ...``.
-    asyncio tasks get roots of their own, as in ``hotscope trace``."""
-    return Profile(builtins=builtins, clock=clock, asyncio=asyncio)
+    asyncio tasks get roots of their own, as in ``hotscope trace``;
+    slow_calls=N keeps the N slowest calls of each function (or of `funcs`)."""
+    return Profile(builtins=builtins, clock=clock, gc=gc, asyncio=asyncio, slow_calls=slow_calls,
+                   funcs=funcs)
 
 
 def traced(func=None, *, output=None, sort="cumulative", limit=30, clock="wall", builtins=True,
-           asyncio=True):
+           gc=True, asyncio=True):
     """Decorator: profile every call of the function; report when Python exits.
 
     The report (table and call tree) goes to stderr, or to `output` (a path
@@ -97,7 +120,7 @@ def traced(func=None, *, output=None, sort="cumulative", limit=30, clock="wall",
     """
 
     def decorate(function):
-        profile = Profile(builtins=builtins, clock=clock, asyncio=asyncio)
+        profile = Profile(builtins=builtins, clock=clock, gc=gc, asyncio=asyncio)
 
         @functools.wraps(function)
         def wrapper(*args, **kwargs):

@@ -52,24 +52,69 @@ def descendants(pid):
     return found
 
 
-class ChildFollower:
-    """Adds new Python child processes of the root target to a sampler."""
+# The C sampler's message for a process with no interpreter in it: such a
+# process is tried again only after it execs another program.
+NOT_PYTHON = "does not look like Python"
+# Polls (0.1 s apart) a process is tried while it does not look like Python:
+# a fresh exec maps libpython within milliseconds, a shell never does.
+NOT_PYTHON_TRIES = 15
 
-    def __init__(self, sampler, root_pid):
+
+def exe_of(pid):
+    try:
+        return os.readlink("/proc/%d/exe" % pid)
+    except OSError:
+        return None
+
+
+class ChildFollower:
+    """Adds the Python processes of a tree (the root's descendants, and the
+    root itself while it is not sampled: `record --subprocesses -- sh -c
+    ...`) to a sampler as they appear. A process is known by its pid and
+    executable, so one that execs Python after a shell is tried afresh."""
+
+    def __init__(self, sampler, root_pid, sampled=()):
         self.sampler = sampler
         self.root_pid = root_pid
-        self.tries = {}  # pid -> attempts; a child may not be Python (yet)
+        self.tries = {}  # (pid, exe) -> failed attempts, or -1 once sampled
+        for pid in sampled:
+            self.tries[(pid, exe_of(pid))] = -1
+
+    def try_attach(self, pid, add):
+        key = (pid, exe_of(pid))
+        tries = self.tries.get(key, 0)
+        if tries < 0 or tries >= NOT_PYTHON_TRIES or key[1] is None:
+            return None
+        try:
+            result = add(pid)
+        except (RuntimeError, PermissionError, ProcessLookupError, SampleError) as e:
+            # Not Python (yet), or still starting: a starting interpreter
+            # is tried as long as it lives, anything else a few times.
+            self.tries[key] = tries + 1 if NOT_PYTHON in str(e) or isinstance(e, PermissionError) else 0
+            return None
+        self.tries[key] = -1
+        return result
 
     def poll(self):
-        for pid in descendants(self.root_pid):
-            tries = self.tries.get(pid, 0)
-            if tries < 0 or tries >= 20:
-                continue
-            try:
-                self.sampler.add_process(pid)
-                self.tries[pid] = -1
-            except (RuntimeError, PermissionError, ProcessLookupError):
-                self.tries[pid] = tries + 1
+        for pid in [self.root_pid] + descendants(self.root_pid):
+            self.try_attach(pid, self.sampler.add_process)
+
+
+def attach_tree(child, rate=100, mode="wall", idle=False, tick=0.05):
+    """(sampler, follower) for the first Python process in the tree of
+    `child` (record --subprocesses under a program that is not Python: sh
+    -c, make, a launcher). Waits for one to appear; SampleError if the child
+    exits first."""
+    follower = ChildFollower(None, child.pid)
+    while True:
+        for pid in [child.pid] + descendants(child.pid):
+            sampler = follower.try_attach(pid, lambda p: attach(p, rate=rate, mode=mode, idle=idle))
+            if sampler is not None:
+                follower.sampler = sampler
+                return sampler, follower
+        if child.poll() is not None:
+            raise SampleError("no Python process appeared before the program exited")
+        time.sleep(tick)
 
 
 def status_of(returncode):
@@ -81,8 +126,10 @@ def status_of(returncode):
 
 def run_sampling(sampler, child=None, duration=None, follow=None, on_tick=None, tick=0.1):
     """Samples until the child (or every target) exits, the duration ends
-    or Ctrl-C. Returns "exited", "duration" or "interrupted"."""
-    sampler.start()
+    or Ctrl-C. Returns "exited", "duration" or "interrupted". Following
+    the processes under a child, sampling goes on until the child exits,
+    even while none of them is alive (another may start)."""
+    sampler.start(follow=follow is not None and child is not None, label_pids=follow is not None)
     start = time.monotonic()
     reason = "exited"
     try:
@@ -167,11 +214,12 @@ def summary_header(sampler, data, reason):
     return line + "".join("\n  " + n for n in notes) + "\n"
 
 
-def sampled_text(data, clock, limit=30, show_all=False, color=False):
+def sampled_text(data, clock, limit=30, show_all=False, color=False, separate=False):
     """The text summary of a sampled profile: hottest functions, then the tree."""
     from . import _output
 
-    return _output.sampled_report(data, clock=clock, limit=limit, show_all=show_all, color=color)
+    return _output.sampled_report(data, clock=clock, limit=limit, show_all=show_all, color=color,
+                                  separate=separate)
 
 
 class Sample:

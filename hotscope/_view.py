@@ -7,14 +7,29 @@ this module only sniffs, loads and hands the profile to _output.
 """
 
 import os
+import re
 
 from . import _core, _output
 
 # Input formats, as _core.load names them, plus pprof (_core.load_pprof).
-INPUT_FORMATS = ("json", "html", "speedscope", "collapsed", "pstats", "pprof", "dot")
+INPUT_FORMATS = ("json", "html", "speedscope", "collapsed", "pstats", "pprof", "dot", "text", "lines", "mem")
 
-READS = ("hotscope's .json, .html and .svg, speedscope JSON, collapsed stacks, "
+READS = ("hotscope's .json, .html, .svg and .txt, speedscope JSON, collapsed stacks, "
          "pstats .prof and pprof .pb.gz")
+
+# The first line of hotscope's text reports (_output.render): a trace's
+# (threads table, or pstats' "N function calls ... in T seconds"), a
+# sampled profile's (threads table, or the hottest functions' header), or
+# the call tree itself ("12.345ms  67.8%  main  app.py:3"). None of them
+# can be a line of collapsed stacks, which ends in a count.
+_TEXT_REPORT_START = re.compile(
+    rb"(Threads \((wall / CPU|samples)\):"
+    rb"|\d+ function calls( \(\d+ primitive calls\))? in \d+\.\d+ seconds"
+    rb"|%Own +%Total +Own +Total"
+    rb"|\d+(\.\d+)?(ms|s)? +\d+\.\d%  )"
+)
+# Colors of a tree saved from a terminal (FORCE_COLOR) come first.
+_SGR = re.compile(rb"\x1b\[[0-9;]*m")
 
 
 class ViewError(ValueError):
@@ -55,6 +70,13 @@ def sniff(data):
         raise ViewError("markup, but not an HTML report or SVG flame graph hotscope wrote")
     if head.startswith((b"digraph", b"strict digraph", b"graph", b"strict graph")):
         return "dot"
+    first_line = _SGR.sub(b"", head.split(b"\n", 1)[0]).rstrip(b"\r")
+    if first_line.startswith(b"Timer unit: "):
+        return "lines"  # kernprof's layout (lines_text.c)
+    if first_line.startswith(b"hotscope mem"):
+        return "mem"  # hotscope mem's report (mem_text.c)
+    if _TEXT_REPORT_START.match(first_line):
+        return "text"
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
         raise ViewError("a PNG image, not a profile (hotscope reads %s)" % READS)
     if b"\0" in data[:4096]:
@@ -101,6 +123,9 @@ def _describe(fmt):
         "pstats": "pstats file",
         "pprof": "pprof file",
         "dot": "hotscope call graph",
+        "text": "text report",
+        "lines": "line profile report",
+        "mem": "memory report",
     }.get(fmt, fmt)
 
 

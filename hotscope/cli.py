@@ -38,6 +38,13 @@ def fail(message, status=EXIT_USAGE):
     return status
 
 
+def add_threads_option(parser):
+    parser.add_argument("--threads", choices=_output.THREAD_VIEWS, default=None,
+                        help="merged: fold every thread into one tree (in every output format); "
+                        "separate: one table per thread in the text report (threads are kept apart "
+                        "in files by default)")
+
+
 def add_tree_options(parser):
     """Options of the text call tree, shared by every command that prints one."""
     parser.add_argument("--show-all", action="store_true",
@@ -48,7 +55,8 @@ def add_tree_options(parser):
 # ---- hotscope trace ---------------------------------------------------------
 
 TRACE_USAGE = (
-    "hotscope trace [-o FILE] [-s SORT] [--limit N] [--clock wall|cpu] [--no-builtins] [--no-asyncio] [--show-all] "
+    "hotscope trace [-o FILE] [-s SORT] [--limit N] [--clock wall|cpu] [--no-builtins] [--no-gc] [--no-asyncio] "
+    "[--slow-calls N [--func MODULE:QUALNAME ...]] [--threads merged|separate] [--show-all] "
     "(script.py | -m module | -c code) [args...]"
 )
 
@@ -76,11 +84,18 @@ def trace_parser():
                    help="record C functions and builtins (default)")
     p.add_argument("--no-builtins", dest="builtins", action="store_false",
                    help="record Python functions only")
+    p.add_argument("--no-gc", dest="gc", action="store_false", default=True,
+                   help="do not show cyclic garbage collections as [gc] frames")
     p.add_argument("--asyncio", dest="asyncio", action="store_true", default=True,
                    help="give each asyncio task a root of its own, 'task NAME (COROUTINE)', with the "
                    "time it waits at each await as '[await ...]' frames (default)")
     p.add_argument("--no-asyncio", dest="asyncio", action="store_false",
                    help="record coroutines where the event loop resumed them, as cProfile does")
+    p.add_argument("--slow-calls", type=int, default=0, metavar="N",
+                   help="keep the N slowest calls of each function, with their caller and arguments")
+    p.add_argument("--func", action="append", default=[], metavar="MODULE:QUALNAME",
+                   help="with --slow-calls: only these functions (repeatable)")
+    add_threads_option(p)
     add_tree_options(p)
     p.add_argument("-m", dest="module", metavar="module", help="run a module, as python -m")
     p.add_argument("-c", dest="code", metavar="code", help="run code given as a string")
@@ -145,9 +160,15 @@ def program_of(opts, rest, command):
 
 def cmd_trace(argv):
     parser = trace_parser()
-    ours, rest = split_options(argv, {"-o", "--output", "-s", "--sort", "--limit", "--clock"})
+    ours, rest = split_options(argv, {"-o", "--output", "-s", "--sort", "--limit", "--clock", "--slow-calls",
+                                      "--func", "--threads"})
     opts = parser.parse_args(ours)
     program = program_of(opts, rest, "trace")
+    if opts.slow_calls < 0 or opts.slow_calls > 100000:
+        raise CommandLineError("--slow-calls must be 1 to 100000 (calls kept per function)")
+    if opts.func and not opts.slow_calls:
+        raise CommandLineError("--func chooses whose slow calls are kept: give --slow-calls N too")
+    check_func_specs(opts.func)
 
     sort = [k.strip() for k in opts.sort.split(",") if k.strip()]
     for key in sort:
@@ -161,28 +182,39 @@ def cmd_trace(argv):
 
     from ._profile import Profile
 
-    profile = Profile(builtins=opts.builtins, clock=opts.clock, asyncio=opts.asyncio)
+    profile = Profile(builtins=opts.builtins, clock=opts.clock, gc=opts.gc, asyncio=opts.asyncio)
+    if opts.slow_calls:
+        from . import _slow
+
+        codes = None
+        if opts.func:
+            codes = []
+            choose_functions(opts.func, program, codes.append)
+        profile.watch_slow_calls(opts.slow_calls, _slow.describe_frame, codes)
     try:
         status = program.run(profile)
     finally:
         profile.disable()
-    data = profile.snapshot()
+    data = _output.thread_view(profile.snapshot(), opts.threads)
     data.set_meta("command", program.describe())
+    separate = opts.threads == "separate"
     try:
         sys.stdout.flush()
     except Exception:
         pass
     if opts.output:
         try:
-            _output.write(data, opts.output, sort=sort, limit=0, clock=opts.clock, show_all=opts.show_all)
+            _output.write(data, opts.output, sort=sort, limit=0, clock=opts.clock, show_all=opts.show_all,
+                          separate=separate)
         except OSError as e:
             fail("cannot write %s: %s; the report follows on stderr" % (opts.output, e.strerror or e))
             sys.stderr.write(_output.text_report(data, sort=sort, limit=opts.limit, clock=opts.clock,
-                                                 show_all=opts.show_all))
+                                                 show_all=opts.show_all, separate=separate))
             return status or 1
         sys.stderr.write("hotscope: profile written to %s\n" % opts.output)
     else:
-        report = _output.text_report(data, sort=sort, limit=opts.limit, clock=opts.clock, show_tree=False)
+        report = _output.text_report(data, sort=sort, limit=opts.limit, clock=opts.clock, show_tree=False,
+                                     separate=separate)
         try:
             sys.stdout.write(report)
             sys.stdout.flush()
@@ -582,7 +614,7 @@ def cmd_mem(argv):
 
 RECORD_USAGE = (
     "hotscope record [-o FILE] [--rate HZ] [--mode wall|cpu|gil] [--duration S] [--idle] [--show-all] "
-    "[--subprocesses] (--pid PID | -- command args...)"
+    "[--threads merged|separate] [--subprocesses] (--pid PID | -- command args...)"
 )
 
 
@@ -637,6 +669,7 @@ def record_parser():
     p.add_argument("--pid", type=pid_arg, help="sample this running process")
     p.add_argument("--limit", type=int, default=30, metavar="N",
                    help="rows of the printed summary (default 30; 0 = all)")
+    add_threads_option(p)
     add_tree_options(p)
     return p
 
@@ -659,7 +692,7 @@ def cmd_record(argv):
     if opts.rate > 100000:
         raise CommandLineError("--rate must be at most 100000")
     check_output(opts.output)
-    child = None
+    child = follow = None
     try:
         if command:
             child = _sample.start_program(command)
@@ -667,7 +700,16 @@ def cmd_record(argv):
         else:
             pid, wait = opts.pid, 0.0
         try:
-            sampler = _sample.attach(pid, rate=opts.rate, mode=opts.mode, idle=opts.idle, wait=wait)
+            if child is not None and opts.subprocesses:
+                # The command may be a shell or a launcher: sample the first
+                # Python process of its tree, and the others as they come.
+                try:
+                    sampler, follow = _sample.attach_tree(child, rate=opts.rate, mode=opts.mode,
+                                                          idle=opts.idle)
+                except KeyboardInterrupt:
+                    return _sample.wait_child(child, "interrupted")
+            else:
+                sampler = _sample.attach(pid, rate=opts.rate, mode=opts.mode, idle=opts.idle, wait=wait)
         except _sample.SampleError as e:
             if child is not None:
                 if child.poll() is not None:
@@ -679,27 +721,32 @@ def cmd_record(argv):
             return fail(str(e))
     except _sample.SampleError as e:
         return fail(str(e))
-    follow = _sample.ChildFollower(sampler, pid) if opts.subprocesses else None
+    if opts.subprocesses and follow is None:
+        follow = _sample.ChildFollower(sampler, pid, sampled=[pid])
     reason = _sample.run_sampling(sampler, child=child, duration=opts.duration, follow=follow)
     status = _sample.wait_child(child, reason)
     data = sampler.snapshot()
+    header = _sample.summary_header(sampler, data, reason)
+    data = _output.thread_view(data, opts.threads)
     data.set_meta("command", " ".join(command) if command else "pid %d" % pid)
     clock = "cpu" if opts.mode == "cpu" else "wall"
-    header = _sample.summary_header(sampler, data, reason)
+    separate = opts.threads == "separate"
     if opts.output:
         try:
-            _output.write(data, opts.output, clock=clock, sampled=True, show_all=opts.show_all)
+            _output.write(data, opts.output, clock=clock, sampled=True, show_all=opts.show_all, separate=separate)
         except OSError as e:
             fail("cannot write %s: %s; the summary follows" % (opts.output, e.strerror or e))
             sys.stderr.write(header + _sample.sampled_text(data, clock, opts.limit, show_all=opts.show_all,
-                                                           color=_output.color_wanted(sys.stderr)))
+                                                           color=_output.color_wanted(sys.stderr),
+                                                           separate=separate))
             return status or 1
         sys.stderr.write(header)
         sys.stderr.write("hotscope: profile written to %s\n" % opts.output)
     else:
         try:
             sys.stdout.write(header + "\n" + _sample.sampled_text(data, clock, opts.limit, show_all=opts.show_all,
-                                                                  color=_output.color_wanted(sys.stdout)))
+                                                                  color=_output.color_wanted(sys.stdout),
+                                                                  separate=separate))
             sys.stdout.flush()
         except BrokenPipeError:
             pass
@@ -760,8 +807,9 @@ def cmd_diff(argv):
         "optimisation: which call paths got slower or faster, and by how much.",
         epilog="Call paths are matched by function (name and file; line numbers are ignored, so "
         "moved code still matches). Outputs by extension: .txt the table of the largest changes "
-        "(also printed without -o); .svg a differential flame graph (AFTER's stacks, red where "
-        "they got slower, blue where faster); .html both on one page.",
+        "(also printed without -o); .svg a differential flame graph (the stacks of both runs, each "
+        "as wide as the larger of the two; red where they got slower, blue where faster, teal where "
+        "only BEFORE has them); .html both on one page.",
     )
     p.add_argument("before", metavar="BEFORE", help="the profile to compare against")
     p.add_argument("after", metavar="AFTER", help="the new profile")

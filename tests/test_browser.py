@@ -505,3 +505,36 @@ def test_big_profile_opens_and_draws(driver, tmp_path):
     assert rect_width(g) == pytest.approx(GRAPH_WIDTH, abs=0.01)
     print("big.svg: ready in %.2f s" % seconds)
     assert_clean(driver)
+
+
+# ---- hotscope diff -----------------------------------------------------------------------
+
+def test_diff_html_draws_removed_code(driver, tmp_path):
+    """The differential graph inside diff.html: the path only BEFORE had is
+    drawn (as wide as its 20 of the union's 84 samples), teal, and its
+    tooltip says so; zooming into it fills the width."""
+    from hotscope import _core
+
+    before = _core.load(b"thread T;main;a 30\nthread T;main;gone 20\nthread T;main;b 10\nthread T;main 4\n",
+                        "collapsed")
+    after = _core.load(b"thread T;main;a 10\nthread T;main;new 5\nthread T;main;b 25\nthread T;main 4\n",
+                       "collapsed")
+    page = tmp_path / "diff.html"
+    page.write_bytes(_core.diff(before, after, clock="samples", format="html"))
+    driver.get(page.resolve().as_uri())
+    WebDriverWait(driver, 30).until(lambda d: d.execute_script(
+        "var s = document.getElementById('hotscope-flame'); return s && s.getAttribute('data-ready');"))
+    gone = driver.find_element(By.XPATH, "//*[local-name()='g' and contains(@class, 'f')]"
+                                         "[*[local-name()='text' and .='gone']]")
+    assert "removed" in gone.get_attribute("class").split()
+    rect = gone.find_element(By.XPATH, "*[local-name()='rect']")
+    assert rect.is_displayed() and rect.get_attribute("fill") == "#52c4b0"
+    assert rect_width(gone) == pytest.approx(GRAPH_WIDTH * 20 / 84, abs=0.02)
+    ActionChains(driver).move_to_element(rect).perform()
+    tip = driver.find_element(By.ID, "tip")
+    WebDriverWait(driver, 5).until(lambda d: tip.get_attribute("visibility") == "visible")
+    lines = [s.text for s in tip.find_elements(By.XPATH, ".//*[local-name()='tspan']")]
+    assert lines == ["gone", "only in BEFORE: 20 samples (31.25% of BEFORE), removed"]
+    rect.click()
+    assert rect_width(gone) == pytest.approx(GRAPH_WIDTH, abs=0.02)
+    assert_clean(driver)

@@ -23,13 +23,40 @@ SOURCES = (
     [ROOT / "tests" / "c" / "fuzz_readers.c"]
     + sorted((SRC / "model").glob("*.c"))
     + [SRC / "read" / n for n in ("json.c", "read_util.c", "model_json_read.c", "embedded_read.c",
-                                  "speedscope_read.c", "collapsed_read.c", "marshal_read.c", "pstats_read.c")]
+                                  "speedscope_read.c", "collapsed_read.c", "marshal_read.c", "pstats_read.c",
+                                  "text_lines.c", "text_tree_read.c", "lines_text_read.c", "mem_text_read.c")]
     + [SRC / "render" / n for n in ("model_json.c", "speedscope.c", "collapsed.c", "pstats_marshal.c",
-                                    "escape.c", "label.c", "classify.c")]
+                                    "escape.c", "label.c", "classify.c", "text_tree.c", "short_path.c",
+                                    "mem_text.c", "mem_rows.c")]
 )
 CFLAGS = ["-std=gnu11", "-Wall", "-Wextra", "-Wshadow", "-Werror", "-O1", "-g"]
 SANITIZERS = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-fno-sanitize-recover=all"]
 FUZZ_SECONDS = float(os.environ.get("HOTSCOPE_FUZZ_SECONDS", "8"))
+
+
+def text_seeds(data):
+    """hotscope's text reports: a trace's (threads, table, tree), its tree
+    in ASCII with colors, a line profile's and a memory profile's."""
+    import hotscope
+    from hotscope import _output
+
+    def lined(n):
+        total = 0
+        for i in range(n):
+            total += i % 7
+        return total
+
+    with hotscope.lines(lined) as lp:
+        lined(50)
+    with hotscope.memory() as m:
+        keep = [bytearray(100 + i) for i in range(300)]
+    del keep
+    return {
+        "report.txt": _output.render(data, "x.txt"),
+        "tree-ascii.txt": data.text_tree(unicode=False, color=True).encode(),
+        "lines.txt": lp.data.lines_text().encode(),
+        "mem.txt": m.data.mem_text(limit=4).encode(),
+    }
 
 
 def seeds():
@@ -54,6 +81,7 @@ def seeds():
         "hotscope.prof": data.prof(),
         "refs.prof": refs,
         "old.prof": marshal.dumps({("f.py", 1, "f"): (1, 1, 0.5, 0.5, {})}, 1),
+        **text_seeds(data),
     }
 
 

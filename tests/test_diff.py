@@ -207,15 +207,103 @@ def test_differential_svg_and_html():
     svg = _core.diff(before, after, clock="cpu", format="svg")
     root = ET.fromstring(svg)
     assert root.tag.endswith("svg")
-    texts = " ".join(t.text or "" for t in root.iter() if t.tag.endswith("title") or t.tag.endswith("text"))
-    # Boxes are as wide as AFTER's time: a path that only BEFORE has is
-    # zero wide, so it is not drawn; the table (below) lists it.
-    assert "target (app.py:5)" in texts and "removed" not in texts
+    boxes = flame_boxes(svg)
+    assert any(b["title"].startswith("target (app.py:") for b in boxes)
+    # The path only BEFORE took has its box, as wide as its BEFORE time
+    # against the union of both runs (widths: per path the larger own time).
+    check_removed_box(boxes, before, after, "cpu_ns", "removed (app.py:")
     html = _core.diff(before, after, clock="cpu", format="html", title="a <b> & c").decode()
+    check_removed_box(flame_boxes(inline_svg(html)), before, after, "cpu_ns", "removed (app.py:")
     assert html.startswith("<!DOCTYPE html>") and "<svg" in html
     assert "a &lt;b&gt; &amp; c" in html and "<b>" not in html
     table = html[html.index('<table id="changes">'):]
     assert "removed  /virtual/app.py:" in table and "target  /virtual/app.py:" in table
+
+
+def flame_boxes(svg):
+    """The boxes of a flame graph SVG: title text, class, x, width, y."""
+    boxes = []
+    for g in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}g"):
+        if "f" not in (g.get("class") or "").split():
+            continue
+        rect = g.find("{http://www.w3.org/2000/svg}rect")
+        title = g.find("{http://www.w3.org/2000/svg}title")
+        boxes.append({"title": title.text or "", "class": g.get("class").split(), "x": float(rect.get("x")),
+                      "w": float(rect.get("width")), "y": float(rect.get("y")), "fill": rect.get("fill")})
+    return boxes
+
+
+def inline_svg(html):
+    """The differential SVG inside diff.html, as an XML document."""
+    start, end = html.index("<svg"), html.index("</svg>") + len("</svg>")
+    return html[start:end].encode()
+
+
+def union_and_before(before, after, weight):
+    """{path: total} of BEFORE, and of the union: per path the larger own
+    weight of the two runs, summed over subtrees (diff_svg.c's widths),
+    computed here from the two models."""
+    from readers_helpers import json_stacks, load_json
+
+    b = json_stacks(load_json(before.json()), weight)
+    a = json_stacks(load_json(after.json()), weight)
+    own = {p: max(b.get(p, 0), a.get(p, 0)) for p in set(a) | set(b)}
+
+    def totals(stacks):
+        t = {}
+        for path, v in stacks.items():
+            for k in range(1, len(path) + 1):
+                t[path[:k]] = t.get(path[:k], 0) + v
+        return t
+
+    return totals(own), totals(b)
+
+
+def check_removed_box(boxes, before, after, weight, label):
+    union, in_before = union_and_before(before, after, weight)
+    root = max(boxes, key=lambda b: b["w"])
+    removed = [b for b in boxes if b["title"].startswith(label)]
+    assert len(removed) == 1, [b["title"] for b in boxes]
+    box = removed[0]
+    assert "removed" in box["class"] and box["fill"] == "#52c4b0"
+    assert "\nonly in BEFORE: " in box["title"] and box["title"].endswith("removed")
+    name = label.split(" (")[0] + " ("  # the model's label has the whole file name
+    path = next(p for p in in_before if p[-1].decode().startswith(name))
+    share = in_before[path] / sum(v for p, v in union.items() if len(p) == 1)
+    assert box["w"] / root["w"] == pytest.approx(share, abs=0.02 / root["w"])
+    # The other boxes say both figures; none but the removed path is teal.
+    assert all("removed" not in b["class"] for b in boxes if b is not box and b["title"].count("only in BEFORE") == 0)
+
+
+def test_removed_and_new_paths_by_construction():
+    """Collapsed stacks with known counts: a path only BEFORE has (gone), one
+    only AFTER has (new), one that shrank and one that grew under the same
+    parent. Widths: per path the larger own count, summed over subtrees."""
+    before = _core.load(b"thread T;main;a 30\nthread T;main;gone 20\nthread T;main;b 10\nthread T;main 4\n",
+                        "collapsed")
+    after = _core.load(b"thread T;main;a 10\nthread T;main;new 5\nthread T;main;b 25\nthread T;main 4\n",
+                       "collapsed")
+    boxes = flame_boxes(_core.diff(before, after, clock="samples", format="svg"))
+    by_name = {b["title"].split("\n")[0]: b for b in boxes}
+    union = 30 + 20 + 25 + 5 + 4  # a, gone, b, new, main's own
+    root = by_name["all"]
+    for name, width, fill_class in (("a", 30, None), ("gone", 20, "removed"), ("b", 25, None), ("new", 5, None),
+                                    ("main", union, None), ("T", union, None)):
+        box = by_name[name]
+        assert box["w"] / root["w"] == pytest.approx(width / union, abs=0.01 / root["w"]), name
+        assert ("removed" in box["class"]) == (fill_class == "removed"), name
+    # Children sit inside their parent, side by side.
+    main = by_name["main"]
+    kids = sorted((by_name[n] for n in ("a", "gone", "b", "new")), key=lambda b: b["x"])
+    assert kids[0]["x"] == pytest.approx(main["x"], abs=0.01)
+    for left, right in zip(kids, kids[1:]):
+        assert right["x"] == pytest.approx(left["x"] + left["w"], abs=0.02)
+    assert kids[-1]["x"] + kids[-1]["w"] <= main["x"] + main["w"] + 0.02
+    assert by_name["gone"]["title"] == "gone\nonly in BEFORE: 20 samples (31.25% of BEFORE), removed"
+    assert by_name["new"]["title"].endswith("0 samples \u2192 5 samples (new)")
+    assert by_name["a"]["title"].endswith("30 samples \u2192 10 samples (-66.7%)")
+    assert by_name["a"]["fill"].startswith("#") and by_name["a"]["fill"].endswith("ff")  # blue: shrank
+    assert by_name["b"]["fill"].startswith("#ff")  # red: grew
 
 
 def have_loader():

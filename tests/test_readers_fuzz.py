@@ -21,11 +21,13 @@ from hotscope import _core
 
 from test_c_readers import seeds
 
-FORMATS = ("json", "html", "speedscope", "collapsed", "pstats")
+FORMATS = ("json", "html", "speedscope", "collapsed", "pstats", "text", "lines", "mem")
 SECONDS = float(os.environ.get("HOTSCOPE_FUZZ_SECONDS", "10"))
 TOKENS = [b"[", b"]", b"{", b"}", b'"', b",", b":", b"\\u", b"\\ud800", b"\\udcff", b"-0", b"1e400",
           b"9223372036854775808", b"-1", b"0.5", b"null", b";", b" ", b"\n", b"thread ", b" (", b":1)",
-          b"\x80", b"\xff", b"\x00", b"r\x00\x00\x00\x00", b")\x03", b"l\x05\x00\x00\x00", b"\"O\"", b"\"C\""]
+          b"\x80", b"\xff", b"\x00", b"r\x00\x00\x00\x00", b")\x03", b"l\x05\x00\x00\x00", b"\"O\"", b"\"C\"",
+          "\u2514\u2500 ".encode(), "\u2502  ".encode(), b"   ", b"[depth 99] ", b"ms", b"s", b"  ", b"%  ",
+          b"[3 frames hidden]", b"Thread ", b"... 4 more", b" KiB", b"\x1b[1m", b"Timer unit: 1e-09 s\n"]
 
 
 def mutate(rng, data, corpus):
@@ -63,6 +65,7 @@ def exercise(data):
         data.top(clock=clock)
         data.pstats(clock=clock)
     data.threads(), data.meta(), data.counts()
+    data.text_tree(clock="wall"), data.lines_text(), data.mem_text()
     first = data.json()
     second = _core.load(first, "json").json()
     assert _core.load(second, "json").json() == second

@@ -8,6 +8,7 @@ import json
 import os
 import pathlib
 import re
+import shlex
 import subprocess
 import sys
 import time
@@ -65,21 +66,26 @@ def cumulative_shares(data):
 
 
 def test_known_split_within_three_points():
-    proc = subprocess.Popen([sys.executable, str(SPLIT), "2.5"])
+    proc = subprocess.Popen([sys.executable, str(SPLIT), "2.5", "--report"], stdout=subprocess.PIPE,
+                            text=True)
     # 1 kHz for 2.5 s: even a loaded machine that delivers half the rate
     # leaves enough samples for a 3-point tolerance (standard error of a
     # 70% share over 600 samples: 1.9 points).
     sampler = _core.Sampler(proc.pid, rate=1000, wait=10)
     sampler.start()
-    proc.wait()
+    out, _ = proc.communicate()
     sampler.stop()
+    true_a, true_b = map(float, out.split()[1:3])
     cum = cumulative_shares(sampler.snapshot())
     assert sampler.stats["thread_samples"] > 600
+    # By construction the split is 70/30 of the work; the wall-clock split
+    # the program measured itself is the truth (contention may tilt it).
+    assert abs(true_a - 0.70) < 0.05, out
     # unit() runs under both: a() and b() are told apart by inclusive
     # shares, of main()'s time (the split is main's; interpreter start-up
     # and imports are outside it).
-    assert abs(cum["a"] / cum["main"] - 0.70) < 0.03, cum
-    assert abs(cum["b"] / cum["main"] - 0.30) < 0.03, cum
+    assert abs(cum["a"] / cum["main"] - true_a) < 0.03, (cum, out)
+    assert abs(cum["b"] / cum["main"] - true_b) < 0.03, (cum, out)
     assert cum["main"] > 0.9, cum
 
 
@@ -231,6 +237,38 @@ def test_thread_names_in_dump_and_record(tmp_path):
     assert ("conductor", str(proc.pid)) in rows and ("Thread-%d" % raw_tid, str(raw_tid)) in rows
 
 
+def test_threads_met_while_starting_get_their_names():
+    """Threads sampled in their first moments, before threading knows their
+    name (and, 3.11+, before the interpreter has their kernel id), end up
+    under their own names: no Thread-<tid> stand-ins, no thread with tid 0."""
+    proc = subprocess.Popen([sys.executable, str(TARGETS / "sample_thread_churn.py"), "2.0"],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        sampler = _core.Sampler(proc.pid, rate=5000, idle=True)
+        sampler.start()
+        time.sleep(1.5)
+        sampler.stop()
+    finally:
+        proc.kill()
+        proc.wait()
+    counts = {}
+    for row in sampler.snapshot().collapsed(clock="samples").decode().splitlines():
+        stack, count = row.rsplit(" ", 1)
+        thread = stack.split(";", 1)[0]
+        counts[thread] = counts.get(thread, 0) + int(count)
+    assert len(counts) > 10, counts
+    assert not [n for n in counts if not re.match(r"thread \S+ \(tid [1-9]\d*\)$", n)], counts
+    # A thread met only after threading dropped it (its last moments) keeps
+    # a stand-in name. On 3.13 some churn threads were seen unnamed for
+    # their whole life in one run of three (about 2% of samples; their
+    # Thread objects' attributes did not read: not understood yet); the
+    # build before this fix left most of them unnamed.
+    stand_ins = {n: c for n, c in counts.items()
+                 if not re.match(r"thread (MainThread|churn-\d+) ", n)}
+    assert sum(stand_ins.values()) <= 0.05 * sum(counts.values()), stand_ins
+
+
 def test_dump_shows_exact_stack_and_lines(blocked):
     proc = blocked()
     threads = _core.Sampler(proc.pid).dump(locals=True)
@@ -346,6 +384,36 @@ def test_record_subprocesses_sees_pool_workers():
     assert re.search(r"of (\d+) processes", out.stdout), out.stdout
 
 
+def test_record_subprocesses_under_a_shell(tmp_path):
+    """--subprocesses under a command that is not Python (sh -c running two
+    Python programs one after the other, after a pause): both are sampled,
+    each thread labelled with its pid, and the shell's exit status stands."""
+    py = shlex.quote(sys.executable)
+    script = "sleep 0.3; %s %s 0.8; %s %s 0.8; exit 3" % (py, shlex.quote(str(SPLIT)), py,
+                                                         shlex.quote(str(FAST_STACKS)))
+    out_file = tmp_path / "tree.collapsed"
+    out = hotscope("record", "--subprocesses", "--rate", "200", "-o", str(out_file), "--",
+                   "sh", "-c", script)
+    assert out.returncode == 3, out.stderr
+    assert "of 2 processes" in out.stderr, out.stderr
+    pids = {}
+    for row in out_file.read_text().splitlines():
+        thread = row.rsplit(" ", 1)[0].split(";", 1)[0]
+        m = re.match(r"thread MainThread \(pid (\d+), tid \d+\)$", thread)
+        assert m, row
+        pids.setdefault(m.group(1), set()).add(row)
+    assert len(pids) == 2, pids.keys()
+    programs = [{"split" if "sample_split" in r else "fast" if "sample_fast" in r else "?"
+                 for r in rows} - {"?"} for rows in pids.values()]
+    assert sorted(map(sorted, programs)) == [["fast"], ["split"]], programs
+
+
+def test_record_subprocesses_no_python_under_the_shell():
+    out = hotscope("record", "--subprocesses", "--", "sh", "-c", "sleep 0.2; exit 4")
+    assert out.returncode == 4, out.stderr
+    assert out.stderr.startswith("hotscope: ") and "Traceback" not in out.stderr, out.stderr
+
+
 def test_sample_api_on_own_process():
     import hotscope
 
@@ -424,3 +492,31 @@ def test_timeline_counts_every_recorded_sample():
         assert times == sorted(times) and all(t % 50_000_000 == 0 for t in times)
     longest = max(s["points"][-2] for s in series)
     assert 1.0e9 <= longest <= 2.5e9
+
+
+SAMPLE_GC = TARGETS / "sample_gc.py"
+
+
+def test_gc_samples_under_the_caller_with_the_measured_share():
+    """Samples taken while a cyclic collection runs end in a [gc] frame
+    under the function that called gc.collect(), and their share of main()'s
+    samples is the share of main()'s time the program measured inside
+    gc.collect()."""
+    proc = subprocess.Popen([sys.executable, str(SAMPLE_GC), "2.5"], stdout=subprocess.PIPE, text=True)
+    sampler = _core.Sampler(proc.pid, rate=1000, wait=10)
+    sampler.start()
+    out, _ = proc.communicate()
+    sampler.stop()
+    main_s, gc_s = (float(x) for x in out.split())
+    data = sampler.snapshot()
+    stats = data.pstats(clock="samples")
+    cum = cumulative_shares(data)
+    gc_key = ("~", 0, "[gc]")
+    assert sampler.stats["gc_samples"] == round(stats[gc_key][2] * 1e9) > 0
+    # main() turns automatic collection off: inside it, [gc] is only under
+    # collect() (start-up imports may collect before that)
+    callers = {k[2]: v for k, v in stats[gc_key][4].items()}
+    assert not set(callers) & {"main", "spin", "churn"}, callers
+    main_samples = stats[next(k for k in stats if k[2] == "main" and k[0].endswith("sample_gc.py"))][3]
+    share = callers["collect"][3] / main_samples
+    assert abs(share - gc_s / main_s) < 0.03, (share, gc_s / main_s)

@@ -384,8 +384,14 @@ def test_self_times_sum_to_total():
     prof = profiled(hotscope.Profile(), call_heavy)
     total = prof.total_time()
     self_sum = sum(v[2] for v in prof.stats.values())
+    # The functions called from the top (no caller) hold every function's
+    # self time in their cumulative times. The total also has the thread's
+    # own time outside any function (between enable() and the call, which a
+    # preemption on a loaded machine can make milliseconds long).
+    top = sum(v[3] for v in prof.stats.values() if not v[4])
     assert total > 0.02
-    assert self_sum == pytest.approx(total, rel=0.01)
+    assert self_sum == pytest.approx(top, rel=0.01)
+    assert self_sum <= total * 1.0001
 
 
 def test_total_is_measured_wall_time():
@@ -393,13 +399,19 @@ def test_total_is_measured_wall_time():
     gc.collect()
     t0 = time.perf_counter()
     prof.enable()
-    # Long enough that 2% is far above the clocks' resolution, however
+    inner0 = time.perf_counter()
+    # Long enough that 1% is far above the clocks' resolution, however
     # fast the machine and the tracer are.
     while time.perf_counter() - t0 < 0.1:
         call_heavy()
+    inner1 = time.perf_counter()
     prof.disable()
     elapsed = time.perf_counter() - t0
-    assert prof.total_time() == pytest.approx(elapsed, rel=0.02)
+    # The recorded span lies between the two measured around and inside it
+    # (a preemption in enable() or disable() on a loaded machine falls
+    # between them, so no fixed tolerance around either would do).
+    assert inner1 - inner0 <= prof.total_time() * 1.01
+    assert prof.total_time() <= elapsed * 1.01
     assert prof.total_time("wall") == prof.total_time()
 
 
@@ -449,4 +461,5 @@ def test_known_split_cpu_clock():
         assert busy[3] == pytest.approx(busy_wall, rel=0.15)
     assert sleeper[3] < 0.2 * sleeper_wall
     assert prof.total_time("cpu") == pytest.approx(busy_cpu, rel=0.15)
-    assert prof.total_time("wall") == pytest.approx(module.BUSY + module.SLEEP, rel=0.10)
+    measured_wall = module.MEASURED["busy"][0] + module.MEASURED["sleeper"][0]
+    assert prof.total_time("wall") == pytest.approx(measured_wall, rel=0.10)

@@ -77,9 +77,8 @@ def test_view_writes_every_format_and_reads_it_back(saved, tmp_path, ext):
     proc = hotscope("view", str(saved["model.json"]), "-o", str(out))
     assert proc.returncode == 0, proc.stderr
     assert out.stat().st_size > 0
-    if ext != ".txt":
-        again = hotscope("view", str(out))
-        assert again.returncode == 0, again.stderr
+    again = hotscope("view", str(out))
+    assert again.returncode == 0, again.stderr
 
 
 def test_view_prof_to_prof_keeps_pstats(tmp_path):
@@ -237,3 +236,40 @@ def test_call_graphs_read_back(tmp_path):
     r = subprocess.run([sys.executable, "-m", "hotscope", "view", str(tmp_path / "foreign.dot")],
                        capture_output=True, text=True)
     assert r.returncode == 2 and len(r.stderr.splitlines()) == 1 and "embeds" in r.stderr
+
+
+@pytest.mark.parametrize("special", ["/dev/zero", "fifo"])
+def test_line_report_never_reads_a_special_file_as_source(tmp_path, special):
+    """A saved line profile names its source files; `view` reads those
+    whose source was not captured. A profile from elsewhere naming
+    /dev/zero or a FIFO must not hang view (only regular files are read):
+    the rows are shown with their source marked missing."""
+    import json
+
+    import hotscope
+
+    def f():
+        x = 0
+        for i in range(10):
+            x += i
+        return x
+
+    with hotscope.lines(f) as lp:
+        f()
+    saved = tmp_path / "good.json"
+    lp.save(str(saved))
+    doc = json.loads(saved.read_text())
+    target = "/dev/zero"
+    if special == "fifo":
+        target = str(tmp_path / "pipe")
+        os.mkfifo(target)
+    old = f.__code__.co_filename
+    doc["strings"] = [target if v == old else v for v in doc["strings"]]
+    doc["meta"] = {k: v for k, v in doc["meta"].items() if not k.startswith("source:")}
+    evil = tmp_path / "evil.json"
+    evil.write_text(json.dumps(doc))
+    out = subprocess.run([sys.executable, "-m", "hotscope", "view", str(evil), "-o", str(tmp_path / "x.txt")],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    text = (tmp_path / "x.txt").read_text()
+    assert "x += i" not in text and target in text, text

@@ -47,6 +47,7 @@ int main(void) {
     P("interp.gil_last_holder", offsetof(PyInterpreterState, _gil.last_holder));
     P("interp.gil_locked", offsetof(PyInterpreterState, _gil.locked));
 #endif
+    P("interp.gc_collecting", offsetof(PyInterpreterState, gc.collecting));
     P("tstate.next", offsetof(PyThreadState, next));
     P("tstate.thread_id", offsetof(PyThreadState, thread_id));
 #if PY_VERSION_HEX >= 0x030B0000

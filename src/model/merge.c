@@ -170,6 +170,8 @@ int hs_merger_add(hs_merger *m, const hs_profile *src, int add_weights, hs_id *n
                 if (from) {
                     thread->wall_ns = hs_sat_add(thread->wall_ns, from->wall_ns);
                     thread->cpu_ns = hs_sat_add(thread->cpu_ns, from->cpu_ns);
+                    for (int k = 0; k < HS_GIL_STATE_COUNT; k++)
+                        thread->gil_states[k] = hs_sat_add(thread->gil_states[k], from->gil_states[k]);
                 }
             }
         } else {

@@ -41,4 +41,9 @@ int hs_merger_add(hs_merger *m, const hs_profile *src, int add_weights, hs_id *n
  * src nodes to the copy's. NULL on allocation failure. */
 hs_profile *hs_profile_fold_lines(const hs_profile *src, hs_id *node_map);
 
+/* A copy of `src` with its threads folded into one, "all threads"
+ * (merge_threads.c): the paths of every thread laid on top of each other,
+ * their weights added. NULL on allocation failure. */
+hs_profile *hs_profile_merge_threads(const hs_profile *src);
+
 #endif

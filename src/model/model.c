@@ -63,10 +63,8 @@ static uint64_t frame_hash(hs_id name, hs_id file, int32_t first_line, int32_t l
     return hs_hash_mix(h, (uint64_t)kind);
 }
 
-static int frame_index_grow(hs_profile *p) {
-    size_t n = p->frame_slot_count ? p->frame_slot_count * 2 : HS_MIN_SLOTS;
-    if (n < p->frame_slot_count)
-        return -1;
+/* Builds the frame index afresh with n slots (a power of two). */
+static int frame_index_build(hs_profile *p, size_t n) {
     hs_id *slots = new_slots(n);
     if (slots == NULL)
         return -1;
@@ -82,6 +80,13 @@ static int frame_index_grow(hs_profile *p) {
     p->frame_slots = slots;
     p->frame_slot_count = n;
     return 0;
+}
+
+static int frame_index_grow(hs_profile *p) {
+    size_t n = p->frame_slot_count ? p->frame_slot_count * 2 : HS_MIN_SLOTS;
+    if (n < p->frame_slot_count)
+        return -1;
+    return frame_index_build(p, n);
 }
 
 hs_id hs_frame_intern(hs_profile *p, hs_id name, hs_id file, int32_t first_line,
@@ -348,6 +353,10 @@ hs_profile *hs_profile_clone(const hs_profile *src) {
         }
         p->line_table_cap = p->line_table_count;
     }
+    p->slow_calls = copy_array(src->slow_calls, src->slow_call_count, src->slow_call_count,
+                               sizeof *p->slow_calls, &ok);
+    p->slow_call_count = p->slow_calls ? src->slow_call_count : 0;
+    p->slow_call_cap = p->slow_call_count;
     if (!ok) {
         hs_profile_free(p);
         return NULL;
@@ -371,6 +380,7 @@ void hs_profile_free(hs_profile *p) {
     for (size_t i = 0; i < p->line_table_count; i++)
         free(p->line_tables[i].rows);
     free(p->line_tables);
+    free(p->slow_calls);
     free(p);
 }
 
@@ -415,7 +425,22 @@ int hs_thread_add(hs_profile *p, const char *name, uint64_t os_tid, uint64_t ide
     t->root = node;
     t->wall_ns = 0;
     t->cpu_ns = 0;
+    memset(t->gil_states, 0, sizeof t->gil_states);
     return index;
+}
+
+int hs_thread_rename(hs_profile *p, int index, const char *name, uint64_t os_tid) {
+    if (index < 0 || (size_t)index >= p->thread_count)
+        return -1;
+    hs_id name_id = hs_intern_cstr(p, name ? name : "");
+    if (name_id == HS_NONE)
+        return -1;
+    hs_thread *t = &p->threads[index];
+    hs_frame *frame = &p->frames[p->nodes[t->root].frame];
+    t->name = frame->name = name_id;
+    t->os_tid = os_tid;
+    /* the frame's name is part of its key in the index: rehash (rare) */
+    return frame_index_build(p, p->frame_slot_count);
 }
 
 static int str_equals(const hs_profile *p, hs_id id, const char *s, size_t len) {
@@ -456,6 +481,17 @@ const char *hs_meta_get(const hs_profile *p, const char *key) {
         if (str_equals(p, p->meta[i].key, key, len))
             return hs_str(p, p->meta[i].value, NULL);
     return NULL;
+}
+
+/* ---- slow calls ------------------------------------------------------ */
+
+int hs_slow_call_add(hs_profile *p, const hs_slow_call *call) {
+    hs_slow_call *calls = grow_array(p->slow_calls, &p->slow_call_cap, sizeof *calls, p->slow_call_count);
+    if (calls == NULL)
+        return -1;
+    p->slow_calls = calls;
+    p->slow_calls[p->slow_call_count++] = *call;
+    return 0;
 }
 
 /* ---- series ---------------------------------------------------------- */

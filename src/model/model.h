@@ -85,6 +85,17 @@ typedef struct {
     int64_t self[HS_W_COUNT];
 } hs_node;
 
+/* What the sampler found a thread doing at each pass, in its gil and cpu
+ * modes (all zero otherwise): the GIL contention of each thread. */
+typedef enum {
+    HS_GIL_HELD = 0,        /* it held the GIL */
+    HS_GIL_RUNNING = 1,     /* on a CPU (running or runnable) without the GIL: C code
+                             * that released it (hashlib, zlib, numpy...) */
+    HS_GIL_FUTEX_WAIT = 2,  /* off the CPU in a futex wait: for the GIL, or for a lock */
+    HS_GIL_OTHER_WAIT = 3,  /* off the CPU otherwise: sleep, I/O, select */
+    HS_GIL_STATE_COUNT = 4
+} hs_gil_state;
+
 typedef struct {
     hs_id name;          /* thread name, e.g. "MainThread" */
     uint64_t os_tid;     /* kernel thread id */
@@ -92,6 +103,7 @@ typedef struct {
     hs_id root;          /* the thread's node (child of HS_ROOT) */
     int64_t wall_ns;     /* wall time the engine saw this thread */
     int64_t cpu_ns;      /* CPU time the thread used while seen */
+    int64_t gil_states[HS_GIL_STATE_COUNT]; /* passes that found it in each state */
 } hs_thread;
 
 typedef struct {
@@ -137,6 +149,19 @@ typedef struct {
     size_t count, cap;
 } hs_line_table;
 
+/* One call picked out for its duration: the tracer's --slow-calls keeps the
+ * N slowest calls of each function, each with who called it and a short
+ * text of its arguments, because a mean over calls hides the function that
+ * is slow only for some inputs. Kept beside the tree: a call is not a
+ * call path. */
+typedef struct {
+    hs_id function;  /* the function's frame (line 0) */
+    hs_id caller;    /* the calling function's frame; HS_NONE at the top of a thread */
+    int32_t thread;  /* index into threads */
+    int64_t wall_ns; /* how long the call took, callees included */
+    hs_id args;      /* string: the arguments, e.g. "n=5, items=[1, 2, ...]"; "" unknown */
+} hs_slow_call;
+
 typedef struct hs_profile {
     hs_strtab strings;
 
@@ -161,6 +186,9 @@ typedef struct hs_profile {
 
     hs_line_table *line_tables;
     size_t line_table_count, line_table_cap;
+
+    hs_slow_call *slow_calls; /* grouped by function, slowest first within one */
+    size_t slow_call_count, slow_call_cap;
 
     unsigned weights_present; /* bit (1u << hs_weight) set for each weight recorded */
 } hs_profile;
@@ -197,6 +225,9 @@ hs_id hs_add_stack(hs_profile *p, const hs_id *frames, size_t depth,
 
 /* Registers a thread and creates its root node; returns the thread index or -1. */
 int hs_thread_add(hs_profile *p, const char *name, uint64_t os_tid, uint64_t ident);
+/* A better name (and kernel id) for thread `index`, learnt after it was
+ * added: the sampler may meet a thread before it has either. */
+int hs_thread_rename(hs_profile *p, int index, const char *name, uint64_t os_tid);
 
 /* Sets (replacing) a metadata string. Returns 0 or -1. */
 int hs_meta_set(hs_profile *p, const char *key, const char *value);
@@ -215,6 +246,9 @@ int hs_line_table_get(hs_profile *p, const char *name, const char *unit);
 int hs_line_table_push(hs_profile *p, int index, hs_id frame, int64_t value);
 /* The index of the line table named `name`, or -1 when there is none. */
 int hs_line_table_find(const hs_profile *p, const char *name);
+
+/* Appends a slow call. Returns 0 or -1. */
+int hs_slow_call_add(hs_profile *p, const hs_slow_call *call);
 
 /* Fills totals[node] = self + all descendants' self, for every node and one
  * weight. Iterative: safe on stacks 100,000 deep. `totals` has node_count

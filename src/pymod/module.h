@@ -61,6 +61,13 @@ PyObject *hs_pd_text_tree(PyObject *self, PyObject *args, PyObject *kwds);
     "text_tree(thread=None, clock='wall', min_percent=1.0, show_all=False, color=False,\n"         \
     "          unicode=True) -> str: the pyinstrument-style tree, library frames collapsed"
 
+/* pd_slow.c */
+PyObject *hs_pd_slow_calls(PyObject *self, PyObject *unused);
+PyObject *hs_pd_slow_calls_text(PyObject *self, PyObject *args, PyObject *kwds);
+
+/* pd_threads.c */
+PyObject *hs_pd_merge_threads(PyObject *self, PyObject *unused);
+
 /* pd_dot.c */
 PyObject *hs_pd_dot(PyObject *self, PyObject *args, PyObject *kwds);
 #define HS_PD_DOT_DOC                                                                               \

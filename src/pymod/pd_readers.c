@@ -21,6 +21,8 @@ static const struct {
 } readers[] = {
     {"json", hs_read_model_json},  {"html", hs_read_embedded},     {"svg", hs_read_embedded},
     {"speedscope", hs_read_speedscope}, {"collapsed", hs_read_collapsed}, {"pstats", hs_read_pstats},
+    {"text", hs_read_text_tree}, {"lines", hs_read_lines_text},
+    {"mem", hs_read_mem_text},
 };
 
 PyObject *hs_load(PyObject *module, PyObject *args) {
@@ -35,7 +37,7 @@ PyObject *hs_load(PyObject *module, PyObject *args) {
     if (!read) {
         PyBuffer_Release(&view);
         PyErr_Format(PyExc_ValueError,
-                     "unknown format '%s' (json, html, svg, speedscope, collapsed, pstats)", format);
+                     "unknown format '%s' (json, html, svg, speedscope, collapsed, pstats, text, lines, mem)", format);
         return NULL;
     }
     char err[HS_READ_ERR_SIZE] = {0};

@@ -103,12 +103,12 @@ static PyObject *buf_result(hs_buf *buf, int status, const char *err, int as_tex
 /* ---- renderers ------------------------------------------------------------ */
 
 static PyObject *pd_table(ProfileDataObject *self, PyObject *args, PyObject *kwds) {
-    static char *kwlist[] = {"sort", "limit", "thread", "clock", "callers", "extra", NULL};
+    static char *kwlist[] = {"sort", "limit", "thread", "clock", "callers", "extra", "waiting", NULL};
     PyObject *sort = Py_None, *thread = Py_None, *clock = Py_None;
     long limit = 0;
-    int callers = 0, extra = 1;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OlOOpp:table", kwlist, &sort, &limit, &thread,
-                                     &clock, &callers, &extra))
+    int callers = 0, extra = 1, waiting = 1;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OlOOppp:table", kwlist, &sort, &limit, &thread,
+                                     &clock, &callers, &extra, &waiting))
         return NULL;
     hs_table_opts opts;
     memset(&opts, 0, sizeof opts);
@@ -120,6 +120,7 @@ static PyObject *pd_table(ProfileDataObject *self, PyObject *args, PyObject *kwd
         opts.other_weight = opts.time_weight == HS_W_WALL_NS ? HS_W_CPU_NS : HS_W_WALL_NS;
     opts.limit = limit;
     opts.show_callers = callers;
+    opts.show_waiting = extra && waiting;
     PyObject *keys = NULL;
     if (sort != Py_None) {
         keys = PyUnicode_Check(sort) ? PyTuple_Pack(1, sort) : PySequence_Tuple(sort);
@@ -317,6 +318,19 @@ static PyObject *pd_threads(ProfileDataObject *self, PyObject *unused) {
                                               (unsigned long long)t->os_tid, "wall_ns", (long long)t->wall_ns,
                                               "cpu_ns", (long long)t->cpu_ns)
                               : NULL;
+        int64_t counted = 0;
+        for (int k = 0; k < HS_GIL_STATE_COUNT; k++)
+            counted |= t->gil_states[k];
+        if (item && counted) {
+            /* the sampler's cpu and gil modes: passes in each state */
+            PyObject *states = Py_BuildValue("{s:L,s:L,s:L,s:L}", "held", (long long)t->gil_states[HS_GIL_HELD],
+                                             "running", (long long)t->gil_states[HS_GIL_RUNNING], "futex_wait",
+                                             (long long)t->gil_states[HS_GIL_FUTEX_WAIT], "other_wait",
+                                             (long long)t->gil_states[HS_GIL_OTHER_WAIT]);
+            if (!states || PyDict_SetItemString(item, "gil_states", states) < 0)
+                Py_CLEAR(item);
+            Py_XDECREF(states);
+        }
         if (!item || PyList_Append(list, item) < 0)
             Py_CLEAR(list);
         Py_XDECREF(item);
@@ -408,7 +422,7 @@ PyObject *hs_py_buf_result(hs_buf *buf, int status, const char *err, int as_text
 
 static PyMethodDef pd_methods[] = {
     {"table", (PyCFunction)(void (*)(void))pd_table, METH_VARARGS | METH_KEYWORDS,
-     "table(sort=None, limit=0, thread=None, clock='wall', callers=False, extra=True) -> str\n"
+     "table(sort=None, limit=0, thread=None, clock='wall', callers=False, extra=True, waiting=True) -> str\n"
      "The pstats-style table."},
     {"tree", (PyCFunction)(void (*)(void))pd_tree, METH_VARARGS | METH_KEYWORDS,
      "tree(thread=None, clock='wall', min_percent=0.5, max_depth=0, unicode=True) -> str"},
@@ -430,7 +444,18 @@ static PyMethodDef pd_methods[] = {
      "prof(thread=None, clock='wall') -> bytes: a pstats .prof file"},
     {"pstats", (PyCFunction)(void (*)(void))pd_pstats, METH_VARARGS | METH_KEYWORDS,
      "pstats(thread=None, clock='wall') -> dict, as cProfile.Profile.create_stats builds"},
-    {"threads", (PyCFunction)pd_threads, METH_NOARGS, "threads() -> list of dicts"},
+    {"threads", (PyCFunction)pd_threads, METH_NOARGS,
+     "threads() -> list of dicts: index, name, ident, os_tid, wall_ns, cpu_ns, and for a profile\n"
+     "sampled in the cpu or gil mode gil_states: passes that found the thread holding the GIL\n"
+     "(held), on a CPU without it (running), waiting in a futex (futex_wait: the GIL or a lock)\n"
+     "or waiting otherwise (other_wait: sleep, I/O)"},
+    {"merge_threads", (PyCFunction)hs_pd_merge_threads, METH_NOARGS,
+     "merge_threads() -> ProfileData: a copy with every thread folded into one, 'all threads'"},
+    {"slow_calls", (PyCFunction)hs_pd_slow_calls, METH_NOARGS,
+     "slow_calls() -> list of dicts: the slowest calls a trace kept (function and caller as\n"
+     "(file, name, first line), thread, seconds, wall_ns, args), each function's slowest first"},
+    {"slow_calls_text", (PyCFunction)(void (*)(void))hs_pd_slow_calls_text, METH_VARARGS | METH_KEYWORDS,
+     "slow_calls_text(limit=0) -> str: the 'Slowest calls' section of the text report"},
     {"total", (PyCFunction)(void (*)(void))pd_total, METH_VARARGS | METH_KEYWORDS,
      "total(clock='wall', thread=None) -> int: nanoseconds under the root"},
     {"meta", (PyCFunction)pd_meta, METH_NOARGS, "meta() -> dict of metadata"},

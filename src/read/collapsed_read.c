@@ -383,6 +383,7 @@ hs_profile *hs_read_collapsed(const char *data, size_t len, char *err) {
             if (value > (INT64_MAX - d) / 10) {
                 hs_read_error(err, "line %zu: count too large", lineno);
                 failed = 1;
+                break; /* before the multiplication overflows */
             }
             value = value * 10 + d;
         }

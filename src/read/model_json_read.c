@@ -2,7 +2,7 @@
  * model_json_read.c - hotscope's own JSON (written by model_json.c, whose
  * header documents the layout) back into a profile, exactly: the same
  * strings, frames, nodes with their self weights, threads, metadata and
- * series, line tables.
+ * series, line tables, slow calls.
  *
  * Nothing in the file is trusted. Members may come in any order (each is
  * found first, then read in the order ids depend on: strings, frames,
@@ -34,11 +34,12 @@ enum {
     M_THREADS,
     M_SERIES,
     M_LINE_TABLES,
+    M_SLOW_CALLS,
     M_COUNT
 };
 static const char *const member_names[M_COUNT] = {"format", "version", "meta", "weights", "strings",
                                                   "frames", "nodes", "threads", "series",
-                                                  "line_tables"};
+                                                  "line_tables", "slow_calls"};
 
 typedef struct {
     hs_json j;
@@ -272,6 +273,7 @@ typedef struct {
     int has_name, has_root;
     uint64_t os_tid, ident, root;
     int64_t wall_ns, cpu_ns;
+    int64_t gil_states[HS_GIL_STATE_COUNT];
 } thread_fields;
 
 static int thread_member(reader *r, const char *key, size_t len, void *ctx) {
@@ -299,6 +301,21 @@ static int thread_member(reader *r, const char *key, size_t len, void *ctx) {
         return hs_json_read_int(j, &t->wall_ns);
     if (key_is(key, len, "cpu_ns"))
         return hs_json_read_int(j, &t->cpu_ns);
+    if (key_is(key, len, "gil_states")) {
+        if (hs_json_enter_array(j) < 0)
+            return -1;
+        int more, k = 0;
+        while ((more = hs_json_next_item(j)) == 1) {
+            if (k == HS_GIL_STATE_COUNT)
+                return hs_json_fail(j, "thread %zu: \"gil_states\" has more than %d numbers",
+                                    r->p->thread_count, HS_GIL_STATE_COUNT);
+            if (hs_json_read_int(j, &t->gil_states[k]) < 0)
+                return -1;
+            if (t->gil_states[k++] < 0)
+                return hs_json_fail(j, "thread %zu: a negative count in \"gil_states\"", r->p->thread_count);
+        }
+        return more < 0 ? -1 : 0;
+    }
     return 1;
 }
 
@@ -315,6 +332,7 @@ static int read_threads(reader *r) {
         t.has_name = t.has_root = 0;
         t.os_tid = t.ident = t.root = 0;
         t.wall_ns = t.cpu_ns = 0;
+        memset(t.gil_states, 0, sizeof t.gil_states);
         if (read_object(r, thread_member, &t) < 0)
             break;
         if (!t.has_name || !t.has_root) {
@@ -333,6 +351,7 @@ static int read_threads(reader *r) {
             hs_json_fail(j, "out of memory");
             break;
         }
+        memcpy(r->p->threads[r->p->thread_count - 1].gil_states, t.gil_states, sizeof t.gil_states);
     }
     hs_buf_free(&t.name);
     return j->failed ? -1 : more;
@@ -527,6 +546,42 @@ static int read_line_tables(reader *r) {
     return j->failed ? -1 : more;
 }
 
+/* Slow calls are five numbers each (model_json.c): function frame, caller
+ * frame or -1, thread index, duration, string id of the arguments; every
+ * id is checked against what it names. */
+static int read_slow_calls(reader *r) {
+    hs_json *j = &r->j;
+    goto_member(r, M_SLOW_CALLS);
+    if (hs_json_enter_array(j) < 0)
+        return -1;
+    int64_t v[5];
+    size_t n = 0;
+    int more;
+    while ((more = hs_json_next_item(j)) == 1) {
+        if (hs_json_read_int(j, &v[n % 5]) < 0)
+            return -1;
+        if (++n % 5)
+            continue;
+        size_t call = n / 5 - 1;
+        if (v[0] < 0 || (uint64_t)v[0] >= r->frame_count || v[1] < -1 ||
+            (v[1] >= 0 && (uint64_t)v[1] >= r->frame_count))
+            return hs_json_fail(j, "slow call %zu: a frame is not in \"frames\"", call);
+        if (v[2] < 0 || (uint64_t)v[2] >= r->p->thread_count)
+            return hs_json_fail(j, "slow call %zu: thread %lld is not in \"threads\"", call, (long long)v[2]);
+        if (v[4] < 0 || (uint64_t)v[4] >= r->string_count)
+            return hs_json_fail(j, "slow call %zu: string %lld is not in \"strings\"", call, (long long)v[4]);
+        hs_slow_call c = {r->frame_map[v[0]], v[1] < 0 ? HS_NONE : r->frame_map[v[1]], (int32_t)v[2], v[3],
+                          r->string_map[v[4]]};
+        if (hs_slow_call_add(r->p, &c) < 0)
+            return hs_json_fail(j, "out of memory");
+    }
+    if (more < 0)
+        return -1;
+    if (n % 5)
+        return hs_json_fail(j, "\"slow_calls\" must hold records of five numbers");
+    return 0;
+}
+
 static int meta_member(reader *r, const char *key, size_t len, void *ctx) {
     (void)ctx;
     (void)len;
@@ -610,7 +665,8 @@ hs_profile *hs_read_model_json(const char *data, size_t len, char *err) {
                read_frames(&r) == 0 && read_nodes(&r) == 0 && read_threads(&r) == 0 &&
                (!r.seen[M_META] || (goto_member(&r, M_META), read_object(&r, meta_member, NULL)) == 0) &&
                (!r.seen[M_SERIES] || read_series(&r) == 0) &&
-               (!r.seen[M_LINE_TABLES] || read_line_tables(&r) == 0));
+               (!r.seen[M_LINE_TABLES] || read_line_tables(&r) == 0) &&
+               (!r.seen[M_SLOW_CALLS] || read_slow_calls(&r) == 0));
     int ok = !j->failed;
     hs_json_free(j);
     free(r.string_map);

@@ -41,6 +41,14 @@ hs_profile *hs_read_collapsed(const char *data, size_t len, char *err);
  * estimated from the per-caller figures (pstats_read.c). */
 hs_profile *hs_read_pstats(const char *data, size_t len, char *err);
 
+/* hotscope's text reports, the `.txt` files it writes, read back as far
+ * as the text carries the profile: the call tree of trace and record
+ * reports (text_tree_read.c), kernprof's line report (lines_text_read.c),
+ * the memory report (mem_text_read.c). Each file says what comes back. */
+hs_profile *hs_read_text_tree(const char *data, size_t len, char *err);
+hs_profile *hs_read_lines_text(const char *data, size_t len, char *err);
+hs_profile *hs_read_mem_text(const char *data, size_t len, char *err);
+
 /* ---- helpers shared by the readers (read_util.c) ---------------------- */
 
 /* Formats the message into err (HS_READ_ERR_SIZE bytes); returns NULL so a

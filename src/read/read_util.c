@@ -79,6 +79,7 @@ int hs_read_add_thread(hs_profile *p, hs_id name, uint64_t os_tid, uint64_t iden
     t->root = root;
     t->wall_ns = wall_ns;
     t->cpu_ns = cpu_ns;
+    memset(t->gil_states, 0, sizeof t->gil_states);
     return (int)p->thread_count++;
 }
 

@@ -67,7 +67,9 @@ int hs_render_diff_html(hs_diff *d, hs_weight w, long limit, const char *title, 
                   unit);
     if (before)
         hs_buf_printf(out, " (%+.1f%%)", 100.0 * (double)(after - before) / (double)before);
-    hs_buf_puts(out, ". Red: slower than before; blue: faster.</p>\n<div class=\"graph\">\n");
+    hs_buf_puts(out, ". Red: slower than before; blue: faster; teal: only in BEFORE (removed). "
+                     "Each box is as wide as the larger of BEFORE and AFTER on its path, so removed "
+                     "code keeps its width; hover for both figures.</p>\n<div class=\"graph\">\n");
     /* Inline SVG: the markup from <svg on (an XML declaration or DOCTYPE
      * before it has no place inside HTML). */
     const char *start = svg.data ? strstr(svg.data, "<svg") : NULL;

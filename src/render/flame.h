@@ -41,6 +41,10 @@ typedef struct {
  * Iterative: a 100,000-deep tree is fine. Returns 0, or -1 on no memory. */
 int hs_flame_layout_compute(const hs_profile *p, hs_id root, hs_weight w, double width_px,
                             double min_px, uint32_t max_depth, hs_flame_layout *out);
+/* The same with the widths given: totals[node] for every node of p (the
+ * layout keeps a copy in out->totals). */
+int hs_flame_layout_compute_totals(const hs_profile *p, hs_id root, const int64_t *totals, double width_px,
+                                   double min_px, uint32_t max_depth, hs_flame_layout *out);
 void hs_flame_layout_free(hs_flame_layout *layout);
 
 /* The fill of a frame: one hue family per hs_category (user warm orange,
@@ -50,8 +54,11 @@ void hs_flame_color(const hs_profile *p, hs_id frame, char out[8]);
 /* The middle color of a category's family, for legends. */
 void hs_flame_category_color(hs_category cat, char out[8]);
 /* Differential fill: red where `after` grew over `before`, blue where it
- * shrank, pale gray where equal; stronger with the relative change. */
+ * shrank, pale gray where equal; stronger with the relative change. A path
+ * only BEFORE had (after 0) is HS_FLAME_REMOVED_COLOR instead, which is no
+ * shade of the others. */
 void hs_flame_diff_color(int64_t before, int64_t after, char out[8]);
+#define HS_FLAME_REMOVED_COLOR "#52c4b0"
 
 /* A frame's readable label, raw (not escaped): "function (file.py:line)"
  * with the file's base name, the builtin's label for C functions, the

@@ -55,6 +55,9 @@ static int reserve(void **arr, size_t *cap, size_t need, size_t elem) {
     return 0;
 }
 
+static int layout(const hs_profile *p, hs_id root, double width_px, double min_px, uint32_t max_depth,
+                  hs_flame_layout *out);
+
 int hs_flame_layout_compute(const hs_profile *p, hs_id root, hs_weight w, double width_px,
                             double min_px, uint32_t max_depth, hs_flame_layout *out) {
     memset(out, 0, sizeof *out);
@@ -62,6 +65,22 @@ int hs_flame_layout_compute(const hs_profile *p, hs_id root, hs_weight w, double
     if (!out->totals)
         return -1;
     hs_node_totals(p, w, out->totals);
+    return layout(p, root, width_px, min_px, max_depth, out);
+}
+
+int hs_flame_layout_compute_totals(const hs_profile *p, hs_id root, const int64_t *totals, double width_px,
+                                   double min_px, uint32_t max_depth, hs_flame_layout *out) {
+    memset(out, 0, sizeof *out);
+    out->totals = malloc((p->node_count ? p->node_count : 1) * sizeof *out->totals);
+    if (!out->totals)
+        return -1;
+    memcpy(out->totals, totals, p->node_count * sizeof *out->totals);
+    return layout(p, root, width_px, min_px, max_depth, out);
+}
+
+/* Lays out with out->totals filled in. */
+static int layout(const hs_profile *p, hs_id root, double width_px, double min_px, uint32_t max_depth,
+                  hs_flame_layout *out) {
     const int64_t *totals = out->totals;
     out->root_total = totals[root];
     /* An empty profile still gets its root box, full width. */

@@ -84,6 +84,10 @@ void hs_flame_category_color(hs_category cat, char out[8]) {
 }
 
 void hs_flame_diff_color(int64_t before, int64_t after, char out[8]) {
+    if (before > 0 && after == 0) {
+        snprintf(out, 8, "%s", HS_FLAME_REMOVED_COLOR);
+        return;
+    }
     double change;
     if (before > 0)
         change = ((double)after - (double)before) / (double)before;

@@ -49,9 +49,13 @@ typedef struct {
     const hs_flame_layout *layout;
     hs_buf *out;
     hs_buf label;   /* scratch: one frame's label */
-    double scale;   /* pixels per unit of weight */
+    double scale;   /* pixels per unit of width */
     double min_px;
     uint32_t rows;
+    /* The weight's totals, shown in tooltips: the layout's own, or (with
+     * opts->width_totals) computed apart, as the widths follow others. */
+    const int64_t *values;
+    int64_t value_root;
 } svg_writer;
 
 static void put_text(hs_buf *out, const hs_buf *raw) {
@@ -88,18 +92,19 @@ static double box_y(const svg_writer *w, uint32_t depth) {
 }
 
 static void put_share(svg_writer *w, int64_t value) {
-    double total = (double)w->layout->root_total;
+    double total = (double)w->value_root;
     hs_flame_format_value(w->opts->weight, value, w->out);
     hs_buf_printf(w->out, " (%.2f%%)", total > 0 ? 100.0 * (double)value / total : 0.0);
 }
 
-/* Baseline of a merged box: the children of its parent that were narrow. */
-static int64_t merged_baseline(const svg_writer *w, const hs_flame_box *box) {
+/* `totals` summed over what a merged box stands for: the children of its
+ * parent that were too narrow. */
+static int64_t merged_sum(const svg_writer *w, const hs_flame_box *box, const int64_t *totals) {
     int64_t sum = 0;
     for (hs_id c = hs_node_get(w->p, box->parent)->first_child; c != HS_NONE;
          c = hs_node_get(w->p, c)->next_sibling)
         if ((double)w->layout->totals[c] * w->scale < w->min_px)
-            sum = hs_sat_add(sum, w->opts->baseline_totals[c]);
+            sum = hs_sat_add(sum, totals[c]);
     return sum;
 }
 
@@ -120,24 +125,38 @@ static void put_box(svg_writer *w, const hs_flame_box *box) {
     char fill[8];
     int64_t before = 0;
     hs_id frame = box->node != HS_NONE ? hs_node_get(p, box->node)->frame : HS_NONE;
+    int64_t value = box->node == HS_NONE ? merged_sum(w, box, w->values) : w->values[box->node];
+    int removed = 0; /* differential: only BEFORE has it */
     w->label.len = 0;
     if (box->node == HS_NONE)
         hs_buf_puts(&w->label, "\xE2\x80\xA6"); /* … */
     else
         hs_flame_label(p, frame, &w->label);
     if (w->opts->baseline_totals) {
-        before = box->node == HS_NONE ? merged_baseline(w, box) : w->opts->baseline_totals[box->node];
-        hs_flame_diff_color(before, box->total, fill);
+        before = box->node == HS_NONE ? merged_sum(w, box, w->opts->baseline_totals)
+                                      : w->opts->baseline_totals[box->node];
+        hs_flame_diff_color(before, value, fill);
+        removed = before > 0 && value == 0;
     } else if (box->node == HS_NONE) {
         memcpy(fill, "#d8d8d8", 8);
     } else {
         hs_flame_color(p, frame, fill);
     }
 
-    hs_buf_puts(out, box->node == HS_NONE ? "<g class=\"f m\"><title>" : "<g class=\"f\"><title>");
-    if (box->node == HS_NONE) {
+    hs_buf_printf(out, "<g class=\"f%s%s\"><title>", box->node == HS_NONE ? " m" : "", removed ? " removed" : "");
+    if (removed) {
+        /* No figures of AFTER to give: what it was. */
+        if (box->node == HS_NONE)
+            hs_buf_printf(out, "%" PRIu32 " frames too narrow to show", box->merged);
+        else
+            put_text(out, &w->label);
+        hs_buf_puts(out, "\nonly in BEFORE: ");
+        hs_flame_format_value(w->opts->weight, before, out);
+        int64_t before_root = w->opts->baseline_totals[w->opts->subtree];
+        hs_buf_printf(out, " (%.2f%% of BEFORE), removed", before_root > 0 ? 100.0 * (double)before / (double)before_root : 0.0);
+    } else if (box->node == HS_NONE) {
         hs_buf_printf(out, "%" PRIu32 " frames too narrow to show\nTotal: ", box->merged);
-        put_share(w, box->total);
+        put_share(w, value);
     } else {
         put_text(out, &w->label);
         const hs_frame *f = frame != HS_NONE ? hs_frame_get(p, frame) : NULL;
@@ -149,12 +168,12 @@ static void put_box(svg_writer *w, const hs_flame_box *box) {
             hs_buf_printf(out, ":%" PRId32 "  ", f->line ? f->line : f->first_line);
         }
         hs_buf_printf(out, "[%s]\nTotal: ", hs_category_name(hs_frame_category(p, frame)));
-        put_share(w, box->total);
+        put_share(w, value);
         hs_buf_puts(out, "\nSelf: ");
         put_share(w, hs_node_get(p, box->node)->self[w->opts->weight]);
     }
-    if (w->opts->baseline_totals)
-        put_diff_line(w, before, box->total);
+    if (w->opts->baseline_totals && !removed)
+        put_diff_line(w, before, value);
     double y = box_y(w, box->depth);
     hs_buf_printf(out, "</title><rect x=\"%.2f\" y=\"%.0f\" width=\"%.2f\" height=\"%d\" fill=\"%s\"/>",
                   MARGIN + box->x, y, box->w, BOX_HEIGHT, fill);
@@ -171,14 +190,14 @@ static void put_box(svg_writer *w, const hs_flame_box *box) {
 
 static void put_legend(svg_writer *w, double y) {
     hs_buf *out = w->out;
-    static const char *const diff_names[] = {"grew", "shrank", "unchanged"};
+    static const char *const diff_names[] = {"grew", "shrank", "unchanged", "only in BEFORE (removed)"};
     double x = 300.0;
     hs_buf_puts(out, "<g id=\"legend\">");
-    for (int k = 0; k < (w->opts->baseline_totals ? 3 : 5); k++) {
+    for (int k = 0; k < (w->opts->baseline_totals ? 4 : 5); k++) {
         char fill[8];
         const char *name;
         if (w->opts->baseline_totals) {
-            hs_flame_diff_color(100, k == 0 ? 200 : k == 1 ? 0 : 100, fill);
+            hs_flame_diff_color(100, k == 0 ? 200 : k == 1 ? 50 : k == 2 ? 100 : 0, fill);
             name = diff_names[k];
         } else {
             hs_flame_category_color((hs_category)k, fill);
@@ -235,8 +254,17 @@ static void put_header(svg_writer *w, int height) {
         hs_render_put_xml_text(out, command, strlen(command));
         hs_buf_puts(out, " \xE2\x80\x94 "); /* — */
     }
-    hs_buf_puts(out, "total ");
-    hs_flame_format_value(opts->weight, w->layout->root_total, out);
+    if (opts->baseline_totals) {
+        hs_buf_puts(out, "before ");
+        hs_flame_format_value(opts->weight, opts->baseline_totals[opts->subtree], out);
+        hs_buf_puts(out, ", after ");
+        hs_flame_format_value(opts->weight, w->value_root, out);
+        if (opts->width_totals)
+            hs_buf_puts(out, "; widths: the larger of the two on each path");
+    } else {
+        hs_buf_puts(out, "total ");
+        hs_flame_format_value(opts->weight, w->value_root, out);
+    }
     if (w->layout->cut_depth)
         hs_buf_printf(out, "; frames deeper than %" PRIu32 " levels not drawn (zoom in to see them in the HTML report)",
                       w->layout->cut_depth);
@@ -260,12 +288,24 @@ int hs_render_flamegraph_svg(hs_profile *p, const hs_flame_opts *opts, hs_buf *o
     }
     hs_flame_layout layout;
     double min_px = opts->min_width_px > 0 ? opts->min_width_px : 0.1;
-    if (hs_flame_layout_compute(p, opts->subtree, opts->weight, GRAPH_WIDTH, min_px,
-                                MAX_DRAWN_DEPTH - 1, &layout) < 0) {
+    int64_t *values = NULL;
+    if (opts->width_totals) {
+        values = malloc((p->node_count ? p->node_count : 1) * sizeof *values);
+        if (values)
+            hs_node_totals(p, opts->weight, values);
+    }
+    if ((opts->width_totals && !values) ||
+        (opts->width_totals ? hs_flame_layout_compute_totals(p, opts->subtree, opts->width_totals, GRAPH_WIDTH,
+                                                             min_px, MAX_DRAWN_DEPTH - 1, &layout)
+                            : hs_flame_layout_compute(p, opts->subtree, opts->weight, GRAPH_WIDTH, min_px,
+                                                      MAX_DRAWN_DEPTH - 1, &layout)) < 0) {
+        free(values);
         hs_render_error(err, "out of memory laying out the flame graph");
         return -1;
     }
-    svg_writer w = {p, opts, &layout, out, {0}, 0.0, min_px, layout.max_depth + 1};
+    svg_writer w = {p, opts, &layout, out, {0}, 0.0, min_px, layout.max_depth + 1, NULL, 0};
+    w.values = values ? values : layout.totals;
+    w.value_root = w.values[opts->subtree];
     hs_buf_init(&w.label);
     w.scale = layout.root_total > 0 ? GRAPH_WIDTH / (double)layout.root_total : 0.0;
     int plot = opts->baseline_totals ? 0 : hs_flame_series_height(p);
@@ -284,6 +324,7 @@ int hs_render_flamegraph_svg(hs_profile *p, const hs_flame_opts *opts, hs_buf *o
     int failed = out->failed || w.label.failed;
     hs_buf_free(&w.label);
     hs_flame_layout_free(&layout);
+    free(values);
     if (failed) {
         hs_render_error(err, "out of memory writing the flame graph");
         return -1;

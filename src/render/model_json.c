@@ -20,11 +20,20 @@
  *                numbers: the parent node id, the frame id, and the
  *                node's SELF value of each weight listed. A parent's id
  *                is always smaller than its children's.
- *     "threads": [{"name", "os_tid", "ident", "root", "wall_ns", "cpu_ns"}],
+ *     "threads": [{"name", "os_tid", "ident", "root", "wall_ns", "cpu_ns",
+ *                  "gil_states"}], gil_states optional (written when
+ *                counted): [held, running without, futex wait, other
+ *                wait], passes of the sampler (model.h, hs_gil_state)
  *     "series":  [{"name", "unit", "thread", "points": [t_ns, v, t_ns, v, ...]}],
  *     "line_tables": [{"name", "unit", "rows": [frame, v, frame, v, ...]}]
  *                optional (absent in files of earlier versions): figures
  *                per line of chosen functions (model.h, hs_line_table)
+ *     "slow_calls": [function, caller, thread, wall_ns, args, ...]
+ *                optional (written when there are any): the slowest calls
+ *                of traced functions (model.h, hs_slow_call), flat, five
+ *                numbers each: the function's frame id, the caller's frame
+ *                id or -1, the thread index, the duration in ns, and the
+ *                string id of the arguments' text
  *   }
  * Flat arrays keep a profile of 100,000 stacks a few megabytes; integers
  * are written exactly (JavaScript reads those below 2^53 exactly: 104
@@ -103,6 +112,16 @@ int hs_render_model_json(hs_profile *p, hs_buf *out, char *err) {
                       ",\"os_tid\":%" PRIu64 ",\"ident\":%" PRIu64 ",\"root\":%" PRIu32
                       ",\"wall_ns\":%" PRId64 ",\"cpu_ns\":%" PRId64 "}",
                       t->os_tid, t->ident, t->root, t->wall_ns, t->cpu_ns);
+        int64_t states = 0;
+        for (int k = 0; k < HS_GIL_STATE_COUNT; k++)
+            states |= t->gil_states[k];
+        if (states) {
+            out->len--; /* reopen the object */
+            hs_buf_puts(out, ",\"gil_states\":[");
+            for (int k = 0; k < HS_GIL_STATE_COUNT; k++)
+                hs_buf_printf(out, "%s%" PRId64, k ? "," : "", t->gil_states[k]);
+            hs_buf_puts(out, "]}");
+        }
     }
     hs_buf_puts(out, "],\n\"series\":[");
     for (size_t i = 0; i < p->series_count; i++) {
@@ -130,7 +149,18 @@ int hs_render_model_json(hs_profile *p, hs_buf *out, char *err) {
                           t->rows[k].value);
         hs_buf_puts(out, "]}");
     }
-    hs_buf_puts(out, "]}\n");
+    hs_buf_puts(out, "]");
+    if (p->slow_call_count) {
+        hs_buf_puts(out, ",\n\"slow_calls\":[");
+        for (size_t i = 0; i < p->slow_call_count; i++) {
+            const hs_slow_call *c = &p->slow_calls[i];
+            hs_buf_printf(out, "%s%" PRIu32 ",%lld,%" PRId32 ",%" PRId64 ",%" PRIu32, i ? ",\n" : "",
+                          c->function, c->caller == HS_NONE ? -1LL : (long long)c->caller, c->thread,
+                          c->wall_ns, c->args);
+        }
+        hs_buf_puts(out, "]");
+    }
+    hs_buf_puts(out, "}\n");
     if (out->failed) {
         hs_render_error(err, "out of memory writing the profile as JSON");
         return -1;

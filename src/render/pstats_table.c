@@ -9,6 +9,8 @@
  *   - no file name / top-level lines at the top (there is no .prof file);
  *   - one optional extra column after the second percall ("cumcpu" or
  *     "cumwall"): the function's cumulative total of opts->other_weight;
+ *     and, after it, "cumwait": cumulative wall minus cumulative CPU time,
+ *     the time spent off the CPU under the function (opts->show_waiting);
  *   - control characters in names print as spaces, so a row stays a row.
  * Per-function numbers come from hs_stats_compute (stats.h): ncalls is
  * calls/primitive_calls, tottime is self, cumtime is total, in seconds.
@@ -406,9 +408,13 @@ int hs_render_pstats_table(hs_profile *p, const hs_table_opts *opts, hs_buf *out
     if (shown > 0) {
         put_print_list_msg(out, sort_desc, count, shown, opts->limit);
         int extra = opts->other_weight != HS_W_COUNT;
+        int waiting = opts->show_waiting && (p->weights_present & (1u << HS_W_WALL_NS)) &&
+                      (p->weights_present & (1u << HS_W_CPU_NS));
         hs_buf_puts(out, "   ncalls  tottime  percall  cumtime  percall ");
         if (extra)
             hs_buf_printf(out, "%8s ", other_title(opts->other_weight));
+        if (waiting)
+            hs_buf_printf(out, "%8s ", "cumwait");
         hs_buf_puts(out, "filename:lineno(function)\n");
         for (size_t i = 0; i < shown; i++) {
             const row *r = &rows[i];
@@ -441,6 +447,11 @@ int hs_render_pstats_table(hs_profile *p, const hs_table_opts *opts, hs_buf *out
                     put_f8(out, in_units(fs->total[ow], ow));
                 else
                     hs_buf_printf(out, "%8" PRId64, fs->total[ow]);
+                hs_buf_putc(out, ' ');
+            }
+            if (waiting) {
+                int64_t off_cpu = fs->total[HS_W_WALL_NS] - fs->total[HS_W_CPU_NS];
+                put_f8(out, in_units(off_cpu > 0 ? off_cpu : 0, HS_W_WALL_NS));
                 hs_buf_putc(out, ' ');
             }
             hs_buf_append(out, labels.data + r->label_off, r->label_len);

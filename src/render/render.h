@@ -23,6 +23,8 @@ typedef struct {
     const char *sort_keys[HS_MAX_SORT_KEYS]; /* pstats names; NULL-terminated */
     long limit;           /* rows to print; <= 0 for all */
     int show_callers;     /* append a pstats-style "called by" section */
+    int show_waiting;     /* a "cumwait" column: total wall minus total CPU time
+                           * (sleeps, I/O, locks, the GIL); needs both weights */
 } hs_table_opts;
 
 /* pstats.Stats.print_stats() layout: header, "Ordered by", the table. */
@@ -78,6 +80,12 @@ void hs_render_diff_function_name(const hs_profile *p, hs_id function, hs_buf *o
  * every function. Returns 0 or -1 (message in err). */
 int hs_render_top(hs_profile *p, hs_id subtree, hs_weight weight, long limit, hs_buf *out,
                   char *err);
+
+/* The "Slowest calls" section of a trace's text report (slow_calls_text.c):
+ * each function's kept calls (model.h, hs_slow_call) with their duration,
+ * arguments and caller; at most `limit` functions (<= 0: all). Nothing
+ * when the profile has none. */
+int hs_render_slow_calls_text(hs_profile *p, long limit, hs_buf *out, char *err);
 
 /* Collapsed stacks ("a;b;c 42" per distinct stack), FlameGraph's input.
  * Weight values are self weights; time weights are written in microseconds.
@@ -166,8 +174,14 @@ typedef struct {
     const char *title;     /* NULL: "Flame graph" */
     double min_width_px;   /* frames narrower are merged per parent; <= 0: 0.1 */
     /* NULL, or per node of p: the BEFORE total at the same call path. Then
-     * the graph is differential: red where a node grew, blue where it shrank. */
+     * the graph is differential: red where a node grew, blue where it shrank,
+     * teal where only BEFORE had it (removed). */
     const int64_t *baseline_totals;
+    /* NULL, or per node of p: the totals the widths follow instead of
+     * `weight`'s, which still gives every figure shown (the differential
+     * graph's widths, diff_svg.c). A node's must not be less than the sum
+     * of its children's. */
+    const int64_t *width_totals;
     int omit_model;        /* 1: leave out the embedded model JSON (smaller file) */
 } hs_flame_opts;
 

@@ -4,11 +4,18 @@
  * from the profile's own metadata when the engine captured it, else from
  * the file on disk, split into numbered lines.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "render_util.h"
+
+/* Larger than any source file a person writes; a bound on what a profile
+ * naming some other file can make us read. */
+#define SOURCE_MAX_BYTES (64L << 20)
 
 void hs_source_free(hs_source_block *s) {
     free(s->text);
@@ -63,18 +70,33 @@ int hs_source_load(const hs_profile *p, const char *file, size_t file_len, int32
         memcpy(copy, embedded, len + 1);
         return source_split(s, copy, len, first);
     }
-    /* From disk: the whole file, numbered from line 1. */
+    /* From disk: the whole file, numbered from line 1. The name comes from
+     * a profile, which may come from anywhere: only a regular file of a
+     * source file's size is read (never a FIFO, a device or /dev/zero,
+     * which would block or never end); non-blocking open for the same
+     * reason. */
     char *path = strndup(file, file_len);
-    FILE *f = path ? fopen(path, "rb") : NULL;
+    int fd = path ? open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC) : -1;
     free(path);
-    if (!f)
+    struct stat st;
+    if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > SOURCE_MAX_BYTES)) {
+        close(fd);
+        fd = -1;
+    }
+    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
+    if (!f) {
+        if (fd >= 0)
+            close(fd);
         return 0; /* no source: rows are marked, not dropped */
+    }
     hs_buf text;
     hs_buf_init(&text);
     char chunk[65536];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
+    size_t got, total = 0;
+    while (total <= SOURCE_MAX_BYTES && (got = fread(chunk, 1, sizeof chunk, f)) > 0) {
         hs_buf_append(&text, chunk, got);
+        total += got;
+    }
     fclose(f);
     if (text.failed) {
         hs_buf_free(&text);

@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -533,7 +534,7 @@ int hs_proc_thread_state(pid_t pid, pid_t tid, hs_thread_state *st) {
 }
 
 void hs_thread_files_init(hs_thread_files *f) {
-    f->stat_fd = f->schedstat_fd = -1;
+    f->stat_fd = f->schedstat_fd = f->syscall_fd = -1;
 }
 
 void hs_thread_files_close(hs_thread_files *f) {
@@ -541,6 +542,8 @@ void hs_thread_files_close(hs_thread_files *f) {
         close(f->stat_fd);
     if (f->schedstat_fd >= 0)
         close(f->schedstat_fd);
+    if (f->syscall_fd >= 0)
+        close(f->syscall_fd);
     hs_thread_files_init(f);
 }
 
@@ -574,6 +577,20 @@ int hs_proc_thread_sample(pid_t pid, pid_t tid, hs_thread_files *f, int want_cpu
     int have_schedstat = want_cpu && reread(&f->schedstat_fd, pid, tid, "schedstat", buf, 128) > 0;
     set_cpu_time(st, &fields, have_schedstat ? buf : NULL);
     return 0;
+}
+
+int hs_proc_thread_in_futex(pid_t pid, pid_t tid, hs_thread_files *f) {
+    /* "202 0x7f... ..." (the number, then the arguments), "-1 sp pc" when
+     * blocked outside a system call, "running" (Documentation/filesystems/
+     * proc.rst, /proc/PID/syscall). */
+    char buf[160];
+    ssize_t n = reread(&f->syscall_fd, pid, tid, "syscall", buf, sizeof buf - 1);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    if (!(buf[0] == '-' || (buf[0] >= '0' && buf[0] <= '9')))
+        return -1;
+    return strtol(buf, NULL, 10) == SYS_futex;
 }
 
 int hs_proc_thread_comm(pid_t pid, pid_t tid, char *out, size_t outlen) {

@@ -80,12 +80,19 @@ int hs_proc_thread_state(pid_t pid, pid_t tid, hs_thread_state *st);
  * (else stat's clock ticks). On failure (thread gone) the files are closed
  * and -1 returned; the next call opens them afresh. */
 typedef struct {
-    int stat_fd, schedstat_fd;
+    int stat_fd, schedstat_fd, syscall_fd;
 } hs_thread_files;
 void hs_thread_files_init(hs_thread_files *f);
 void hs_thread_files_close(hs_thread_files *f);
 int hs_proc_thread_sample(pid_t pid, pid_t tid, hs_thread_files *f, int want_cpu,
                           hs_thread_state *st);
+
+/* Whether a thread that is off the CPU waits in a futex (a mutex or a
+ * condition variable: CPython's GIL, a threading lock) rather than in
+ * another system call (sleep, I/O, select), from the system call number
+ * in /proc/PID/task/TID/syscall (kept open in `f`). 1 futex, 0 another
+ * wait, -1 running or unknown. */
+int hs_proc_thread_in_futex(pid_t pid, pid_t tid, hs_thread_files *f);
 
 /* The OS thread name (/proc/PID/task/TID/comm) without the newline. 0 or -1. */
 int hs_proc_thread_comm(pid_t pid, pid_t tid, char *out, size_t outlen);

@@ -3,6 +3,10 @@
  * Numbers from the 3.10.13 headers, x86-64 / LP64; printed by
  * tools/layout_probe.c and checked by tests/test_sampler_layouts.py.
  * Field by field:
+ *   PyInterpreterState.gc.collecting (struct _gc_runtime_state, set for the
+ *     whole of a collection, callbacks included: gc_collect_main's callers in
+ *     Modules/gcmodule.c)                          Include/internal/pycore_gc.h,
+ *                                                  pycore_interp.h
  *   _PyRuntimeState.interpreters.head, .ceval.gil.{last_holder,locked}
  *                                      Include/internal/pycore_runtime.h, pycore_gil.h
  *   PyInterpreterState.next, .tstate_head          Include/internal/pycore_interp.h
@@ -36,6 +40,7 @@ static const hs_pylayout hs_layout_310 = {
     .interp_next = 0,
     .interp_threads_head = 8,
     .interp_gil_last_holder = -1,
+    .interp_gc_collecting = 816,
     .interp_gil_locked = -1,
     .tstate_next = 8,
     .tstate_thread_id = 176,

@@ -3,6 +3,10 @@
  * Numbers from the 3.11.7 headers, x86-64 / LP64; printed by
  * tools/layout_probe.c and checked by tests/test_sampler_layouts.py.
  * Field by field:
+ *   PyInterpreterState.gc.collecting (struct _gc_runtime_state, set for the
+ *     whole of a collection, callbacks included: gc_collect_main's callers in
+ *     Modules/gcmodule.c)                          Include/internal/pycore_gc.h,
+ *                                                  pycore_interp.h
  *   _PyRuntimeState.interpreters.head, .ceval.gil.{last_holder,locked}
  *                                      Include/internal/pycore_runtime.h, pycore_gil.h
  *   PyInterpreterState.next, .threads.head         Include/internal/pycore_interp.h
@@ -44,6 +48,7 @@ static const hs_pylayout hs_layout_311 = {
     .interp_next = 0,
     .interp_threads_head = 16,
     .interp_gil_last_holder = -1,
+    .interp_gc_collecting = 848,
     .interp_gil_locked = -1,
     .tstate_next = 8,
     .tstate_thread_id = 152,

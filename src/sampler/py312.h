@@ -3,6 +3,10 @@
  * Numbers from the 3.12.1 headers, x86-64 / LP64; printed by
  * tools/layout_probe.c and checked by tests/test_sampler_layouts.py.
  * Field by field:
+ *   PyInterpreterState.gc.collecting (struct _gc_runtime_state, set for the
+ *     whole of a collection, callbacks included: gc_collect_main's callers in
+ *     Modules/gcmodule.c)                          Include/internal/pycore_gc.h,
+ *                                                  pycore_interp.h
  *   _PyRuntimeState.interpreters.head              Include/internal/pycore_runtime.h
  *   PyInterpreterState.next, .threads.head, ._gil.{last_holder,locked} (the
  *     main interpreter's GIL moved into it in 3.12) Include/internal/pycore_interp.h,
@@ -48,6 +52,7 @@ static const hs_pylayout hs_layout_312 = {
     .interp_next = 0,
     .interp_threads_head = 72,
     .interp_gil_last_holder = 1048,
+    .interp_gc_collecting = 312,
     .interp_gil_locked = 1056,
     .tstate_next = 8,
     .tstate_thread_id = 136,

@@ -86,6 +86,9 @@ int hs_pylayout_from_debug_offsets(const hs_proc *proc, uint64_t runtime, hs_pyl
     out->interp_threads_head = (int64_t)w[DO_IS_THREADS_HEAD];
     out->interp_gil_last_holder = (int64_t)w[DO_IS_GIL_HOLDER];
     out->interp_gil_locked = (int64_t)w[DO_IS_GIL_LOCKED];
+    /* PyInterpreterState.gc, then struct _gc_runtime_state.collecting,
+     * which _PyGC_Collect holds for the whole collection (Python/gc.c). */
+    out->interp_gc_collecting = (int64_t)(w[DO_IS_GC] + w[DO_GC_COLLECTING]);
     out->tstate_next = (int64_t)w[DO_TS_NEXT];
     out->tstate_thread_id = (int64_t)w[DO_TS_THREAD_ID];
     out->tstate_native_thread_id = (int64_t)w[DO_TS_NATIVE_THREAD_ID];

@@ -45,6 +45,7 @@ typedef struct {
     int64_t interp_threads_head;
     int64_t interp_gil_last_holder;   /* the GIL embedded in the interpreter (3.12+), */
     int64_t interp_gil_locked;        /* else -1 */
+    int64_t interp_gc_collecting;     /* int gc.collecting: 1 while a cyclic collection runs */
 
     /* PyThreadState */
     int64_t tstate_next;

@@ -69,37 +69,66 @@ int hs_sampler_add(hs_sampler *s, pid_t pid, char *err, size_t errlen) {
     return 0;
 }
 
-/* The sampler's record of a thread, created (with its profile thread) on
- * first sight. */
-static hs_sampled_thread *thread_of(hs_sampler *s, hs_sample_target *t, const hs_raw_thread *raw) {
-    /* Threads come in the same order pass after pass: start the search
-     * where the previous one matched, so 1,000 threads cost 1,000 checks. */
-    for (size_t n = 0; n < t->thread_count; n++) {
-        size_t i = (t->thread_hint + n) % t->thread_count;
-        hs_sampled_thread *st = &t->threads[i];
-        if (st->pthread_id == raw->pthread_id && st->native_tid == raw->native_tid) {
-            t->thread_hint = i + 1;
-            return st;
-        }
-    }
-    if (hs_grow((void **)&t->threads, &t->thread_cap, t->thread_count + 1, sizeof *t->threads) != 0)
-        return NULL;
-    /* Named once, when first met: its threading.Thread name when that
-     * reads, else MainThread for the process's own thread, else Thread-<tid>. */
-    char name[256], label[160];
+/* A thread met before its name or kernel id could be read (it had just
+ * started; or threading never names it) is looked up again every this
+ * many passes, as long as it lives. */
+#define NAME_RETRY_PASSES 16
+
+/* The name a thread shows under: its threading.Thread name when that reads,
+ * else MainThread for the process's own thread, else Thread-<tid>; with
+ * the process id when more than one process is or may be sampled. Returns
+ * 1 when the name is final, 0 when it is a stand-in. */
+static int thread_label(hs_sampler *s, hs_sample_target *t, const hs_raw_thread *raw, char *name,
+                        size_t size) {
+    char label[160];
     pid_t pid = t->target.pid;
+    int final = raw->native_tid > 0;
     if (hs_thread_python_name(&t->target, &t->threading_active, raw->pthread_id, label,
                               sizeof label) != 0) {
         if (raw->native_tid == pid)
             snprintf(label, sizeof label, "MainThread");
         else
             snprintf(label, sizeof label, "Thread-%lld", (long long)raw->native_tid);
+        final = 0; /* threading may not know it yet, or the read was torn */
     }
-    if (s->target_count > 1)
-        snprintf(name, sizeof name, "%s (pid %d, tid %lld)", label, (int)pid,
-                 (long long)raw->native_tid);
+    if (s->target_count > 1 || s->label_pids)
+        snprintf(name, size, "%s (pid %d, tid %lld)", label, (int)pid, (long long)raw->native_tid);
     else
-        snprintf(name, sizeof name, "%s (tid %lld)", label, (long long)raw->native_tid);
+        snprintf(name, size, "%s (tid %lld)", label, (long long)raw->native_tid);
+    return final;
+}
+
+/* The sampler's record of a thread, created (with its profile thread) on
+ * first sight. A thread met before it had a kernel id (3.11+ set it as the
+ * thread starts) is the same thread once it has one. */
+static hs_sampled_thread *thread_of(hs_sampler *s, hs_sample_target *t, const hs_raw_thread *raw) {
+    char name[256];
+    /* Threads come in the same order pass after pass: start the search
+     * where the previous one matched, so 1,000 threads cost 1,000 checks. */
+    for (size_t n = 0; n < t->thread_count; n++) {
+        size_t i = (t->thread_hint + n) % t->thread_count;
+        hs_sampled_thread *st = &t->threads[i];
+        if (st->pthread_id != raw->pthread_id ||
+            (st->native_tid != raw->native_tid && st->native_tid > 0))
+            continue;
+        t->thread_hint = i + 1;
+        if (st->unnamed && (s->passes % NAME_RETRY_PASSES == 0 || st->native_tid != raw->native_tid)) {
+            int final = thread_label(s, t, raw, name, sizeof name);
+            if (final || st->native_tid != raw->native_tid)
+                hs_thread_rename(s->profile, st->model_thread, name,
+                                 raw->native_tid > 0 ? (uint64_t)raw->native_tid : 0);
+            st->unnamed = !final;
+            if (st->native_tid != raw->native_tid) {
+                hs_thread_files_close(&st->files);
+                hs_thread_files_init(&st->files);
+                st->native_tid = raw->native_tid;
+            }
+        }
+        return st;
+    }
+    if (hs_grow((void **)&t->threads, &t->thread_cap, t->thread_count + 1, sizeof *t->threads) != 0)
+        return NULL;
+    int final = thread_label(s, t, raw, name, sizeof name);
     int index = hs_thread_add(s->profile, name, raw->native_tid > 0 ? (uint64_t)raw->native_tid : 0,
                               raw->pthread_id);
     if (index < 0)
@@ -110,6 +139,7 @@ static hs_sampled_thread *thread_of(hs_sampler *s, hs_sample_target *t, const hs
     st->pthread_id = raw->pthread_id;
     st->model_thread = index;
     st->timeline = -1;
+    st->unnamed = !final;
     hs_thread_files_init(&st->files);
     return st;
 }
@@ -221,6 +251,9 @@ static void sample_target(hs_sampler *s, hs_sample_target *t, int64_t interval_n
         return;
     for (size_t i = 0; i < s->walk.thread_count; i++) {
         const hs_raw_thread *raw = &s->walk.threads[i];
+        /* A thread state still being set up: no identity, no Python code run yet. */
+        if (raw->native_tid <= 0 && raw->pthread_id == 0)
+            continue;
         hs_sampled_thread *st = thread_of(s, t, raw);
         if (!st)
             continue;
@@ -241,6 +274,18 @@ static void sample_target(hs_sampler *s, hs_sample_target *t, int64_t interval_n
         hs_thread *mt = &s->profile->threads[st->model_thread];
         mt->wall_ns = hs_sat_add(mt->wall_ns, interval_ns);
         mt->cpu_ns = hs_sat_add(mt->cpu_ns, cpu_delta);
+        if (s->mode != HS_MODE_WALL && have_state) {
+            /* GIL contention, per thread: holding it, running without it
+             * (C code that released it), or off the CPU, where a futex
+             * wait is the GIL's (or a lock's) and anything else a sleep
+             * or I/O. The system call is read only for that last case. */
+            hs_gil_state gs = raw->holds_gil ? HS_GIL_HELD
+                              : running      ? HS_GIL_RUNNING
+                              : hs_proc_thread_in_futex(t->target.pid, (pid_t)raw->native_tid, &st->files) == 1
+                                  ? HS_GIL_FUTEX_WAIT
+                                  : HS_GIL_OTHER_WAIT;
+            mt->gil_states[gs]++;
+        }
         if (!keep && !s->idle) {
             s->idle_skipped++;
             continue;
@@ -257,7 +302,7 @@ static void sample_target(hs_sampler *s, hs_sample_target *t, int64_t interval_n
             s->truncated++;
         if (raw->cut)
             s->cut++;
-        if (hs_grow((void **)&s->stack, &s->stack_cap, raw->depth + 1, sizeof *s->stack) != 0)
+        if (hs_grow((void **)&s->stack, &s->stack_cap, raw->depth + 2, sizeof *s->stack) != 0)
             continue;
         size_t depth = 0;
         int broken = 0;
@@ -284,6 +329,16 @@ static void sample_target(hs_sampler *s, hs_sample_target *t, int64_t interval_n
         }
         if (raw->attempts > 1)
             s->reread++;
+        if (s->walk.gc_collecting && raw->holds_gil) {
+            /* The collector's own time: a [gc] frame at the leaf, under the
+             * code that triggered the collection (as the tracer shows it). */
+            hs_id gc = hs_frame_intern(s->profile, hs_intern_cstr(s->profile, "[gc]"),
+                                       hs_intern_cstr(s->profile, "~"), 0, 0, HS_KIND_OTHER);
+            if (gc != HS_NONE) {
+                s->stack[depth++] = gc;
+                s->gc_samples++;
+            }
+        }
         hs_id node = mt->root;
         for (size_t k = 0; k < depth && node != HS_NONE; k++)
             node = hs_node_child(s->profile, node, s->stack[k]);

@@ -27,6 +27,8 @@ typedef enum {
     HS_MODE_CPU = 1,   /* the same threads, weighted by the CPU time they used */
     HS_MODE_GIL = 2,   /* only the thread holding the GIL */
 } hs_sample_mode;
+/* In the cpu and gil modes every pass also counts what each thread was
+ * doing (model.h, hs_gil_state): the per-thread GIL contention. */
 
 typedef struct {
     int64_t native_tid;
@@ -36,6 +38,8 @@ typedef struct {
     int have_cpu;
     int64_t seen_in_pass;     /* last pass that saw it (threads come and go) */
     int timeline;             /* its "samples" series in the profile, or -1 */
+    int unnamed;              /* its Python name or kernel id was not known when it
+                                 was met: looked for again now and then */
     hs_thread_files files;    /* its /proc files, kept open */
 } hs_sampled_thread;
 
@@ -67,6 +71,8 @@ typedef struct {
 
     hs_sample_mode mode;
     int idle;                 /* keep samples of threads not on a CPU */
+    int label_pids;           /* name threads with their process id: more than one
+                                 process is or may be sampled */
     int64_t interval_ns;      /* the nominal interval: the first pass's weight */
     int64_t last_pass_ns;     /* monotonic time of the previous pass */
     int64_t first_pass_ns;    /* monotonic time of the first pass: the timeline's 0 */
@@ -81,6 +87,7 @@ typedef struct {
     int64_t cut;              /* samples whose changing top frames were left out */
     int64_t reread;           /* thread samples kept after a second or third read */
     int64_t truncated;        /* stacks cut at HS_WALK_MAX_DEPTH */
+    int64_t gc_samples;       /* stacks recorded inside a cyclic collection ([gc] leaf) */
     char last_error[256];
 } hs_sampler;
 

@@ -28,6 +28,8 @@ typedef struct {
     int thread_started;
     atomic_int stop_requested;
     atomic_int loop_done;     /* every target exited */
+    int follow;               /* keep going when every target has exited: the caller
+                                 adds new ones (record --subprocesses) and stops it */
     int64_t interval_ns;
     int64_t started_ns, stopped_ns;
     int64_t late_passes;      /* passes that started a whole interval late */
@@ -154,7 +156,7 @@ static void *sampling_loop(void *arg) {
         pthread_mutex_lock(&self->lock);
         size_t alive = hs_sampler_pass(&self->s, hs_sampler_now_ns());
         pthread_mutex_unlock(&self->lock);
-        if (alive == 0) {
+        if (alive == 0 && !self->follow) {
             atomic_store(&self->loop_done, 1);
             break;
         }
@@ -182,8 +184,11 @@ static int check_ready(SamplerObject *self) {
     return 0;
 }
 
-static PyObject *sampler_start(SamplerObject *self, PyObject *unused) {
-    (void)unused;
+static PyObject *sampler_start(SamplerObject *self, PyObject *args, PyObject *kwds) {
+    static char *kwlist[] = {"follow", "label_pids", NULL};
+    int follow = 0, label_pids = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|pp:start", kwlist, &follow, &label_pids))
+        return NULL;
     if (check_ready(self) < 0)
         return NULL;
     if (self->thread_started) {
@@ -191,6 +196,8 @@ static PyObject *sampler_start(SamplerObject *self, PyObject *unused) {
         return NULL;
     }
     atomic_store(&self->stop_requested, 0);
+    self->follow = follow;
+    self->s.label_pids = label_pids;
     self->started_ns = hs_sampler_now_ns();
     int rc = pthread_create(&self->thread, NULL, sampling_loop, self);
     if (rc != 0) {
@@ -297,12 +304,13 @@ static PyObject *sampler_stats(SamplerObject *self, void *closure) {
         }
     }
     PyObject *d = pids ? Py_BuildValue(
-        "{s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:N,s:O}",
+        "{s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:N,s:O}",
         "passes", (long long)s->passes, "thread_samples", (long long)s->thread_samples,
         "idle_skipped", (long long)s->idle_skipped, "dropped", (long long)s->torn,
         "dropped_moved", (long long)s->torn_moved, "dropped_invalid", (long long)s->torn_invalid,
         "reread", (long long)s->reread, "cut", (long long)s->cut,
         "truncated", (long long)s->truncated, "late", (long long)self->late_passes,
+        "gc_samples", (long long)s->gc_samples,
         "code_objects", (long long)resolved, "code_invalidated", (long long)invalidated,
         "processes", pids, "finished", atomic_load(&self->loop_done) ? Py_True : Py_False)
                          : NULL;
@@ -458,6 +466,7 @@ static const struct {
     F("interp.threads_head", interp_threads_head),
     F("interp.gil_last_holder", interp_gil_last_holder),
     F("interp.gil_locked", interp_gil_locked),
+    F("interp.gc_collecting", interp_gc_collecting),
     F("tstate.next", tstate_next),
     F("tstate.thread_id", tstate_thread_id),
     F("tstate.native_thread_id", tstate_native_thread_id),
@@ -578,7 +587,10 @@ static void sampler_dealloc(SamplerObject *self) {
 static PyMethodDef sampler_methods[] = {
     {"add_process", (PyCFunction)(void (*)(void))sampler_add_process, METH_VARARGS | METH_KEYWORDS,
      "add_process(pid, wait=0.0): sample one more process into the same profile."},
-    {"start", (PyCFunction)sampler_start, METH_NOARGS, "Start sampling in a background thread."},
+    {"start", (PyCFunction)(void (*)(void))sampler_start, METH_VARARGS | METH_KEYWORDS,
+     "start(follow=False, label_pids=False): start sampling in a background thread. With "
+     "follow, it goes on when every process has exited (more may be added) until stop(); "
+     "label_pids names threads with their process id from the first."},
     {"stop", (PyCFunction)sampler_stop, METH_NOARGS, "Stop sampling (waits for the thread)."},
     {"sample", (PyCFunction)sampler_sample, METH_NOARGS,
      "Take one sample now; returns how many targets are still alive."},

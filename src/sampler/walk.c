@@ -503,16 +503,31 @@ static void find_pthread_tid_offset(hs_target *t, uint64_t main_pthread) {
     }
 }
 
+/* Linux's PID_MAX_LIMIT (include/linux/threads.h): a kernel thread id above
+ * it was read from a thread state still being set up. */
+#define KERNEL_TID_MAX 4194304
+
 static int64_t native_tid_of(hs_target *t, const uint8_t *tstate_buf, uint64_t pthread_id) {
     const hs_pylayout *l = &t->layout;
-    if (l->tstate_native_thread_id >= 0)
-        return (int64_t)word_at(tstate_buf, l->tstate_native_thread_id);
+    if (l->tstate_native_thread_id >= 0) {
+        uint64_t tid = word_at(tstate_buf, l->tstate_native_thread_id);
+        return tid <= KERNEL_TID_MAX ? (int64_t)tid : 0;
+    }
     if (t->pthread_tid_offset < 0)
         return -1;
     int32_t tid;
     if (hs_proc_read(&t->proc, pthread_id + (uint64_t)t->pthread_tid_offset, &tid, sizeof tid) != 0)
         return -1;
     return tid;
+}
+
+/* gcstate->collecting, read from the target; 0 when unknown. */
+static int gc_collecting(hs_target *t, uint64_t interp) {
+    int64_t off = t->layout.interp_gc_collecting;
+    int32_t collecting = 0;
+    if (off < 0 || hs_proc_read(&t->proc, interp + (uint64_t)off, &collecting, sizeof collecting) != 0)
+        return 0;
+    return collecting != 0;
 }
 
 int hs_walk_threads(hs_target *t, hs_walk_result *r) {
@@ -544,6 +559,13 @@ int hs_walk_threads(hs_target *t, hs_walk_result *r) {
             gil_holder = holder;
     }
 
+    /* Whether a cyclic collection runs: the collector holds the GIL (but
+     * for finalizers that release it), so it is the GIL holder's. Read
+     * before and after the stacks, and believed only when both say so: a
+     * collection that ends while the stacks are read would otherwise put
+     * [gc] over code that runs after it. */
+    int gc_before = gc_collecting(t, interp);
+
     size_t span = tstate_span(l);
     uint8_t buf[512];
     if ((!r->window && !(r->window = malloc(HS_WALK_WINDOW))) ||
@@ -570,6 +592,7 @@ int hs_walk_threads(hs_target *t, hs_walk_result *r) {
         walk_thread(t, r, th, &origin);
         tstate = next;
     }
+    r->gc_collecting = gc_before && gc_collecting(t, interp);
     /* 3.10 threads walked before the main thread was seen */
     if (l->tstate_native_thread_id < 0 && t->pthread_tid_offset >= 0) {
         for (size_t i = 0; i < r->thread_count; i++) {

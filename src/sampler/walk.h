@@ -109,6 +109,8 @@ typedef struct {
     int64_t retry_budget_ns; /* and beyond those, keep reading it while this much time
                                 has not passed since the first read (0: no budget) */
     int64_t usual_read_ns;   /* how long a read of two frames takes here (3.10) */
+    int gc_collecting;       /* a cyclic garbage collection was running (read once per
+                                pass, with the GIL holder: the thread that collects) */
 } hs_walk_result;
 
 void hs_walk_result_free(hs_walk_result *r);

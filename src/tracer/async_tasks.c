@@ -413,7 +413,7 @@ static void begin_step(TracerObject *self, hs_tthread *t, PyCodeObject *code, ui
             e->thread = t->index;
             e->root_node = hs_ct_child_get(ct, t->root, e->root_func);
         }
-        if (e->root_node != HS_CT_NONE && hs_ct_push(t, e->root_node) == 0 && push_step(t, task) != 0)
+        if (e->root_node != HS_CT_NONE && hs_ct_push(t, e->root_node, now) == 0 && push_step(t, task) != 0)
             t->depth--;
     }
     Py_DECREF(task);
@@ -421,7 +421,7 @@ static void begin_step(TracerObject *self, hs_tthread *t, PyCodeObject *code, ui
 
 static int top_is_async(const hs_calltree *ct, const hs_tthread *t) {
     uint32_t func = ct->nodes[t->stack[t->depth - 1]].func;
-    return func != HS_CT_NONE && ct->funcs[func].kind == HS_TF_ASYNC;
+    return func != HS_CT_NONE && ct->funcs[func].kind == HS_TFUNC_ASYNC;
 }
 
 void hs_async_enter(TracerObject *self, PyCodeObject *code) {
@@ -441,7 +441,7 @@ void hs_async_enter(TracerObject *self, PyCodeObject *code) {
         if (node == HS_CT_NONE)
             return;
     }
-    hs_ct_push(t, node);
+    hs_ct_push(t, node, now);
 }
 
 /* ---- waits ------------------------------------------------------------------------ */
@@ -533,6 +533,8 @@ void hs_async_leave(TracerObject *self, PyCodeObject *code, PyObject *value, int
         follow_chain(t, code, value, offset);
     else
         t->chain.node = HS_CT_NONE;
+    if (self->slow_n) /* each step a call, as a generator's resumption is */
+        hs_slow_leave(self, t, code, now);
     hs_ct_pop(ct, t, code);
     drop_closed_steps(t);
     if (t->step_count && t->steps[t->step_count - 1].depth == t->depth)

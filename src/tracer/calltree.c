@@ -63,6 +63,7 @@ void hs_ct_free(hs_calltree *ct) {
     }
     for (size_t i = 0; i < ct->thread_count; i++) {
         free(ct->threads[i]->stack);
+        free(ct->threads[i]->entered);
         free(ct->threads[i]->steps);
         free(ct->threads[i]);
     }
@@ -165,7 +166,7 @@ static int synth_slots_grow(hs_calltree *ct) {
         return -1;
     for (size_t f = 0; f < ct->func_count; f++) {
         const hs_tfunc *fn = &ct->funcs[f];
-        if (fn->kind != HS_TF_SYNTHETIC)
+        if (fn->kind != HS_TFUNC_SYNTHETIC)
             continue;
         size_t i = synth_hash(fn->name, fn->file, fn->first_line) & (n - 1);
         while (slots[i] != HS_CT_NONE)
@@ -200,7 +201,7 @@ uint32_t hs_ct_synthetic_func(hs_calltree *ct, const char *name, const char *fil
     char *name_copy = strdup(name);
     char *file_copy = strdup(file);
     uint32_t f = name_copy && file_copy
-                     ? func_append(ct, name_copy, name_copy, file_copy, line, HS_TF_SYNTHETIC)
+                     ? func_append(ct, name_copy, name_copy, file_copy, line, HS_TFUNC_SYNTHETIC)
                      : HS_CT_NONE;
     if (f == HS_CT_NONE) {
         free(name_copy);
@@ -319,15 +320,19 @@ hs_tthread *hs_ct_thread_new(hs_calltree *ct, uint64_t os_tid, uint64_t ident) {
         return NULL;
     t->cap = 64;
     t->stack = malloc(t->cap * sizeof *t->stack);
-    uint32_t root = node_new(ct, 0, NULL, HS_CT_NONE, (uint32_t)ct->thread_count);
-    if (!t->stack || root == HS_CT_NONE) {
+    t->entered = malloc(t->cap * sizeof *t->entered);
+    uint32_t root = t->stack && t->entered ? node_new(ct, 0, NULL, HS_CT_NONE, (uint32_t)ct->thread_count)
+                                           : HS_CT_NONE;
+    if (root == HS_CT_NONE) {
         free(t->stack);
+        free(t->entered);
         free(t);
         return NULL;
     }
     t->index = (uint32_t)ct->thread_count;
     t->root = root;
     t->stack[0] = root;
+    t->entered[0] = 0;
     t->depth = 1;
     t->os_tid = os_tid;
     t->ident = ident;
@@ -346,6 +351,10 @@ int hs_ct_stack_grow(hs_tthread *t) {
     if (!stack)
         return -1;
     t->stack = stack;
+    uint64_t *entered = realloc(t->entered, cap * sizeof *entered);
+    if (!entered)
+        return -1; /* the larger stack is kept; cap still names the smaller size */
+    t->entered = entered;
     t->cap = cap;
     return 0;
 }

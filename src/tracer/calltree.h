@@ -47,16 +47,24 @@ typedef struct {
     int64_t cpu_ticks;      /* self CPU time, virtual clock, in clock ticks */
 } hs_tnode;
 
+/* What a function table entry is: exported as the model's frame kinds
+ * (Python and async functions both as Python frames). */
 typedef enum {
-    HS_TF_PYTHON = 0,       /* a Python function */
-    HS_TF_ASYNC = 1,        /* a coroutine, async generator or @types.coroutine */
-    HS_TF_NATIVE = 2,       /* a C function */
-    HS_TF_SYNTHETIC = 3,    /* a frame of hotscope's own: an asyncio task, an await */
+    HS_TFUNC_PYTHON = 0,    /* a Python function or plain generator */
+    HS_TFUNC_ASYNC = 1,     /* a coroutine, async generator or @types.coroutine */
+    HS_TFUNC_NATIVE = 2,    /* a builtin or C function */
+    HS_TFUNC_SYNTHETIC = 3, /* not code: [gc] (gc_hook.c), asyncio task roots and
+                             * [await ...] (async_tasks.c) */
 } hs_tfunc_kind;
+
+/* Whether the function is Python code (its key is a code object). */
+static inline int hs_tfunc_is_code(hs_tfunc_kind kind) {
+    return kind == HS_TFUNC_PYTHON || kind == HS_TFUNC_ASYNC;
+}
 
 typedef struct {
     char *name;             /* qualified name, or the cProfile label of a builtin */
-    char *file;             /* "~" for builtins */
+    char *file;             /* "~" for builtins and synthetic frames */
     int first_line;
     hs_tfunc_kind kind;
 } hs_tfunc;
@@ -83,6 +91,7 @@ typedef struct {
     uint32_t index;         /* in the calltree's thread table */
     uint32_t root;          /* this thread's node */
     uint32_t *stack;        /* node ids; stack[0] is the root */
+    uint64_t *entered;      /* the time each frame on the stack was entered (slow calls) */
     size_t depth, cap;
     uint64_t last_ticks;    /* time of the previous event */
     uint64_t cpu_mark_ticks;/* wall ticks at the last real CPU reading */
@@ -131,9 +140,10 @@ void hs_ct_clear(hs_calltree *ct);
 uint32_t hs_ct_func_find(const hs_calltree *ct, const void *key);
 uint32_t hs_ct_func_add(hs_calltree *ct, const void *key, const char *name,
                         const char *file, int first_line, hs_tfunc_kind kind);
-/* The synthetic function named (name, file, line), added if absent. Its key
- * is its own copy of the name, an address no Python object can have while
- * the calltree lives. HS_CT_NONE on allocation failure. */
+/* The synthetic function named (name, file, line), added if absent: the
+ * one way [gc], task roots and [await ...] frames get their functions. Its
+ * key is its own copy of the name, an address no Python object can have
+ * while the calltree lives. HS_CT_NONE on allocation failure. */
 uint32_t hs_ct_synthetic_func(hs_calltree *ct, const char *name, const char *file, int line);
 /* The child of `parent` for function `func`, added if absent; HS_CT_NONE
  * on allocation failure. */
@@ -183,9 +193,11 @@ static inline uint32_t hs_ct_lookup(hs_calltree *ct, hs_tthread *t, const void *
     return hs_ct_lookup_slow(ct, t->stack[t->depth - 1], key);
 }
 
-static inline int hs_ct_push(hs_tthread *t, uint32_t node) {
+/* Pushes `node`, entered at `now`. */
+static inline int hs_ct_push(hs_tthread *t, uint32_t node, uint64_t now) {
     if (t->depth == t->cap && hs_ct_stack_grow(t) != 0)
         return -1;
+    t->entered[t->depth] = now;
     t->stack[t->depth++] = node;
     return 0;
 }

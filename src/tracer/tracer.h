@@ -17,6 +17,7 @@
 #include "../compat.h"
 #include "async_tasks.h"
 #include "calltree.h"
+#include "slow_calls.h"
 
 typedef enum {
     HS_CALLEE_CODE = 0,   /* obj is a code object */
@@ -47,6 +48,20 @@ typedef struct {
     PyObject *thread_hook; /* installs the profile function in new threads */
     PyObject *saved_thread_hook;
     PyTypeObject *profile_type; /* hotscope._core.ProfileData, for snapshots */
+    /* cyclic garbage collections (gc_hook.c) */
+    int record_gc;         /* show collections as [gc] frames */
+    PyObject *gc_callback; /* our entry in gc.callbacks */
+    int gc_open;           /* a collection began while tracing and has not ended */
+    const void *gc_keys[2];/* the keys of its [gc] and [gc] gen N frames */
+    uint64_t gc_start_ticks;
+    int64_t gc_collections[3]; /* per generation */
+    int64_t gc_collected;  /* unreachable objects found */
+    int64_t gc_wall_ticks; /* wall time inside collections */
+    /* the slowest calls of each function (slow_calls.c) */
+    int slow_n;            /* calls kept per function; 0: off */
+    PyObject *slow_describe; /* callable(frame) -> str: the arguments as text */
+    PyObject *slow_only;   /* list of the code objects watched; NULL: every function */
+    hs_slow_table slow;
 } TracerObject;
 
 /* ---- provided by tracer_type.c ---------------------------------------- */
@@ -60,6 +75,27 @@ PyObject *hs_cfunc_label(PyCFunctionObject *fn);
 PyObject *hs_descr_label(PyMethodDescrObject *descr, PyObject *self_arg);
 /* UTF-8 copy of a str (surrogates escaped), malloc'ed; NULL on failure. */
 char *hs_utf8_dup(PyObject *s);
+
+/* ---- provided by gc_hook.c --------------------------------------------- */
+struct hs_profile;
+/* Adds / removes the tracer's callback in gc.callbacks (nothing when
+ * record_gc is off). 0, or -1 with an exception. */
+int hs_gc_hook_install(TracerObject *self);
+int hs_gc_hook_remove(TracerObject *self);
+/* Forgets the collections counted so far. */
+void hs_gc_clear(TracerObject *self);
+/* Metadata gc_collections ("gen0 gen1 gen2"), gc_collected, gc_wall_ns. */
+void hs_gc_add_metadata(TracerObject *self, struct hs_profile *p);
+
+/* ---- provided by slow_calls.c ------------------------------------------ */
+/* A return from `key` at `now`, before it is popped: keeps the call if it
+ * is among the slowest of its function. */
+void hs_slow_leave(TracerObject *self, hs_tthread *t, const void *key, uint64_t now);
+/* The kept calls, into the model; `func_frames` maps functions to frames.
+ * 0 or -1 (out of memory). */
+int hs_slow_export(TracerObject *self, struct hs_profile *p, const uint32_t *func_frames);
+/* Tracer.watch_slow_calls(n, describe=None, only=None). */
+PyObject *hs_slow_watch(TracerObject *self, PyObject *args, PyObject *kwds);
 
 /* ---- provided by async_tasks.c ---------------------------------------- */
 /* The events of a frame whose code has one of HS_ASYNC_CODE_FLAGS, in
@@ -102,14 +138,15 @@ static inline void hs_tracer_enter(TracerObject *self, const void *key, PyObject
     if (!t)
         return;
     hs_calltree *ct = &self->ct;
-    hs_ct_charge(ct, t, hs_ticks(&ct->clock));
+    uint64_t now = hs_ticks(&ct->clock);
+    hs_ct_charge(ct, t, now);
     uint32_t node = hs_ct_lookup(ct, t, key);
     if (node == HS_CT_NONE) {
         node = hs_tracer_new_path(self, t, key, obj, kind, self_arg);
         if (node == HS_CT_NONE)
             return;
     }
-    hs_ct_push(t, node);
+    hs_ct_push(t, node, now);
 }
 
 static inline void hs_tracer_leave(TracerObject *self, const void *key) {
@@ -117,7 +154,10 @@ static inline void hs_tracer_leave(TracerObject *self, const void *key) {
     if (!t)
         return;
     hs_calltree *ct = &self->ct;
-    hs_ct_charge(ct, t, hs_ticks(&ct->clock));
+    uint64_t now = hs_ticks(&ct->clock);
+    hs_ct_charge(ct, t, now);
+    if (self->slow_n)
+        hs_slow_leave(self, t, key, now);
     hs_ct_pop(ct, t, key);
 }
 

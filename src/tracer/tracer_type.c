@@ -127,9 +127,9 @@ static uint32_t add_function(TracerObject *self, const void *key, PyObject *obj,
         Py_XDECREF(label);
         file = strdup("~");
     }
-    hs_tfunc_kind fkind = HS_TF_NATIVE;
+    hs_tfunc_kind fkind = HS_TFUNC_NATIVE;
     if (kind == HS_CALLEE_CODE)
-        fkind = ((PyCodeObject *)obj)->co_flags & HS_ASYNC_CODE_FLAGS ? HS_TF_ASYNC : HS_TF_PYTHON;
+        fkind = ((PyCodeObject *)obj)->co_flags & HS_ASYNC_CODE_FLAGS ? HS_TFUNC_ASYNC : HS_TFUNC_PYTHON;
     uint32_t func = HS_CT_NONE;
     if (name && file && keep_key_alive(self, obj, kind) == 0)
         func = hs_ct_func_add(&self->ct, key, name, file, first_line, fkind);
@@ -176,9 +176,9 @@ static hs_profile *export_profile(TracerObject *self) {
     for (size_t f = 0; f < ct->func_count; f++) {
         const hs_tfunc *fn = &ct->funcs[f];
         hs_id name = hs_intern_cstr(p, fn->name), file = hs_intern_cstr(p, fn->file);
-        hs_frame_kind kind = fn->kind == HS_TF_NATIVE      ? HS_KIND_NATIVE
-                             : fn->kind == HS_TF_SYNTHETIC ? HS_KIND_OTHER
-                                                           : HS_KIND_PYTHON;
+        hs_frame_kind kind = fn->kind == HS_TFUNC_NATIVE      ? HS_KIND_NATIVE
+                             : fn->kind == HS_TFUNC_SYNTHETIC ? HS_KIND_OTHER
+                                                              : HS_KIND_PYTHON;
         func_frames[f] = hs_frame_intern(p, name, file, fn->first_line, 0, kind);
         if (func_frames[f] == HS_NONE)
             goto fail;
@@ -220,6 +220,8 @@ static hs_profile *export_profile(TracerObject *self) {
     }
     for (size_t i = 0; i < ct->thread_count; i++)
         p->threads[i].cpu_ns = hs_ticks_to_ns(&ct->clock, thread_cpu[i]);
+    if (hs_slow_export(self, p, func_frames) != 0)
+        goto fail;
     free(node_map);
     free(func_frames);
     free(thread_cpu);
@@ -240,7 +242,7 @@ fail:
  * reach the hooks; their entries in this table are the keys of those calls
  * (a method descriptor's d_method points into it), which is how they are
  * left out of profiles: they are hotscope's own. */
-#define TRACER_METHOD_COUNT 8
+#define TRACER_METHOD_COUNT 9
 static PyMethodDef tracer_methods[TRACER_METHOD_COUNT];
 enum { M_ENABLE, M_DISABLE, M_CLEAR, M_SNAPSHOT, M_CREATE_STATS, M_ENTER, M_EXIT };
 
@@ -276,6 +278,7 @@ static PyObject *tracer_new(PyTypeObject *type, PyObject *args, PyObject *kwds) 
     self->tool_id = -1;
     self->builtins = 1;
     self->default_clock = HS_W_WALL_NS;
+    self->record_gc = 1;
     self->keepalive = PyList_New(0);
     hs_module_state *state = hs_state_from_type(type);
     if (!self->keepalive || !state) {
@@ -292,12 +295,12 @@ static PyObject *tracer_new(PyTypeObject *type, PyObject *args, PyObject *kwds) 
 }
 
 static int tracer_init(TracerObject *self, PyObject *args, PyObject *kwds) {
-    static char *kwlist[] = {"timer", "timeunit", "subcalls", "builtins", "clock", "asyncio", NULL};
+    static char *kwlist[] = {"timer", "timeunit", "subcalls", "builtins", "clock", "gc", "asyncio", NULL};
     PyObject *timer = Py_None, *clock = Py_None;
     double timeunit = 0.0;
-    int subcalls = 1, builtins = 1, asyncio = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OdppOp:Profile", kwlist, &timer, &timeunit,
-                                     &subcalls, &builtins, &clock, &asyncio))
+    int subcalls = 1, builtins = 1, gc = 1, asyncio = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OdppOpp:Profile", kwlist, &timer, &timeunit,
+                                     &subcalls, &builtins, &clock, &gc, &asyncio))
         return -1;
     if (timer != Py_None) {
         PyErr_SetString(PyExc_TypeError,
@@ -308,6 +311,7 @@ static int tracer_init(TracerObject *self, PyObject *args, PyObject *kwds) {
     if (parse_clock(clock, &self->default_clock) < 0)
         return -1;
     self->builtins = builtins;
+    self->record_gc = gc;
     self->async_flags = asyncio ? HS_ASYNC_CODE_FLAGS : 0;
     return 0;
 }
@@ -317,6 +321,14 @@ static int start_tracing(TracerObject *self) {
         return 0;
     self->enabled = 1; /* before the hooks: their first events may come at once */
     if (hs_hooks_install(self) < 0) {
+        self->enabled = 0;
+        return -1;
+    }
+    if (hs_gc_hook_install(self) < 0) {
+        PyObject *type, *value, *tb;
+        PyErr_Fetch(&type, &value, &tb);
+        hs_hooks_remove(self);
+        PyErr_Restore(type, value, tb);
         self->enabled = 0;
         return -1;
     }
@@ -342,6 +354,15 @@ static int stop_tracing(TracerObject *self) {
     if (!self->enabled)
         return 0;
     int status = hs_hooks_remove(self);
+    if (status == 0) {
+        status = hs_gc_hook_remove(self);
+    } else { /* the first failure is the one reported */
+        PyObject *type, *value, *tb;
+        PyErr_Fetch(&type, &value, &tb);
+        if (hs_gc_hook_remove(self) < 0)
+            PyErr_Clear();
+        PyErr_Restore(type, value, tb);
+    }
     self->enabled = 0;
     hs_clock_refine(&self->ct.clock);
     self->traced_ns += hs_monotonic_ns() - self->enable_mark_ns;
@@ -369,6 +390,8 @@ static PyObject *tracer_clear(TracerObject *self, PyObject *unused) {
     (void)unused;
     hs_ct_clear(&self->ct);
     hs_async_forget(self);
+    hs_gc_clear(self);
+    hs_slow_table_clear(&self->slow);
     Py_CLEAR(self->stats);
     self->traced_ns = 0;
     self->enabled_ns = 0;
@@ -386,6 +409,7 @@ static void add_metadata(TracerObject *self, hs_profile *p) {
     hs_meta_set(p, "python", Py_GetVersion());
     snprintf(value, sizeof value, "%s", self->ct.clock.use_tsc ? "tsc" : "monotonic");
     hs_meta_set(p, "tick_source", value);
+    hs_gc_add_metadata(self, p);
 }
 
 static PyObject *snapshot(TracerObject *self) {
@@ -480,6 +504,9 @@ static PyMethodDef tracer_methods[TRACER_METHOD_COUNT] = {
      "Disable, then set .stats to the pstats dictionary (cProfile.Profile.create_stats)."},
     {"__enter__", (PyCFunction)tracer_enter, METH_NOARGS, NULL},
     {"__exit__", (PyCFunction)tracer_exit, METH_VARARGS, NULL},
+    {"watch_slow_calls", (PyCFunction)(void (*)(void))hs_slow_watch, METH_VARARGS | METH_KEYWORDS,
+     "watch_slow_calls(n, describe=None, only=None)\nKeep the n slowest calls of each function "
+     "(of the code objects in `only`, if given), with describe(frame) -> str as their arguments."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -499,6 +526,9 @@ static int tracer_traverse(TracerObject *self, visitproc visit, void *arg) {
     Py_VISIT(self->thread_hook);
     Py_VISIT(self->saved_thread_hook);
     Py_VISIT(self->profile_type);
+    Py_VISIT(self->gc_callback);
+    Py_VISIT(self->slow_describe);
+    Py_VISIT(self->slow_only);
     return hs_async_traverse(self, visit, arg);
 }
 
@@ -515,6 +545,9 @@ static int tracer_clear_refs(TracerObject *self) {
     Py_CLEAR(self->saved_thread_hook);
     Py_CLEAR(self->missing);
     Py_CLEAR(self->profile_type);
+    Py_CLEAR(self->gc_callback);
+    Py_CLEAR(self->slow_describe);
+    Py_CLEAR(self->slow_only);
     return 0;
 }
 
@@ -526,6 +559,7 @@ static void tracer_dealloc(TracerObject *self) {
     if (self->weakreflist)
         PyObject_ClearWeakRefs((PyObject *)self);
     tracer_clear_refs(self);
+    hs_slow_table_clear(&self->slow);
     if (self->ready)
         hs_ct_free(&self->ct);
     type->tp_free((PyObject *)self);

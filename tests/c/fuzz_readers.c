@@ -1,10 +1,15 @@
 /*
  * fuzz_readers.c - a fuzz harness for the readers of src/read/ (model
- * JSON, embedded HTML/SVG, speedscope, collapsed, pstats/marshal).
+ * JSON, embedded HTML/SVG, speedscope, collapsed, pstats/marshal, and
+ * hotscope's text reports: call tree, line report, memory report).
  *
  * The entry point is libFuzzer's, so with clang:
  *     clang -g -O1 -fsanitize=fuzzer,address,undefined -DHS_LIBFUZZER \
+ *         -DHS_FUZZ_ONLY=hs_read_collapsed \
  *         tests/c/fuzz_readers.c <the sources tests/test_c_readers.py lists> -lm
+ * HS_FUZZ_ONLY names one reader, so each gets a fuzzer of its own whose
+ * coverage guides mutations into that reader (`make fuzz`, tools/fuzz.py);
+ * without it every input goes through every reader.
  * Without libFuzzer (gcc), main() is a small mutation fuzzer of its own,
  * which tests/test_c_readers.py runs under AddressSanitizer (leaks
  * included) and UBSan:
@@ -15,8 +20,10 @@
  *
  * Every input goes through every reader. Each must load it or refuse it
  * with a one-line message; a loaded profile is rendered (model JSON,
- * speedscope, collapsed, pstats) and its JSON read back, which must
- * succeed and give the same JSON again. Anything else aborts.
+ * speedscope, collapsed, pstats, the text tree, the memory report) and its
+ * JSON read back, which must succeed and give the same JSON again; its
+ * text tree must read back too when nothing in it can be mistaken for the
+ * tree's own marks (names_are_plain). Anything else aborts.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -28,8 +35,13 @@
 #include "../../src/render/render.h"
 
 typedef hs_profile *(*reader_fn)(const char *, size_t, char *);
+#ifdef HS_FUZZ_ONLY
+static const reader_fn readers[] = {HS_FUZZ_ONLY};
+#else
 static const reader_fn readers[] = {hs_read_model_json, hs_read_embedded, hs_read_speedscope,
-                                    hs_read_collapsed, hs_read_pstats};
+                                    hs_read_collapsed,  hs_read_pstats,   hs_read_text_tree,
+                                    hs_read_lines_text, hs_read_mem_text};
+#endif
 #define NREADERS (sizeof readers / sizeof readers[0])
 
 static void check(int ok, const char *what, const char *err) {
@@ -37,6 +49,66 @@ static void check(int ok, const char *what, const char *err) {
         fprintf(stderr, "fuzz_readers: %s (%s)\n", what, err ? err : "");
         abort();
     }
+}
+
+static int plain_string(const hs_profile *p, hs_id id) {
+    static const char *const marks[] = {"  ", "Thread ", "{", "}", "[", "\x1b", "%", NULL};
+    size_t len;
+    const char *s = hs_str(p, id, &len);
+    if (!s)
+        return 1;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return 0;
+    for (int k = 0; marks[k]; k++)
+        for (size_t i = 0; i + strlen(marks[k]) <= len; i++)
+            if (memcmp(s + i, marks[k], strlen(marks[k])) == 0)
+                return 0;
+    return 1;
+}
+
+/* Whether the text tree of p must read back: names and files hold none of
+ * the tree's marks (two spaces, "Thread ", braces, brackets, control
+ * characters, '%'), and every weight is a non-negative count small
+ * enough for the tree's totals to stay exact. */
+static int names_are_plain(const hs_profile *p) {
+    for (size_t f = 0; f < p->frame_count; f++)
+        if (!plain_string(p, p->frames[f].name) || !plain_string(p, p->frames[f].file))
+            return 0;
+    for (size_t t = 0; t < p->thread_count; t++)
+        if (!plain_string(p, p->threads[t].name))
+            return 0;
+    for (size_t n = 0; n < p->node_count; n++)
+        for (int w = 0; w < HS_W_COUNT; w++)
+            if (p->nodes[n].self[w] < 0 || p->nodes[n].self[w] > ((int64_t)1 << 40))
+                return 0;
+    return 1;
+}
+
+/* The text reports of p: they must render, and the tree of plain names
+ * must read back. */
+static void exercise_text(hs_profile *p) {
+    char err[256] = {0};
+    hs_buf a;
+    hs_buf_init(&a);
+    static const hs_weight weights[] = {HS_W_WALL_NS, HS_W_SAMPLES};
+    for (size_t w = 0; w < 2; w++) {
+        hs_text_tree_opts o;
+        memset(&o, 0, sizeof o);
+        o.weight = weights[w];
+        o.min_percent = 1.0;
+        o.unicode = (int)w;
+        a.len = 0;
+        check(hs_render_text_tree(p, &o, &a, err) == 0, "text tree failed", err);
+        if (names_are_plain(p) && a.len > 0) {
+            hs_profile *q = hs_read_text_tree(a.data, a.len, err);
+            check(q != NULL, "own text tree refused", err);
+            hs_profile_free(q);
+        }
+    }
+    a.len = 0;
+    check(hs_render_mem_text(p, 5, &a, err) == 0, "memory report failed", err);
+    hs_buf_free(&a);
 }
 
 /* Renders a loaded profile every way the readers read back; its JSON must
@@ -72,6 +144,7 @@ static void exercise(hs_profile *p) {
     hs_profile_free(r);
     hs_buf_free(&a);
     hs_buf_free(&b);
+    exercise_text(p);
 }
 
 static unsigned long loaded;
@@ -120,6 +193,8 @@ static const char *const tokens[] = {
     "\"weights\"", "\"events\"", "\"O\"", "\"C\"", ";", " ", "\n", "\r\n", "# hotscope collapsed weight=wall_us\n",
     "thread ", " (", ":1)", "{", "}", "\x80", "\xff", "\xed\xa0\x80", "\x00", "r\x00\x00\x00\x00", ")\x03",
     "{)", "l\x05\x00\x00\x00", "i\xff\xff\xff\xff", "g", "0", "<script id=\"hotscope-profile\">", "</script>",
+    "\xe2\x94\x94\xe2\x94\x80 ", "\xe2\x94\x82  ", "   ", "[depth 99] ", "ms", "s", "  ", "%  ",
+    "[3 frames hidden]", "Thread ", "... 4 more", " KiB", "\x1b[1m", "Timer unit: 1e-09 s\n",
 };
 
 typedef struct {

@@ -13,7 +13,9 @@
 //   - the call tree: expand/collapse; library frames (standard library,
 //     third-party, C) collapsed into "N library frames" rows by default,
 //   - for a line profile, first and in tabs with the others: the lines of
-//     each function with their hits and time, shaded by time.
+//     each function with their hits and time, shaded by time,
+//   - for a trace with --slow-calls: the slowest calls of each function
+//     with their duration, arguments, caller and thread.
 // Every name from the profile goes into the page as text (textContent,
 // canvas fillText), never as markup.
 (function () {
@@ -101,6 +103,7 @@
     m.strings = json.strings || [];
     m.threads = json.threads || [];
     m.series = json.series || [];
+    m.slowCalls = json.slow_calls || [];
     var fr = json.frames || [];
     var nf = fr.length;
     m.frameName = new Array(nf); m.frameFile = new Array(nf);
@@ -243,11 +246,24 @@
 
   // ---- controls: thread, weight, search --------------------------------
 
+  // A sampled thread's GIL states (the sampler's cpu and gil modes:
+  // [held, running without it, futex wait, other wait], in passes) as the
+  // share of its passes, for the thread selector.
+  function gilText(t) {
+    var s = t.gil_states;
+    if (!s || s.length !== 4) return '';
+    var n = s[0] + s[1] + s[2] + s[3];
+    if (!(n > 0)) return '';
+    function p(v) { return Math.round(100 * v / n) + '%'; }
+    return ' \u2014 holds GIL ' + p(s[0]) + ', runs w/o GIL ' + p(s[1]) + ', waits GIL/lock ' + p(s[2]) +
+      ', waits other ' + p(s[3]);
+  }
+
   function buildControls() {
     var threadSelect = el('select', { id: 'thread' });
     threadSelect.appendChild(el('option', { value: '-1', text: 'All threads (merged)' }));
     model.threads.forEach(function (t, i) {
-      threadSelect.appendChild(el('option', { value: String(i), text: t.name + ' (tid ' + t.os_tid + ')' }));
+      threadSelect.appendChild(el('option', { value: String(i), text: t.name + ' (tid ' + t.os_tid + ')' + gilText(t) }));
     });
     threadSelect.addEventListener('change', function () {
       state.thread = parseInt(threadSelect.value, 10);
@@ -617,6 +633,9 @@
         }
         for (var i = start[v]; i < start[v + 1]; i++) stack.push(kids[i]);
       }
+      // Waiting: total wall minus total CPU time, the time spent off the
+      // CPU under the function (sleeps, I/O, locks, the GIL).
+      var iWall = ws.indexOf('wall_ns'), iCpu = ws.indexOf('cpu_ns');
       var rows = [];
       for (var f = 0; f < nf; f++) {
         if (!seen[f]) continue;
@@ -626,6 +645,7 @@
           self: selfs[0][f], total: tots[0][f], calls: calls[f] };
         row.percall = calls[f] > 0 ? tots[0][f] / calls[f] : -1;
         for (k = 1; k < ws.length; k++) { row['self_' + ws[k]] = selfs[k][f]; row['total_' + ws[k]] = tots[k][f]; }
+        if (iWall >= 0 && iCpu >= 0) row.waiting = Math.max(0, tots[iWall][f] - tots[iCpu][f]);
         rows.push(row);
       }
       columns = [
@@ -644,6 +664,7 @@
         columns.push({ key: 'self_' + w, title: 'Self ' + (w === 'cpu_ns' ? 'CPU' : 'wall'), w: w });
         columns.push({ key: 'total_' + w, title: 'Total ' + (w === 'cpu_ns' ? 'CPU' : 'wall'), w: w });
       });
+      if (iWall >= 0 && iCpu >= 0) columns.push({ key: 'waiting', title: 'Waiting', w: 'wall_ns' });
       rowsData = rows;
     }
 
@@ -894,6 +915,50 @@
     return section;
   }
 
+  // ---- the slowest calls ------------------------------------------------
+  // A trace run with --slow-calls N keeps each function's N slowest calls:
+  // json.slow_calls, five numbers per call (src/render/model_json.c):
+  // function frame, caller frame or -1, thread, wall ns, string id of the
+  // arguments' text. One table, grouped by function in the model's order
+  // (slowest call first), limited to the thread the selector picks.
+
+  function buildSlowCalls() {
+    var flat = model.slowCalls;
+    var table = el('table', { className: 'functions slowcalls', id: 'slow-calls-table' });
+    var section = el('section', { id: 'slow-calls' }, [
+      el('h2', null, [document.createTextNode('Slowest calls'),
+        el('span', { className: 'hint', text: 'the slowest calls of each function: duration, ' +
+          'arguments (their values when the call returned) and caller' })]),
+      el('div', { className: 'tablewrap' }, [table])
+    ]);
+    if (!flat.length) section.className = 'hidden';
+    function render() {
+      while (table.firstChild) table.removeChild(table.firstChild);
+      table.appendChild(el('thead', null, [el('tr', null, ['Function', 'Duration', 'Arguments', 'Called from', 'Thread']
+        .map(function (t, i) { return el('th', { className: i === 1 ? '' : 'fn', text: t }); }))]));
+      var body = el('tbody'), last = -1;
+      for (var i = 0; i + 4 < flat.length; i += 5) {
+        var f = flat[i], caller = flat[i + 1], thread = flat[i + 2], ns = flat[i + 3];
+        if (state.thread >= 0 && thread !== state.thread) continue;
+        var args = model.strings[flat[i + 4]] || '';
+        var first = f !== last;
+        last = f;
+        var t = model.threads[thread];
+        body.appendChild(el('tr', { className: first ? 'first' : '', 'data-function': model.frameName[f],
+          'data-ns': String(ns) }, [
+          el('td', { className: 'fn', title: model.frameLoc[f] || model.frameName[f], text: first ? model.frameLabel[f] : '' }),
+          el('td', { className: 'num', text: fmt('wall_ns', ns) }),
+          el('td', { className: 'fn args', title: args, text: args }),
+          el('td', { className: 'fn', text: caller >= 0 ? model.frameLabel[caller] : '(top of the thread)' }),
+          el('td', { className: 'fn', text: t ? t.name : '' })
+        ]));
+      }
+      table.appendChild(body);
+    }
+    views.push(function (what) { if (what === 'root') render(); });
+    return section;
+  }
+
   // ---- the line profile -------------------------------------------------
   // For a profile of `hotscope lines` (meta engine "lines"): the model is
   // thread -> function node (frame line 0) -> a node per executed line
@@ -1092,6 +1157,7 @@
     }
     app.appendChild(flame.section);
     app.appendChild(table);
+    app.appendChild(buildSlowCalls());
     app.appendChild(tree);
     window.hotscopeReport.model = model;
     window.hotscopeReport.state = state;
