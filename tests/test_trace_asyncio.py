@@ -14,10 +14,15 @@ wall time only. Checked here:
   - gather, TaskGroup (3.11+), to_thread, a task awaiting a task, uvloop
     (when installed);
   - a program without asyncio records the same call tree as without the
-    option, and `hotscope trace --no-asyncio` turns it off.
+    option, and `hotscope trace --no-asyncio` turns it off;
+  - with the tracer's other features (targets/async_mixed.py): a collection
+    during a task's step is a [gc] frame under the task, its time measured
+    around gc.collect(); --threads merged folds the roots of two loops'
+    tasks, their times added.
 """
 
 import cProfile
+import gc
 import pathlib
 import re
 import subprocess
@@ -268,3 +273,79 @@ def test_cli_on_by_default_and_off_with_no_asyncio(tmp_path):
     assert {"task cruncher (crunch)", "task napper (nap)"} <= task_roots(found[""])
     assert not task_roots(found["--no-asyncio"])
     assert not [s for s in found["--no-asyncio"] if re.match(r"\[await", s[-1])]
+
+
+# --------------------------------------------------------------------------
+# with the tracer's other features: [gc] frames, merged threads
+
+
+def collections_inside(prefix, found):
+    """{stack below prefix ending in a [gc] gen N frame: weight}."""
+    return {s: w for s, w in found.items() if s[: len(prefix)] == prefix and s[-1].startswith("[gc] gen ")}
+
+
+def test_gc_inside_a_task_is_under_the_task():
+    """A collection that happens during a task's step is a [gc] frame under
+    the task's frames, its time the time the task measured around
+    gc.collect(); a coroutine the collection closes runs under it, and the
+    task's later frames are still under its root."""
+    module = load_target("async_mixed")
+    gc.collect()
+    gc.disable()  # automatic collections only inside the trace
+    try:
+        prof = hotscope.Profile(asyncio=True)
+        prof.enable()
+        gc.enable()
+        measured = module.gc_in_task()
+        gc.disable()
+        prof.disable()
+    finally:
+        gc.enable()
+    data = prof.snapshot()
+    wall, calls = stacks(data, "wall"), stacks(data, "calls")
+    assert measured["log"] == ["closed"]
+
+    root = (MAIN_THREAD, "task churner (churn)", frame(wall, "churn"))
+    collect = root + ("{built-in method gc.collect}", "[gc]")
+    explicit = collections_inside(collect, wall)
+    assert set(s[-1] for s in explicit) == {"[gc] gen 2"}, explicit
+    assert calls[collect + ("[gc] gen 2",)] == len(measured["collect"]) == 2
+    # the two collections took the time the task measured around them
+    gc_time = total(wall, *collect)
+    expected = sum(measured["collect"]) * 1e6
+    assert 0.8 * expected <= gc_time <= expected + 50, (gc_time, expected)
+    # the suspended coroutine the collector closed (in whichever collection
+    # found it) ran under that collection, inside the task's step
+    orphan = frame(wall, "orphan")
+    closed = [s for s in wall if orphan in s and "[gc]" in s]
+    assert closed and all(s[: len(root)] == root and s[s.index(orphan) - 1].startswith("[gc] gen ")
+                          for s in closed), closed
+    # no collection of the task's work happened anywhere but under its root
+    churned = [s for s in wall if any(f.startswith(("churn (", "make_cycles (", "orphan (")) for f in s)]
+    assert all(s[:2] == root[:2] for s in churned), [s for s in churned if s[:2] != root[:2]][:3]
+    automatic = {s: w for s, w in collections_inside(root, wall).items() if s[: len(collect)] != collect}
+    if automatic:  # the 40,000 cycles made gen 0 collections under make_cycles
+        assert all(any(f.startswith("make_cycles (") for f in s) for s in automatic), automatic
+    # after the collection the task's step goes on under its root
+    assert any(s[: len(root)] == root and s[-1].startswith("after_gc (") for s in wall)
+    assert calls[root + (frame(wall, "after_gc"),)] == 1
+
+
+def test_merged_threads_fold_task_roots():
+    """--threads merged: the task roots of event loops in two threads fold
+    into one, whose times are the two threads' added."""
+    module = load_target("async_mixed")
+    with hotscope.trace() as t:
+        measured = module.two_loops()
+    data = t.snapshot()
+    separate, merged = stacks(data, "wall"), stacks(data.merge_threads(), "wall")
+    loops = {s[0] for s in separate if s[1:2] == ("task worker (work)",)}
+    assert loops == {"thread loop3", "thread loop5"}, loops
+    work, spin = frame(separate, "work"), frame(separate, "spin")
+    per_thread = [total(separate, loop, "task worker (work)", work, spin) for loop in sorted(loops)]
+    folded = total(merged, "thread all threads", "task worker (work)", work, spin)
+    assert abs(folded - sum(per_thread)) <= len(per_thread)  # whole microseconds, rounded
+    expected = sum(sum(v) for v in measured.values()) * 1e6
+    assert abs(folded - expected) <= 0.05 * expected, (folded, expected)
+    # one root per task name and coroutine, whichever thread ran it
+    assert task_roots(merged, "thread all threads") == set().union(*(task_roots(separate, loop) for loop in loops))
