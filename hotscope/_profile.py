@@ -26,7 +26,8 @@ class Profile(_core.Tracer):
     Profile records exactly cProfile's call tree. With slow_calls=N, the N
     slowest calls of each function (of `funcs` only, if given: functions,
     code objects or "module:qualname") are kept with their duration, caller
-    and arguments: slow_calls(), and the reports.
+    and arguments: slow_calls(), and the reports; a coroutine's call runs
+    from its first step to its return, its waits included.
     pstats.Stats(profile) works, as with cProfile.
     """
 

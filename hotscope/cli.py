@@ -92,7 +92,8 @@ def trace_parser():
     p.add_argument("--no-asyncio", dest="asyncio", action="store_false",
                    help="record coroutines where the event loop resumed them, as cProfile does")
     p.add_argument("--slow-calls", type=int, default=0, metavar="N",
-                   help="keep the N slowest calls of each function, with their caller and arguments")
+                   help="keep the N slowest calls of each function, with their caller and arguments "
+                   "(a coroutine's call: from its first step to its return, awaits included)")
     p.add_argument("--func", action="append", default=[], metavar="MODULE:QUALNAME",
                    help="with --slow-calls: only these functions (repeatable)")
     add_threads_option(p)

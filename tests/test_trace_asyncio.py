@@ -18,7 +18,8 @@ wall time only. Checked here:
   - with the tracer's other features (targets/async_mixed.py): a collection
     during a task's step is a [gc] frame under the task, its time measured
     around gc.collect(); --threads merged folds the roots of two loops'
-    tasks, their times added.
+    tasks, their times added; a coroutine's slow call spans its first step
+    to its end, as long as the coroutine measured itself.
 """
 
 import cProfile
@@ -276,7 +277,7 @@ def test_cli_on_by_default_and_off_with_no_asyncio(tmp_path):
 
 
 # --------------------------------------------------------------------------
-# with the tracer's other features: [gc] frames, merged threads
+# with the tracer's other features: [gc] frames, slow calls, merged threads
 
 
 def collections_inside(prefix, found):
@@ -331,6 +332,64 @@ def test_gc_inside_a_task_is_under_the_task():
     assert calls[root + (frame(wall, "after_gc"),)] == 1
 
 
+def coroutine_calls(calls, name):
+    return [c for c in calls if c["function"][1] == name]
+
+
+@pytest.mark.parametrize("asyncio_roots", [True, False])
+def test_slow_calls_of_a_coroutine_span_its_awaits(asyncio_roots):
+    """A coroutine's slow call runs from its first step to its return, its
+    awaits included (README): the duration the coroutine measured itself,
+    with or without task roots, whether a task runs it or another
+    coroutine awaits it, and when it ends with an exception."""
+    module = load_target("async_mixed")
+    prof = hotscope.Profile(asyncio=asyncio_roots, slow_calls=3)
+    prof.enable()
+    try:
+        measured = module.fetches()
+    finally:
+        prof.disable()
+    calls = prof.slow_calls()
+
+    fetches = coroutine_calls(calls, "fetch")
+    truth = sorted(((max(v), n) for n, v in measured.items() if n != "failing"), reverse=True)[:3]
+    assert [c["args"].split(",")[0] for c in fetches] == ["n=%d" % n for _, n in truth], fetches
+    for c, (seconds, _) in zip(fetches, truth):
+        # each of the three awaits was one step; a step alone would be ~0
+        assert seconds <= c["seconds"] <= seconds * 1.1 + 0.001, (c, seconds)
+    awaited_by = {int(c["args"].split(",")[0][2:]): c["caller"][1] for c in fetches}
+    batch = "batch"
+    gathered = "task Task-* (fetch)" if asyncio_roots else "<method 'run' of '_contextvars.Context' objects>"
+    assert awaited_by == {11: batch, 8: gathered, 5: batch}, awaited_by
+
+    failing = coroutine_calls(calls, "failing")
+    assert len(failing) == 1
+    assert measured["failing"] <= failing[0]["seconds"] <= measured["failing"] * 1.1 + 0.001
+
+
+def test_a_coroutine_begun_before_tracing_is_no_slow_call():
+    """A coroutine that began before tracing did is not timed from the
+    first step tracing sees (a resume): it has no slow call, as a function
+    entered before tracing has none."""
+    import asyncio
+
+    module = load_target("async_mixed")
+    measured = {}
+
+    async def scenario():
+        early = asyncio.create_task(module.fetch(5, measured))
+        await asyncio.sleep(0)  # early's first step ran: it waits in its first sleep
+        with hotscope.trace(slow_calls=3, funcs=[module.fetch]) as prof:
+            late = asyncio.create_task(module.fetch(2, measured))
+            await early
+            await late
+        return prof
+
+    calls = asyncio.run(scenario()).slow_calls()
+    assert [c["args"].split(",")[0] for c in calls] == ["n=2"], calls
+    assert measured[2][0] <= calls[0]["seconds"] <= measured[2][0] * 1.1 + 0.001
+
+
 def test_merged_threads_fold_task_roots():
     """--threads merged: the task roots of event loops in two threads fold
     into one, whose times are the two threads' added."""
@@ -349,3 +408,22 @@ def test_merged_threads_fold_task_roots():
     assert abs(folded - expected) <= 0.05 * expected, (folded, expected)
     # one root per task name and coroutine, whichever thread ran it
     assert task_roots(merged, "thread all threads") == set().union(*(task_roots(separate, loop) for loop in loops))
+
+
+def test_cli_merged_threads_with_slow_calls_and_gc(tmp_path):
+    """The options of both sides together on the command line."""
+    out = tmp_path / "mixed.json"
+    run = subprocess.run([sys.executable, "-m", "hotscope", "trace", "--threads", "merged", "--slow-calls", "2",
+                          "--func", "__main__:fetch", "--func", "__main__:work", "-o", str(out),
+                          str(TARGETS / "async_mixed.py")], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    data = _view.load(str(out))
+    wall = stacks(data, "wall")
+    assert {s[0] for s in wall} == {"thread all threads"}
+    roots = task_roots(wall, "thread all threads")
+    assert {"task worker (work)", "task churner (churn)", "task Task-* (fetch)"} <= roots, roots
+    assert any(s[1:2] == ("task churner (churn)",) and s[-1] == "[gc] gen 2" for s in wall)
+    slow = data.slow_calls()
+    assert sorted({c["function"][1] for c in slow}) == ["fetch", "work"]
+    assert [c["args"].split(",")[0] for c in slow if c["function"][1] == "fetch"] == ["n=11", "n=8"]
+    assert all(c["thread"] == "all threads" for c in slow)

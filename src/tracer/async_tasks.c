@@ -30,6 +30,11 @@
  * tasks' running and the loop's own waiting, so with tasks the wall totals
  * of a thread exceed the time it ran (the README says so).
  *
+ * The same path serves slow calls (slow_calls.c), which time a coroutine
+ * from its first step to its end: coroutine frames come here when either
+ * is on (tracer.h, async_flags), and with asyncio off only the plain
+ * enter and leave and that timing are done.
+ *
  * Python objects are touched only to find the task, its name and its
  * coroutine: once per task step, never per call. No pointer into the
  * calltree or the task table is held across those calls.
@@ -424,24 +429,27 @@ static int top_is_async(const hs_calltree *ct, const hs_tthread *t) {
     return func != HS_CT_NONE && ct->funcs[func].kind == HS_TFUNC_ASYNC;
 }
 
-void hs_async_enter(TracerObject *self, PyCodeObject *code) {
+void hs_async_enter(TracerObject *self, PyCodeObject *code, int first, PyFrameObject *frame) {
     hs_tthread *t = hs_tracer_thread(self);
     if (!t)
         return;
     hs_calltree *ct = &self->ct;
     uint64_t now = hs_ticks(&ct->clock);
     hs_ct_charge(ct, t, now);
-    t->chain.node = HS_CT_NONE;
-    drop_closed_steps(t);
-    if (!top_is_async(ct, t))
-        begin_step(self, t, code, now);
+    if (self->asyncio) {
+        t->chain.node = HS_CT_NONE;
+        drop_closed_steps(t);
+        if (!top_is_async(ct, t))
+            begin_step(self, t, code, now);
+    }
     uint32_t node = hs_ct_lookup(ct, t, code);
     if (node == HS_CT_NONE) {
         node = hs_tracer_new_path(self, t, code, (PyObject *)code, HS_CALLEE_CODE, NULL);
         if (node == HS_CT_NONE)
             return;
     }
-    hs_ct_push(t, node, now);
+    if (hs_ct_push(t, node, now) == 0 && first && self->slow_n)
+        hs_slow_coro_start(self, t, frame, now);
 }
 
 /* ---- waits ------------------------------------------------------------------------ */
@@ -522,19 +530,23 @@ static void end_step(TracerObject *self, hs_tthread *t, int yielded, PyObject *v
 }
 
 void hs_async_leave(TracerObject *self, PyCodeObject *code, PyObject *value, int yielded,
-                    int offset) {
+                    int offset, PyFrameObject *frame) {
     hs_tthread *t = hs_tracer_thread(self);
     if (!t)
         return;
     hs_calltree *ct = &self->ct;
     uint64_t now = hs_ticks(&ct->clock);
     hs_ct_charge(ct, t, now);
+    if (!yielded && self->slow_n)
+        hs_slow_coro_leave(self, t, code, frame, now);
+    if (!self->asyncio) {
+        hs_ct_pop(ct, t, code);
+        return;
+    }
     if (yielded && t->depth > 1 && ct->nodes[t->stack[t->depth - 1]].key == code)
         follow_chain(t, code, value, offset);
     else
         t->chain.node = HS_CT_NONE;
-    if (self->slow_n) /* each step a call, as a generator's resumption is */
-        hs_slow_leave(self, t, code, now);
     hs_ct_pop(ct, t, code);
     drop_closed_steps(t);
     if (t->step_count && t->steps[t->step_count - 1].depth == t->depth)

@@ -7,7 +7,8 @@
  * Python frames (a generator's every resumption is a CALL), C_CALL and
  * C_RETURN / C_EXCEPTION for built-in functions. Coroutine frames
  * (async_tasks.c) take their own path, which needs a yield told from a
- * return: both are RETURN events here.
+ * return (both are RETURN events here) and, for slow calls, a first step
+ * told from a resume (both are CALL events).
  */
 #include "tracer.h"
 #include "../pymod/legacy_profile.h"
@@ -15,6 +16,9 @@
 #if !HS_HAVE_MONITORING
 
 #include <frameobject.h>
+#if PY_VERSION_HEX >= 0x030B0000 /* 3.11.0 */
+#include <opcode.h>
+#endif
 
 /* Whether a frame's RETURN event is a yield: its generator is suspended.
  * 3.10 keeps the state in the frame (public f_state); 3.11 in the
@@ -43,13 +47,34 @@ static int frame_offset(PyFrameObject *frame) {
 #endif
 }
 
+/* Whether a CALL event starts the frame rather than resuming it. 3.10: a
+ * generator frame not yet run has f_lasti -1 (genobject.c tests the same
+ * for a just-started generator). 3.11: the event comes from the RESUME
+ * instruction being executed (ceval.c, DO_TRACING), whose oparg is 0 at
+ * the start of the code and 1-3 after a yield, yield from or await
+ * (compile.c); an event of a throw() comes at the YIELD_VALUE the frame
+ * was suspended at. RESUME_QUICK is RESUME quickened, oparg kept. */
+static int frame_starts(PyFrameObject *frame, PyCodeObject *code) {
+#if PY_VERSION_HEX < 0x030B0000 /* 3.11.0 */
+    (void)code;
+    return frame->f_lasti < 0;
+#else
+    int lasti = PyFrame_GetLasti(frame);
+    if (lasti < 0)
+        return 1;
+    _Py_CODEUNIT word = _PyCode_CODE(code)[(size_t)lasti / sizeof(_Py_CODEUNIT)];
+    int opcode = _Py_OPCODE(word);
+    return (opcode == RESUME || opcode == RESUME_QUICK) && _Py_OPARG(word) == 0;
+#endif
+}
+
 static int profile_function(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg) {
     TracerObject *self = (TracerObject *)obj;
     switch (what) {
     case PyTrace_CALL: {
         PyCodeObject *code = PyFrame_GetCode(frame);
         if (code->co_flags & self->async_flags)
-            hs_async_enter(self, code);
+            hs_async_enter(self, code, self->slow_n && frame_starts(frame, code), frame);
         else
             hs_tracer_enter(self, code, (PyObject *)code, HS_CALLEE_CODE, NULL);
         Py_DECREF(code); /* the frame keeps it alive; keepalive holds a reference too */
@@ -59,7 +84,7 @@ static int profile_function(PyObject *obj, PyFrameObject *frame, int what, PyObj
         PyCodeObject *code = PyFrame_GetCode(frame);
         if (code->co_flags & self->async_flags) {
             int yielded = frame_yielded(frame);
-            hs_async_leave(self, code, arg, yielded, yielded ? frame_offset(frame) : -1);
+            hs_async_leave(self, code, arg, yielded, yielded ? frame_offset(frame) : -1, frame);
         } else {
             hs_tracer_leave(self, code);
         }

@@ -8,8 +8,10 @@
  * PY_RETURN, PY_YIELD and PY_UNWIND leave it; CALL enters a C function,
  * C_RETURN and C_RAISE leave it. So a generator is "called" once per
  * resumption, as in cProfile. Coroutine frames (async_tasks.c) take their
- * own path, which PY_YIELD, having its own callback, tells from a return. sys.monitoring is process-wide: every thread,
- * including those already running, reports to the same callbacks.
+ * own path, which PY_YIELD, having its own callback, tells from a return,
+ * and PY_START, having its own, tells a first step from a resume.
+ * sys.monitoring is process-wide: every thread, including those already
+ * running, reports to the same callbacks.
  * Callback argument layouts: Doc/library/sys.monitoring.rst, "Callback
  * function arguments".
  */
@@ -20,17 +22,26 @@
 
 #define HOOK_TRACER(callable) ((TracerObject *)HS_HOOK_OWNER(callable))
 
-/* PY_START, PY_RESUME, PY_THROW: (code, instruction_offset[, exception]) */
+static void py_enter(TracerObject *self, PyCodeObject *code, int first) {
+    if (code->co_flags & self->async_flags)
+        hs_async_enter(self, code, first, NULL);
+    else
+        hs_tracer_enter(self, code, (PyObject *)code, HS_CALLEE_CODE, NULL);
+}
+
+/* PY_START: (code, instruction_offset) */
+static PyObject *on_py_start(PyObject *hook, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
+    (void)kwnames;
+    if (PyVectorcall_NARGS(nargsf) >= 1)
+        py_enter(HOOK_TRACER(hook), (PyCodeObject *)args[0], 1);
+    Py_RETURN_NONE;
+}
+
+/* PY_RESUME, PY_THROW: (code, instruction_offset[, exception]) */
 static PyObject *on_py_enter(PyObject *hook, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
     (void)kwnames;
-    if (PyVectorcall_NARGS(nargsf) >= 1) {
-        TracerObject *self = HOOK_TRACER(hook);
-        PyCodeObject *code = (PyCodeObject *)args[0];
-        if (code->co_flags & self->async_flags)
-            hs_async_enter(self, code);
-        else
-            hs_tracer_enter(self, code, (PyObject *)code, HS_CALLEE_CODE, NULL);
-    }
+    if (PyVectorcall_NARGS(nargsf) >= 1)
+        py_enter(HOOK_TRACER(hook), (PyCodeObject *)args[0], 0);
     Py_RETURN_NONE;
 }
 
@@ -41,7 +52,7 @@ static PyObject *on_py_leave(PyObject *hook, PyObject *const *args, size_t nargs
         TracerObject *self = HOOK_TRACER(hook);
         PyCodeObject *code = (PyCodeObject *)args[0];
         if (code->co_flags & self->async_flags)
-            hs_async_leave(self, code, NULL, 0, -1);
+            hs_async_leave(self, code, NULL, 0, -1, NULL);
         else
             hs_tracer_leave(self, code);
     }
@@ -55,7 +66,7 @@ static PyObject *on_py_yield(PyObject *hook, PyObject *const *args, size_t nargs
         TracerObject *self = HOOK_TRACER(hook);
         PyCodeObject *code = (PyCodeObject *)args[0];
         if (code->co_flags & self->async_flags)
-            hs_async_leave(self, code, args[2], 1, (int)PyLong_AsLong(args[1]));
+            hs_async_leave(self, code, args[2], 1, (int)PyLong_AsLong(args[1]), NULL);
         else
             hs_tracer_leave(self, code);
     }
@@ -109,14 +120,15 @@ static PyObject *on_c_leave(PyObject *hook, PyObject *const *args, size_t nargsf
     Py_RETURN_NONE;
 }
 
-static const vectorcallfunc callback_funcs[] = {on_py_enter, on_py_leave, on_call, on_c_leave, on_py_yield};
+static const vectorcallfunc callback_funcs[] = {on_py_enter, on_py_leave, on_call,
+                                                on_c_leave, on_py_yield, on_py_start};
 
 static const struct {
     const char *event;
     int callback; /* index in callback_funcs */
     int builtin;  /* only when tracing C functions */
 } event_table[] = {
-    {"PY_START", 0, 0},  {"PY_RESUME", 0, 0}, {"PY_THROW", 0, 0},
+    {"PY_START", 5, 0},  {"PY_RESUME", 0, 0}, {"PY_THROW", 0, 0},
     {"PY_RETURN", 1, 0}, {"PY_YIELD", 4, 0},  {"PY_UNWIND", 1, 0},
     {"CALL", 2, 1},      {"C_RETURN", 3, 1},  {"C_RAISE", 3, 1},
 };

@@ -16,6 +16,18 @@
  * the meantime: nothing read from the call tree is trusted across it.
  * Its time is not the program's: it is cut from the thread's clock and
  * from the duration of every call still open on that thread.
+ *
+ * Coroutines (async_tasks.c sends their events here): a call runs from
+ * the first step to the end (slow_calls.h), so the start is kept by the
+ * frame's address from the first step on, in a small table of the
+ * coroutines under way; the first step is told by the hooks (PY_START, or
+ * the frame's position before 3.12), never guessed from the table, so a
+ * coroutine closed without an event (3.12+ closes one suspended outside
+ * any try block without running it) and a new frame at its address cannot
+ * be mistaken for each other. A coroutine's duration is what the program
+ * itself would measure around it: describer time spent while it was under
+ * way is not cut from it, since while it is suspended that time may or
+ * may not delay it (a timer it waits for fires all the same).
  */
 #include "tracer.h"
 
@@ -23,6 +35,7 @@
 #include <string.h>
 
 #include "../model/model.h"
+#include "../model/strtab.h"
 
 void hs_slow_table_clear(hs_slow_table *table) {
     for (size_t f = 0; f < table->cap; f++) {
@@ -33,6 +46,85 @@ void hs_slow_table_clear(hs_slow_table *table) {
     free(table->funcs);
     table->funcs = NULL;
     table->cap = 0;
+    hs_slow_coros_forget(table);
+}
+
+/* ---- coroutines under way ------------------------------------------------ */
+
+void hs_slow_coros_forget(hs_slow_table *table) {
+    free(table->coros);
+    table->coros = NULL;
+    table->coro_slots = table->coro_count = 0;
+}
+
+static size_t coro_home(const hs_slow_table *table, const void *frame) {
+    return (size_t)hs_hash_mix(0, (uint64_t)(uintptr_t)frame) & (table->coro_slots - 1);
+}
+
+/* The slot of `frame`, or NULL. */
+static hs_slow_coro *coro_find(hs_slow_table *table, const void *frame) {
+    if (!table->coro_slots)
+        return NULL;
+    size_t mask = table->coro_slots - 1;
+    for (size_t i = coro_home(table, frame);; i = (i + 1) & mask) {
+        if (table->coros[i].frame == frame)
+            return &table->coros[i];
+        if (!table->coros[i].frame)
+            return NULL;
+    }
+}
+
+static int coros_grow(hs_slow_table *table) {
+    size_t n = table->coro_slots ? table->coro_slots * 2 : 64;
+    hs_slow_coro *coros = calloc(n, sizeof *coros);
+    if (!coros)
+        return -1;
+    for (size_t k = 0; k < table->coro_slots; k++) {
+        if (!table->coros[k].frame)
+            continue;
+        size_t i = (size_t)hs_hash_mix(0, (uint64_t)(uintptr_t)table->coros[k].frame) & (n - 1);
+        while (coros[i].frame)
+            i = (i + 1) & (n - 1);
+        coros[i] = table->coros[k];
+    }
+    free(table->coros);
+    table->coros = coros;
+    table->coro_slots = n;
+    return 0;
+}
+
+/* Records (or restarts: a new frame at the address of one that ended
+ * unseen) the coroutine of `frame`. 0 or -1. */
+static int coro_start(hs_slow_table *table, const void *frame, uint64_t started) {
+    hs_slow_coro *c = coro_find(table, frame);
+    if (!c) {
+        if ((table->coro_count + 1) * 2 > table->coro_slots && coros_grow(table) != 0)
+            return -1;
+        size_t mask = table->coro_slots - 1, i = coro_home(table, frame);
+        while (table->coros[i].frame)
+            i = (i + 1) & mask;
+        c = &table->coros[i];
+        table->coro_count++;
+    }
+    *c = (hs_slow_coro){frame, started};
+    return 0;
+}
+
+/* Linear probing's deletion: later entries of the run move back. */
+static void coro_remove(hs_slow_table *table, hs_slow_coro *c) {
+    size_t mask = table->coro_slots - 1;
+    size_t hole = (size_t)(c - table->coros);
+    table->coros[hole].frame = NULL;
+    table->coro_count--;
+    for (size_t i = (hole + 1) & mask; table->coros[i].frame; i = (i + 1) & mask) {
+        size_t home = coro_home(table, table->coros[i].frame);
+        /* movable when its home is not within (hole, i], cyclically */
+        if ((i > hole && (home <= hole || home > i)) || (i < hole && home <= hole && home > i)) {
+            table->coros[hole] = table->coros[i];
+            table->coros[i].frame = NULL;
+            hole = i;
+        }
+    }
 }
 
 /* ---- which functions are watched ------------------------------------------ */
@@ -141,38 +233,90 @@ static char *describe_args(TracerObject *self, const void *code) {
     return text ? text : strdup("");
 }
 
-void hs_slow_leave(TracerObject *self, hs_tthread *t, const void *key, uint64_t now) {
+/* The watched function of the frame on top of the stack, if it is `key`:
+ * its index, or HS_CT_NONE. */
+static uint32_t watched_top(TracerObject *self, hs_tthread *t, const void *key) {
     hs_calltree *ct = &self->ct;
     if (t->depth <= 1)
-        return;
+        return HS_CT_NONE;
     const hs_tnode *node = &ct->nodes[t->stack[t->depth - 1]];
     if (node->key != key)
-        return; /* not the frame on top: hs_ct_pop repairs the stack */
-    uint32_t func = node->func;
+        return HS_CT_NONE; /* not the frame on top: hs_ct_pop repairs the stack */
+    return slow_func(self, node->func) ? node->func : HS_CT_NONE;
+}
+
+/* The describer's time is hotscope's: moved out of the thread's clock and
+ * out of every open call's duration. */
+static void forget_time_spent(TracerObject *self, hs_tthread *t, uint64_t now) {
+    uint64_t after = hs_ticks(&self->ct.clock);
+    if (after <= now)
+        return;
+    uint64_t spent = after - now;
+    for (size_t level = 1; level < t->depth; level++)
+        t->entered[level] += spent;
+    t->first_ticks += spent;
+    t->last_ticks = after;
+}
+
+/* The call of watched function `func`, on top of the stack, that ends at
+ * `now` after `ticks`: kept if it is among the slowest. */
+static void end_call(TracerObject *self, hs_tthread *t, uint32_t func, const void *key, uint64_t now,
+                     int64_t ticks) {
+    hs_calltree *ct = &self->ct;
     hs_slow_func *sf = slow_func(self, func);
-    int64_t ticks = (int64_t)(now - t->entered[t->depth - 1]);
     if (!sf || !enters_top(sf, self->slow_n, ticks))
         return;
     hs_slow_entry e = {ticks, t->depth > 2 ? ct->nodes[t->stack[t->depth - 2]].func : HS_CT_NONE,
                        t->index, NULL};
     int is_python = hs_tfunc_is_code(ct->funcs[func].kind);
     e.args = describe_args(self, is_python ? key : NULL);
-    if (is_python) {
-        /* The describer's time is hotscope's: moved out of the thread's
-         * clock and out of every open call's duration. */
-        uint64_t after = hs_ticks(&ct->clock);
-        if (after > now) {
-            uint64_t spent = after - now;
-            for (size_t level = 1; level < t->depth; level++)
-                t->entered[level] += spent;
-            t->first_ticks += spent;
-            t->last_ticks = after;
-        }
-    }
+    if (is_python)
+        forget_time_spent(self, t, now);
     /* Other threads may have run meanwhile: look again. */
     sf = slow_func(self, func);
     if (!e.args || !sf || !enters_top(sf, self->slow_n, ticks) || keep(sf, self->slow_n, e) != 0)
         free(e.args);
+}
+
+void hs_slow_leave(TracerObject *self, hs_tthread *t, const void *key, uint64_t now) {
+    uint32_t func = watched_top(self, t, key);
+    if (func != HS_CT_NONE)
+        end_call(self, t, func, key, now, (int64_t)(now - t->entered[t->depth - 1]));
+}
+
+/* The frame of the running code `key`: `frame` if the hook had it, else
+ * the interpreter's current frame (made into an object, once per frame,
+ * on 3.11+), checked to run `key`. Borrowed; NULL if not found. */
+static PyFrameObject *frame_of(PyFrameObject *frame, const void *key) {
+    if (frame)
+        return frame;
+    frame = PyEval_GetFrame();
+    PyCodeObject *code = frame ? PyFrame_GetCode(frame) : NULL;
+    Py_XDECREF(code); /* the frame keeps it alive: compared only */
+    return (const void *)code == key ? frame : NULL;
+}
+
+void hs_slow_coro_start(TracerObject *self, hs_tthread *t, PyFrameObject *frame, uint64_t now) {
+    if (t->depth <= 1)
+        return;
+    const void *key = self->ct.nodes[t->stack[t->depth - 1]].key;
+    if (watched_top(self, t, key) == HS_CT_NONE || !(frame = frame_of(frame, key)))
+        return;
+    coro_start(&self->slow, frame, now); /* on failure, this one is not timed */
+}
+
+void hs_slow_coro_leave(TracerObject *self, hs_tthread *t, const void *key, PyFrameObject *frame,
+                        uint64_t now) {
+    uint32_t func = watched_top(self, t, key);
+    if (func == HS_CT_NONE)
+        return;
+    frame = frame_of(frame, key);
+    hs_slow_coro *c = frame ? coro_find(&self->slow, frame) : NULL;
+    if (!c)
+        return; /* started before tracing did */
+    uint64_t started = c->started;
+    coro_remove(&self->slow, c);
+    end_call(self, t, func, key, now, (int64_t)(now - started));
 }
 
 /* ---- export ------------------------------------------------------------------- */

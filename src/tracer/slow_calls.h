@@ -9,6 +9,12 @@
  * tree's function table: a return checks its duration against the
  * fastest call kept (heap[0]) and is done in the common case; only a call
  * that enters the top N pays for its arguments' text (slow_calls.c).
+ *
+ * A coroutine's call is not one stack entry: the event loop resumes it at
+ * every step and it leaves the stack at every await. Its call runs from
+ * its first step to its return (or the exception that ends it), waits
+ * included, as the latency of an async request is; the start of each
+ * coroutine still running is kept by its frame's address.
  */
 #ifndef HOTSCOPE_SLOW_CALLS_H
 #define HOTSCOPE_SLOW_CALLS_H
@@ -31,12 +37,23 @@ typedef struct {
     uint8_t state;       /* HS_SLOW_* */
 } hs_slow_func;
 
+/* A watched coroutine that has started and not ended. */
+typedef struct {
+    const void *frame;   /* its frame object's address; NULL: a free slot */
+    uint64_t started;    /* its first step, in clock ticks */
+} hs_slow_coro;
+
 typedef struct {
     hs_slow_func *funcs; /* by function index */
     size_t cap;
+    hs_slow_coro *coros; /* open addressing on the frame's address, linear probing */
+    size_t coro_slots, coro_count;
 } hs_slow_table;
 
 /* Forgets every call kept (and which functions are watched). */
 void hs_slow_table_clear(hs_slow_table *table);
+/* Forgets the coroutines under way (tracing stops: they are not timed
+ * across a pause). */
+void hs_slow_coros_forget(hs_slow_table *table);
 
 #endif

@@ -32,7 +32,9 @@ typedef struct {
     int ready;             /* ct initialised */
     int enabled;
     int builtins;          /* record C functions too */
-    int async_flags;       /* HS_ASYNC_CODE_FLAGS when asyncio tasks get their own roots, else 0 */
+    int asyncio;           /* asyncio tasks get roots of their own */
+    int async_flags;       /* HS_ASYNC_CODE_FLAGS while coroutine frames take
+                            * async_tasks.c's path (asyncio or slow calls), else 0 */
     hs_async_state async;
     int default_clock;     /* HS_W_WALL_NS or HS_W_CPU_NS, for reports */
     PyObject *keepalive;   /* list: every object whose address is a key */
@@ -94,17 +96,27 @@ void hs_slow_leave(TracerObject *self, hs_tthread *t, const void *key, uint64_t 
 /* The kept calls, into the model; `func_frames` maps functions to frames.
  * 0 or -1 (out of memory). */
 int hs_slow_export(TracerObject *self, struct hs_profile *p, const uint32_t *func_frames);
+/* A coroutine frame's first step, just pushed on the thread's stack at
+ * `now`; `frame` NULL for the running frame. Its slow call runs from here
+ * to hs_slow_coro_leave: its waits at awaits included. */
+void hs_slow_coro_start(TracerObject *self, hs_tthread *t, PyFrameObject *frame, uint64_t now);
+/* The coroutine frame on top of the stack (`key`) ends at `now` (a return
+ * or an exception, not a yield), before it is popped. */
+void hs_slow_coro_leave(TracerObject *self, hs_tthread *t, const void *key, PyFrameObject *frame,
+                        uint64_t now);
 /* Tracer.watch_slow_calls(n, describe=None, only=None). */
 PyObject *hs_slow_watch(TracerObject *self, PyObject *args, PyObject *kwds);
 
 /* ---- provided by async_tasks.c ---------------------------------------- */
-/* The events of a frame whose code has one of HS_ASYNC_CODE_FLAGS, in
- * place of hs_tracer_enter / hs_tracer_leave. `value` is what the frame
- * yields or returns (identity only); `offset`, where in the code it yields,
- * in bytes. */
-void hs_async_enter(TracerObject *self, PyCodeObject *code);
+/* The events of a frame whose code has one of self->async_flags, in
+ * place of hs_tracer_enter / hs_tracer_leave. `first`: the frame starts
+ * (its first step, not a resume). `value` is what the frame yields or
+ * returns (identity only); `offset`, where in the code it yields, in
+ * bytes. `frame` is the frame object when the hook has it, NULL for the
+ * running frame (looked up only when a slow call needs it). */
+void hs_async_enter(TracerObject *self, PyCodeObject *code, int first, PyFrameObject *frame);
 void hs_async_leave(TracerObject *self, PyCodeObject *code, PyObject *value, int yielded,
-                    int offset);
+                    int offset, PyFrameObject *frame);
 /* Tracing stops: waits still open are charged up to now, tasks forgotten. */
 void hs_async_stop(TracerObject *self);
 /* Forgets every task (clear(), dealloc). */

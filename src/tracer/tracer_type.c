@@ -312,13 +312,16 @@ static int tracer_init(TracerObject *self, PyObject *args, PyObject *kwds) {
         return -1;
     self->builtins = builtins;
     self->record_gc = gc;
-    self->async_flags = asyncio ? HS_ASYNC_CODE_FLAGS : 0;
+    self->asyncio = asyncio;
     return 0;
 }
 
 static int start_tracing(TracerObject *self) {
     if (self->enabled)
         return 0;
+    /* Coroutine frames take async_tasks.c's path for task roots, and for
+     * slow calls, which time a coroutine from its first step to its end. */
+    self->async_flags = self->asyncio || self->slow_n ? HS_ASYNC_CODE_FLAGS : 0;
     self->enabled = 1; /* before the hooks: their first events may come at once */
     if (hs_hooks_install(self) < 0) {
         self->enabled = 0;
@@ -374,6 +377,7 @@ static int stop_tracing(TracerObject *self) {
         t->depth--;
     }
     hs_async_stop(self);
+    hs_slow_coros_forget(&self->slow);
     for (size_t i = 0; i < self->ct.thread_count; i++)
         hs_ct_flush(&self->ct, self->ct.threads[i]);
     return status;
@@ -489,7 +493,7 @@ static PyObject *get_builtins(TracerObject *self, void *closure) {
 
 static PyObject *get_asyncio(TracerObject *self, void *closure) {
     (void)closure;
-    return PyBool_FromLong(self->async_flags != 0);
+    return PyBool_FromLong(self->asyncio);
 }
 
 static PyMethodDef tracer_methods[TRACER_METHOD_COUNT] = {
