@@ -6,13 +6,15 @@
  *   bytes, allocs            everything allocated at that stack
  *   peak_bytes, peak_allocs  what was live there at the peak (snapshot)
  *   leak_bytes, leak_allocs  what is still live now
- * Chosen functions get their line tables (mem_lines.c).
+ * Chosen functions get their line tables (mem_lines.c). Native frames
+ * (return addresses, native.c) are named by native_symbols.c.
  * Frames whose file starts with `hide_prefix` (hotscope's own package)
  * are left out, their children joined to their parent. Runs with the GIL
  * held; this thread's allocations made while exporting are not recorded.
  */
 #include "mem.h"
 #include "mem_export.h"
+#include "native_symbols.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +30,7 @@ typedef struct {
 typedef struct {
     frame_slot *slots;
     size_t mask;
+    hs_native_symbols natives;
 } frame_cache;
 
 static int utf8_of(PyObject *s, const char **out, Py_ssize_t *len) {
@@ -55,6 +58,13 @@ static hs_id resolve(hs_profile *p, frame_cache *fc, uintptr_t code, int32_t off
         if (fc->slots[i].code == code && fc->slots[i].offset == offset)
             return fc->slots[i].frame;
         i = (i + 1) & fc->mask;
+    }
+    if (offset == HS_TRIE_NATIVE) {
+        hs_id frame = hs_native_frame(&fc->natives, p, code);
+        if (frame == HS_NONE)
+            *failed = 1;
+        fc->slots[i] = (frame_slot){code, offset, frame, 1};
+        return frame;
     }
     PyCodeObject *co = (PyCodeObject *)code;
     const char *file, *name;
@@ -127,6 +137,7 @@ int hs_mem_export(hs_mem *m, hs_profile *p, const hs_mem_export_opts *opts, char
         slots *= 2;
     fc.slots = calloc(slots, sizeof *fc.slots);
     fc.mask = slots - 1;
+    hs_native_symbols_init(&fc.natives);
     int failed = !map || !fc.slots || !depth || !cut;
     if (!failed)
         map[0] = HS_ROOT, depth[0] = 0;
@@ -204,12 +215,15 @@ int hs_mem_export(hs_mem *m, hs_profile *p, const hs_mem_export_opts *opts, char
         meta_int(p, "unrecorded_events", m->lost);
         meta_int(p, "duration_ns", stop - m->start_ns);
         meta_int(p, "interval_ns", m->interval_ns);
+        if (m->native)
+            hs_meta_set(p, "native", "1");
         hs_meta_set(p, "python", Py_GetVersion());
     }
     free(map);
     free(depth);
     free(cut);
     free(fc.slots);
+    hs_native_symbols_free(&fc.natives);
     if (failed) {
         snprintf(err, errlen, "out of memory while building the memory profile");
         return -1;

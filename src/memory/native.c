@@ -1,0 +1,309 @@
+/*
+ * native.c - the memory engine's native allocations: malloc, calloc,
+ * realloc, free and the aligned allocators, called by C extensions,
+ * libraries and the interpreter itself, as hotscope's interposer
+ * (src/preload/native_alloc.c, loaded by `hotscope mem --native` with
+ * LD_PRELOAD) reports them while this engine is registered with it.
+ *
+ * Each allocation is charged to the Python stack of its thread, as the
+ * Python allocators' are (hooks.c), with its native frames under the
+ * innermost Python frame: the return addresses from the code that called
+ * malloc outwards, found by unwinding this thread's stack
+ * (_Unwind_Backtrace, the .eh_frame tables every object here has), up to
+ * the first frame in the interpreter itself (the eval loop and the call
+ * machinery that led from Python to the C code) or NATIVE_MAX_FRAMES.
+ * They are named when the profile is built (native_symbols.c).
+ *
+ * Counted once: an allocator call made while this thread is inside one
+ * of the Python allocators' hooks (pymalloc passing a large block to
+ * malloc, PyMem_RawMalloc itself) finds the thread busy and is left to
+ * that hook, as are the engine's own calls. A free is matched through the
+ * same table of live blocks, so a block freed by whichever path is taken
+ * out once, and a free of a block nobody traced changes nothing.
+ *
+ * The GIL: with it, the event is recorded at once (hooks.c). Without it
+ * (C code that released the GIL, threads Python does not know), the
+ * thread reads its own Python frames, which cannot change while it runs
+ * C code, and queues them with the event for the next GIL holder; the
+ * frames are kept only if the tree already holds every code object among
+ * them (it holds a reference to each, so none can be freed before the
+ * event is applied; almost always so, since the thread allocated at the
+ * same place with the GIL before), else the event is charged to the
+ * "[no GIL]" thread with its native frames alone, as are those of threads
+ * with no Python frames.
+ */
+#include "mem.h" /* Python.h first: it defines _GNU_SOURCE (dladdr1, dl_iterate_phdr) */
+
+#include <dlfcn.h>
+#include <link.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unwind.h>
+
+#define NATIVE_MAX_FRAMES 32
+/* Frames of the engine and the interposer above the caller of malloc;
+ * unwinding gives up looking for that caller after this many. */
+#define NATIVE_MAX_SKIP 8
+
+/* ---- the interposer ------------------------------------------------------- */
+
+static hs_native_set_hooks_fn find_interposer(void) {
+    void *sym = dlsym(RTLD_DEFAULT, HS_NATIVE_SET_HOOKS);
+    hs_native_set_hooks_fn fn = NULL;
+    if (sym)
+        memcpy(&fn, &sym, sizeof fn); /* POSIX: dlsym's result converts to a function pointer */
+    return fn;
+}
+
+int hs_mem_native_available(void) {
+    return find_interposer() != NULL;
+}
+
+/* ---- unwinding -------------------------------------------------------------- */
+
+typedef struct {
+    uintptr_t caller;     /* the return address into the code that called malloc */
+    uintptr_t lo, hi;     /* the interpreter's code */
+    hs_frame_key *out;
+    size_t n, max;
+    int found;
+    unsigned skipped;
+} unwind_walk;
+
+static _Unwind_Reason_Code unwind_step(struct _Unwind_Context *uc, void *arg) {
+    unwind_walk *w = arg;
+    uintptr_t ip = (uintptr_t)_Unwind_GetIP(uc);
+    if (!ip)
+        return _URC_END_OF_STACK;
+    if (!w->found) {
+        if (ip != w->caller)
+            return ++w->skipped > NATIVE_MAX_SKIP ? _URC_END_OF_STACK : _URC_NO_REASON;
+        w->found = 1;
+    } else if (ip >= w->lo && ip < w->hi) {
+        return _URC_END_OF_STACK; /* back in the interpreter: the Python frames take over */
+    }
+    w->out[w->n++] = (hs_frame_key){ip, HS_TRIE_NATIVE, 0};
+    return w->n == w->max ? _URC_END_OF_STACK : _URC_NO_REASON;
+}
+
+/* The native frames of the current call, leaf (the caller of malloc)
+ * first. */
+static size_t native_frames(const hs_mem *m, uintptr_t caller, hs_frame_key *out, size_t max) {
+    unwind_walk w = {caller, m->interp_lo, m->interp_hi, out, 0, max, 0, 0};
+    _Unwind_Backtrace(unwind_step, &w);
+    if (!w.found) { /* no unwind tables on the way: the caller alone */
+        out[0] = (hs_frame_key){caller, HS_TRIE_NATIVE, 0};
+        return 1;
+    }
+    return w.n;
+}
+
+typedef struct {
+    uintptr_t addr, lo, hi;
+} object_range;
+
+static int find_object(struct dl_phdr_info *info, size_t size, void *arg) {
+    (void)size;
+    object_range *r = arg;
+    uintptr_t lo = UINTPTR_MAX, hi = 0;
+    int contains = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD)
+            continue;
+        uintptr_t a = info->dlpi_addr + ph->p_vaddr, b = a + ph->p_memsz;
+        lo = a < lo ? a : lo;
+        hi = b > hi ? b : hi;
+        contains |= r->addr >= a && r->addr < b;
+    }
+    if (!contains)
+        return 0;
+    r->lo = lo;
+    r->hi = hi;
+    return 1;
+}
+
+/* ---- the callbacks ---------------------------------------------------------- */
+
+static void on_alloc(void *ctx, void *ptr, size_t size, void *caller) {
+    hs_mem *m = ctx;
+    hs_mem_tls *tls = hs_mem_enter(m);
+    if (!tls)
+        return;
+    hs_frame_key native[NATIVE_MAX_FRAMES];
+    size_t n = native_frames(m, (uintptr_t)caller, native, NATIVE_MAX_FRAMES);
+    if (PyGILState_Check()) {
+        hs_mem_record_native(m, tls, ptr, size, native, n);
+    } else {
+        PyThreadState *own = PyGILState_GetThisThreadState();
+        size_t got = own ? hs_pystack_walk(&m->layout, own, &tls->frames, &tls->frame_cap, SIZE_MAX) : 0;
+        if (got == (size_t)-1)
+            got = 0;
+        hs_mem_queue_native(m, tls, (uintptr_t)ptr, size, 0, tls->frames, got, native, n);
+    }
+    hs_mem_leave(tls);
+}
+
+static void on_free(void *ctx, void *ptr) {
+    hs_mem *m = ctx;
+    hs_mem_tls *tls = hs_mem_enter(m);
+    if (!tls)
+        return;
+    if (PyGILState_Check()) {
+        hs_ptr_entry was;
+        if (hs_mem_forget_native(m, tls, ptr, &was))
+            hs_mem_charge_free_native(m, tls, was.size);
+    } else {
+        hs_mem_queue_native(m, tls, (uintptr_t)ptr, 0, 1, NULL, 0, NULL, 0);
+    }
+    hs_mem_leave(tls);
+}
+
+/* As hooks.c's realloc: the old block out before the real call (another
+ * thread may get its address as soon as it returns), the new one in
+ * after; a failed call leaves the old block in place, except that
+ * realloc(p, 0) frees p (glibc). */
+static void *on_realloc(void *ctx, void *old, size_t size, void *caller, hs_real_realloc_fn real) {
+    hs_mem *m = ctx;
+    hs_mem_tls *tls = hs_mem_enter(m);
+    if (!tls)
+        return real(old, size);
+    int gil = PyGILState_Check();
+    hs_ptr_entry was = {0, 0, 0};
+    int had = 0;
+    if (old) {
+        if (gil)
+            had = hs_mem_forget_native(m, tls, old, &was);
+        else
+            hs_mem_queue_native(m, tls, (uintptr_t)old, 0, 1, NULL, 0, NULL, 0);
+    }
+    void *ptr = real(old, size);
+    if (ptr || (old && size == 0)) {
+        if (had)
+            hs_mem_charge_free_native(m, tls, was.size);
+        hs_mem_leave(tls);
+        if (ptr)
+            on_alloc(ctx, ptr, size, caller);
+        return ptr;
+    }
+    if (had)
+        hs_mem_restore_block(m, &was);
+    else if (old && !gil)
+        hs_mem_queue_lost(m); /* the old block's size is unknown here: untraced from now on */
+    hs_mem_leave(tls);
+    return ptr;
+}
+
+/* fork(): the forking thread holds the lock across it, so the child's
+ * copy of the queue is whole (no thread of the parent was half-way
+ * through it) and the lock is free again on both sides. */
+static void on_fork_prepare(void *ctx) {
+    hs_mem_lock(ctx);
+}
+
+static void on_fork_parent(void *ctx) {
+    hs_mem_unlock(ctx);
+}
+
+static void on_fork_child(void *ctx) {
+    hs_mem_unlock(ctx);
+}
+
+/* ---- starting and stopping ------------------------------------------------ */
+
+int hs_mem_native_start(hs_mem *m, char *err, size_t errlen) {
+    hs_native_set_hooks_fn set = find_interposer();
+    if (!set) {
+        snprintf(err, errlen,
+                 "native allocations need hotscope's malloc interposer loaded at start-up: "
+                 "run the program with `hotscope mem --native`");
+        return -1;
+    }
+    object_range interp = {(uintptr_t)&PyEval_EvalCode, 0, 0};
+    if (!dl_iterate_phdr(find_object, &interp))
+        interp.lo = interp.hi = 0;
+    m->interp_lo = interp.lo;
+    m->interp_hi = interp.hi;
+    /* The first unwind loads and sets up what it needs (it may allocate):
+     * done here, where this thread is busy, not inside a report. */
+    hs_frame_key warm[2];
+    native_frames(m, 0, warm, 2);
+    m->native_hooks = (hs_native_hooks){HS_NATIVE_ABI, m,      on_alloc,       on_free,
+                                        on_realloc,    on_fork_prepare, on_fork_parent, on_fork_child};
+    if (set(&m->native_hooks) != 0) {
+        snprintf(err, errlen, "the malloc interposer is already reporting to another recording, "
+                              "or is from another build of hotscope");
+        return -1;
+    }
+    m->native_set_hooks = set;
+    m->native_registered = 1;
+    return 0;
+}
+
+void hs_mem_native_stop(hs_mem *m) {
+    if (!m->native_registered)
+        return;
+    m->native_registered = 0;
+    m->native_set_hooks(NULL);
+}
+
+uint32_t hs_mem_native_chain(hs_mem *m, uint32_t node, const hs_frame_key *frames, size_t n) {
+    for (size_t k = n; k-- > 0 && node != HS_TRIE_NONE;) {
+        int created;
+        node = hs_stacktrie_child(&m->trie, node, frames[k].code, HS_TRIE_NATIVE, &created);
+    }
+    return node;
+}
+
+/* ---- the code objects the tree holds -------------------------------------- */
+
+static inline size_t held_slot(uintptr_t code, size_t mask) {
+    return (size_t)(((uint64_t)(code >> 4) * 0x9E3779B97F4A7C15ull) >> 32) & mask;
+}
+
+int hs_mem_hold_code(hs_mem *m, uintptr_t code) {
+    if ((m->held_count + 1) * 2 > m->held_cap) {
+        size_t cap = m->held_cap ? m->held_cap * 2 : 1024;
+        uintptr_t *slots = calloc(cap, sizeof *slots);
+        if (!slots)
+            return -1;
+        for (size_t i = 0; i < m->held_cap; i++) {
+            uintptr_t c = m->held_codes[i];
+            if (!c)
+                continue;
+            size_t s = held_slot(c, cap - 1);
+            while (slots[s])
+                s = (s + 1) & (cap - 1);
+            slots[s] = c;
+        }
+        free(m->held_codes);
+        m->held_codes = slots;
+        m->held_cap = cap;
+    }
+    size_t mask = m->held_cap - 1, s = held_slot(code, mask);
+    while (m->held_codes[s] && m->held_codes[s] != code)
+        s = (s + 1) & mask;
+    if (!m->held_codes[s]) {
+        m->held_codes[s] = code;
+        m->held_count++;
+    }
+    return 0;
+}
+
+int hs_mem_codes_held(const hs_mem *m, const hs_frame_key *frames, size_t n) {
+    if (!n)
+        return 1;
+    if (!m->held_cap)
+        return 0;
+    size_t mask = m->held_cap - 1;
+    for (size_t k = 0; k < n; k++) {
+        size_t s = held_slot(frames[k].code, mask);
+        while (m->held_codes[s] != frames[k].code) {
+            if (!m->held_codes[s])
+                return 0;
+            s = (s + 1) & mask;
+        }
+    }
+    return 1;
+}
