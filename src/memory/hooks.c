@@ -44,6 +44,9 @@ typedef struct {
     hs_mem_tls *tls;
 } tls_slot;
 static __thread tls_slot last_tls;
+/* Set while this thread's state is being made: what that allocates (with
+ * --native, through malloc) is the engine's. */
+static __thread int making_tls;
 
 int64_t hs_mem_now_ns(void) {
     struct timespec ts;
@@ -70,16 +73,20 @@ static hs_mem_tls *tls_get(hs_mem *m) {
     hs_mem_tls *tls = pthread_getspecific(m->key);
     if (tls)
         return tls;
+    making_tls = 1;
     tls = calloc(1, sizeof *tls);
+    if (tls) {
+        tls->root = HS_TRIE_NONE;
+        tls->ident = PyThread_get_thread_ident();
+        tls->os_tid = (uint64_t)syscall(SYS_gettid);
+        if (pthread_setspecific(m->key, tls) != 0) {
+            free(tls);
+            tls = NULL;
+        }
+    }
+    making_tls = 0;
     if (!tls)
         return NULL;
-    tls->root = HS_TRIE_NONE;
-    tls->ident = PyThread_get_thread_ident();
-    tls->os_tid = (uint64_t)syscall(SYS_gettid);
-    if (pthread_setspecific(m->key, tls) != 0) {
-        free(tls);
-        return NULL;
-    }
     lock(m);
     tls->next = m->tls_list;
     m->tls_list = tls;
@@ -223,23 +230,53 @@ static void queue_event(hs_mem *m, uintptr_t addr, uint64_t size, int is_free) {
         m->pending = grown;
         m->pending_cap = cap;
     }
-    m->pending[m->pending_count] = (hs_mem_pending){addr, size, is_free, 0, 0, 0, NULL};
+    m->pending[m->pending_count] = (hs_mem_pending){addr, size, (uint8_t)is_free, 0, 0, 0, 0, NULL, NULL};
     __atomic_store_n(&m->pending_count, m->pending_count + 1, __ATOMIC_RELEASE);
     unlock(m);
 }
 
+/* Whether `tstate` (a thread state that queued an event) still exists
+ * and its stack still has the queued frames f[0..n) (leaf first) from
+ * its root up: then their code objects are alive. GIL held. */
+static int frames_still_there(hs_mem *m, PyThreadState *tstate, const hs_frame_key *f, size_t n) {
+    PyThreadState *self = _PyThreadState_UncheckedGet();
+    if (!tstate || !self)
+        return 0;
+    PyThreadState *t = PyInterpreterState_ThreadHead(PyThreadState_GetInterpreter(self));
+    while (t && t != tstate)
+        t = PyThreadState_Next(t);
+    if (!t)
+        return 0;
+    size_t got = hs_pystack_walk(&m->layout, tstate, &m->live_frames, &m->live_frame_cap, SIZE_MAX);
+    if (got == (size_t)-1 || got < n)
+        return 0;
+    for (size_t k = 1; k <= n; k++) {
+        const hs_frame_key *then = &f[n - k], *now = &m->live_frames[got - k];
+        if (then->frame != now->frame || then->code != now->code)
+            return 0;
+    }
+    return 1;
+}
+
 /* The node of a queued native allocation: its thread's Python stack (or
- * "[no GIL]" without one), then its native frames. GIL and lock held.
- * The tree's cache of that thread's last stack is left alone: it
- * describes what the thread read last with the GIL. */
+ * "[no GIL]" when its code objects cannot be vouched for), then its
+ * native frames. GIL and lock held. The tree's cache of that thread's
+ * last stack is left alone: it describes what the thread read last with
+ * the GIL. */
 static uint32_t queued_node(hs_mem *m, const hs_mem_pending *e) {
     const hs_frame_key *f = &m->pending_frames[e->frames_at];
-    uint32_t node = e->py_frames && e->tls ? thread_root(m, e->tls) : m->nogil_root;
-    for (size_t k = e->py_frames; k-- > 0 && node != HS_TRIE_NONE;) {
+    size_t py = e->py_frames;
+    if (py && !e->held && !frames_still_there(m, e->tstate, f, py))
+        py = 0;
+    uint32_t node = py && e->tls ? thread_root(m, e->tls) : m->nogil_root;
+    for (size_t k = py; k-- > 0 && node != HS_TRIE_NONE;) {
         int created;
         node = hs_stacktrie_child(&m->trie, node, f[k].code, f[k].offset, &created);
-        if (created && node != HS_TRIE_NONE) /* held already (hs_mem_codes_held) */
+        if (created && node != HS_TRIE_NONE) { /* alive (see above), GIL held */
             Py_INCREF((PyObject *)f[k].code);
+            if (hs_mem_hold_code(m, f[k].code) != 0)
+                m->lost++;
+        }
     }
     if (node == HS_TRIE_NONE)
         return node;
@@ -471,7 +508,7 @@ static inline void end(hs_mem_domain *d) {
  * nested call from inside a hook or the allocator it wraps, a detached
  * engine, or no memory for the thread's state). */
 static inline hs_mem_tls *enter(hs_mem *m) {
-    if (!m)
+    if (!m || making_tls)
         return NULL;
     hs_mem_tls *tls;
     if (last_tls.engine_id == m->id) {
@@ -641,16 +678,17 @@ static int reserve_pending_frames(hs_mem *m, size_t n) {
     return 0;
 }
 
-void hs_mem_queue_native(hs_mem *m, hs_mem_tls *tls, uintptr_t addr, uint64_t size, int is_free,
-                         const hs_frame_key *py, size_t py_n, const hs_frame_key *native,
-                         size_t native_n) {
+void hs_mem_queue_native(hs_mem *m, hs_mem_tls *tls, PyThreadState *tstate, uintptr_t addr,
+                         uint64_t size, int is_free, const hs_frame_key *py, size_t py_n,
+                         const hs_frame_key *native, size_t native_n) {
     if (is_free) {
         queue_event(m, addr, 0, 1);
         return;
     }
     lock(m);
-    if (py_n > UINT16_MAX || !hs_mem_codes_held(m, py, py_n))
-        py_n = 0; /* a code object could be freed before the event is applied */
+    if (py_n > UINT16_MAX)
+        py_n = 0;
+    int held = hs_mem_codes_held(m, py, py_n);
     if (native_n > UINT16_MAX)
         native_n = UINT16_MAX;
     if (m->pending_count == m->pending_cap) {
@@ -671,8 +709,8 @@ void hs_mem_queue_native(hs_mem *m, hs_mem_tls *tls, uintptr_t addr, uint64_t si
     memcpy(m->pending_frames + at, py, py_n * sizeof *py);
     memcpy(m->pending_frames + at + py_n, native, native_n * sizeof *native);
     m->pending_frame_count += py_n + native_n;
-    m->pending[m->pending_count] =
-        (hs_mem_pending){addr, size, 0, (uint16_t)py_n, (uint16_t)native_n, at, tls};
+    m->pending[m->pending_count] = (hs_mem_pending){
+        addr, size, 0, (uint8_t)held, (uint16_t)py_n, (uint16_t)native_n, at, tls, tstate};
     __atomic_store_n(&m->pending_count, m->pending_count + 1, __ATOMIC_RELEASE);
     unlock(m);
 }

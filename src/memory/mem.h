@@ -89,10 +89,12 @@ typedef struct {
 typedef struct {
     uintptr_t addr;
     uint64_t size;
-    int is_free;
+    uint8_t is_free;
+    uint8_t held;        /* the tree held every code object of its Python frames */
     uint16_t py_frames, native_frames;
     uint32_t frames_at;  /* index in pending_frames */
     hs_mem_tls *tls;     /* the thread of a native allocation with Python frames */
+    PyThreadState *tstate; /* and its thread state */
 } hs_mem_pending;
 
 /* Thread slot 0 stands for raw-domain calls made without the GIL, whose
@@ -108,6 +110,8 @@ struct hs_mem {
     size_t pending_count, pending_cap;
     hs_frame_key *pending_frames;
     size_t pending_frame_count, pending_frame_cap;
+    hs_frame_key *live_frames;  /* scratch: a stack read while draining */
+    size_t live_frame_cap;
     int64_t pending_lost;
     pthread_key_t key;
     int key_created;
@@ -228,12 +232,12 @@ int hs_mem_forget_native(hs_mem *m, hs_mem_tls *tls, void *ptr, hs_ptr_entry *wa
 void hs_mem_charge_free_native(hs_mem *m, hs_mem_tls *tls, uint64_t size);
 /* Puts back a block taken out by hs_mem_forget_native (a failed realloc). */
 void hs_mem_restore_block(hs_mem *m, const hs_ptr_entry *was);
-/* Without the GIL: queues a free, or an allocation with its Python
- * frames (kept only if the tree holds every code object among them) and
- * native frames. */
-void hs_mem_queue_native(hs_mem *m, hs_mem_tls *tls, uintptr_t addr, uint64_t size, int is_free,
-                         const hs_frame_key *py, size_t py_n, const hs_frame_key *native,
-                         size_t native_n);
+/* Without the GIL: queues a free, or an allocation with its thread's
+ * Python frames (read from `tstate` by the thread itself) and native
+ * frames. */
+void hs_mem_queue_native(hs_mem *m, hs_mem_tls *tls, PyThreadState *tstate, uintptr_t addr,
+                         uint64_t size, int is_free, const hs_frame_key *py, size_t py_n,
+                         const hs_frame_key *native, size_t native_n);
 /* An event that could not be recorded (without the GIL). */
 void hs_mem_queue_lost(hs_mem *m);
 

@@ -74,6 +74,7 @@ void hs_mem_free(hs_mem *m) {
     free(m->points);
     free(m->pending);
     free(m->pending_frames);
+    free(m->live_frames);
     free(m->held_codes);
     if (m->statm_fd >= 0)
         close(m->statm_fd);

@@ -15,10 +15,14 @@
 
 
 /* Applies events queued by threads without the GIL, so figures read now
- * include them. */
+ * include them (as the engine: what it allocates meanwhile is not the
+ * program's, and must not come back into it through malloc). */
 static void catch_up(MemTracerObject *self) {
-    if (self->engine && self->started && !self->stopped)
+    if (self->engine && self->started && !self->stopped) {
+        hs_mem_set_busy(self->engine, 1);
         hs_mem_drain(self->engine);
+        hs_mem_set_busy(self->engine, 0);
+    }
 }
 
 static PyObject *mt_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {

@@ -24,13 +24,14 @@
  * The GIL: with it, the event is recorded at once (hooks.c). Without it
  * (C code that released the GIL, threads Python does not know), the
  * thread reads its own Python frames, which cannot change while it runs
- * C code, and queues them with the event for the next GIL holder; the
- * frames are kept only if the tree already holds every code object among
- * them (it holds a reference to each, so none can be freed before the
- * event is applied; almost always so, since the thread allocated at the
- * same place with the GIL before), else the event is charged to the
- * "[no GIL]" thread with its native frames alone, as are those of threads
- * with no Python frames.
+ * C code, and queues them with the event for the next GIL holder. The
+ * code objects they name must still exist when it is applied: they do if
+ * the tree held all of them when queued (it keeps a reference to each),
+ * or if the thread's stack, read again by the GIL holder, still has those
+ * very frames (a frame keeps its code alive); which is almost always so,
+ * since events are applied at the next allocation with the GIL. If not,
+ * the event is charged to the "[no GIL]" thread with its native frames
+ * alone, as are those of threads with no Python frames.
  */
 #include "mem.h" /* Python.h first: it defines _GNU_SOURCE (dladdr1, dl_iterate_phdr) */
 
@@ -140,7 +141,7 @@ static void on_alloc(void *ctx, void *ptr, size_t size, void *caller) {
         size_t got = own ? hs_pystack_walk(&m->layout, own, &tls->frames, &tls->frame_cap, SIZE_MAX) : 0;
         if (got == (size_t)-1)
             got = 0;
-        hs_mem_queue_native(m, tls, (uintptr_t)ptr, size, 0, tls->frames, got, native, n);
+        hs_mem_queue_native(m, tls, own, (uintptr_t)ptr, size, 0, tls->frames, got, native, n);
     }
     hs_mem_leave(tls);
 }
@@ -155,7 +156,7 @@ static void on_free(void *ctx, void *ptr) {
         if (hs_mem_forget_native(m, tls, ptr, &was))
             hs_mem_charge_free_native(m, tls, was.size);
     } else {
-        hs_mem_queue_native(m, tls, (uintptr_t)ptr, 0, 1, NULL, 0, NULL, 0);
+        hs_mem_queue_native(m, tls, NULL, (uintptr_t)ptr, 0, 1, NULL, 0, NULL, 0);
     }
     hs_mem_leave(tls);
 }
@@ -176,7 +177,7 @@ static void *on_realloc(void *ctx, void *old, size_t size, void *caller, hs_real
         if (gil)
             had = hs_mem_forget_native(m, tls, old, &was);
         else
-            hs_mem_queue_native(m, tls, (uintptr_t)old, 0, 1, NULL, 0, NULL, 0);
+            hs_mem_queue_native(m, tls, NULL, (uintptr_t)old, 0, 1, NULL, 0, NULL, 0);
     }
     void *ptr = real(old, size);
     if (ptr || (old && size == 0)) {
