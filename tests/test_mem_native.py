@@ -299,6 +299,34 @@ def test_threads_allocating_without_the_gil(tmp_path):
     assert seen == {1_000_000 + i: "worker-%d" % i for i in range(3)}
 
 
+def test_thread_python_does_not_know(tmp_path):
+    # A thread started by C (pthread_create, with malloc itself as its
+    # start routine) has no Python frames: its allocations go to "[no GIL]"
+    # with their native frames, and are matched with their frees.
+    prog = write(tmp_path, "cthread.py", """\
+        import ctypes
+        for name in ("pthread_create", "pthread_join"):
+            getattr(nogil, name).argtypes = [ctypes.c_void_p] * (4 if name == "pthread_create" else 2)
+        def c_thread_malloc(size):
+            tid = ctypes.c_ulong()
+            start = ctypes.cast(nogil.malloc, ctypes.c_void_p)
+            assert nogil.pthread_create(ctypes.byref(tid), None, start, ctypes.c_void_p(size)) == 0
+            result = ctypes.c_void_p()
+            assert nogil.pthread_join(tid.value, ctypes.byref(result)) == 0
+            return result.value
+        kept = c_thread_malloc(1_234_567)
+        gil.free(c_thread_malloc(2_345_679))
+        """)
+    r = run_hotscope("mem", "--native", "-o", "cthread.json", prog.name, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    _doc, rows = stacks(tmp_path / "cthread.json")
+    # both made by the same call in libc's thread start: one stack
+    (stack, w), = [(s, w) for s, w in rows if w.get("bytes") == 1_234_567 + 2_345_679]
+    assert stack[0][:2] == ("thread", "[no GIL]") and w["allocs"] == 2
+    assert len(stack) > 1 and all(f[0] == "native" for f in stack[1:])
+    assert (w["leak_bytes"], w["leak_allocs"]) == (1_234_567, 1)
+
+
 def test_report_text_shows_native_frames(tmp_path):
     prog = write(tmp_path, "text.py", """\
         kept = gil.malloc(5_000_000)  # text

@@ -141,12 +141,17 @@ int hs_mem_export(hs_mem *m, hs_profile *p, const hs_mem_export_opts *opts, char
     int failed = !map || !fc.slots || !depth || !cut;
     if (!failed)
         map[0] = HS_ROOT, depth[0] = 0;
+    /* "[no GIL]" is shown when something was charged to it or under it
+     * (native frames of threads without the GIL). */
+    int nogil_used = t->counts[m->nogil_root].total_count != 0;
+    for (size_t i = 1; i < n && !nogil_used; i++)
+        nogil_used = t->keys[i].parent == m->nogil_root;
     for (size_t i = 1; i < n && !failed; i++) {
         const hs_trie_key *k = &t->keys[i];
         const hs_trie_counts *c = &t->counts[i];
         hs_id node;
         if (k->parent == 0 && k->code == 0) {
-            if (k->offset == HS_MEM_NOGIL_SLOT && !c->total_count) {
+            if (k->offset == HS_MEM_NOGIL_SLOT && !nogil_used) {
                 map[i] = HS_ROOT;
                 continue;
             }
