@@ -62,7 +62,8 @@ setup(
             depends=sorted(glob.glob(PRELOAD + "*.h")),
             # -fno-builtin: this file defines malloc and friends; the
             # compiler must not treat them (or rewrite calls) as its own.
-            extra_compile_args=extra + ["-fno-builtin"],
+            # Frame pointers: each call reports its caller's registers.
+            extra_compile_args=extra + ["-fno-builtin", "-fno-omit-frame-pointer"],
             extra_link_args=link,
             libraries=["dl"],
         ),

@@ -69,6 +69,10 @@ typedef struct hs_mem_tls {
     unsigned long ident; /* the thread's threading.get_ident() and kernel id, */
     uint64_t os_tid;     /* noted by the thread itself (its events may be
                           * applied by another thread: native.c) */
+    /* Native unwinding (native.c): step rules by address, the stack's bounds. */
+    struct hs_step_rule_cache *rules;
+    uintptr_t stack_lo, stack_hi; /* 0, 0: not known yet; 1, 0: unknown */
+    uint64_t unwinds_fast, unwinds_slow, unwind_mismatches;
     struct hs_mem_tls *next;
 } hs_mem_tls;
 
@@ -150,6 +154,7 @@ struct hs_mem {
 
     /* Native allocations (native.c), when asked for. */
     int native;                 /* malloc and friends are recorded */
+    int verify_unwind;          /* unwind each stack both ways and compare (tests) */
     int native_registered;      /* the interposer calls this engine */
     hs_native_hooks native_hooks;
     hs_native_set_hooks_fn native_set_hooks;
@@ -207,6 +212,11 @@ int hs_mem_native_available(void);
 int hs_mem_native_start(hs_mem *m, char *err, size_t errlen);
 /* Stops the reports; returns once none is running. */
 void hs_mem_native_stop(hs_mem *m);
+/* Frees a thread's native unwinding state. */
+void hs_mem_native_free_thread(hs_mem_tls *tls);
+/* Stacks unwound from cached step rules, with _Unwind_Backtrace, and
+ * (with verify_unwind) the stacks where the two differed. Lock held. */
+void hs_mem_native_unwind_counts(const hs_mem *m, uint64_t counts[3]);
 /* The node under `node` for native frames (return addresses, leaf
  * first), outermost first. GIL held. */
 uint32_t hs_mem_native_chain(hs_mem *m, uint32_t node, const hs_frame_key *frames, size_t n);

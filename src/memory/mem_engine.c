@@ -66,6 +66,7 @@ void hs_mem_free(hs_mem *m) {
         next = t->next;
         free(t->frames);
         free(t->cache);
+        hs_mem_native_free_thread(t);
         free(t);
     }
     hs_stacktrie_free(&m->trie);

@@ -220,8 +220,17 @@ int hs_mem_export(hs_mem *m, hs_profile *p, const hs_mem_export_opts *opts, char
         meta_int(p, "unrecorded_events", m->lost);
         meta_int(p, "duration_ns", stop - m->start_ns);
         meta_int(p, "interval_ns", m->interval_ns);
-        if (m->native)
+        if (m->native) {
+            uint64_t unwinds[3];
+            hs_mem_lock(m);
+            hs_mem_native_unwind_counts(m, unwinds);
+            hs_mem_unlock(m);
             hs_meta_set(p, "native", "1");
+            meta_int(p, "native_unwinds_cached", (int64_t)unwinds[0]);
+            meta_int(p, "native_unwinds_libgcc", (int64_t)unwinds[1]);
+            if (m->verify_unwind)
+                meta_int(p, "native_unwind_mismatches", (int64_t)unwinds[2]);
+        }
         hs_meta_set(p, "python", Py_GetVersion());
     }
     free(map);

@@ -200,7 +200,11 @@ static PyObject *mt_stats(MemTracerObject *self, PyObject *unused) {
     hs_mem *m = self->engine;
     if (!m)
         return Py_BuildValue("{s:L,s:L}", "current_bytes", 0LL, "peak_bytes", 0LL);
-    return Py_BuildValue("{s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:n,s:n,s:O,s:O,s:L,s:O,s:i,s:O}",
+    uint64_t unwinds[3];
+    hs_mem_lock(m);
+    hs_mem_native_unwind_counts(m, unwinds);
+    hs_mem_unlock(m);
+    return Py_BuildValue("{s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:n,s:n,s:O,s:O,s:L,s:O,s:i,s:O,s:K,s:K,s:K}",
                          "current_bytes", (long long)m->current_bytes,
                          "current_blocks", (long long)m->current_blocks,
                          "peak_bytes", (long long)m->peak_bytes,
@@ -216,7 +220,10 @@ static PyObject *mt_stats(MemTracerObject *self, PyObject *unused) {
                          "full_walks_after_failed_check", (long long)m->full_walks,
                          "counting_chosen_frames", m->lines_gated ? Py_True : Py_False,
                          "chosen_frames_here", hs_mem_chosen_depth(m),
-                         "native", m->native ? Py_True : Py_False);
+                         "native", m->native ? Py_True : Py_False,
+                         "native_unwinds_cached", (unsigned long long)unwinds[0],
+                         "native_unwinds_libgcc", (unsigned long long)unwinds[1],
+                         "native_unwind_mismatches", (unsigned long long)unwinds[2]);
 }
 
 static PyObject *mt_get_peak(MemTracerObject *self, void *unused) {

@@ -25,6 +25,11 @@
  *    fork() is bracketed by the engine's handlers (it holds its lock
  *    across the fork); the child drops the callbacks.
  *
+ * Each report says where the call came from (hs_native_site): the return
+ * address, and the caller's stack and frame pointers, read through this
+ * file's own frame pointer (it is built with -fno-omit-frame-pointer), so
+ * the engine can unwind the caller's stack without unwinding ours.
+ *
  * The state below is process-wide by nature: the symbols it backs are
  * the process's own malloc and free, of which there is one.
  */
@@ -43,6 +48,13 @@
 
 #define EXPORT __attribute__((visibility("default")))
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* The calling function's site, in an exported function with a frame
+ * pointer: the frame address holds the caller's frame pointer, then the
+ * return address; the caller's stack pointer is just above. */
+#define SITE()                                                                                    \
+    (&(hs_native_site){__builtin_return_address(0), (char *)__builtin_frame_address(0) + 16,     \
+                       *(void **)__builtin_frame_address(0)})
 
 typedef struct {
     void *(*malloc)(size_t);
@@ -169,9 +181,10 @@ static inline void end_report(void) {
     inside = 0;
 }
 
-static inline void *reported_alloc(const hs_native_hooks *h, void *ptr, size_t size, void *caller) {
+static inline void *reported_alloc(const hs_native_hooks *h, void *ptr, size_t size,
+                                   const hs_native_site *site) {
     if (ptr)
-        h->on_alloc(h->ctx, ptr, size, caller);
+        h->on_alloc(h->ctx, ptr, size, site);
     end_report();
     return ptr;
 }
@@ -250,7 +263,7 @@ EXPORT void *malloc(size_t size) {
     }
     const hs_native_hooks *h = begin_report();
     void *ptr = interposer.real.malloc(size);
-    return h ? reported_alloc(h, ptr, size, __builtin_return_address(0)) : ptr;
+    return h ? reported_alloc(h, ptr, size, SITE()) : ptr;
 }
 
 EXPORT void *calloc(size_t count, size_t size) {
@@ -274,7 +287,7 @@ EXPORT void *calloc(size_t count, size_t size) {
         end_report();
         return ptr;
     }
-    return reported_alloc(h, ptr, total, __builtin_return_address(0));
+    return reported_alloc(h, ptr, total, SITE());
 }
 
 EXPORT void free(void *ptr) {
@@ -290,7 +303,7 @@ EXPORT void free(void *ptr) {
     interposer.real.free(ptr);
 }
 
-static void *do_realloc(void *old, size_t size, void *caller) {
+static void *do_realloc(void *old, size_t size, const hs_native_site *site) {
     if (UNLIKELY(!__atomic_load_n(&interposer.resolved, __ATOMIC_ACQUIRE))) {
         if (resolving) {
             void *ptr = arena_alloc(size);
@@ -310,18 +323,18 @@ static void *do_realloc(void *old, size_t size, void *caller) {
         void *ptr = interposer.real.malloc(size ? size : 1);
         if (ptr)
             memcpy(ptr, old, had < size ? had : size);
-        return h ? reported_alloc(h, ptr, size, caller) : ptr;
+        return h ? reported_alloc(h, ptr, size, site) : ptr;
     }
     const hs_native_hooks *h = begin_report();
     if (!h)
         return interposer.real.realloc(old, size);
-    void *ptr = h->on_realloc(h->ctx, old, size, caller, interposer.real.realloc);
+    void *ptr = h->on_realloc(h->ctx, old, size, site, interposer.real.realloc);
     end_report();
     return ptr;
 }
 
 EXPORT void *realloc(void *old, size_t size) {
-    return do_realloc(old, size, __builtin_return_address(0));
+    return do_realloc(old, size, SITE());
 }
 
 EXPORT void *reallocarray(void *old, size_t count, size_t size) {
@@ -330,7 +343,7 @@ EXPORT void *reallocarray(void *old, size_t count, size_t size) {
         errno = ENOMEM;
         return NULL;
     }
-    return do_realloc(old, total, __builtin_return_address(0));
+    return do_realloc(old, total, SITE());
 }
 
 EXPORT int posix_memalign(void **out, size_t alignment, size_t size) {
@@ -338,7 +351,7 @@ EXPORT int posix_memalign(void **out, size_t alignment, size_t size) {
     const hs_native_hooks *h = begin_report();
     int rc = interposer.real.posix_memalign(out, alignment, size);
     if (h)
-        reported_alloc(h, rc == 0 ? *out : NULL, size, __builtin_return_address(0));
+        reported_alloc(h, rc == 0 ? *out : NULL, size, SITE());
     return rc;
 }
 
@@ -346,7 +359,7 @@ EXPORT void *memalign(size_t alignment, size_t size) {
     ensure_resolved();
     const hs_native_hooks *h = begin_report();
     void *ptr = interposer.real.memalign(alignment, size);
-    return h ? reported_alloc(h, ptr, size, __builtin_return_address(0)) : ptr;
+    return h ? reported_alloc(h, ptr, size, SITE()) : ptr;
 }
 
 EXPORT void *aligned_alloc(size_t alignment, size_t size) {
@@ -354,7 +367,7 @@ EXPORT void *aligned_alloc(size_t alignment, size_t size) {
     const hs_native_hooks *h = begin_report();
     void *ptr = interposer.real.aligned_alloc ? interposer.real.aligned_alloc(alignment, size)
                                               : interposer.real.memalign(alignment, size);
-    return h ? reported_alloc(h, ptr, size, __builtin_return_address(0)) : ptr;
+    return h ? reported_alloc(h, ptr, size, SITE()) : ptr;
 }
 
 static size_t page_size(void) {
@@ -367,7 +380,7 @@ EXPORT void *valloc(size_t size) {
     const hs_native_hooks *h = begin_report();
     void *ptr = interposer.real.valloc ? interposer.real.valloc(size)
                                        : interposer.real.memalign(page_size(), size);
-    return h ? reported_alloc(h, ptr, size, __builtin_return_address(0)) : ptr;
+    return h ? reported_alloc(h, ptr, size, SITE()) : ptr;
 }
 
 EXPORT void *pvalloc(size_t size) {
@@ -380,5 +393,5 @@ EXPORT void *pvalloc(size_t size) {
         size_t page = page_size(), rounded = (size + page - 1) & ~(page - 1);
         ptr = rounded < size ? NULL : interposer.real.memalign(page, rounded ? rounded : page);
     }
-    return h ? reported_alloc(h, ptr, size, __builtin_return_address(0)) : ptr;
+    return h ? reported_alloc(h, ptr, size, SITE()) : ptr;
 }

@@ -19,24 +19,34 @@
 
 #include <stddef.h>
 
-#define HS_NATIVE_ABI 1
+#define HS_NATIVE_ABI 2
 #define HS_NATIVE_SET_HOOKS "hotscope_native_set_hooks"
 
 typedef void *(*hs_real_realloc_fn)(void *ptr, size_t size);
+
+/* Where an allocator was called from: the return address into the code
+ * that called it, that code's stack pointer once the call returns (the
+ * allocator's CFA) and its frame pointer register (rbp on x86-64) at the
+ * call, so the engine can unwind from there. */
+typedef struct {
+    void *caller;
+    void *cfa;
+    void *frame;
+} hs_native_site;
 
 typedef struct hs_native_hooks {
     int abi;   /* HS_NATIVE_ABI */
     void *ctx; /* passed back to every callback */
     /* A block of `size` bytes was allocated at `ptr` (malloc, calloc,
-     * the aligned allocators); `caller` is the return address into the
-     * code that asked. */
-    void (*on_alloc)(void *ctx, void *ptr, size_t size, void *caller);
+     * the aligned allocators) by the code at `site`. */
+    void (*on_alloc)(void *ctx, void *ptr, size_t size, const hs_native_site *site);
     /* `ptr` (not NULL) is about to be freed. */
     void (*on_free)(void *ctx, void *ptr);
     /* realloc(old, size) (reallocarray too): the callback calls `real`
      * itself, so it can forget `old` before the address can be reused,
      * and returns what `real` returned. */
-    void *(*on_realloc)(void *ctx, void *old, size_t size, void *caller, hs_real_realloc_fn real);
+    void *(*on_realloc)(void *ctx, void *old, size_t size, const hs_native_site *site,
+                        hs_real_realloc_fn real);
     /* fork(): before (in the forking thread), then after in the parent or
      * in the child. The interposer drops the callbacks in the child
      * before it calls fork_child, and reports nothing of its own calls
