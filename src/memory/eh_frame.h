@@ -19,7 +19,9 @@
 
 #include <stdint.h>
 
-#if defined(__x86_64__) && defined(__linux__)
+/* HOTSCOPE_CFLAGS=-DHS_NO_FAST_UNWIND builds without it (to measure what
+ * it saves: bench/bench_mem.py). */
+#if defined(__x86_64__) && defined(__linux__) && !defined(HS_NO_FAST_UNWIND)
 #define HS_HAVE_FAST_UNWIND 1
 #else
 #define HS_HAVE_FAST_UNWIND 0
