@@ -1,8 +1,12 @@
 """Build of the C extension hotscope._core (the metadata is in pyproject.toml).
 
-Every .c file under src/ is compiled with the interpreter's own flags (as
-setuptools takes them from sysconfig) plus warnings on; HOTSCOPE_CFLAGS adds
-more, e.g. "-fsanitize=address" or "-Werror" in CI.
+Every .c file under src/ but src/preload/ is compiled with the interpreter's
+own flags (as setuptools takes them from sysconfig) plus warnings on;
+HOTSCOPE_CFLAGS adds more, e.g. "-fsanitize=address" or "-Werror" in CI.
+
+src/preload/ is hotscope._native_alloc, the malloc interposer that `hotscope
+mem --native` loads with LD_PRELOAD: a plain shared library that happens
+to be built as an extension (it has no PyInit and is never imported).
 """
 import glob
 import hashlib
@@ -20,7 +24,8 @@ import embed_assets  # noqa: E402
 
 embed_assets.write()
 
-sources = sorted(glob.glob("src/**/*.c", recursive=True))
+PRELOAD = os.path.join("src", "preload", "")
+sources = sorted(p for p in glob.glob("src/**/*.c", recursive=True) if not p.startswith(PRELOAD))
 # Hidden visibility: only PyInit__core is exported, so calls between our
 # files skip the PLT.
 extra = ["-std=gnu11", "-Wall", "-Wextra", "-fvisibility=hidden"]
@@ -50,6 +55,17 @@ setup(
             extra_compile_args=extra,
             extra_link_args=link,
             libraries=["m"],
-        )
+        ),
+        Extension(
+            "hotscope._native_alloc",
+            sources=sorted(glob.glob(PRELOAD + "*.c")),
+            depends=sorted(glob.glob(PRELOAD + "*.h")),
+            # -fno-builtin: this file defines malloc and friends; the
+            # compiler must not treat them (or rewrite calls) as its own.
+            # Frame pointers: each call reports its caller's registers.
+            extra_compile_args=extra + ["-fno-builtin", "-fno-omit-frame-pointer"],
+            extra_link_args=link,
+            libraries=["dl"],
+        ),
     ]
 )

@@ -10,6 +10,7 @@ medians over repeats. The output file each tool writes is measured too.
     python bench/bench_mem.py --python .venvs/3.13/bin/python --repeat 7
     python bench/bench_mem.py --quick
     python bench/bench_mem.py --depth-cost             # hotscope's cost per frame of stack
+    python bench/bench_mem.py --workloads alloc,mixed,native --modes none,memray-native,hotscope,hotscope-native
 
 Modes:
   none            unprofiled
@@ -29,11 +30,16 @@ Modes:
   hotscope-func-work  hotscope mem --func __main__:alloc --func __main__:mixed:
                   the workload itself is chosen (every free of it reads the
                   stack to charge its lines)
-Workloads (both run 20 frames deep, so stack depth costs what it costs):
+  hotscope-native hotscope mem --native: malloc and friends too, with
+                  native frames (the program runs with the interposer)
+Workloads (all run 20 frames deep, so stack depth costs what it costs):
   alloc    allocation-heavy: small lists, dicts, strings and tuples made
            and dropped in a tight loop
   mixed    an application-like mix: parsing and building JSON, sorting,
            arithmetic on objects, string formatting
+  native   C libraries allocating with malloc (not in the default list):
+           SQLite in memory (inserts, an index, queries; it runs without
+           the GIL) and OpenSSL digests through hashlib
 memray must be installed in the interpreter (pip install memray).
 """
 
@@ -49,8 +55,9 @@ import time
 HERE = os.path.abspath(__file__)
 ROOT = os.path.dirname(os.path.dirname(HERE))
 WORKLOADS = ["alloc", "mixed"]
+ALL_WORKLOADS = WORKLOADS + ["native"]
 MODES = ["none", "tracemalloc-1", "tracemalloc-25", "memray", "memray-native", "memray-pyalloc",
-         "hotscope", "hotscope-func", "hotscope-func-work"]
+         "hotscope", "hotscope-func", "hotscope-func-work", "hotscope-native"]
 DEPTH = 20
 
 
@@ -96,6 +103,27 @@ def mixed(scale):
     return total
 
 
+def native(scale):
+    import hashlib
+    import sqlite3
+
+    total = 0
+    for round_ in range(int(20 * scale)):
+        db = sqlite3.connect(":memory:")
+        db.execute("create table t (id integer primary key, name text, score real)")
+        db.executemany("insert into t (name, score) values (?, ?)",
+                       (("item-%d" % i, (i * 7919) % 1000 / 10.0) for i in range(2000)))
+        db.execute("create index by_score on t (score)")
+        for (count,) in db.execute("select count(*) from t where score between 10 and 60"):
+            total += count
+        for name, score in db.execute("select name, score from t order by score desc limit 50"):
+            total += len(name)
+        db.close()
+        for i in range(2000):
+            total += hashlib.sha256(b"%d" % i).digest()[0]
+    return total
+
+
 def chosen_not_run():
     """Chosen by the hotscope-func mode, never called."""
     return [bytearray(10)]
@@ -108,7 +136,7 @@ def nest(depth, fn, scale):
 
 
 def child(workload, scale):
-    fn = {"alloc": alloc, "mixed": mixed}[workload]
+    fn = {"alloc": alloc, "mixed": mixed, "native": native}[workload]
     nest(DEPTH, fn, 0.05)  # warm up caches and imports
     start = time.perf_counter()
     nest(DEPTH, fn, scale)
@@ -168,7 +196,8 @@ def command(python, mode, workload, scale, out):
     if mode.startswith("hotscope"):
         path = os.path.join(out, "h.json")
         chosen = {"hotscope": [], "hotscope-func": ["--func", "__main__:chosen_not_run"],
-                  "hotscope-func-work": ["--func", "__main__:alloc", "--func", "__main__:mixed"]}[mode]
+                  "hotscope-func-work": ["--func", "__main__:alloc", "--func", "__main__:mixed"],
+                  "hotscope-native": ["--native"]}[mode]
         return [python, "-m", "hotscope", "mem", *chosen, "-o", path] + me, path
     raise ValueError(mode)
 
@@ -193,6 +222,7 @@ def main():
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--quick", action="store_true", help="repeat 2, scale 0.3")
     ap.add_argument("--modes", default=",".join(MODES))
+    ap.add_argument("--workloads", default=",".join(WORKLOADS), help="of %s" % ",".join(ALL_WORKLOADS))
     ap.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     ap.add_argument("--depth-cost", action="store_true",
                     help="measure hotscope's cost per frame of stack depth (in this process)")
@@ -207,14 +237,15 @@ def main():
     if opts.quick:
         opts.repeat, opts.scale = 2, 0.3
     modes = opts.modes.split(",")
+    workloads = opts.workloads.split(",")
     opts.python = os.path.abspath(opts.python)  # the children run in a temporary directory
     version = subprocess.run([opts.python, "-c", "import sys; print(sys.version.split()[0])"],
                              capture_output=True, text=True).stdout.strip()
-    times = {(w, m): [] for w in WORKLOADS for m in modes}
-    walls = {(w, m): [] for w in WORKLOADS for m in modes}
+    times = {(w, m): [] for w in workloads for m in modes}
+    walls = {(w, m): [] for w in workloads for m in modes}
     sizes = {}
     for rep in range(opts.repeat):
-        for w in WORKLOADS:
+        for w in workloads:
             for m in modes:
                 t, wall, size = measure(opts.python, m, w, opts.scale)
                 times[(w, m)].append(t)
@@ -225,7 +256,7 @@ def main():
         version, opts.repeat, opts.scale, DEPTH))
     print("%-7s %-18s %10s %8s %10s %8s %12s" % ("work", "mode", "time (s)", "x none", "process", "x none", "output"))
     figures = []
-    for w in WORKLOADS:
+    for w in workloads:
         base = statistics.median(times[(w, "none")]) if "none" in modes else None
         base_wall = statistics.median(walls[(w, "none")]) if "none" in modes else None
         for m in modes:

@@ -18,9 +18,16 @@ from reporting the parent's recording, and shapes rows for Python callers.
     with hotscope.memory(parse, load) as m:   # line by line, for these functions
         work()
     m.lines()                # [FunctionMemory]: allocated/freed/net per line
+
+With native=True (what `hotscope mem --native` uses) malloc and friends
+are recorded too, with native frames under the Python line that called
+into C. That needs hotscope's malloc interposer (native_library()) in
+LD_PRELOAD from the process's start: `hotscope mem --native` runs itself
+again under it (reexec_native).
 """
 
 import collections
+import importlib.machinery
 import linecache
 import os
 import sys
@@ -30,6 +37,64 @@ import weakref
 from . import _core, _lines, _output
 
 _HOTSCOPE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+# Set in the environment of `hotscope mem --native` run again under the
+# interposer: "-" when LD_PRELOAD was unset before, else "+" and its value.
+NATIVE_MARKER = "HOTSCOPE_MEM_NATIVE_PRELOAD"
+
+
+def native_library():
+    """The path of hotscope's malloc interposer (built with the extension,
+    installed in this package), or None when it is missing."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+        path = os.path.join(here, "_native_alloc" + suffix)
+        if os.path.isfile(path):
+            return path
+    return None
+
+
+def reexec_native(args):
+    """Run `python -m hotscope ARGS` again in this process with the
+    interposer in LD_PRELOAD (execve: same pid, same standard streams, its
+    exit status is ours). Returns only when that cannot be done: raises
+    OSError or RuntimeError with a one-line message."""
+    library = native_library()
+    if not library:
+        raise RuntimeError("hotscope's malloc interposer (_native_alloc) is not installed with this hotscope")
+    env = dict(os.environ)
+    before = env.get("LD_PRELOAD")
+    env[NATIVE_MARKER] = "-" if before is None else "+" + before
+    env["LD_PRELOAD"] = library + (" " + before if before else "")
+    try:
+        import subprocess
+        flags = subprocess._args_from_interpreter_flags()
+    except (ImportError, AttributeError):
+        flags = []
+    argv = [sys.executable] + flags + ["-m", "hotscope"] + list(args)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, argv, env)
+
+
+def restore_preload():
+    """In the run under the interposer: put LD_PRELOAD back as it was, so the
+    program and its children see their own environment. True when this is
+    that run."""
+    marker = os.environ.pop(NATIVE_MARKER, None)
+    if marker is None:
+        return False
+    if marker.startswith("+"):
+        os.environ["LD_PRELOAD"] = marker[1:]
+    else:
+        os.environ.pop("LD_PRELOAD", None)
+    return True
+
+
+def native_available():
+    """Whether malloc and friends can be recorded in this process."""
+    return _core.MemTracer.native_available()
+
 
 # Recordings running now, so a forked child can stop its copy of them.
 _recording = weakref.WeakSet()
@@ -141,14 +206,14 @@ class MemoryProfile:
     """Every allocation of the Python allocators while recording, with the
     Python stack that made it (see the module docstring)."""
 
-    def __init__(self, *functions, interval_ms=10.0, cut_base=False, decorated=False):
+    def __init__(self, *functions, interval_ms=10.0, native=False, cut_base=False, decorated=False):
         # cut_base: leave out the frames under the caller of enable() (the
         # command line's own, below the program's <module>). decorated:
         # also follow the functions decorated with @profile (hotscope mem).
         self._cut_base = cut_base
         self._decorated = decorated
         self._base = (0, 0)
-        self._tracer = _core.MemTracer(interval_ms=interval_ms)
+        self._tracer = _core.MemTracer(interval_ms=interval_ms, native=native)
         self._data = None
         self._names = {}
         self._forked = False
@@ -302,7 +367,9 @@ class MemoryProfile:
         _output.write(self.data, path)
 
 
-def memory(*functions, interval_ms=10.0):
+def memory(*functions, interval_ms=10.0, native=False):
     """A memory profile of the code in a with block (see MemoryProfile);
-    `functions` are also followed line by line (m.lines())."""
-    return MemoryProfile(*functions, interval_ms=interval_ms)
+    `functions` are also followed line by line (m.lines()); native=True
+    also records malloc and friends (the process must have started with
+    hotscope's interposer in LD_PRELOAD: native_library())."""
+    return MemoryProfile(*functions, interval_ms=interval_ms, native=native)

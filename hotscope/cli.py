@@ -517,6 +517,26 @@ def positive_ms(text):
     return value
 
 
+def native_setup(argv):
+    """--native: malloc must be interposed from the process's start, so the
+    first run execs `python -m hotscope mem ...` again with the interposer in
+    LD_PRELOAD (before any code of the program runs); that run puts the
+    environment back as it was and records."""
+    from . import _mem
+
+    if not sys.platform.startswith("linux"):
+        raise CommandLineError("--native works on Linux only (it interposes malloc with LD_PRELOAD)")
+    if not _mem.restore_preload() and not _mem.native_available():
+        try:
+            _mem.reexec_native(["mem"] + list(argv))
+        except (OSError, RuntimeError) as e:
+            raise CommandLineError("--native: cannot run the program under the malloc interposer: %s"
+                                   % (getattr(e, "strerror", None) or e))
+    if not _mem.native_available():
+        raise CommandLineError("--native: hotscope's malloc interposer did not load (%s in LD_PRELOAD); "
+                               "is LD_PRELOAD ignored here (a setuid program)?" % _mem.native_library())
+
+
 def cmd_mem(argv):
     p = Parser(
         prog="hotscope mem",
@@ -538,7 +558,9 @@ def cmd_mem(argv):
                    help="a function to follow line by line (repeatable); the script's own as "
                    "__main__:NAME or SCRIPT:NAME")
     p.add_argument("--native", action="store_true",
-                   help="also record malloc/free of C extensions (not in this version yet)")
+                   help="also record malloc, calloc, realloc and free (C extensions, libraries), with "
+                   "native frames under the Python line that called into C (Linux; the program runs "
+                   "with hotscope's malloc interposer in LD_PRELOAD)")
     p.add_argument("--interval", type=positive_ms, default=10.0, metavar="MS",
                    help="at most one heap/RSS sample per MS milliseconds (default 10)")
     p.add_argument("--limit", type=int, default=10, metavar="N", help="rows per report section (default 10)")
@@ -547,8 +569,6 @@ def cmd_mem(argv):
     ours, rest = split_options(argv, {"-o", "--output", "--interval", "--limit", "--func"})
     opts = p.parse_args(ours)
     check_func_specs(opts.func)
-    if opts.native:
-        raise CommandLineError("--native (malloc/free of C extensions) is not in this version of hotscope yet")
     if opts.limit < 1:
         raise CommandLineError("--limit must be 1 or more")
     program = program_of(opts, rest, "mem")
@@ -559,11 +579,14 @@ def cmd_mem(argv):
             _output.check_writable(opts.output)
         except (ValueError, OSError) as e:
             raise CommandLineError("cannot write %s: %s" % (opts.output, e))
-    program.prepare()
 
     from . import _mem
 
-    profile = _mem.MemoryProfile(interval_ms=opts.interval, cut_base=True, decorated=True)
+    if opts.native:
+        native_setup(argv)
+    program.prepare()
+    profile = _mem.MemoryProfile(interval_ms=opts.interval, native=opts.native, cut_base=True,
+                                 decorated=True)
     choose_functions(opts.func, program, profile.add_code)
     real_exit = os._exit
 

@@ -27,7 +27,7 @@ SOURCES = (
                                   "text_lines.c", "text_tree_read.c", "lines_text_read.c", "mem_text_read.c")]
     + [SRC / "render" / n for n in ("model_json.c", "speedscope.c", "collapsed.c", "pstats_marshal.c",
                                     "escape.c", "label.c", "classify.c", "text_tree.c", "short_path.c",
-                                    "mem_text.c", "mem_rows.c")]
+                                    "mem_text.c", "mem_rows.c", "mem_lines_text.c", "source_text.c")]
 )
 CFLAGS = ["-std=gnu11", "-Wall", "-Wextra", "-Wshadow", "-Werror", "-O1", "-g"]
 SANITIZERS = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-fno-sanitize-recover=all"]

@@ -490,7 +490,7 @@ def test_formats(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["mem"], "nothing to run"),
     (["mem", "missing.py"], "no such file"),
-    (["mem", "--native", "x.py"], "--native"),
+    (["mem", "--native", "missing.py"], "no such file"),
     (["mem", "--interval", "0", "x.py"], "--interval"),
     (["mem", "-o", "x.prof", "x.py"], "cannot write x.prof"),
 ])

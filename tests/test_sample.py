@@ -237,6 +237,31 @@ def test_thread_names_in_dump_and_record(tmp_path):
     assert ("conductor", str(proc.pid)) in rows and ("Thread-%d" % raw_tid, str(raw_tid)) in rows
 
 
+def test_python_init_under_a_specialized_call():
+    """3.13 runs a class's Python __init__ under a shim frame whose static
+    code object sits at its first instruction: the stack is kept (it was
+    dropped as torn, every sample) and shows main -> Slow.__init__."""
+    target = TARGETS / "sample_init_calls.py"
+    proc = subprocess.Popen([sys.executable, str(target), "3"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        sampler = _core.Sampler(proc.pid, rate=500, idle=True)
+        sampler.start()
+        time.sleep(1.0)
+        sampler.stop()
+    finally:
+        proc.kill()
+        proc.wait()
+    stats = sampler.stats
+    assert stats["dropped"] <= 0.02 * stats["passes"], stats
+    # (3.10 names code objects without their class: __init__)
+    init = re.compile(r"main \(%s:%d\);(Slow\.)?__init__ \(" % (re.escape(str(target)),
+                                                               marker_line(target, "MAIN_CALL")))
+    rows = sampler.snapshot().collapsed(clock="samples").decode().splitlines()
+    in_init = sum(int(r.rsplit(" ", 1)[1]) for r in rows if init.search(r))
+    assert in_init >= 0.8 * stats["thread_samples"], rows[:5]
+
+
 def test_threads_met_while_starting_get_their_names():
     """Threads sampled in their first moments, before threading knows their
     name (and, 3.11+, before the interpreter has their kernel id), end up

@@ -17,7 +17,8 @@
  * to apply (a free is queued before the real free, an allocation before
  * its pointer is returned, so events on one address apply in order).
  * (Modules/_tracemalloc.c takes the GIL instead; that can deadlock a
- * thread that allocates while another waits for it.)
+ * thread that allocates while another waits for it.) Native allocations
+ * (native.c) use the same queue, with their frames.
  *
  * Allocation sizes are the sizes asked for, as tracemalloc counts them.
  */
@@ -43,6 +44,9 @@ typedef struct {
     hs_mem_tls *tls;
 } tls_slot;
 static __thread tls_slot last_tls;
+/* Set while this thread's state is being made: what that allocates (with
+ * --native, through malloc) is the engine's. */
+static __thread int making_tls;
 
 int64_t hs_mem_now_ns(void) {
     struct timespec ts;
@@ -69,14 +73,20 @@ static hs_mem_tls *tls_get(hs_mem *m) {
     hs_mem_tls *tls = pthread_getspecific(m->key);
     if (tls)
         return tls;
+    making_tls = 1;
     tls = calloc(1, sizeof *tls);
+    if (tls) {
+        tls->root = HS_TRIE_NONE;
+        tls->ident = PyThread_get_thread_ident();
+        tls->os_tid = (uint64_t)syscall(SYS_gettid);
+        if (pthread_setspecific(m->key, tls) != 0) {
+            free(tls);
+            tls = NULL;
+        }
+    }
+    making_tls = 0;
     if (!tls)
         return NULL;
-    tls->root = HS_TRIE_NONE;
-    if (pthread_setspecific(m->key, tls) != 0) {
-        free(tls);
-        return NULL;
-    }
     lock(m);
     tls->next = m->tls_list;
     m->tls_list = tls;
@@ -84,7 +94,7 @@ static hs_mem_tls *tls_get(hs_mem *m) {
     return tls;
 }
 
-/* This thread's root node (GIL held). */
+/* The root node of the thread of `tls` (GIL held). */
 static uint32_t thread_root(hs_mem *m, hs_mem_tls *tls) {
     if (tls->root != HS_TRIE_NONE)
         return tls->root;
@@ -100,8 +110,7 @@ static uint32_t thread_root(hs_mem *m, hs_mem_tls *tls) {
     uint32_t root = hs_stacktrie_child(&m->trie, 0, 0, (int32_t)m->thread_count, &created);
     if (root == HS_TRIE_NONE)
         return root;
-    m->threads[m->thread_count++] =
-        (hs_mem_thread){PyThread_get_thread_ident(), (uint64_t)syscall(SYS_gettid)};
+    m->threads[m->thread_count++] = (hs_mem_thread){tls->ident, tls->os_tid};
     tls->root = root;
     return root;
 }
@@ -221,9 +230,57 @@ static void queue_event(hs_mem *m, uintptr_t addr, uint64_t size, int is_free) {
         m->pending = grown;
         m->pending_cap = cap;
     }
-    m->pending[m->pending_count] = (hs_mem_pending){addr, size, is_free};
+    m->pending[m->pending_count] = (hs_mem_pending){addr, size, (uint8_t)is_free, 0, 0, 0, 0, NULL, NULL};
     __atomic_store_n(&m->pending_count, m->pending_count + 1, __ATOMIC_RELEASE);
     unlock(m);
+}
+
+/* Whether `tstate` (a thread state that queued an event) still exists
+ * and its stack still has the queued frames f[0..n) (leaf first) from
+ * its root up: then their code objects are alive. GIL held. */
+static int frames_still_there(hs_mem *m, PyThreadState *tstate, const hs_frame_key *f, size_t n) {
+    PyThreadState *self = _PyThreadState_UncheckedGet();
+    if (!tstate || !self)
+        return 0;
+    PyThreadState *t = PyInterpreterState_ThreadHead(PyThreadState_GetInterpreter(self));
+    while (t && t != tstate)
+        t = PyThreadState_Next(t);
+    if (!t)
+        return 0;
+    size_t got = hs_pystack_walk(&m->layout, tstate, &m->live_frames, &m->live_frame_cap, SIZE_MAX);
+    if (got == (size_t)-1 || got < n)
+        return 0;
+    for (size_t k = 1; k <= n; k++) {
+        const hs_frame_key *then = &f[n - k], *now = &m->live_frames[got - k];
+        if (then->frame != now->frame || then->code != now->code)
+            return 0;
+    }
+    return 1;
+}
+
+/* The node of a queued native allocation: its thread's Python stack (or
+ * "[no GIL]" when its code objects cannot be vouched for), then its
+ * native frames. GIL and lock held. The tree's cache of that thread's
+ * last stack is left alone: it describes what the thread read last with
+ * the GIL. */
+static uint32_t queued_node(hs_mem *m, const hs_mem_pending *e) {
+    const hs_frame_key *f = &m->pending_frames[e->frames_at];
+    size_t py = e->py_frames;
+    if (py && !e->held && !frames_still_there(m, e->tstate, f, py))
+        py = 0;
+    uint32_t node = py && e->tls ? thread_root(m, e->tls) : m->nogil_root;
+    for (size_t k = py; k-- > 0 && node != HS_TRIE_NONE;) {
+        int created;
+        node = hs_stacktrie_child(&m->trie, node, f[k].code, f[k].offset, &created);
+        if (created && node != HS_TRIE_NONE) { /* alive (see above), GIL held */
+            Py_INCREF((PyObject *)f[k].code);
+            if (hs_mem_hold_code(m, f[k].code) != 0)
+                m->lost++;
+        }
+    }
+    if (node == HS_TRIE_NONE)
+        return node;
+    return hs_mem_native_chain(m, node, f + e->py_frames, e->native_frames);
 }
 
 static void drain_slow(hs_mem *m) {
@@ -233,11 +290,14 @@ static void drain_slow(hs_mem *m) {
         hs_ptr_entry gone;
         if (e->is_free)
             forget_block(m, (void *)e->addr, &gone);
+        else if (e->py_frames || e->native_frames)
+            record_block(m, queued_node(m, e), (void *)e->addr, e->size);
         else
             record_block(m, m->nogil_root, (void *)e->addr, e->size);
     }
     m->lost += m->pending_lost;
     m->pending_lost = 0;
+    m->pending_frame_count = 0;
     __atomic_store_n(&m->pending_count, 0, __ATOMIC_RELEASE);
     unlock(m);
 }
@@ -293,8 +353,15 @@ static uint32_t resolve_frames(hs_mem *m, hs_mem_tls *tls, const hs_frame_key *f
             tls->cache_len = k;
             return HS_TRIE_NONE;
         }
-        if (created) /* the node keeps its code object alive (GIL held) */
+        if (created) { /* the node keeps its code object alive (GIL held) */
             Py_INCREF((PyObject *)key->code);
+            if (m->native) { /* threads without the GIL may now name it */
+                lock(m);
+                if (hs_mem_hold_code(m, key->code) != 0)
+                    m->pending_lost++;
+                unlock(m);
+            }
+        }
         node = child;
         c[k] = (hs_mem_cached_frame){key->code, key->offset, node, key->frame};
     }
@@ -441,7 +508,7 @@ static inline void end(hs_mem_domain *d) {
  * nested call from inside a hook or the allocator it wraps, a detached
  * engine, or no memory for the thread's state). */
 static inline hs_mem_tls *enter(hs_mem *m) {
-    if (!m)
+    if (!m || making_tls)
         return NULL;
     hs_mem_tls *tls;
     if (last_tls.engine_id == m->id) {
@@ -512,14 +579,7 @@ static void *hook_realloc(void *ctx, void *old, size_t size) {
             charge_free(m, tls, was.size);
         on_alloc(m, gil, tls, ptr, size);
     } else if (had) {
-        /* The old block is still there: put it back as it was. */
-        hs_ptr_entry replaced;
-        if (hs_ptrtable_put(&m->table, was.addr, was.size, was.node, &replaced) == 0) {
-            add_live(m, was.node, (int64_t)was.size, 1);
-            m->frees--;
-        } else {
-            m->lost++;
-        }
+        hs_mem_restore_block(m, &was); /* the old block is still there */
     } else if (old && !gil) {
         /* Without the GIL the old block's size is unknown here: it stays
          * untracked from now on. */
@@ -553,6 +613,114 @@ static void hook_free(void *ctx, void *ptr) {
     d->prev.free(d->prev.ctx, ptr);
 }
 
+/* ---- for native allocations (native.c) ------------------------------------- */
+
+hs_mem_tls *hs_mem_enter(hs_mem *m) {
+    return enter(m);
+}
+
+void hs_mem_leave(hs_mem_tls *tls) {
+    tls->busy = 0;
+}
+
+void hs_mem_lock(hs_mem *m) {
+    lock(m);
+}
+
+void hs_mem_unlock(hs_mem *m) {
+    unlock(m);
+}
+
+void hs_mem_record_native(hs_mem *m, hs_mem_tls *tls, void *ptr, size_t size,
+                          const hs_frame_key *native, size_t n) {
+    drain(m);
+    uint32_t node = stack_node(m, tls, _PyThreadState_UncheckedGet());
+    if (node != HS_TRIE_NONE)
+        node = hs_mem_native_chain(m, node, native, n);
+    record_block(m, node, ptr, size);
+}
+
+int hs_mem_forget_native(hs_mem *m, hs_mem_tls *tls, void *ptr, hs_ptr_entry *was) {
+    (void)tls;
+    drain(m);
+    return forget_block(m, ptr, was);
+}
+
+void hs_mem_charge_free_native(hs_mem *m, hs_mem_tls *tls, uint64_t size) {
+    charge_free(m, tls, size);
+}
+
+void hs_mem_restore_block(hs_mem *m, const hs_ptr_entry *was) {
+    hs_ptr_entry replaced;
+    if (hs_ptrtable_put(&m->table, was->addr, was->size, was->node, &replaced) == 0) {
+        add_live(m, was->node, (int64_t)was->size, 1);
+        m->frees--;
+    } else {
+        m->lost++;
+    }
+}
+
+/* Makes room for `n` more queued frames (lock held). 0 or -1. */
+static int reserve_pending_frames(hs_mem *m, size_t n) {
+    size_t need = m->pending_frame_count + n;
+    if (need <= m->pending_frame_cap)
+        return 0;
+    if (need > UINT32_MAX)
+        return -1;
+    size_t cap = m->pending_frame_cap ? m->pending_frame_cap : 256;
+    while (cap < need)
+        cap *= 2;
+    hs_frame_key *grown = realloc(m->pending_frames, cap * sizeof *grown);
+    if (!grown)
+        return -1;
+    m->pending_frames = grown;
+    m->pending_frame_cap = cap;
+    return 0;
+}
+
+void hs_mem_queue_native(hs_mem *m, hs_mem_tls *tls, PyThreadState *tstate, uintptr_t addr,
+                         uint64_t size, int is_free, const hs_frame_key *py, size_t py_n,
+                         const hs_frame_key *native, size_t native_n) {
+    if (is_free) {
+        queue_event(m, addr, 0, 1);
+        return;
+    }
+    lock(m);
+    if (py_n > UINT16_MAX)
+        py_n = 0;
+    int held = hs_mem_codes_held(m, py, py_n);
+    if (native_n > UINT16_MAX)
+        native_n = UINT16_MAX;
+    if (m->pending_count == m->pending_cap) {
+        size_t cap = m->pending_cap ? m->pending_cap * 2 : 64;
+        hs_mem_pending *grown = realloc(m->pending, cap * sizeof *grown);
+        if (!grown) {
+            m->pending_lost++;
+            unlock(m);
+            return;
+        }
+        m->pending = grown;
+        m->pending_cap = cap;
+    }
+    if (reserve_pending_frames(m, py_n + native_n) != 0) {
+        py_n = native_n = 0; /* still counted, as "[no GIL]" */
+    }
+    uint32_t at = (uint32_t)m->pending_frame_count;
+    memcpy(m->pending_frames + at, py, py_n * sizeof *py);
+    memcpy(m->pending_frames + at + py_n, native, native_n * sizeof *native);
+    m->pending_frame_count += py_n + native_n;
+    m->pending[m->pending_count] = (hs_mem_pending){
+        addr, size, 0, (uint8_t)held, (uint16_t)py_n, (uint16_t)native_n, at, tls, tstate};
+    __atomic_store_n(&m->pending_count, m->pending_count + 1, __ATOMIC_RELEASE);
+    unlock(m);
+}
+
+void hs_mem_queue_lost(hs_mem *m) {
+    lock(m);
+    m->pending_lost++;
+    unlock(m);
+}
+
 /* ---- installing ------------------------------------------------------------ */
 
 static const PyMemAllocatorDomain domain_ids[3] = {PYMEM_DOMAIN_RAW, PYMEM_DOMAIN_MEM,
@@ -572,20 +740,24 @@ int hs_mem_install(hs_mem *m, char *err, size_t errlen) {
         snprintf(err, errlen, "another hotscope memory profile is already recording");
         return -1;
     }
+    m->start_ns = hs_mem_now_ns();
+    m->next_point_ns = m->start_ns;
+    m->events_to_clock = 1;
+    push_point(m, m->start_ns);
+    /* malloc first: what the Python allocators then ask of it is theirs */
+    if (m->native && hs_mem_native_start(m, err, errlen) != 0)
+        return -1;
     /* The hooks' context blocks outlive the engine: a wrapper installed on
      * top of ours later (tracemalloc.start()) keeps calling them, and a
      * raw-domain call without the GIL may still be entering one. They are
      * a few hundred bytes per recording, never freed. */
     hs_mem_domain *domains = calloc(3, sizeof *domains);
     if (!domains) {
+        hs_mem_native_stop(m);
         snprintf(err, errlen, "out of memory");
         return -1;
     }
     m->domains = domains;
-    m->start_ns = hs_mem_now_ns();
-    m->next_point_ns = m->start_ns;
-    m->events_to_clock = 1;
-    push_point(m, m->start_ns);
     for (int i = 0; i < 3; i++) {
         hs_mem_domain *d = &domains[i];
         d->engine = m;
@@ -616,6 +788,7 @@ void hs_mem_uninstall(hs_mem *m) {
         return;
     m->installed = 0;
     m->stop_ns = hs_mem_now_ns();
+    hs_mem_native_stop(m); /* returns once no report is running */
     /* If someone wrapped our hooks (tracemalloc.start()), they stay in
      * place as pass-throughs: the allocator on top calls them still. */
     if (hooks_on_top(m))

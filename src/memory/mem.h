@@ -9,11 +9,13 @@
  * blocks), mem_lines.c (per-line figures of chosen functions),
  * mem_export.c (the tree resolved to files, functions and lines in the
  * profile model), mem_type.c (hotscope._core.MemTracer), mem_watch.c
- * (sys.monitoring events on 3.12+).
+ * (sys.monitoring events on 3.12+), native.c (malloc and friends,
+ * reported by hotscope's interposer under `hotscope mem --native`, with
+ * native frames; native_symbols.c names those frames).
  *
  * Concurrency: the mem and object domains are only called with the GIL
- * held; the raw domain may be called without it. The tree, the table and
- * the counters belong to the GIL holder; raw-domain events of threads
+ * held; the raw domain and malloc may be called without it. The tree, the
+ * table and the counters belong to the GIL holder; events of threads
  * without the GIL go through a queue under a spin lock (hooks.c).
  * Per-thread state (a reentrancy flag, the frame buffer and the last
  * stack) hangs off a pthread key the engine owns, so nothing here is a
@@ -28,6 +30,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "../preload/native_hook.h"
 #include "mem_lines.h"
 #include "ptrtable.h"
 #include "pystack.h"
@@ -63,6 +66,13 @@ typedef struct hs_mem_tls {
                      * since the last event; 0 = read the whole stack */
     int chosen_depth; /* frames of chosen code running on this thread, counted
                        * when m->lines_gated (mem_lines.h) */
+    unsigned long ident; /* the thread's threading.get_ident() and kernel id, */
+    uint64_t os_tid;     /* noted by the thread itself (its events may be
+                          * applied by another thread: native.c) */
+    /* Native unwinding (native.c): step rules by address, the stack's bounds. */
+    struct hs_step_rule_cache *rules;
+    uintptr_t stack_lo, stack_hi; /* 0, 0: not known yet; 1, 0: unknown */
+    uint64_t unwinds_fast, unwinds_slow, unwind_mismatches;
     struct hs_mem_tls *next;
 } hs_mem_tls;
 
@@ -75,12 +85,20 @@ typedef struct {
     int64_t t_ns, heap, rss;
 } hs_mem_point;
 
-/* A raw-domain event of a thread without the GIL, waiting for the GIL
- * holder to apply it. */
+/* An event of a thread without the GIL, waiting for the GIL holder to
+ * apply it. Raw-domain events have no frames and go to the "[no GIL]"
+ * thread; native allocations (native.c) carry their frames in
+ * pending_frames: the Python stack (leaf first; charged to their thread)
+ * then the native frames (leaf first). */
 typedef struct {
     uintptr_t addr;
     uint64_t size;
-    int is_free;
+    uint8_t is_free;
+    uint8_t held;        /* the tree held every code object of its Python frames */
+    uint16_t py_frames, native_frames;
+    uint32_t frames_at;  /* index in pending_frames */
+    hs_mem_tls *tls;     /* the thread of a native allocation with Python frames */
+    PyThreadState *tstate; /* and its thread state */
 } hs_mem_pending;
 
 /* Thread slot 0 stands for raw-domain calls made without the GIL, whose
@@ -94,6 +112,10 @@ struct hs_mem {
     int lock;                   /* spin lock over the pending queue and the thread list */
     hs_mem_pending *pending;
     size_t pending_count, pending_cap;
+    hs_frame_key *pending_frames;
+    size_t pending_frame_count, pending_frame_cap;
+    hs_frame_key *live_frames;  /* scratch: a stack read while draining */
+    size_t live_frame_cap;
     int64_t pending_lost;
     pthread_key_t key;
     int key_created;
@@ -129,6 +151,16 @@ struct hs_mem {
     size_t point_count, point_cap;
 
     pid_t pid;                  /* the process that started recording */
+
+    /* Native allocations (native.c), when asked for. */
+    int native;                 /* malloc and friends are recorded */
+    int verify_unwind;          /* unwind each stack both ways and compare (tests) */
+    int native_registered;      /* the interposer calls this engine */
+    hs_native_hooks native_hooks;
+    hs_native_set_hooks_fn native_set_hooks;
+    uintptr_t interp_lo, interp_hi; /* the interpreter's code: native stacks stop there */
+    uintptr_t *held_codes;      /* set of the code objects the tree holds (under the lock) */
+    size_t held_count, held_cap;
 };
 
 /* Sets up an engine (not yet hooked). 0, or -1 with a message in err. */
@@ -170,5 +202,53 @@ int64_t hs_mem_now_ns(void);
 /* The engine's own allocator functions: whether some domain already has
  * them (another MemTracer is running). */
 int hs_mem_hooks_active(void);
+
+/* ---- native allocations (native.c) ---------------------------------------- */
+
+/* Whether hotscope's malloc interposer is loaded in this process. */
+int hs_mem_native_available(void);
+/* Has the interposer report to `m` (before the allocator hooks go in).
+ * 0, or -1 with a message. */
+int hs_mem_native_start(hs_mem *m, char *err, size_t errlen);
+/* Stops the reports; returns once none is running. */
+void hs_mem_native_stop(hs_mem *m);
+/* Frees a thread's native unwinding state. */
+void hs_mem_native_free_thread(hs_mem_tls *tls);
+/* Stacks unwound from cached step rules, with _Unwind_Backtrace, and
+ * (with verify_unwind) the stacks where the two differed. Lock held. */
+void hs_mem_native_unwind_counts(const hs_mem *m, uint64_t counts[3]);
+/* The node under `node` for native frames (return addresses, leaf
+ * first), outermost first. GIL held. */
+uint32_t hs_mem_native_chain(hs_mem *m, uint32_t node, const hs_frame_key *frames, size_t n);
+/* The set of code objects the tree holds a reference to, so a thread
+ * without the GIL may name them in a queued event: they cannot be freed
+ * before it is applied. Both under the engine's lock. */
+int hs_mem_hold_code(hs_mem *m, uintptr_t code);
+int hs_mem_codes_held(const hs_mem *m, const hs_frame_key *frames, size_t n);
+
+/* What native.c uses of hooks.c. */
+hs_mem_tls *hs_mem_enter(hs_mem *m); /* NULL: do not record (nested call, no memory) */
+void hs_mem_leave(hs_mem_tls *tls);
+void hs_mem_lock(hs_mem *m);
+void hs_mem_unlock(hs_mem *m);
+/* A native allocation with the GIL: charged to this thread's Python stack
+ * with `native` (leaf first) under it. */
+void hs_mem_record_native(hs_mem *m, hs_mem_tls *tls, void *ptr, size_t size,
+                          const hs_frame_key *native, size_t n);
+/* A native free with the GIL: takes the block out of the table; 1 with
+ * its entry when it was traced. hs_mem_charge_free_native then charges
+ * the chosen lines on the stack (a realloc does so once it succeeded). */
+int hs_mem_forget_native(hs_mem *m, hs_mem_tls *tls, void *ptr, hs_ptr_entry *was);
+void hs_mem_charge_free_native(hs_mem *m, hs_mem_tls *tls, uint64_t size);
+/* Puts back a block taken out by hs_mem_forget_native (a failed realloc). */
+void hs_mem_restore_block(hs_mem *m, const hs_ptr_entry *was);
+/* Without the GIL: queues a free, or an allocation with its thread's
+ * Python frames (read from `tstate` by the thread itself) and native
+ * frames. */
+void hs_mem_queue_native(hs_mem *m, hs_mem_tls *tls, PyThreadState *tstate, uintptr_t addr,
+                         uint64_t size, int is_free, const hs_frame_key *py, size_t py_n,
+                         const hs_frame_key *native, size_t native_n);
+/* An event that could not be recorded (without the GIL). */
+void hs_mem_queue_lost(hs_mem *m);
 
 #endif

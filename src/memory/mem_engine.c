@@ -52,7 +52,7 @@ void hs_mem_release_codes(hs_mem *m) {
     hs_mem_lines_free(&m->lines);
     for (size_t i = 1; i < m->trie.count; i++) {
         const hs_trie_key *k = &m->trie.keys[i];
-        if (k->code) {
+        if (k->code && k->offset != HS_TRIE_NATIVE) {
             Py_DECREF((PyObject *)k->code);
             m->trie.keys[i].code = 0;
         }
@@ -66,6 +66,7 @@ void hs_mem_free(hs_mem *m) {
         next = t->next;
         free(t->frames);
         free(t->cache);
+        hs_mem_native_free_thread(t);
         free(t);
     }
     hs_stacktrie_free(&m->trie);
@@ -73,6 +74,9 @@ void hs_mem_free(hs_mem *m) {
     free(m->threads);
     free(m->points);
     free(m->pending);
+    free(m->pending_frames);
+    free(m->live_frames);
+    free(m->held_codes);
     if (m->statm_fd >= 0)
         close(m->statm_fd);
     memset(m, 0, sizeof *m);

@@ -6,13 +6,15 @@
  *   bytes, allocs            everything allocated at that stack
  *   peak_bytes, peak_allocs  what was live there at the peak (snapshot)
  *   leak_bytes, leak_allocs  what is still live now
- * Chosen functions get their line tables (mem_lines.c).
+ * Chosen functions get their line tables (mem_lines.c). Native frames
+ * (return addresses, native.c) are named by native_symbols.c.
  * Frames whose file starts with `hide_prefix` (hotscope's own package)
  * are left out, their children joined to their parent. Runs with the GIL
  * held; this thread's allocations made while exporting are not recorded.
  */
 #include "mem.h"
 #include "mem_export.h"
+#include "native_symbols.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +30,7 @@ typedef struct {
 typedef struct {
     frame_slot *slots;
     size_t mask;
+    hs_native_symbols natives;
 } frame_cache;
 
 static int utf8_of(PyObject *s, const char **out, Py_ssize_t *len) {
@@ -55,6 +58,13 @@ static hs_id resolve(hs_profile *p, frame_cache *fc, uintptr_t code, int32_t off
         if (fc->slots[i].code == code && fc->slots[i].offset == offset)
             return fc->slots[i].frame;
         i = (i + 1) & fc->mask;
+    }
+    if (offset == HS_TRIE_NATIVE) {
+        hs_id frame = hs_native_frame(&fc->natives, p, code);
+        if (frame == HS_NONE)
+            *failed = 1;
+        fc->slots[i] = (frame_slot){code, offset, frame, 1};
+        return frame;
     }
     PyCodeObject *co = (PyCodeObject *)code;
     const char *file, *name;
@@ -127,15 +137,21 @@ int hs_mem_export(hs_mem *m, hs_profile *p, const hs_mem_export_opts *opts, char
         slots *= 2;
     fc.slots = calloc(slots, sizeof *fc.slots);
     fc.mask = slots - 1;
+    hs_native_symbols_init(&fc.natives);
     int failed = !map || !fc.slots || !depth || !cut;
     if (!failed)
         map[0] = HS_ROOT, depth[0] = 0;
+    /* "[no GIL]" is shown when something was charged to it or under it
+     * (native frames of threads without the GIL). */
+    int nogil_used = t->counts[m->nogil_root].total_count != 0;
+    for (size_t i = 1; i < n && !nogil_used; i++)
+        nogil_used = t->keys[i].parent == m->nogil_root;
     for (size_t i = 1; i < n && !failed; i++) {
         const hs_trie_key *k = &t->keys[i];
         const hs_trie_counts *c = &t->counts[i];
         hs_id node;
         if (k->parent == 0 && k->code == 0) {
-            if (k->offset == HS_MEM_NOGIL_SLOT && !c->total_count) {
+            if (k->offset == HS_MEM_NOGIL_SLOT && !nogil_used) {
                 map[i] = HS_ROOT;
                 continue;
             }
@@ -204,12 +220,24 @@ int hs_mem_export(hs_mem *m, hs_profile *p, const hs_mem_export_opts *opts, char
         meta_int(p, "unrecorded_events", m->lost);
         meta_int(p, "duration_ns", stop - m->start_ns);
         meta_int(p, "interval_ns", m->interval_ns);
+        if (m->native) {
+            uint64_t unwinds[3];
+            hs_mem_lock(m);
+            hs_mem_native_unwind_counts(m, unwinds);
+            hs_mem_unlock(m);
+            hs_meta_set(p, "native", "1");
+            meta_int(p, "native_unwinds_cached", (int64_t)unwinds[0]);
+            meta_int(p, "native_unwinds_libgcc", (int64_t)unwinds[1]);
+            if (m->verify_unwind)
+                meta_int(p, "native_unwind_mismatches", (int64_t)unwinds[2]);
+        }
         hs_meta_set(p, "python", Py_GetVersion());
     }
     free(map);
     free(depth);
     free(cut);
     free(fc.slots);
+    hs_native_symbols_free(&fc.natives);
     if (failed) {
         snprintf(err, errlen, "out of memory while building the memory profile");
         return -1;

@@ -204,7 +204,7 @@ static int sum_allocations(hs_mem_lines *l, const hs_stacktrie *t) {
     chosen_above[0] = HS_TRIE_NONE;
     for (size_t i = 1; i < t->count; i++) {
         const hs_trie_key *k = &t->keys[i];
-        if (k->code && hs_mem_lines_find(l, k->code))
+        if (k->code && k->offset != HS_TRIE_NATIVE && hs_mem_lines_find(l, k->code))
             chosen_above[i] = (uint32_t)i;
         else
             chosen_above[i] = chosen_above[k->parent];

@@ -15,16 +15,21 @@
 
 
 /* Applies events queued by threads without the GIL, so figures read now
- * include them. */
+ * include them (as the engine: what it allocates meanwhile is not the
+ * program's, and must not come back into it through malloc). */
 static void catch_up(MemTracerObject *self) {
-    if (self->engine && self->started && !self->stopped)
+    if (self->engine && self->started && !self->stopped) {
+        hs_mem_set_busy(self->engine, 1);
         hs_mem_drain(self->engine);
+        hs_mem_set_busy(self->engine, 0);
+    }
 }
 
 static PyObject *mt_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
-    static char *kwlist[] = {"interval_ms", NULL};
+    static char *kwlist[] = {"interval_ms", "native", NULL};
     double interval_ms = 10.0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|d:MemTracer", kwlist, &interval_ms))
+    int native = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|dp:MemTracer", kwlist, &interval_ms, &native))
         return NULL;
     if (!(interval_ms > 0) || interval_ms > 3.6e6) {
         PyErr_SetString(PyExc_ValueError, "interval_ms must be more than 0 and at most 3600000");
@@ -33,6 +38,7 @@ static PyObject *mt_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
     MemTracerObject *self = (MemTracerObject *)type->tp_alloc(type, 0);
     if (self) {
         self->interval_ms = interval_ms;
+        self->native = native;
         self->watch_tool = -1;
         if (!(self->chosen = PyList_New(0)))
             Py_CLEAR(self);
@@ -63,7 +69,13 @@ static PyObject *mt_start(MemTracerObject *self, PyObject *unused) {
             return NULL;
         }
     }
+    m->native = self->native;
+    /* The engine's own allocations (its hooks' blocks, what starting
+     * sys.monitoring costs) are not the program's: malloc is watched
+     * from the start with --native. */
+    hs_mem_set_busy(m, 1);
     if (hs_mem_install(m, err, sizeof err) != 0) {
+        hs_mem_set_busy(m, 0);
         hs_mem_release_codes(m);
         hs_mem_free(m);
         free(m);
@@ -72,7 +84,6 @@ static PyObject *mt_start(MemTracerObject *self, PyObject *unused) {
     }
     self->engine = m;
     self->started = 1;
-    hs_mem_set_busy(m, 1);
     self->watch_tool = hs_mem_watch_start(self);
     if (m->lines_gated) /* chosen frames already running here are counted */
         hs_mem_recount_chosen(m);
@@ -189,7 +200,11 @@ static PyObject *mt_stats(MemTracerObject *self, PyObject *unused) {
     hs_mem *m = self->engine;
     if (!m)
         return Py_BuildValue("{s:L,s:L}", "current_bytes", 0LL, "peak_bytes", 0LL);
-    return Py_BuildValue("{s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:n,s:n,s:O,s:O,s:L,s:O,s:i}",
+    uint64_t unwinds[3];
+    hs_mem_lock(m);
+    hs_mem_native_unwind_counts(m, unwinds);
+    hs_mem_unlock(m);
+    return Py_BuildValue("{s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:n,s:n,s:O,s:O,s:L,s:O,s:i,s:O,s:K,s:K,s:K}",
                          "current_bytes", (long long)m->current_bytes,
                          "current_blocks", (long long)m->current_blocks,
                          "peak_bytes", (long long)m->peak_bytes,
@@ -204,7 +219,11 @@ static PyObject *mt_stats(MemTracerObject *self, PyObject *unused) {
                          "watching_exits", m->watching ? Py_True : Py_False,
                          "full_walks_after_failed_check", (long long)m->full_walks,
                          "counting_chosen_frames", m->lines_gated ? Py_True : Py_False,
-                         "chosen_frames_here", hs_mem_chosen_depth(m));
+                         "chosen_frames_here", hs_mem_chosen_depth(m),
+                         "native", m->native ? Py_True : Py_False,
+                         "native_unwinds_cached", (unsigned long long)unwinds[0],
+                         "native_unwinds_libgcc", (unsigned long long)unwinds[1],
+                         "native_unwind_mismatches", (unsigned long long)unwinds[2]);
 }
 
 static PyObject *mt_get_peak(MemTracerObject *self, void *unused) {
@@ -218,6 +237,12 @@ static PyObject *mt_get_current(MemTracerObject *self, void *unused) {
     catch_up(self);
     return PyLong_FromLongLong(
         self->engine ? (long long)self->engine->current_bytes : 0);
+}
+
+/* MemTracer.native_available(): whether native=True can record here. */
+static PyObject *mt_native_available(PyObject *unused_cls, PyObject *unused) {
+    (void)unused_cls, (void)unused;
+    return PyBool_FromLong(hs_mem_native_available());
 }
 
 static PyObject *mt_get_recording(MemTracerObject *self, void *unused) {
@@ -235,6 +260,9 @@ static PyMethodDef mt_methods[] = {
     {"choose", (PyCFunction)mt_choose, METH_O,
      "choose(code) -> bool: record bytes allocated and freed per line of this code object "
      "(False if chosen already); before or while recording"},
+    {"native_available", (PyCFunction)mt_native_available, METH_NOARGS | METH_STATIC,
+     "native_available() -> bool: whether hotscope's malloc interposer is loaded in this process "
+     "(MemTracer(native=True) records malloc and free then; `hotscope mem --native` loads it)"},
     {"_after_fork_child", (PyCFunction)mt_after_fork_child, METH_NOARGS,
      "called in a forked child: stop recording there without reporting"},
     {NULL, NULL, 0, NULL},
@@ -264,8 +292,9 @@ static void mt_dealloc(MemTracerObject *self) {
 }
 
 static PyType_Slot mt_slots[] = {
-    {Py_tp_doc, "MemTracer(interval_ms=10): records every allocation of the Python allocators "
-                "with its stack (hotscope's memory engine)."},
+    {Py_tp_doc, "MemTracer(interval_ms=10, native=False): records every allocation of the Python "
+                "allocators with its stack (hotscope's memory engine); native=True adds malloc "
+                "and friends with native frames (needs the interposer: native_available())."},
     {Py_tp_new, mt_new},
     {Py_tp_dealloc, mt_dealloc},
     {Py_tp_methods, mt_methods},

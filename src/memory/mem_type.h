@@ -13,6 +13,7 @@ typedef struct {
     hs_mem *engine;   /* NULL until start() */
     double interval_ms;
     int started, stopped;
+    int native;       /* record malloc and friends too (native.c) */
     int watch_tool;   /* the sys.monitoring tool id reporting exits, or -1 */
     PyObject *chosen; /* list of the code objects chosen for per-line figures */
 } MemTracerObject;

@@ -145,7 +145,7 @@ walk(const hs_pystack_layout *l, PyThreadState *tstate, hs_frame_key **buf, size
         if (depth == *cap && reserve(buf, cap, depth + 1) != 0)
             return (size_t)-1;
         (*buf)[depth++] =
-            (hs_frame_key){(uintptr_t)f->f_code, f->f_lasti >= 0 ? f->f_lasti * 2 : -1, 0};
+            (hs_frame_key){(uintptr_t)f->f_code, f->f_lasti >= 0 ? f->f_lasti * 2 : -1, (uintptr_t)f};
     }
 #endif
     return depth;

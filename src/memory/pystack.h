@@ -21,7 +21,7 @@
 typedef struct {
     uintptr_t code;
     int32_t offset;
-    uintptr_t frame; /* the frame struct's address (3.11+; 0 on 3.10) */
+    uintptr_t frame; /* the frame struct's address (_PyInterpreterFrame; PyFrameObject on 3.10) */
 } hs_frame_key;
 
 typedef struct {

@@ -21,9 +21,13 @@
 
 #define HS_TRIE_NONE 0xFFFFFFFFu
 
+/* The offset of a native frame's key, whose `code` is a return address
+ * into native code (src/memory/native.c), not a code object. */
+#define HS_TRIE_NATIVE INT32_MIN
+
 typedef struct {
-    uintptr_t code;  /* PyCodeObject *, or 0 for a thread root */
-    int32_t offset;  /* instruction offset in bytes (-1: not started), or the thread slot */
+    uintptr_t code;  /* PyCodeObject *, or 0 for a thread root, or a return address (HS_TRIE_NATIVE) */
+    int32_t offset;  /* instruction offset in bytes (-1: not started), or the thread slot, or HS_TRIE_NATIVE */
     uint32_t parent; /* HS_TRIE_NONE for the root */
 } hs_trie_key;
 

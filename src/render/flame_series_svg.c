@@ -53,7 +53,7 @@ static void put_series_title(const hs_profile *p, const hs_series *s, hs_buf *ou
     size_t len = 0;
     const char *name = hs_render_str(p, s->name, &len);
     if (len == 10 && memcmp(name, "heap_bytes", 10) == 0)
-        hs_buf_puts(out, "Python heap (traced)");
+        hs_buf_puts(out, hs_meta_get(p, "native") ? "heap (traced, with malloc)" : "Python heap (traced)");
     else if (len == 9 && memcmp(name, "rss_bytes", 9) == 0)
         hs_buf_puts(out, "process RSS");
     else

@@ -6,7 +6,11 @@
  * By line: a node's self weight is what was allocated while its frame was
  * the innermost Python frame, so summing self weights per frame (a frame
  * is a function at one line) gives the bytes each line allocated itself,
- * whatever called it. By stack: one row per node with self weight.
+ * whatever called it. Native frames (`hotscope mem --native`) hang under
+ * the Python frame that called into C: their weight goes to that line
+ * (the innermost Python frame above them), or stays with the native leaf
+ * on a stack with no Python frame. By stack: one row per node with self
+ * weight.
  */
 #include <stdlib.h>
 
@@ -23,6 +27,24 @@ static int cmp_rows(const void *a, const void *b, void *ctx) {
     if (sx != sy)
         return sx > sy ? -1 : 1;
     return (x->id > y->id) - (x->id < y->id);
+}
+
+static int is_native(const hs_profile *p, hs_id frame) {
+    return frame < p->frame_count && hs_frame_get(p, frame)->kind == HS_KIND_NATIVE;
+}
+
+/* The frame whose line a node's own allocations belong to. */
+static hs_id line_frame(const hs_profile *p, hs_id node) {
+    hs_id frame = hs_node_get(p, node)->frame;
+    if (!is_native(p, frame))
+        return frame;
+    for (hs_id up = hs_node_get(p, node)->parent; up != HS_ROOT && up != HS_NONE;
+         up = hs_node_get(p, up)->parent) {
+        hs_id f = hs_node_get(p, up)->frame;
+        if (!is_native(p, f))
+            return f < p->frame_count && hs_frame_get(p, f)->kind == HS_KIND_PYTHON ? f : frame;
+    }
+    return frame;
 }
 
 int hs_mem_rows(const hs_profile *p, hs_weight bytes_w, hs_weight count_w, int by_stack,
@@ -45,8 +67,11 @@ int hs_mem_rows(const hs_profile *p, hs_weight bytes_w, hs_weight count_w, int b
             rows[i].id = (hs_id)i;
         for (size_t i = 1; i < p->node_count; i++) {
             const hs_node *nd = hs_node_get(p, (hs_id)i);
-            rows[nd->frame].bytes = hs_sat_add(rows[nd->frame].bytes, nd->self[bytes_w]);
-            rows[nd->frame].count = hs_sat_add(rows[nd->frame].count, nd->self[count_w]);
+            if (!nd->self[bytes_w] && !nd->self[count_w])
+                continue;
+            hs_id f = line_frame(p, (hs_id)i);
+            rows[f].bytes = hs_sat_add(rows[f].bytes, nd->self[bytes_w]);
+            rows[f].count = hs_sat_add(rows[f].count, nd->self[count_w]);
         }
         for (size_t i = 0; i < cap; i++)
             if (rows[i].bytes || rows[i].count)

@@ -6,8 +6,10 @@
  * line-by-line tables of chosen functions (mem_lines_text.c).
  *
  * Sizes are the sizes programs asked the Python allocators for (what
- * tracemalloc counts), in binary units (KiB = 1024 bytes).
+ * tracemalloc counts), and malloc and friends with --native (meta
+ * native), in binary units (KiB = 1024 bytes).
  */
+#define _GNU_SOURCE /* memrchr */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +51,17 @@ static void put_frame(const hs_profile *p, hs_id fid, hs_buf *out) {
         hs_buf_printf(out, ":%d  ", (int)(f->line ? f->line : f->first_line));
         s = hs_str(p, f->name, &len);
         hs_render_put_text(out, s ? s : "", s ? len : 0, HS_TEXT_PLAIN);
+    } else if (f->kind == HS_KIND_NATIVE) { /* "function  (libfoo.so)" */
+        s = hs_str(p, f->name, &len);
+        hs_render_put_text(out, s ? s : "", s ? len : 0, HS_TEXT_PLAIN);
+        s = hs_str(p, f->file, &len);
+        if (s && len) {
+            const char *slash = memrchr(s, '/', len);
+            size_t skip = slash ? (size_t)(slash + 1 - s) : 0;
+            hs_buf_puts(out, "  (");
+            hs_render_put_text(out, s + skip, len - skip, HS_TEXT_PLAIN);
+            hs_buf_putc(out, ')');
+        }
     } else {
         s = hs_str(p, f->name, &len);
         if (f->kind == HS_KIND_THREAD)
@@ -112,7 +125,11 @@ int hs_render_mem_text(hs_profile *p, long limit, hs_buf *out, char *err) {
     const char *command = hs_meta_get(p, "command");
     hs_buf_printf(out, "hotscope mem%s%s\n", command ? ": " : "", command ? command : "");
     int64_t peak = meta_int(p, "peak_bytes"), snap = meta_int(p, "peak_snapshot_bytes");
-    hs_buf_puts(out, "Python heap (sizes asked of the Python allocators):\n  peak                  ");
+    if (hs_meta_get(p, "native"))
+        hs_buf_puts(out, "Heap (sizes asked of the Python allocators and of malloc, --native):\n"
+                         "  peak                  ");
+    else
+        hs_buf_puts(out, "Python heap (sizes asked of the Python allocators):\n  peak                  ");
     put_size(out, peak, 0);
     hs_buf_printf(out, " in %" PRId64 " blocks, %.3f s after the start\n",
                   meta_int(p, "peak_blocks"), (double)meta_int(p, "peak_time_ns") / 1e9);

@@ -58,8 +58,10 @@
 #define STB_LOCAL 0
 #define STB_GLOBAL 1
 #define STB_WEAK 2
+#define STT_FUNC 2
 #define STT_SECTION 3
 #define STT_FILE 4
+#define STT_GNU_IFUNC 10
 
 typedef struct {
     unsigned char e_ident[EI_NIDENT];
@@ -371,6 +373,117 @@ int hs_elf_symbols(const char *path, const char *const *names, uint64_t *values,
     free(best);
     elf_close(&f);
     return rc != 0 ? -1 : found;
+}
+
+/* ---- functions by address ---------------------------------------------- */
+
+typedef struct {
+    hs_elf_func *funcs;
+    size_t count, cap;
+    char *names;
+    size_t names_len, names_cap;
+} func_list;
+
+static int add_func(func_list *l, uint64_t value, uint64_t size, const char *name) {
+    size_t len = strlen(name) + 1;
+    if (l->names_len + len > UINT32_MAX)
+        return -1;
+    if (l->count == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 1024;
+        hs_elf_func *grown = realloc(l->funcs, cap * sizeof *grown);
+        if (!grown)
+            return -1;
+        l->funcs = grown;
+        l->cap = cap;
+    }
+    if (l->names_len + len > l->names_cap) {
+        size_t cap = l->names_cap ? l->names_cap : 16384;
+        while (cap < l->names_len + len)
+            cap *= 2;
+        char *grown = realloc(l->names, cap);
+        if (!grown)
+            return -1;
+        l->names = grown;
+        l->names_cap = cap;
+    }
+    memcpy(l->names + l->names_len, name, len);
+    l->funcs[l->count++] = (hs_elf_func){value, size, (uint32_t)l->names_len};
+    l->names_len += len;
+    return 0;
+}
+
+/* Appends the defined, sized functions of one symbol table section. */
+static int scan_functions(elf_file *f, const elf64_shdr *symtab, func_list *l) {
+    if (symtab->sh_entsize < sizeof(elf64_sym) || !in_file(f, symtab->sh_offset, symtab->sh_size))
+        return fail(f, "corrupt symbol table");
+    elf64_shdr strtab_sh;
+    if (read_shdr(f, symtab->sh_link, &strtab_sh) != 0)
+        return fail(f, "corrupt symbol table (bad string table link)");
+    char *strtab = load_strtab(f, &strtab_sh);
+    if (!strtab)
+        return fail(f, "truncated or corrupt (symbol string table)");
+    enum { BATCH = 256 };
+    unsigned char raw[BATCH * sizeof(elf64_sym)];
+    uint64_t entsize = symtab->sh_entsize, total = symtab->sh_size / entsize;
+    size_t per_batch = sizeof raw / entsize;
+    int rc = per_batch ? 0 : fail(f, "corrupt symbol table (entry size %llu)", (unsigned long long)entsize);
+    for (uint64_t first = 0; first < total && rc == 0; first += per_batch) {
+        size_t n = total - first < per_batch ? (size_t)(total - first) : per_batch;
+        if (read_at(f, symtab->sh_offset + first * entsize, raw, n * (size_t)entsize) != 0) {
+            rc = fail(f, "read error in the symbol table");
+            break;
+        }
+        for (size_t k = 0; k < n && rc == 0; k++) {
+            elf64_sym sym;
+            memcpy(&sym, raw + k * entsize, sizeof sym);
+            unsigned type = sym.st_info & 0xf;
+            if ((type != STT_FUNC && type != STT_GNU_IFUNC) || sym.st_shndx == SHN_UNDEF ||
+                !sym.st_size || !sym.st_name || sym.st_name >= strtab_sh.sh_size)
+                continue;
+            if (add_func(l, sym.st_value, sym.st_size, strtab + sym.st_name) != 0)
+                rc = fail(f, "out of memory");
+        }
+    }
+    free(strtab);
+    return rc;
+}
+
+static int cmp_func(const void *a, const void *b) {
+    const hs_elf_func *x = a, *y = b;
+    if (x->value != y->value)
+        return x->value < y->value ? -1 : 1;
+    return (x->name > y->name) - (x->name < y->name); /* a total order: qsort is not stable */
+}
+
+int hs_elf_functions(const char *path, hs_elf_func **funcs, size_t *count, char **names,
+                     char *err, size_t errlen) {
+    *funcs = NULL;
+    *names = NULL;
+    *count = 0;
+    elf_file f;
+    if (elf_open(&f, path, err, errlen) != 0)
+        return -1;
+    func_list l = {NULL, 0, 0, NULL, 0, 0};
+    int rc = 0;
+    for (uint64_t s = 0; s < f.shnum && rc == 0; s++) {
+        elf64_shdr sh;
+        if (read_shdr(&f, s, &sh) != 0)
+            rc = fail(&f, "read error in the section headers");
+        else if (sh.sh_type == SHT_SYMTAB || sh.sh_type == SHT_DYNSYM)
+            rc = scan_functions(&f, &sh, &l);
+    }
+    elf_close(&f);
+    if (rc != 0) {
+        free(l.funcs);
+        free(l.names);
+        return -1;
+    }
+    if (l.count)
+        qsort(l.funcs, l.count, sizeof *l.funcs, cmp_func);
+    *funcs = l.funcs;
+    *names = l.names;
+    *count = l.count;
+    return 0;
 }
 
 int hs_elf_section(const char *path, const char *name, uint64_t *vaddr, uint64_t *size,

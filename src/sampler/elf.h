@@ -4,6 +4,8 @@
  * globals (_PyRuntime, Py_Version) in another process without running
  * code in it.
  *
+ * Also lists a file's functions by address, to name native frames.
+ *
  * Reads ELF64 little-endian files (x86-64, aarch64): .dynsym and .symtab,
  * section headers, program headers. Layout: the System V gABI, "ELF
  * header", "Sections", "Symbol Table", "Program Header" (elf(5)).
@@ -22,6 +24,21 @@
  * (unreadable file, not ELF, truncated). */
 int hs_elf_symbols(const char *path, const char *const *names, uint64_t *values,
                    uint64_t *sizes, size_t count, char *err, size_t errlen);
+
+/* A function defined in the file: its address (file virtual address),
+ * size, and name (an offset into the names block). */
+typedef struct {
+    uint64_t value, size;
+    uint32_t name;
+} hs_elf_func;
+
+/* Every function of the file's .symtab and .dynsym (defined, sized
+ * STT_FUNC and STT_GNU_IFUNC symbols), sorted by address, so an address
+ * can be named (the memory engine's native frames). *funcs and *names are
+ * malloc'ed (free both; NULL when none). Returns 0, or -1 with a
+ * one-line message in err. */
+int hs_elf_functions(const char *path, hs_elf_func **funcs, size_t *count, char **names,
+                     char *err, size_t errlen);
 
 /* A section's virtual address and size by name (e.g. ".PyRuntime").
  * Returns 1 found, 0 absent, -1 error (message in err). */

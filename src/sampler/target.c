@@ -55,6 +55,16 @@ static int probe_binary(hs_target *t, const hs_mapping *maps, size_t count, cons
     if (hs_elf_load_bias(local, anchor->start, anchor->offset, &bias, err, errlen) != 0)
         return -1;
     t->runtime = values[0] + bias;
+    t->image_start = UINT64_MAX;
+    t->image_end = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (strcmp(maps[i].path, path) == 0) {
+            if (maps[i].start < t->image_start)
+                t->image_start = maps[i].start;
+            if (maps[i].end > t->image_end)
+                t->image_end = maps[i].end;
+        }
+    }
     t->code_type = values[2] ? values[2] + bias : 0;
     snprintf(t->binary, sizeof t->binary, "%s", path);
     t->version_minor = -1;

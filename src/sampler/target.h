@@ -25,6 +25,8 @@ typedef struct {
     uint64_t code_type;      /* address of PyCode_Type: validates code objects */
     int version_minor;
     char binary[512];        /* the file that holds _PyRuntime */
+    uint64_t image_start;    /* where that file is mapped: code objects found there are */
+    uint64_t image_end;      /* static ones, the interpreter's shims (3.13's __init__) */
     int pthread_tid_offset;  /* 3.10: kernel tid inside glibc's struct pthread; -1 unknown */
 } hs_target;
 

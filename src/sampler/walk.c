@@ -408,6 +408,15 @@ static hs_torn_reason walk_frames(hs_target *t, hs_walk_result *r, hs_raw_thread
             return HS_TORN_INVALID;
         late |= apart;
         int32_t offset = instr_offset(l, buf, code);
+        /* A static code object in the interpreter's own image, not yet past
+         * its first instruction, between a caller and its callee: a shim
+         * (3.13 runs a Python __init__ called by a specialized CALL under
+         * _Py_InitCleanup, Python/specialize.c, instr_ptr at its first
+         * instruction). Not Python code of the program: skipped. */
+        if (th->depth > 0 && offset <= 0 && code >= t->image_start && code < t->image_end) {
+            frame = previous;
+            continue;
+        }
         /* A caller is executing the instruction that made the call: never
          * its first one (3.11+: RESUME or a prefix op; 3.10: a load) nor
          * "not started" (f_lasti -1, prev_instr before the code). Seen

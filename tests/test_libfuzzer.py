@@ -1,0 +1,41 @@
+"""Coverage-guided fuzzing of every reader (tools/fuzz.py: libFuzzer with
+AddressSanitizer, leak checking and UBSan), for a few seconds per reader,
+as part of make test when clang is installed (.ci/run installs it). The
+fuzzers are C and do not depend on the interpreter, so they run once: with
+the newest interpreter make test finds. `make fuzz FUZZ_SECONDS=600` runs
+them for longer."""
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import pythons  # noqa: E402
+
+
+def newest_interpreter():
+    found = [subprocess.run([p, "-c", "import sys; print(sys.version_info[1])"], capture_output=True,
+                            text=True).stdout.strip() for p in pythons.find()]
+    return max((int(v) for v in found if v.isdigit()), default=None)
+
+
+@pytest.mark.slow
+def test_libfuzzer_finds_nothing_in_any_reader(tmp_path):
+    if shutil.which("clang") is None:
+        pytest.skip("clang is not installed (Debian: apt-get install clang)")
+    if newest_interpreter() not in (None, sys.version_info[1]):
+        pytest.skip("the C fuzzers run once per make test, with the newest interpreter")
+    out = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "fuzz.py"), "--seconds", "3",
+                          "--out", str(tmp_path)], capture_output=True, text=True, timeout=900)
+    report = out.stdout + out.stderr
+    assert out.returncode == 0, report
+    rows = re.findall(r"^(\w+)\s+(\d+) runs .* cov\s+(\d+) .*nothing found$", out.stdout, re.M)
+    # every fuzzer ran inputs and reached code (a harness that crashed at
+    # once or read nothing would show 0 here)
+    assert len(rows) >= 10, report
+    for name, runs, cov in rows:
+        assert int(runs) > 0 and int(cov) > 100, (name, runs, cov)
