@@ -84,6 +84,31 @@ def test_focus_drops_threads_that_never_ran_the_function_and_matches_the_file():
     assert t.snapshot().focus("entry", "/elsewhere.py").threads() == []
 
 
+def test_focus_keeps_named_threads_whole():
+    idents = {}
+
+    def side():
+        idents["side"] = threading.get_ident()
+        other(3)
+
+    with hotscope.trace() as t:
+        thread = threading.Thread(target=side, name="pool")
+        thread.start()
+        thread.join()
+        entry(2)
+        other(4)
+    whole = t.snapshot()
+    focused = whole.focus("entry", __file__, whole_threads=[idents["side"]])
+    by_name = {th["name"]: th["index"] for th in focused.threads()}
+    assert sorted(by_name) == ["MainThread", "pool"]
+    main = {k[2]: v[1] for k, v in focused.pstats(thread=by_name["MainThread"]).items()}
+    pool = {k[2]: v[1] for k, v in focused.pstats(thread=by_name["pool"]).items()}
+    assert "other" not in main and main["helper"] == 2
+    assert pool["side"] == 1 and pool["other"] == 1 and pool["helper"] == 3
+    (source,) = [th for th in whole.threads() if th["name"] == "pool"]
+    assert focused.total(thread=by_name["pool"]) == whole.total(thread=source["index"])
+
+
 def test_focus_on_a_recursive_function_starts_at_its_outermost_call():
     with hotscope.trace() as t:
         recursive_entry(4)

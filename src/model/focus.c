@@ -6,7 +6,8 @@
  * node in the new profile (HS_NONE while outside the focus). A node whose
  * parent is inside the focus goes under its parent's copy; a matching node
  * outside it starts a subtree under its thread's root, so every path that
- * reached the function from anywhere lands on the same node.
+ * reached the function from anywhere lands on the same node. A thread
+ * kept whole has its root mapped from the start, so all of it is "inside".
  */
 #include "focus.h"
 
@@ -59,8 +60,15 @@ static int copy_meta(hs_profile *dst, const hs_profile *src) {
     return 0;
 }
 
+static int is_whole(const hs_thread *t, const uint64_t *whole, size_t whole_count) {
+    for (size_t i = 0; i < whole_count; i++)
+        if (whole[i] == t->ident)
+            return 1;
+    return 0;
+}
+
 hs_profile *hs_profile_focus(const hs_profile *src, const char *name, size_t name_len, const char *file,
-                             size_t file_len) {
+                             size_t file_len, const uint64_t *whole, size_t whole_count) {
     size_t n = src->node_count;
     hs_profile *dst = hs_profile_new();
     hs_id *map = malloc((n ? n : 1) * sizeof *map);
@@ -95,8 +103,16 @@ hs_profile *hs_profile_focus(const hs_profile *src, const char *name, size_t nam
         }
         if (thread[i] < 0)
             thread[i] = thread[node->parent];
-        if (hs_frame_get(src, node->frame)->kind == HS_KIND_THREAD)
+        if (hs_frame_get(src, node->frame)->kind == HS_KIND_THREAD) {
+            if (thread[i] >= 0 && is_whole(&src->threads[thread[i]], whole, whole_count)) {
+                map[i] = thread_root(dst, src, (size_t)thread[i], dst_index);
+                ok = map[i] != HS_NONE;
+                for (int w = 0; ok && w < HS_W_COUNT; w++)
+                    if (node->self[w])
+                        hs_node_add(dst, map[i], (hs_weight)w, node->self[w]);
+            }
             continue;
+        }
         hs_id parent = map[node->parent];
         if (parent == HS_NONE) {
             if (!matches[node->frame] || thread[i] < 0)

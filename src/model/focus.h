@@ -9,6 +9,10 @@
  * step they were recorded in. The same cut serves anyone who wants the
  * profile of one entry point of a bigger run ("focus on function", as in
  * speedscope).
+ *
+ * Work a request hands to other threads (a thread pool running a
+ * synchronous endpoint for an asyncio server) is not below its function;
+ * the caller can name threads to keep whole instead.
  */
 #ifndef HOTSCOPE_FOCUS_H
 #define HOTSCOPE_FOCUS_H
@@ -19,11 +23,13 @@
  * outermost frames named `name` (and in `file`, when file is not NULL),
  * moved up to sit directly under their thread: frames above them are
  * dropped, and subtrees that were reached along different paths merge.
- * Threads with no such frame are left out. Self weights, weight flags,
+ * Threads with no such frame are left out. The threads whose ident is one
+ * of the `whole_count` in `whole` are kept entire, as recorded. Self
+ * weights, weight flags,
  * thread names and times and the metadata are kept; time series and line
  * tables are not (they describe the whole run). The result carries the
  * metadata "focus" = name. NULL on allocation failure. */
 hs_profile *hs_profile_focus(const hs_profile *src, const char *name, size_t name_len, const char *file,
-                             size_t file_len);
+                             size_t file_len, const uint64_t *whole, size_t whole_count);
 
 #endif

@@ -82,9 +82,10 @@ PyObject *hs_pd_speedscope(PyObject *self, PyObject *args, PyObject *kwds);
 /* pd_focus.c */
 PyObject *hs_pd_focus(PyObject *self, PyObject *args, PyObject *kwds);
 #define HS_PD_FOCUS_DOC                                                                             \
-    "focus(name, file=None) -> ProfileData: only the call paths through the function `name`\n"     \
-    "(in `file`, when given), each starting at its outermost call under its thread; threads\n"    \
-    "that never ran it are left out"
+    "focus(name, file=None, whole_threads=()) -> ProfileData: only the call paths through the\n"  \
+    "function `name` (in `file`, when given), each starting at its outermost call under its\n"   \
+    "thread; threads that never ran it are left out, except those whose ident is in\n"          \
+    "whole_threads, which are kept entire"
 
 /* pd_merge.c: hotscope._core.merge() */
 PyObject *hs_py_merge(PyObject *module, PyObject *profiles);
