@@ -34,6 +34,15 @@ from ._mem import MemoryProfile, memory
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name):
+    # hotscope.web is imported on first use: most programs never serve requests.
+    if name == "web":
+        import importlib
+
+        return importlib.import_module(".web", __name__)
+    raise AttributeError("module 'hotscope' has no attribute %r" % name)
+
 __all__ = ["Profile", "ProfileData", "trace", "traced", "sample", "SampleError", "LineProfile", "lines", "profile",
            "MemoryProfile", "memory", "load", "ViewError", "bench", "BenchResult", "BenchError", "FORMATS",
            "UnsupportedFormat", "__version__"]
