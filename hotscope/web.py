@@ -275,13 +275,16 @@ class WSGIMiddleware:
         return self.core.guard.allows(environ.get("REMOTE_ADDR"), environ.get("HTTP_X_FORWARDED_FOR"), proxied)
 
     def __call__(self, environ, start_response):
+        # The path of every request: a few lookups, no call, when nothing is asked.
         core = self.core
         if core.index_path is not None and environ.get("PATH_INFO", "").startswith(core.index_path) \
                 and self._allowed(environ):
             status, headers, body = core.index(environ["PATH_INFO"])
             start_response(status, headers)
             return [body]
-        if core.asking(environ.get("QUERY_STRING", ""), environ.get("HTTP_X_HOTSCOPE")) and self._allowed(environ):
+        if ("hotscope" in environ.get("QUERY_STRING", "") or "HTTP_X_HOTSCOPE" in environ) \
+                and core.asking(environ.get("QUERY_STRING", ""), environ.get("HTTP_X_HOTSCOPE")) \
+                and self._allowed(environ):
             return self._asked(environ, start_response)
         if core.sample_rate and core.random() < core.sample_rate:
             return self._sampled(environ, start_response)
