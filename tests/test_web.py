@@ -312,9 +312,21 @@ def test_flask_index_lists_profiles_with_route_and_status(tmp_path):
     assert len(list(tmp_path.glob("*.html"))) == 3
 
 
+# The sampler on 3.13 drops every sample whose stack passes through the
+# frame CPython pushes to run a Python __init__ from a specialized call
+# (CALL_ALLOC_AND_ENTER_INIT's _Py_InitCleanup shim: a caller frame still at
+# its first instruction, which src/sampler/walk.c takes for a torn read).
+# Flask creates objects that way on every warmed-up request.
+SAMPLER_313_INIT_SHIM = sys.version_info[:2] == (3, 13)
+
+
+@pytest.mark.xfail(SAMPLER_313_INIT_SHIM, strict=True,
+                   reason="3.13 sampler drops stacks through the __init__ shim frame (see the comment above)")
 def test_flask_sampling_mode_profiles_the_request_thread():
     app, _ = wrap_flask(new_events(), mode="sample", rate=500)
     with WSGIServer(app) as server:
+        for _ in range(5):  # warmed up, as a server is: the interpreter specializes the calls
+            get(server.port, "/work/3")
         status, _, body = get(server.port, "/busy?hotscope=1")
     data = _core.load(body, "html")
     assert data.meta()["engine"] == "sample"
