@@ -5,8 +5,8 @@ threaded server: plain, plain again (the noise floor), and wrapped in
 WSGIMiddleware with nothing asked and sample_rate=0. The parent sends
 batches of requests over keep-alive connections, the three servers in a
 new random order each round, and reports requests per second (median over
-rounds) and per-round ratios to the first plain server: median and
-min-max. The plain-vs-plain ratio shows how far two identical servers
+rounds) and per-round ratios to the first plain server: median,
+quartiles and min-max. The plain-vs-plain ratio shows how far two identical servers
 differ on this machine; the middleware is unmeasurable when its ratio
 sits inside that.
 
@@ -105,14 +105,15 @@ def over_http(rounds, count):
         proc.stdin.close()
         proc.wait()
     print("Over HTTP (werkzeug, keep-alive), %d rounds of %d requests, order shuffled each round:" % (rounds, count))
-    print("  %-16s %10s %22s" % ("server", "req/s", "ratio to plain (min-max)"))
+    print("  %-16s %8s  %s" % ("server", "req/s", "ratio to plain: median, quartiles, min-max of the rounds"))
     for name in NAMES:
         if name == "plain":
-            print("  %-16s %10.0f %22s" % (name, statistics.median(rates[name]), "1"))
+            print("  %-16s %8.0f  1" % (name, statistics.median(rates[name])))
         else:
             r = ratios[name]
-            print("  %-16s %10.0f %10.3f (%.3f-%.3f)" % (name, statistics.median(rates[name]), statistics.median(r),
-                                                          min(r), max(r)))
+            q1, _, q3 = statistics.quantiles(r, n=4)
+            print("  %-16s %8.0f  %.3f  (%.3f-%.3f; %.3f-%.3f)" % (
+                name, statistics.median(rates[name]), statistics.median(r), q1, q3, min(r), max(r)))
 
 
 def best_per_call(calls, rounds=7):

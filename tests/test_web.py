@@ -23,6 +23,7 @@ import urllib.parse
 
 import pytest
 
+import hotscope
 import hotscope.web
 from hotscope import _core
 
@@ -271,6 +272,28 @@ def test_flask_concurrent_asked_requests_each_get_their_own_profile():
     assert [report_counts(body)["helper"] for _, _, body in results] == [3, 8, 21, 34]
     assert sorted(r["path"] for r in middleware.core.store.records()) == ["/work/21", "/work/3", "/work/34",
                                                                           "/work/8"]
+
+
+def test_flask_busy_and_unavailable_requests_get_their_page_and_say_why():
+    events = new_events()
+    app, middleware = wrap_flask(events, wait=0.0)
+    with WSGIServer(app) as server:
+        results = []
+        profiled = threading.Thread(target=lambda: results.append(get(server.port, "/overlapped/4?hotscope=1")))
+        profiled.start()
+        deadline = time.monotonic() + HANDSHAKE_TIMEOUT
+        while not middleware.core.lock.locked():  # the profile has begun
+            assert time.monotonic() < deadline
+            time.sleep(0.001)
+        status, headers, body = get(server.port, "/other?hotscope=1")  # ends the profiled request
+        profiled.join()
+        assert (status, headers["x-hotscope"]) == (200, "busy") and body.startswith(b"other ")
+        assert report_counts(results[0][2])["helper"] == 4
+        # Another profiler holds the hooks: the page, saying so.
+        with hotscope.trace():
+            status, headers, body = get(server.port, "/work/2?hotscope=1")
+        assert (status, headers["x-hotscope"], body) == (200, "unavailable", b"worked 2")
+    assert [r["path"] for r in middleware.core.store.records()] == ["/overlapped/4"]
 
 
 def test_flask_sampled_share_is_saved_and_responses_unchanged(tmp_path):
