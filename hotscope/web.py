@@ -37,6 +37,7 @@ last X-Forwarded-For address that is not one of them.
 """
 
 import ipaddress
+import json
 import logging
 import random
 import threading
@@ -133,7 +134,8 @@ class Unavailable(Exception):
 
 
 class Recording:
-    """One request's profile, traced or sampled."""
+    """One request's profile, traced or sampled (`idle`: the sampler counts
+    waiting threads too, so a request blocked on I/O shows where)."""
 
     def __init__(self, mode, rate, builtins, idle):
         self.mode = mode
@@ -208,16 +210,14 @@ class _Core:
                 "mode": self.mode, "trigger": trigger}
 
     def index(self, path):
-        """(status, headers, body) for a path under the index, or None for
-        a path that is not ours."""
+        """(status, headers, body) for a path under the index: the list,
+        profiles.json, a report, or 404."""
         rest = path[len(self.index_path):]
         if rest == "":
             body = _web_store.index_page(self.store.records(), self.index_path, self.store.keep)
             return "200 OK", [("Content-Type", "text/html; charset=utf-8")] + \
                 _web_store.security_headers(_web_store.BASE_POLICY), body
         if rest == "profiles.json":
-            import json
-
             body = json.dumps(self.store.records(), indent=1).encode("utf-8")
             return "200 OK", [("Content-Type", "application/json")] + \
                 _web_store.security_headers(_web_store.BASE_POLICY), body

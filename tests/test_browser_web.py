@@ -9,7 +9,6 @@ too, and its table must show the profiled function.
 """
 
 import threading
-import time
 
 import pytest
 from selenium import webdriver

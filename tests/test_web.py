@@ -19,7 +19,6 @@ import sys
 import threading
 import time
 import types
-import urllib.parse
 
 import pytest
 
