@@ -34,6 +34,22 @@ from ._mem import MemoryProfile, memory
 
 __version__ = "0.1.0"
 
+
+def load_ipython_extension(ipython):
+    """``%load_ext hotscope``: the %hotscope and %hotscope_lines magics (hotscope/ipython.py)."""
+    from .ipython import load_ipython_extension as load
+
+    load(ipython)
+
+
+def __getattr__(name):
+    # hotscope.web is imported on first use: most programs never serve requests.
+    if name == "web":
+        import importlib
+
+        return importlib.import_module(".web", __name__)
+    raise AttributeError("module 'hotscope' has no attribute %r" % name)
+
 __all__ = ["Profile", "ProfileData", "trace", "traced", "sample", "SampleError", "LineProfile", "lines", "profile",
            "MemoryProfile", "memory", "load", "ViewError", "bench", "BenchResult", "BenchError", "FORMATS",
            "UnsupportedFormat", "__version__"]

@@ -20,6 +20,7 @@
 struct hs_merger {
     hs_profile *dst;
     int match_first_line;
+    int threads_by_name;  /* threads of every src matched by name, even with match_first_line */
     hs_profile *keys;     /* frames only: (kind, dst name, dst file) */
     hs_id *key_to_frame;  /* key frame id -> dst frame id */
     size_t key_cap;
@@ -39,6 +40,13 @@ hs_merger *hs_merger_new(hs_profile *dst, int match_first_line) {
         }
     }
     return m;
+}
+
+int hs_merger_match_threads_by_name(hs_merger *m) {
+    if (!m->keys && !(m->keys = hs_profile_new()))
+        return -1;
+    m->threads_by_name = 1;
+    return 0;
 }
 
 void hs_merger_free(hs_merger *m) {
@@ -94,9 +102,10 @@ static hs_id thread_node(hs_merger *m, const hs_profile *src, hs_id src_node, hs
     if (name == HS_NONE)
         return HS_NONE;
     /* With match_first_line threads stay apart by index: frame_cache
-     * (per src frame) finds a thread seen before. Without, by name. */
-    hs_id *slot = m->match_first_line ? &frame_cache[hs_node_get(src, src_node)->frame]
-                                      : key_slot(m, name, HS_NONE, HS_KIND_THREAD);
+     * (per src frame) finds a thread seen before. Without, or when asked
+     * (hs_merger_match_threads_by_name), by name. */
+    hs_id *slot = m->match_first_line && !m->threads_by_name ? &frame_cache[hs_node_get(src, src_node)->frame]
+                                                              : key_slot(m, name, HS_NONE, HS_KIND_THREAD);
     if (!slot)
         return HS_NONE;
     if (*slot == HS_NONE) {

@@ -16,7 +16,9 @@
  * edit moved it down the file (the first profile merged keeps its line).
  * Thread frames under the root become threads of the destination: matched
  * by their whole frame (the thread's index) with match_first_line, by
- * name without it.
+ * name without it. A thread's index means nothing outside its own
+ * profile, so a merger that adds several profiles with match_first_line
+ * (the pytest plugin's merged report) matches threads by name instead.
  */
 #ifndef HOTSCOPE_MERGE_H
 #define HOTSCOPE_MERGE_H
@@ -28,6 +30,10 @@ typedef struct hs_merger hs_merger;
 /* A merger into `dst` (which it does not own). NULL on allocation failure. */
 hs_merger *hs_merger_new(hs_profile *dst, int match_first_line);
 void hs_merger_free(hs_merger *m);
+/* Threads from here on are matched by name whatever match_first_line
+ * says: for adding several profiles whose threads correspond by name.
+ * Returns 0, or -1 on allocation failure. */
+int hs_merger_match_threads_by_name(hs_merger *m);
 
 /* Adds every node of `src` to dst along the same path. With add_weights,
  * src's self weights, weight flags, thread times and metadata are added

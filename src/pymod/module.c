@@ -70,6 +70,7 @@ static int module_clear(PyObject *module) {
 static PyMethodDef module_methods[] = {
     {"load_pprof", hs_load_pprof, METH_O, "load_pprof(data: bytes) -> ProfileData; ValueError if malformed"},
     {"diff", (PyCFunction)(void (*)(void))hs_py_diff, METH_VARARGS | METH_KEYWORDS, HS_PY_DIFF_DOC},
+    {"merge", hs_py_merge, METH_O, "merge(profiles) -> ProfileData: the profiles added along their call paths"},
     {"load", hs_load, METH_VARARGS, "load(data: bytes, format: str) -> ProfileData; format: json, html, speedscope, collapsed, pstats; ValueError if malformed"},
     {"bench_time", (PyCFunction)(void (*)(void))hs_bench_py_time, METH_FASTCALL, "bench_time(inner, loops) -> ns of inner(timed loop)"},
     {"bench_call_loop", (PyCFunction)(void (*)(void))hs_bench_py_call_loop, METH_FASTCALL, "bench_call_loop(func, loops) -> ns of func() called loops times from C"},

@@ -86,6 +86,17 @@ PyObject *hs_py_diff(PyObject *module, PyObject *args, PyObject *kwds);
 PyObject *hs_load(PyObject *module, PyObject *args);
 PyObject *hs_pd_speedscope(PyObject *self, PyObject *args, PyObject *kwds);
 
+/* pd_focus.c */
+PyObject *hs_pd_focus(PyObject *self, PyObject *args, PyObject *kwds);
+#define HS_PD_FOCUS_DOC                                                                             \
+    "focus(name, file=None, whole_threads=()) -> ProfileData: only the call paths through the\n"  \
+    "function `name` (in `file`, when given), each starting at its outermost call under its\n"   \
+    "thread; threads that never ran it are left out, except those whose ident is in\n"          \
+    "whole_threads, which are kept entire"
+
+/* pd_merge.c: hotscope._core.merge() */
+PyObject *hs_py_merge(PyObject *module, PyObject *profiles);
+
 /* ProfileData.svg() and .html() (pd_flame.c). */
 PyObject *hs_pd_svg(PyObject *self, PyObject *args, PyObject *kwds);
 PyObject *hs_pd_html(PyObject *self, PyObject *args, PyObject *kwds);

@@ -462,6 +462,7 @@ static PyMethodDef pd_methods[] = {
     {"set_meta", (PyCFunction)pd_set_meta, METH_VARARGS, "set_meta(key, value)"},
     {"text_tree", (PyCFunction)(void (*)(void))hs_pd_text_tree, METH_VARARGS | METH_KEYWORDS, HS_PD_TEXT_TREE_DOC},
     {"dot", (PyCFunction)(void (*)(void))hs_pd_dot, METH_VARARGS | METH_KEYWORDS, HS_PD_DOT_DOC},
+    {"focus", (PyCFunction)(void (*)(void))hs_pd_focus, METH_VARARGS | METH_KEYWORDS, HS_PD_FOCUS_DOC},
     {"counts", (PyCFunction)pd_counts, METH_NOARGS, "sizes of the model"},
     {"speedscope", (PyCFunction)(void (*)(void))hs_pd_speedscope, METH_VARARGS | METH_KEYWORDS, "speedscope(clock='wall', exporter=None) -> bytes: speedscope's JSON file format"},
     {"svg", (PyCFunction)(void (*)(void))hs_pd_svg, METH_VARARGS | METH_KEYWORDS, "svg(clock='wall', icicle=False, title=None, thread=None, min_width=0.1, model=True) -> bytes: the flame graph"},
