@@ -284,8 +284,8 @@ static int slow_read(hs_walk_result *r, int64_t ns) {
         r->usual_read_ns = usual + (ns - usual) / 64;
     return usual && ns > 2 * usual + 1000;
 }
-static hs_torn_reason read_heap_frame(hs_target *t, hs_walk_result *r, uint64_t frame, size_t span,
-                                      uint8_t *buf) {
+static hs_torn_reason read_heap_frame(hs_target *t, hs_walk_result *r, hs_raw_thread *th,
+                                      uint64_t frame, size_t span, uint8_t *buf) {
     const hs_pylayout *l = &t->layout;
     if (r->node_count == 0)
         return hs_proc_read(&t->proc, frame, buf, span) == 0 ? HS_TORN_NONE : HS_TORN_INVALID;
@@ -307,7 +307,17 @@ static hs_torn_reason read_heap_frame(hs_target *t, hs_walk_result *r, uint64_t 
     }
     if (word_at(after, l->frame_previous) == frame && legacy_frame_live(l, after) &&
         same_frame(l, before, after, leaf) && (leaf || same_frame(l, callee->bytes, after, 0))) {
-        memcpy(callee->bytes, after, span); /* the leaf as of this moment */
+        if (leaf) {
+            /* The leaf as of this moment: its frame may have been reused by
+             * another call from the same caller since it was first read,
+             * and the caller read now is at that call. */
+            uint64_t code = word_at(after, l->frame_code);
+            if (!plausible(code))
+                return HS_TORN_INVALID;
+            memcpy(callee->bytes, after, span);
+            r->frames[th->first_frame].code = code;
+            r->frames[th->first_frame].offset = instr_offset(l, after, code);
+        }
         return HS_TORN_NONE;
     }
     return legacy_frame_live(l, buf) ? HS_WALK_CUT : HS_TORN_MOVED;
@@ -360,7 +370,7 @@ static hs_torn_reason walk_frames(hs_target *t, hs_walk_result *r, hs_raw_thread
         if (!plausible(frame))
             return HS_TORN_INVALID;
         if (heap_frames) {
-            hs_torn_reason reason = read_heap_frame(t, r, frame, span, local);
+            hs_torn_reason reason = read_heap_frame(t, r, th, frame, span, local);
             if (reason == HS_WALK_CUT)
                 cut_stack(r, th, &late, &last_apart, &after_shim);
             else if (reason != HS_TORN_NONE)
