@@ -65,6 +65,25 @@ def cumulative_shares(data):
     return {name: v[3] / total for (_, _, name), v in stats.items()}
 
 
+def sample_running(script, *args, rate, seconds, read_after=0):
+    """Starts `script` (which prints "ready" when it is in place), samples
+    it at `rate` with idle threads kept for `seconds`, reads the next
+    `read_after` lines it prints, then kills it. (sampler, those lines)."""
+    proc = subprocess.Popen([sys.executable, str(script), *map(str, args)], stdout=subprocess.PIPE,
+                            text=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        sampler = _core.Sampler(proc.pid, rate=rate, idle=True)
+        sampler.start()
+        time.sleep(seconds)
+        sampler.stop()
+        lines = [proc.stdout.readline() for _ in range(read_after)]
+    finally:
+        proc.kill()
+        proc.wait()
+    return sampler, lines
+
+
 def test_known_split_within_three_points():
     proc = subprocess.Popen([sys.executable, str(SPLIT), "2.5", "--report"], stdout=subprocess.PIPE,
                             text=True)
@@ -136,29 +155,15 @@ def chains_verdict(collapsed):
 # Impossible stacks that may still get through, as a share of the samples,
 # on sample_chains.py (a million calls a second) sampled at 100 kHz. 3.12+
 # mark the running frame, so a stale caller is seen (measured before the
-# checks: 12.8% on 3.12; after: 0 to 0.004%). 3.10 and 3.11 have no bound
-# here yet: without that mark the checks (3.11: two copies of the window
-# compared; 3.10: the leaf re-read with every frame) let through from
-# 0.005% to 5.5% (3.10) and 0.1% to 2% (3.11) between runs on this machine,
-# dropping most samples of this target: an open problem, see issue 3's
-# note. The accounting below is still checked there.
-# 3.10/3.11 measured 0-1.4% / 0.002-0.06% after frames that change while
-# read are cut instead of the sample being dropped (3.12/3.13 mark the
-# running frame and do better); see src/sampler/walk.h.
+# checks: 12.8% on 3.12; after: 0 to 0.004%). 3.10 and 3.11 have no such
+# mark; since frames that change while read are cut instead of the sample
+# being dropped (src/sampler/walk.h), runs on this machine measured 0-1.4%
+# (3.10) and 0.002-0.06% (3.11).
 IMPOSSIBLE_BOUND = {10: 0.03, 11: 0.005, 12: 0.0002, 13: 0.0002}
 
 
 def test_no_impossible_stacks_at_the_highest_rate():
-    proc = subprocess.Popen([sys.executable, str(CHAINS)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout.readline().strip() == "ready"
-        sampler = _core.Sampler(proc.pid, rate=100000, idle=True)
-        sampler.start()
-        time.sleep(3.0)
-        sampler.stop()
-    finally:
-        proc.kill()
-        proc.wait()
+    sampler, _ = sample_running(CHAINS, rate=100000, seconds=3.0)
     possible, impossible, bad = chains_verdict(sampler.snapshot().collapsed(clock="samples"))
     stats = sampler.stats
     assert possible > (100 if sys.version_info < (3, 12) else 1000), stats
@@ -179,18 +184,8 @@ def test_fast_changing_stacks_keep_their_share():
     stacks more often than still ones: before frames that changed were cut
     instead, a fib() phase of 22% of the time was recorded as 3% on 3.10 and
     14% on 3.11. The target measures the true split itself."""
-    proc = subprocess.Popen([sys.executable, str(FAST_STACKS), "3.0"], stdout=subprocess.PIPE,
-                            text=True)
-    try:
-        assert proc.stdout.readline().strip() == "ready"
-        sampler = _core.Sampler(proc.pid, rate=1000, idle=True)
-        sampler.start()
-        time.sleep(2.5)
-        sampler.stop()
-        truth = float(proc.stdout.readline().split()[1])
-    finally:
-        proc.kill()
-        proc.wait()
+    sampler, printed = sample_running(FAST_STACKS, 3.0, rate=1000, seconds=2.5, read_after=1)
+    truth = float(printed[0].split()[1])
     fib = other = 0
     for row in sampler.snapshot().collapsed(clock="samples").decode().splitlines():
         stack, count = row.rsplit(" ", 1)
@@ -242,16 +237,7 @@ def test_python_init_under_a_specialized_call():
     code object sits at its first instruction: the stack is kept (it was
     dropped as torn, every sample) and shows main -> Slow.__init__."""
     target = TARGETS / "sample_init_calls.py"
-    proc = subprocess.Popen([sys.executable, str(target), "3"], stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout.readline().strip() == "ready"
-        sampler = _core.Sampler(proc.pid, rate=500, idle=True)
-        sampler.start()
-        time.sleep(1.0)
-        sampler.stop()
-    finally:
-        proc.kill()
-        proc.wait()
+    sampler, _ = sample_running(target, 3, rate=500, seconds=1.0)
     stats = sampler.stats
     assert stats["dropped"] <= 0.02 * stats["passes"], stats
     # (3.10 names code objects without their class: __init__)
@@ -266,17 +252,7 @@ def test_threads_met_while_starting_get_their_names():
     """Threads sampled in their first moments, before threading knows their
     name (and, 3.11+, before the interpreter has their kernel id), end up
     under their own names: no Thread-<tid> stand-ins, no thread with tid 0."""
-    proc = subprocess.Popen([sys.executable, str(TARGETS / "sample_thread_churn.py"), "2.0"],
-                            stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout.readline().strip() == "ready"
-        sampler = _core.Sampler(proc.pid, rate=5000, idle=True)
-        sampler.start()
-        time.sleep(1.5)
-        sampler.stop()
-    finally:
-        proc.kill()
-        proc.wait()
+    sampler, _ = sample_running(TARGETS / "sample_thread_churn.py", 2.0, rate=5000, seconds=1.5)
     counts = {}
     for row in sampler.snapshot().collapsed(clock="samples").decode().splitlines():
         stack, count = row.rsplit(" ", 1)
