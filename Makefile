@@ -71,12 +71,14 @@ test-quick:
 
 # The suite under AddressSanitizer, on one interpreter (.venvs/asan).
 # Leak checking is off: the interpreter itself keeps memory until exit.
+# allocator_may_return_null: a failed allocation returns NULL (MemoryError),
+# as Python expects, instead of aborting.
 ASAN_LIB = $(shell gcc -print-file-name=libasan.so)
 test-asan:
 	$(PYTHON) -m venv .venvs/asan
 	.venvs/asan/bin/python -m pip install -q --disable-pip-version-check pytest setuptools wheel
 	HOTSCOPE_CFLAGS="-fsanitize=address -fno-omit-frame-pointer -Werror" HOTSCOPE_LDFLAGS="-fsanitize=address" .venvs/asan/bin/python -m pip install -q --disable-pip-version-check --no-build-isolation --force-reinstall --no-deps .
-	cd tests && LD_PRELOAD=$(ASAN_LIB) ASAN_OPTIONS=detect_leaks=0 ../.venvs/asan/bin/python -m pytest -q -x $(ARGS)
+	cd tests && LD_PRELOAD=$(ASAN_LIB) ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 ../.venvs/asan/bin/python -m pytest -q -x $(ARGS)
 
 # Coverage-guided fuzzing of every reader (libFuzzer, ASan with leaks,
 # UBSan): one fuzzer per reader for FUZZ_SECONDS each. Needs clang

@@ -39,10 +39,30 @@ class BuildExtPerFlags(build_ext):
     with new flags (say -fsanitize=address) would silently reuse objects
     compiled without them."""
 
+    tag = hashlib.sha1("\0".join(extra + link).encode()).hexdigest()[:10]
+
     def finalize_options(self):
         super().finalize_options()
-        tag = hashlib.sha1("\0".join(extra + link).encode()).hexdigest()[:10]
-        self.build_temp = os.path.join(self.build_temp, "flags-" + tag)
+        self.build_temp = os.path.join(self.build_temp, "flags-" + self.tag)
+
+    def build_extension(self, ext):
+        # The linked library has one place whatever the flags, and is relinked
+        # only when older than its objects: objects cached from an earlier
+        # build with these flags would leave a library linked with others
+        # (an "ASan" install that was not). A stamp beside it names the flags.
+        target = self.get_ext_fullpath(ext.name)
+        stamp = os.path.join(os.path.dirname(self.build_temp),
+                             os.path.basename(target) + ".flags")
+        try:
+            with open(stamp) as f:
+                same = f.read() == self.tag
+        except OSError:
+            same = False
+        if not same and os.path.exists(target):
+            os.remove(target)
+        super().build_extension(ext)
+        with open(stamp, "w") as f:
+            f.write(self.tag)
 
 
 setup(

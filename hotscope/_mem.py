@@ -65,7 +65,13 @@ def reexec_native(args):
     env = dict(os.environ)
     before = env.get("LD_PRELOAD")
     env[NATIVE_MARKER] = "-" if before is None else "+" + before
-    env["LD_PRELOAD"] = library + (" " + before if before else "")
+    # First, so that its malloc is the one the program's calls reach (it
+    # passes them on to the next: any other preloaded allocator); but after
+    # a sanitizer's runtime, which must come first or refuses to start.
+    entries = before.split() if before else []
+    sanitizers = [e for e in entries if os.path.basename(e).startswith(("libasan", "libtsan"))]
+    others = [e for e in entries if e not in sanitizers]
+    env["LD_PRELOAD"] = " ".join(sanitizers + [library] + others)
     try:
         import subprocess
         flags = subprocess._args_from_interpreter_flags()
