@@ -76,7 +76,7 @@ test-quick:
 ASAN_LIB = $(shell gcc -print-file-name=libasan.so)
 test-asan:
 	$(PYTHON) -m venv .venvs/asan
-	.venvs/asan/bin/python -m pip install -q --disable-pip-version-check pytest setuptools wheel
+	.venvs/asan/bin/python -m pip install -q --disable-pip-version-check pytest protobuf jsonschema line_profiler setuptools wheel
 	HOTSCOPE_CFLAGS="-fsanitize=address -fno-omit-frame-pointer -Werror" HOTSCOPE_LDFLAGS="-fsanitize=address" .venvs/asan/bin/python -m pip install -q --disable-pip-version-check --no-build-isolation --force-reinstall --no-deps .
 	cd tests && LD_PRELOAD=$(ASAN_LIB) ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 ../.venvs/asan/bin/python -m pytest -q -x $(ARGS)
 
