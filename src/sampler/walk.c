@@ -15,15 +15,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "grow.h"
-
-static int64_t monotonic_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
+#include "sampler.h" /* hs_sampler_now_ns */
 
 static int64_t max_offset(const int64_t *offsets, size_t n) {
     int64_t end = 0;
@@ -284,8 +278,8 @@ static int slow_read(hs_walk_result *r, int64_t ns) {
         r->usual_read_ns = usual + (ns - usual) / 64;
     return usual && ns > 2 * usual + 1000;
 }
-static hs_torn_reason read_heap_frame(hs_target *t, hs_walk_result *r, hs_raw_thread *th,
-                                      uint64_t frame, size_t span, uint8_t *buf) {
+static hs_torn_reason read_heap_frame(hs_target *t, hs_walk_result *r, uint64_t frame, size_t span,
+                                      uint8_t *buf) {
     const hs_pylayout *l = &t->layout;
     if (r->node_count == 0)
         return hs_proc_read(&t->proc, frame, buf, span) == 0 ? HS_TORN_NONE : HS_TORN_INVALID;
@@ -297,27 +291,17 @@ static hs_torn_reason read_heap_frame(hs_target *t, hs_walk_result *r, hs_raw_th
      * for the callee to return and be called again at the same address:
      * its two reads agreeing then proves nothing, so it is done again. */
     for (int tries = 0;; tries++) {
-        int64_t started = monotonic_ns();
+        int64_t started = hs_sampler_now_ns();
         if (hs_proc_readv(&t->proc, iov, 3) != 3)
             return HS_TORN_INVALID;
-        if (!slow_read(r, monotonic_ns() - started))
+        if (!slow_read(r, hs_sampler_now_ns() - started))
             break;
         if (tries == HS_WALK_SLOW_READ_TRIES)
             return HS_TORN_MOVED;
     }
     if (word_at(after, l->frame_previous) == frame && legacy_frame_live(l, after) &&
         same_frame(l, before, after, leaf) && (leaf || same_frame(l, callee->bytes, after, 0))) {
-        if (leaf) {
-            /* The leaf as of this moment: its frame may have been reused by
-             * another call from the same caller since it was first read,
-             * and the caller read now is at that call. */
-            uint64_t code = word_at(after, l->frame_code);
-            if (!plausible(code))
-                return HS_TORN_INVALID;
-            memcpy(callee->bytes, after, span);
-            r->frames[th->first_frame].code = code;
-            r->frames[th->first_frame].offset = instr_offset(l, after, code);
-        }
+        memcpy(callee->bytes, after, span); /* the leaf as of this moment */
         return HS_TORN_NONE;
     }
     return legacy_frame_live(l, buf) ? HS_WALK_CUT : HS_TORN_MOVED;
@@ -370,7 +354,7 @@ static hs_torn_reason walk_frames(hs_target *t, hs_walk_result *r, hs_raw_thread
         if (!plausible(frame))
             return HS_TORN_INVALID;
         if (heap_frames) {
-            hs_torn_reason reason = read_heap_frame(t, r, th, frame, span, local);
+            hs_torn_reason reason = read_heap_frame(t, r, frame, span, local);
             if (reason == HS_WALK_CUT)
                 cut_stack(r, th, &late, &last_apart, &after_shim);
             else if (reason != HS_TORN_NONE)
@@ -484,7 +468,7 @@ static void origin_of(const hs_pylayout *l, uint64_t tstate, const uint8_t *buf,
 static void walk_thread(hs_target *t, hs_walk_result *r, hs_raw_thread *th, stack_origin *o) {
     const hs_pylayout *l = &t->layout;
     th->first_frame = r->frame_count;
-    int64_t started = r->retry_budget_ns > 0 ? monotonic_ns() : 0;
+    int64_t started = r->retry_budget_ns > 0 ? hs_sampler_now_ns() : 0;
     for (th->attempts = 1;; th->attempts++) {
         hs_torn_reason reason = walk_frames(t, r, th, o);
         if (reason == HS_TORN_NONE)
@@ -494,7 +478,7 @@ static void walk_thread(hs_target *t, hs_walk_result *r, hs_raw_thread *th, stac
         int max_attempts = r->max_attempts > 0 ? r->max_attempts : HS_WALK_ATTEMPTS;
         int give_up = th->attempts >= max_attempts;
         if (give_up && r->retry_budget_ns > 0 && th->attempts < HS_WALK_MAX_RETRIES)
-            give_up = monotonic_ns() - started >= r->retry_budget_ns;
+            give_up = hs_sampler_now_ns() - started >= r->retry_budget_ns;
         if (give_up || span > sizeof buf ||
             hs_proc_read(&t->proc, o->tstate, buf, span) != 0) {
             r->frame_count = th->first_frame;
