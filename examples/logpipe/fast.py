@@ -215,7 +215,7 @@ def summarize(log_path, checkpoint_path):
     alerted = 0
     first_alert = None
     with open(log_path) as log:
-        for line in log:
+        for line in log.readlines():
             request = parse_line(line)
             robot = is_robot(request.agent)
             session = find_open_session(latest, request.user, request.time)
