@@ -22,8 +22,10 @@ int hs_codecache_init(hs_code_cache *c) {
 }
 
 void hs_codecache_free(hs_code_cache *c) {
-    for (size_t i = 0; i < c->cap; i++)
+    for (size_t i = 0; i < c->cap; i++) {
         free(c->slots[i].linetable);
+        free(c->slots[i].returns);
+    }
     free(c->slots);
     memset(c, 0, sizeof *c);
 }
@@ -69,7 +71,45 @@ static void fingerprint_of(const hs_pylayout *l, const uint8_t *header, uint64_t
     fp[3] = field(header, l->code_linetable, 8);
 }
 
-static int resolve(hs_code_entry *e, const hs_target *t, hs_profile *p, const uint8_t *header) {
+/* The bitmap of code units holding the return opcode, from a copy of the
+ * bytecode (co_code_adaptive, ob_size code units: _PyCode_NBYTES in
+ * Include/cpython/code.h, 3.11). Specializing rewrites opcodes in place but
+ * never into or out of the return opcode, so one copy stays true. Bytes of
+ * inline caches can read as the opcode too: a frame is never left on one
+ * but a caller's last (3.11's CALL stores prev_instr there), where the
+ * byte is a count of arguments; 83 of them is a false alarm worth no more. */
+static int find_returns(hs_code_entry *e, const hs_target *t, uint64_t addr, const uint8_t *header) {
+    const hs_pylayout *l = &t->layout;
+    int64_t units = (int64_t)field(header, l->varobject_size, 8);
+    if (units <= 0 || units > (int64_t)MAX_LINETABLE)
+        return -1;
+    uint8_t *code = malloc((size_t)units * 2);
+    uint8_t *bits = calloc(((size_t)units + 7) / 8, 1);
+    if (!code || !bits ||
+        hs_proc_read(&t->proc, addr + (uint64_t)l->code_code_adaptive, code, (size_t)units * 2) != 0) {
+        free(code);
+        free(bits);
+        return -1;
+    }
+    for (int64_t u = 0; u < units; u++)
+        if (code[2 * u] == l->return_opcode)
+            bits[u / 8] |= (uint8_t)(1u << (u % 8));
+    free(code);
+    free(e->returns);
+    e->returns = bits;
+    e->code_units = (size_t)units;
+    return 0;
+}
+
+int hs_codecache_at_return(const hs_code_entry *e, int32_t offset) {
+    if (!e->returns || offset < 0 || (size_t)offset / 2 >= e->code_units)
+        return 0;
+    size_t unit = (size_t)offset / 2;
+    return (e->returns[unit / 8] >> (unit % 8)) & 1;
+}
+
+static int resolve(hs_code_entry *e, const hs_target *t, hs_profile *p, uint64_t addr,
+                   const uint8_t *header) {
     const hs_pylayout *l = &t->layout;
     char name[512], file[1024];
     uint64_t name_ptr = field(header, l->code_qualname >= 0 ? l->code_qualname : l->code_name, 8);
@@ -84,6 +124,10 @@ static int resolve(hs_code_entry *e, const hs_target *t, hs_profile *p, const ui
         return -1;
     hs_id name_id = hs_intern_cstr(p, name), file_id = hs_intern_cstr(p, file);
     if (name_id == HS_NONE || file_id == HS_NONE) {
+        free(table);
+        return -1;
+    }
+    if (l->return_opcode && find_returns(e, t, addr, header) != 0) {
         free(table);
         return -1;
     }
@@ -114,7 +158,7 @@ hs_code_entry *hs_codecache_get(hs_code_cache *c, const hs_target *t, hs_profile
         if (memcmp(e->fingerprint, fp, sizeof fp) == 0)
             return e;
         c->invalidated++;
-        if (resolve(e, t, p, header) != 0) {
+        if (resolve(e, t, p, addr, header) != 0) {
             /* keep the slot, but make sure it never matches stale data */
             memset(e->fingerprint, 0, sizeof e->fingerprint);
             return NULL;
@@ -125,11 +169,12 @@ hs_code_entry *hs_codecache_get(hs_code_cache *c, const hs_target *t, hs_profile
     }
     hs_code_entry fresh;
     memset(&fresh, 0, sizeof fresh);
-    if (resolve(&fresh, t, p, header) != 0)
+    if (resolve(&fresh, t, p, addr, header) != 0)
         return NULL;
     if ((c->count + 1) * 2 > c->cap) {
         if (rehash(c) != 0) {
             free(fresh.linetable);
+            free(fresh.returns);
             return NULL;
         }
         i = slot_of(addr, c->cap);

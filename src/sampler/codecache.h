@@ -26,6 +26,10 @@ typedef struct {
     int32_t first_line;
     uint8_t *linetable;
     size_t linetable_len;
+    /* With a layout's return_opcode: one bit per code unit, set where the
+     * bytecode held that opcode when resolved (NULL: not known). */
+    uint8_t *returns;
+    size_t code_units;
     int32_t memo_offset[HS_CODE_MEMO]; /* recent instruction offsets ... */
     hs_id memo_frame[HS_CODE_MEMO];    /* ... and their frames */
     unsigned memo_next;
@@ -46,6 +50,10 @@ void hs_codecache_free(hs_code_cache *c);
  * NULL when this is not a readable code object (a torn read). */
 hs_code_entry *hs_codecache_get(hs_code_cache *c, const hs_target *t, hs_profile *p,
                                 uint64_t addr, const uint8_t *header);
+
+/* Whether the instruction at a byte offset is the layout's return_opcode
+ * (a frame left there has returned, or is returning). */
+int hs_codecache_at_return(const hs_code_entry *e, int32_t offset);
 
 /* The profile frame (function + line) for a byte offset in the code. */
 hs_id hs_codecache_frame(hs_code_entry *e, const hs_target *t, hs_profile *p, int32_t offset);

@@ -68,6 +68,7 @@ static const hs_pylayout hs_layout_311 = {
     .frame_state_executing = -1,
     .frame_state_unwinding = -1,
     .frame_instr_is_index = 0,
+    .return_opcode = 83, /* RETURN_VALUE, Lib/opcode.py (3.11), never specialized */
     .owned_by_cstack = -1,
     .code_filename = 112,
     .code_name = 120,

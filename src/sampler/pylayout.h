@@ -71,6 +71,12 @@ typedef struct {
     int64_t frame_state_unwinding;    /* a frame that can be a caller (3.10) */
     int frame_instr_is_index;         /* f_lasti: an index in code units, not a pointer */
     int owned_by_cstack;              /* shim frames to skip (3.12+), else -1 */
+    /* 3.11: the opcode a returned frame is left at (RETURN_VALUE). 3.11
+     * marks no frame as running, and a frame popped off the data stack
+     * keeps its bytes, so a copy that mixes two moments can show popped
+     * frames above the real top of the stack; each is left at its return.
+     * 0: not checked (3.10: f_state tells; 3.12+: callers are marked). */
+    int return_opcode;
 
     /* PyCodeObject */
     int64_t code_filename;

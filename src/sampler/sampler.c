@@ -300,12 +300,10 @@ static void sample_target(hs_sampler *s, hs_sample_target *t, int64_t interval_n
         }
         if (raw->truncated)
             s->truncated++;
-        if (raw->cut)
-            s->cut++;
         if (hs_grow((void **)&s->stack, &s->stack_cap, raw->depth + 2, sizeof *s->stack) != 0)
             continue;
         size_t depth = 0;
-        int broken = 0;
+        int broken = 0, popped = 0;
         for (size_t k = raw->depth; k-- > 0 && !broken;) { /* root first */
             size_t fi = raw->first_frame + k;
             const hs_raw_frame *f = &s->walk.frames[fi];
@@ -315,6 +313,13 @@ static void sample_target(hs_sampler *s, hs_sample_target *t, int64_t interval_n
                 broken = 1;
                 break;
             }
+            /* A frame left at its return was popped, and what the copy
+             * shows above it too (see return_opcode in pylayout.h); the
+             * stack of that moment ends at its caller. */
+            if (hs_codecache_at_return(e, f->offset)) {
+                popped = 1;
+                break;
+            }
             hs_id frame = hs_codecache_frame(e, &t->target, s->profile, f->offset);
             if (frame == HS_NONE) {
                 broken = 1;
@@ -322,11 +327,16 @@ static void sample_target(hs_sampler *s, hs_sample_target *t, int64_t interval_n
             }
             s->stack[depth++] = frame;
         }
-        if (broken) {
+        if (broken || (popped && depth == 0)) {
             s->torn++;
-            s->torn_invalid++;
+            if (broken)
+                s->torn_invalid++;
+            else
+                s->torn_moved++;
             continue;
         }
+        if (raw->cut || popped)
+            s->cut++;
         if (raw->attempts > 1)
             s->reread++;
         if (s->walk.gc_collecting && raw->holds_gil) {
