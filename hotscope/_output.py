@@ -243,6 +243,16 @@ def dot_to_svg(dot_text):
     return proc.stdout
 
 
+def html_report(data, clock=None, title=None):
+    """The HTML report of `data`, with the findings of a trace or a sample
+    (hotscope/_findings.py) in its Findings section unless it has some."""
+    if "findings" not in data.meta() and data.meta().get("engine") in ("trace", "sample"):
+        from . import _findings
+
+        _findings.attach(data, _findings.of_profile(data))
+    return data.html(clock=clock) if title is None else data.html(clock=clock, title=title)
+
+
 def render(data, path, sort=None, limit=0, clock="wall", sampled=False, show_all=False, separate=False):
     """The bytes of `data` in the format `path` names. Sampled profiles
     write sample counts in collapsed stacks (what flame graph tools expect
@@ -276,7 +286,7 @@ def render(data, path, sort=None, limit=0, clock="wall", sampled=False, show_all
     if fmt == ".svg":
         return data.svg(clock="samples" if sampled else clock)
     if fmt == ".html":
-        return data.html(clock="samples" if sampled else clock)
+        return html_report(data, clock="samples" if sampled else clock)
     if sampled:
         return sampled_report(data, clock=clock, limit=limit, show_all=show_all, separate=separate).encode("utf-8")
     return text_report(data, sort=sort, limit=limit, clock=clock, show_all=show_all,

@@ -779,6 +779,66 @@ def cmd_record(argv):
     return status
 
 
+DIAGNOSE_USAGE = "hotscope diagnose [-o FILE] [--quick] [--rate HZ] (script.py | -m module | -c code) [args...]"
+
+
+def cmd_diagnose(argv):
+    from . import _diagnose, _findings, _sample
+
+    p = Parser(
+        prog="hotscope diagnose",
+        usage=DIAGNOSE_USAGE,
+        description="Tell what kind of bottleneck a program has and where: CPU-bound, waiting on I/O "
+        "or sleep, blocked on a lock or the GIL, GC-heavy, GIL-contended, death by a thousand calls, "
+        "memory growth; ranked by the time that could be saved, with the evidence and the usual "
+        "remedies. The program runs up to four times: sampled from outside (its output and exit "
+        "status are this run's), traced, its CPU-bound functions line by line, and under the memory "
+        "engine if its memory grew; those later runs get no input and their output is discarded.",
+    )
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="also write the profile with its findings (.html shows them in a Findings "
+                   "section; any format hotscope writes)")
+    p.add_argument("--quick", action="store_true",
+                   help="run the program once, sampled, and judge from that alone")
+    p.add_argument("--rate", type=positive_float, default=_diagnose.SAMPLE_RATE, metavar="HZ",
+                   help="samples per second of the first run (default %(default)s)")
+    p.add_argument("-m", dest="module", metavar="module", help="run a module, as python -m")
+    p.add_argument("-c", dest="code", metavar="code", help="run code given as a string")
+    ours, rest = split_options(argv, {"-o", "--output", "--rate"})
+    opts = p.parse_args(ours)
+    program = program_of(opts, rest, "diagnose")
+    if opts.rate > 100000:
+        raise CommandLineError("--rate must be at most 100000")
+    check_output(opts.output)
+    program.prepare()
+    try:
+        status, findings, data, header = _diagnose.diagnose(program, rate=opts.rate, quick=opts.quick)
+    except _sample.SampleError as e:
+        return fail(str(e))
+    report = _findings.text(findings, "\n".join(header))
+    try:
+        sys.stdout.flush()
+        sys.stdout.write("\n" + report)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        pass
+    if opts.output:
+        if data is None:
+            fail("no profile to write to %s: the program could not be sampled" % opts.output, 0)
+            return status or 1
+        try:
+            if opts.output.lower().endswith(".txt"):
+                with open(opts.output, "w") as f:
+                    f.write(report)
+            else:
+                _output.write(data, opts.output, sampled=data.meta().get("engine") == "sample")
+        except OSError as e:
+            fail("cannot write %s: %s" % (opts.output, e.strerror or e), 0)
+            return status or 1
+        sys.stderr.write("hotscope: profile and findings written to %s\n" % opts.output)
+    return status
+
+
 def cmd_dump(argv):
     from . import _sample
 
@@ -953,7 +1013,8 @@ def _one_line(text):
     return " ".join(text.split())
 
 
-COMMANDS = {"trace": cmd_trace, "lines": cmd_lines, "mem": cmd_mem, "record": cmd_record, "top": cmd_top, "dump": cmd_dump, "diff": cmd_diff, "view": cmd_view, "bench": cmd_bench}
+COMMANDS = {"trace": cmd_trace, "lines": cmd_lines, "mem": cmd_mem, "record": cmd_record, "top": cmd_top, "dump": cmd_dump, "diff": cmd_diff, "view": cmd_view, "bench": cmd_bench,
+            "diagnose": cmd_diagnose}
 
 MAIN_HELP = """usage: hotscope COMMAND [options] ...
 
@@ -972,6 +1033,8 @@ commands:
            pprof) and print it or write it in another format (-o)
   bench    time statements (timing loop in C), compare them with a verdict;
            --json and --compare for before/after checks in CI
+  diagnose what kind of bottleneck, where, and what usually helps: runs the
+           program sampled, traced, then line by line where it burns CPU
 %s
 'hotscope COMMAND --help' tells more.
 """ % (__version__, "".join("  %-8s %s (not in this version yet)\n" % kv for kv in PLANNED.items()))

@@ -181,10 +181,12 @@ class TestProfiler:
         self.results.append((elapsed, nodeid, hottest(data, FUNCTIONS_PER_TEST, self.harness)))
         if self.directory:
             path = os.path.join(self.directory, file_name(nodeid, self.used_names))
+            from . import _output
+
             try:
                 with open(path, "wb") as f:
-                    f.write(data.html(clock="samples" if self.mode == "record" else "wall",
-                                      title="%s (%.3fs)" % (nodeid, elapsed)))
+                    f.write(_output.html_report(data, clock="samples" if self.mode == "record" else "wall",
+                                                title="%s (%.3fs)" % (nodeid, elapsed)))
                 self.written += 1
             except OSError as e:
                 self.failures.append("%s: %s" % (path, e.strerror or e))

@@ -44,7 +44,7 @@ import threading
 import time
 import urllib.parse
 
-from . import _web_store
+from . import _output, _web_store
 from ._profile import Profile
 from ._sample import SampleError, sample
 
@@ -197,7 +197,7 @@ class _Core:
             data.set_meta("command", title)
             for key in ("method", "path", "route", "status", "duration_ms", "trigger"):
                 data.set_meta("request_" + key, str(record.get(key, "")))
-            report = data.html(clock="samples" if self.mode == "sample" else "wall", title=title)
+            report = _output.html_report(data, clock="samples" if self.mode == "sample" else "wall", title=title)
             record["name"] = self.store.save(report, record)
             return report
         except Exception:

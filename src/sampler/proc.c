@@ -306,6 +306,20 @@ size_t hs_proc_readv(const hs_proc *p, const hs_remote_iov *iov, size_t count) {
     return done;
 }
 
+int64_t hs_proc_rss_bytes(int statm_fd) {
+    char buf[128];
+    if (statm_fd < 0)
+        return -1;
+    ssize_t n = pread(statm_fd, buf, sizeof buf - 1, 0);
+    if (n <= 0)
+        return -1;
+    buf[n] = 0;
+    long long size, resident; /* proc(5): statm is "size resident shared ..." in pages */
+    if (sscanf(buf, "%lld %lld", &size, &resident) != 2 || resident < 0)
+        return -1;
+    return (int64_t)resident * (int64_t)sysconf(_SC_PAGESIZE);
+}
+
 int hs_proc_alive(pid_t pid) {
     if (pid <= 0)
         return 0;

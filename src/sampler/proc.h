@@ -42,6 +42,10 @@ size_t hs_proc_readv(const hs_proc *p, const hs_remote_iov *iov, size_t count);
 /* Whether the process still exists (and is not a zombie). */
 int hs_proc_alive(pid_t pid);
 
+/* A process's resident set size in bytes, from its /proc/PID/statm opened
+ * as statm_fd (kept open: one pread per reading); -1 when it cannot be read. */
+int64_t hs_proc_rss_bytes(int statm_fd);
+
 /* One line of /proc/PID/maps. */
 typedef struct {
     uint64_t start, end, offset;

@@ -9,7 +9,9 @@
 #include <string.h>
 
 #include "grow.h"
+#include <fcntl.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "proc.h"
 #include "thread_names.h"
@@ -35,6 +37,8 @@ int hs_sampler_init(hs_sampler *s, hs_sample_mode mode, int idle, int64_t interv
 void hs_sampler_free(hs_sampler *s) {
     for (size_t i = 0; i < s->target_count; i++) {
         hs_codecache_free(&s->targets[i].codes);
+        if (s->targets[i].statm_fd >= 0)
+            close(s->targets[i].statm_fd);
         for (size_t k = 0; k < s->targets[i].thread_count; k++)
             hs_thread_files_close(&s->targets[i].threads[k].files);
         free(s->targets[i].threads);
@@ -65,6 +69,11 @@ int hs_sampler_add(hs_sampler *s, pid_t pid, char *err, size_t errlen) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    char statm[64];
+    snprintf(statm, sizeof statm, "/proc/%d/statm", (int)pid);
+    t->statm_fd = open(statm, O_RDONLY | O_CLOEXEC);
+    t->rss_series = -1;
+    t->rss_bucket = -1;
     s->target_count++;
     return 0;
 }
@@ -239,7 +248,30 @@ static void timeline_count(hs_sampler *s, hs_sampled_thread *st, int64_t now_ns)
         hs_series_push(s->profile, st->timeline, bucket, 1);
 }
 
+/* The process's memory over time: its RSS once per timeline bucket, as the
+ * series "rss_bytes" (of the first process; "rss_bytes pid N" of others
+ * followed), which the reports draw as they draw the memory engine's. */
+static void rss_point(hs_sampler *s, hs_sample_target *t, int64_t now_ns) {
+    int64_t bucket = (now_ns - s->first_pass_ns) / HS_TIMELINE_BUCKET_NS;
+    if (t->statm_fd < 0 || bucket == t->rss_bucket)
+        return;
+    int64_t rss = hs_proc_rss_bytes(t->statm_fd);
+    if (rss < 0)
+        return;
+    if (t->rss_series < 0) {
+        char name[64] = "rss_bytes";
+        if (t != &s->targets[0])
+            snprintf(name, sizeof name, "rss_bytes pid %d", (int)t->target.pid);
+        t->rss_series = hs_series_get(s->profile, name, "bytes", -1);
+        if (t->rss_series < 0)
+            return;
+    }
+    t->rss_bucket = bucket;
+    hs_series_push(s->profile, t->rss_series, now_ns - s->first_pass_ns, rss);
+}
+
 static void sample_target(hs_sampler *s, hs_sample_target *t, int64_t interval_ns, int64_t now_ns) {
+    rss_point(s, t, now_ns);
     if (hs_walk_threads(&t->target, &s->walk) != 0) {
         if (!hs_proc_alive(t->target.pid))
             t->gone = 1;

@@ -52,6 +52,9 @@ typedef struct {
     uint64_t threading_active; /* threading._active, found once (thread names) */
     int gone;                 /* the process exited: no more samples */
     int64_t samples;          /* passes that read this process */
+    int statm_fd;             /* its /proc/PID/statm, for its memory over time; -1 */
+    int rss_series;           /* its "rss_bytes" series in the profile, or -1 */
+    int64_t rss_bucket;       /* the timeline bucket of its last RSS point */
 } hs_sample_target;
 
 typedef struct {

@@ -1100,6 +1100,57 @@
     return section;
   }
 
+  // ---- findings ----------------------------------------------------------
+  // What kind of bottleneck the profile shows (hotscope/_findings.py, kept
+  // in meta "findings" as JSON): each finding with where, how much, the
+  // evidence and what usually helps. A finding's function, clicked, is
+  // searched for in the flame graph. No "findings" meta: no section.
+
+  function buildFindings() {
+    var section = el('section', { id: 'findings' });
+    var list = null;
+    try { list = model.meta.findings ? JSON.parse(model.meta.findings) : null; } catch (e) { list = null; }
+    if (!list) { section.className = 'hidden'; return section; }
+    section.appendChild(el('h2', null, [document.createTextNode('Findings'),
+      el('span', { className: 'hint', text: list.length ? 'by the time that could be saved; ' +
+        'click a function to find it in the flame graph' : '' })]));
+    if (!list.length) {
+      section.appendChild(el('p', { className: 'none', text: 'No bottleneck found: no function, wait, ' +
+        'collection or pattern takes 10% of the run or more, and memory did not grow.' }));
+      return section;
+    }
+    var ol = el('ol', { className: 'findings' });
+    list.forEach(function (f) {
+      var size = f.kind === 'memory' ? fmt('bytes', f.bytes || 0)
+        : fmt('wall_ns', Math.round(f.seconds * 1e9)) + ', ' + Math.round(100 * f.share) + '% of the run';
+      if (f.threads > 1) size += ' (in ' + f.threads + ' threads)';
+      var head = [el('span', { className: 'kind kind-' + f.kind, text: f.title }),
+        el('span', { className: 'size', text: size })];
+      if (f.function || f.file) {
+        var where = (f.function ? f.function + ' ' : '') + '(' + f.file + ':' + f.line + ')';
+        head.push(el('a', { className: 'where', href: '#', title: 'find it in the flame graph', text: where,
+          onclick: function (evt) {
+            evt.preventDefault();
+            var box = document.getElementById('search');
+            if (!box || !f.function) return;
+            box.value = f.function.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+            state.term = box.value;
+            refresh('search');
+            var flame = document.getElementById('flame');
+            if (flame && flame.scrollIntoView) flame.scrollIntoView();
+          } }));
+      }
+      ol.appendChild(el('li', { className: 'finding', 'data-kind': f.kind }, [
+        el('div', { className: 'head' }, head),
+        el('ul', { className: 'evidence' }, f.evidence.map(function (e) { return el('li', { text: e }); })),
+        el('details', null, [el('summary', { text: 'usually helps' }),
+          el('ul', null, f.remedies.map(function (r) { return el('li', { text: r }); }))])
+      ]));
+    });
+    section.appendChild(ol);
+    return section;
+  }
+
   // Tabs over the report's sections, for line profiles, where the lines
   // are what one came for and the flame graph a second look. `sections`:
   // [[title, section, onShow]]; the first is shown.
@@ -1146,6 +1197,7 @@
     state.weight = defaultWeight();
     while (app.firstChild) app.removeChild(app.firstChild);
     app.appendChild(buildHeader());
+    app.appendChild(buildFindings());
     app.appendChild(buildControls());
     app.appendChild(buildTimeline());
     var flame = buildFlame(), table = buildTable(), tree = buildTree();
