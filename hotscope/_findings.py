@@ -27,7 +27,7 @@ import re
 MIN_SHARE = 0.10          # of the run: smaller hot spots are not findings
 CPU_BOUND = 0.8           # CPU / wall at or above which a hot spot is CPU-bound
 MANY_CALLS = 10000        # calls from one site that make a "thousand calls" pattern ...
-CHEAP_CALL_NS = 20000     # ... when each costs at most this (20 us)
+CHEAP_CALL_NS = 2000      # ... when each costs at most this (2 us, the tracer's own cost included)
 ROUND_TRIPS = 100         # calls of a waiting function that make an N+1 pattern
 GIL_BUSY = 0.7            # share of passes some thread held the GIL: the GIL is busy
 GIL_WAITER = 0.2          # share of its passes a thread waited in a futex: it waits for it
@@ -459,7 +459,17 @@ def time_findings(model, lines=None, off_cpu=None):
                         and n >= 0.8 * called.get(callee, n)):
                     findings.remove(f)
                     evidence += [e for e in f["evidence"][1:] if not e.startswith("called ")]
-            findings.append(_finding("calls", caller, total, run_ns, evidence))
+            found = _finding("calls", caller, total, run_ns, evidence)
+            found["callee"] = list(callee)
+            findings.append(found)
+    # Nested patterns (a calls b many times, b calls c as many): the inner
+    # one is the more specific when it holds most of the outer one's time.
+    calls = [f for f in findings if f["kind"] == "calls"]
+    for outer in calls:
+        for inner in calls:
+            if (inner is not outer and (inner["function"], inner["file"]) == tuple(outer["callee"][:2])
+                    and inner["seconds"] >= 0.5 * outer["seconds"] and outer in findings):
+                findings.remove(outer)
     return findings
 
 
