@@ -528,3 +528,40 @@ def test_gc_samples_under_the_caller_with_the_measured_share():
     main_samples = stats[next(k for k in stats if k[2] == "main" and k[0].endswith("sample_gc.py"))][3]
     share = callers["collect"][3] / main_samples
     assert abs(share - gc_s / main_s) < 0.03, (share, gc_s / main_s)
+
+
+GROWING = r"""
+import os, time
+page = os.sysconf("SC_PAGESIZE")
+def rss():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * page
+print(rss(), flush=True)
+keep = []
+for _ in range(60):
+    keep.append(bytearray(2_000_000))  # written: resident
+    time.sleep(0.01)
+print(rss(), flush=True)
+time.sleep(0.3)
+"""
+
+
+def test_record_follows_the_process_memory(tmp_path):
+    """The RSS series against what the program reads of itself: from about
+    its start figure to about its end figure (120 MB kept in between)."""
+    script = tmp_path / "growing.py"
+    script.write_text(GROWING)
+    out = tmp_path / "r.json"
+    proc = hotscope("record", "--rate", "200", "-o", str(out), "--", sys.executable, str(script))
+    assert proc.returncode == 0, proc.stderr
+    first, last = (int(x) for x in proc.stdout.split())
+    doc = json.loads(out.read_text())
+    series = [s for s in doc["series"] if s["name"] == "rss_bytes"]
+    assert len(series) == 1 and series[0]["unit"] == "bytes" and series[0]["thread"] == -1, doc["series"]
+    times, values = series[0]["points"][0::2], series[0]["points"][1::2]
+    assert times == sorted(times) and len(values) >= 10, series
+    # A point every 50 ms of a run of about a second; the last ones after
+    # the program's own last reading (it sleeps 0.3 s with all kept).
+    assert abs(max(values) - last) <= 0.05 * last, (max(values), last)
+    # the sampler attaches once the interpreter runs: allocations may have begun
+    assert min(values) <= first + (last - first) / 2, (min(values), first, last)
