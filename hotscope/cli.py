@@ -98,8 +98,7 @@ def trace_parser():
                    help="with --slow-calls: only these functions (repeatable)")
     add_threads_option(p)
     add_tree_options(p)
-    p.add_argument("-m", dest="module", metavar="module", help="run a module, as python -m")
-    p.add_argument("-c", dest="code", metavar="code", help="run code given as a string")
+    add_program_options(p)
     return p
 
 
@@ -145,6 +144,12 @@ def split_options(argv, takes_value):
             i += 1
         i += 1
     return ours, []
+
+
+def add_program_options(p):
+    """-m and -c: what to run instead of a script (read by program_of)."""
+    p.add_argument("-m", dest="module", metavar="module", help="run a module, as python -m")
+    p.add_argument("-c", dest="code", metavar="code", help="run code given as a string")
 
 
 def program_of(opts, rest, command):
@@ -304,8 +309,7 @@ def cmd_lines(argv):
     p.add_argument("--hot", type=int, default=0, metavar="N",
                    help="first run the program once under the sampler, then line-profile the N "
                    "Python functions with the most own time (the program runs twice)")
-    p.add_argument("-m", dest="module", metavar="module", help="run a module, as python -m")
-    p.add_argument("-c", dest="code", metavar="code", help="run code given as a string")
+    add_program_options(p)
     ours, rest = split_options(argv, {"-o", "--output", "--func", "--hot"})
     opts = p.parse_args(ours)
     program = program_of(opts, rest, "lines")
@@ -564,8 +568,7 @@ def cmd_mem(argv):
     p.add_argument("--interval", type=positive_ms, default=10.0, metavar="MS",
                    help="at most one heap/RSS sample per MS milliseconds (default 10)")
     p.add_argument("--limit", type=int, default=10, metavar="N", help="rows per report section (default 10)")
-    p.add_argument("-m", dest="module", metavar="module", help="run a module, as python -m")
-    p.add_argument("-c", dest="code", metavar="code", help="run code given as a string")
+    add_program_options(p)
     ours, rest = split_options(argv, {"-o", "--output", "--interval", "--limit", "--func"})
     opts = p.parse_args(ours)
     check_func_specs(opts.func)
@@ -802,8 +805,7 @@ def cmd_diagnose(argv):
                    help="run the program once, sampled, and judge from that alone")
     p.add_argument("--rate", type=positive_float, default=_diagnose.SAMPLE_RATE, metavar="HZ",
                    help="samples per second of the first run (default %(default)s)")
-    p.add_argument("-m", dest="module", metavar="module", help="run a module, as python -m")
-    p.add_argument("-c", dest="code", metavar="code", help="run code given as a string")
+    add_program_options(p)
     ours, rest = split_options(argv, {"-o", "--output", "--rate"})
     opts = p.parse_args(ours)
     program = program_of(opts, rest, "diagnose")
