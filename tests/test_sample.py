@@ -565,3 +565,34 @@ def test_record_follows_the_process_memory(tmp_path):
     assert abs(max(values) - last) <= 0.05 * last, (max(values), last)
     # the sampler attaches once the interpreter runs: allocations may have begun
     assert min(values) <= first + (last - first) / 2, (min(values), first, last)
+
+
+def test_record_puts_asyncio_tasks_under_their_roots(tmp_path):
+    """Each task's frames under "task NAME (COROUTINE)", as trace shows
+    them: by construction alpha runs only crunch_a, beta crunch_b, and the
+    default-named child of gather crunch_c."""
+    target = TARGETS / "async_named_tasks.py"
+    out = tmp_path / "tasks.collapsed"
+    proc = hotscope("record", "--rate", "1000", "-o", str(out), "--", sys.executable, str(target), "1.5")
+    assert proc.returncode == 0, proc.stderr
+    expected = {"crunch_a": "task alpha (work_a)", "crunch_b": "task beta (work_b)",
+                "crunch_c": "task Task-* (work_c)"}
+    under = {name: 0 for name in expected}
+    total = dict(under)
+    for row in out.read_text().splitlines():
+        stack, count = row.rsplit(" ", 1)
+        frames = stack.split(";")[1:]
+        for name, root in expected.items():
+            if any(f.startswith(name + " (") for f in frames):
+                total[name] += int(count)
+                roots = [f for f in frames if f.startswith("task ")]
+                # never under another task's root; under its own as the
+                # outermost frame of the thread
+                assert roots in ([], [root]), stack
+                if roots:
+                    assert frames[0] == root, stack
+                    under[name] += int(count)
+    for name in expected:
+        # samples before the sampler found asyncio, or taken as a task
+        # step ended, keep the loop's frames instead
+        assert total[name] > 50 and under[name] >= 0.8 * total[name], (name, under, total)

@@ -128,6 +128,12 @@ int main(void) {
     P("interp.modules", offsetof(PyInterpreterState, imports.modules));
 #endif
     P("module.dict", offsetof(PyModuleObject, md_dict));
+    /* a coroutine's frame (asyncio tasks in record: async_view.c) */
+#if PY_VERSION_HEX < 0x030B0000
+    P("gen.frame", offsetof(PyGenObject, gi_frame));
+#else
+    P("gen.frame", offsetof(PyGenObject, gi_iframe));
+#endif
     P("dict.keys", offsetof(PyDictObject, ma_keys));
     P("dict.values", offsetof(PyDictObject, ma_values));
 #if PY_VERSION_HEX >= 0x030B0000

@@ -60,6 +60,10 @@ static const hs_pylayout hs_layout_310 = {
     .frame_state_executing = 0,
     .frame_state_unwinding = 2,
     .frame_instr_is_index = 1,
+    /* PyGenObject: PyObject_HEAD, then gi_frame (_PyGenObject_HEAD,
+     * Include/genobject.h, 3.10) */
+    .gen_frame = 16,
+    .gen_frame_is_pointer = 1,
     .owned_by_cstack = -1,
     .code_filename = 104,
     .code_name = 112,

@@ -69,6 +69,11 @@ static const hs_pylayout hs_layout_311 = {
     .frame_state_unwinding = -1,
     .frame_instr_is_index = 0,
     .return_opcode = 83, /* RETURN_VALUE, Lib/opcode.py (3.11), never specialized */
+    /* PyGenObject: PyObject_HEAD, gi_code, gi_weakreflist, gi_name,
+     * gi_qualname, gi_exc_state (two pointers), gi_origin_or_finalizer, four
+     * chars padded to 8, then gi_iframe (_PyGenObject_HEAD, Include/cpython/
+     * genobject.h, 3.11.7) */
+    .gen_frame = 80,
     .owned_by_cstack = -1,
     .code_filename = 112,
     .code_name = 120,

@@ -72,6 +72,9 @@ static const hs_pylayout hs_layout_312 = {
     .frame_state_executing = -1,
     .frame_state_unwinding = -1,
     .frame_instr_is_index = 0,
+    /* PyGenObject: as 3.11 without gi_code (_PyGenObject_HEAD,
+     * Include/cpython/genobject.h, 3.12.1) */
+    .gen_frame = 72,
     .owned_by_cstack = 3,
     .code_filename = 112,
     .code_name = 120,

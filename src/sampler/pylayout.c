@@ -106,6 +106,9 @@ int hs_pylayout_from_debug_offsets(const hs_proc *proc, uint64_t runtime, hs_pyl
     out->frame_owner = (int64_t)w[DO_FR_OWNER];
     out->frame_localsplus = (int64_t)w[DO_FR_LOCALSPLUS];
     out->frame_instr_is_index = 0;
+    /* Not published before 3.14: gi_iframe follows the same fields as in
+     * 3.12 (_PyGenObject_HEAD, Include/internal/pycore_genobject.h, 3.13.0). */
+    out->gen_frame = 72;
     /* Not published: `int stacktop` follows `instr_ptr`, and
      * _PyFrame_GetStackPointer sets it to -1 while the frame runs
      * (Include/internal/pycore_frame.h, 3.13.0, "struct _PyInterpreterFrame"). */

@@ -77,6 +77,10 @@ typedef struct {
      * frames above the real top of the stack; each is left at its return.
      * 0: not checked (3.10: f_state tells; 3.12+: callers are marked). */
     int return_opcode;
+    /* A coroutine's frame: 3.10, the offset of gi_frame (a pointer to it);
+     * 3.11+, of gi_iframe (the frame itself, inside the coroutine object). */
+    int64_t gen_frame;
+    int gen_frame_is_pointer;
 
     /* PyCodeObject */
     int64_t code_filename;

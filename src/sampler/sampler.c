@@ -74,6 +74,7 @@ int hs_sampler_add(hs_sampler *s, pid_t pid, char *err, size_t errlen) {
     t->statm_fd = open(statm, O_RDONLY | O_CLOEXEC);
     t->rss_series = -1;
     t->rss_bucket = -1;
+    hs_async_view_init(&t->async);
     s->target_count++;
     return 0;
 }
@@ -270,6 +271,37 @@ static void rss_point(hs_sampler *s, hs_sample_target *t, int64_t now_ns) {
     hs_series_push(s->profile, t->rss_series, now_ns - s->first_pass_ns, rss);
 }
 
+/* A thread stepping an asyncio task: its stack from the task's own
+ * coroutine up, under a root "task NAME (COROUTINE)" (the tracer's, see
+ * src/tracer/async_tasks.c) in place of the loop's frames below it. Puts
+ * the root in s->stack[0] and the index (from the leaf) past which the
+ * frames are kept into *from; HS_NONE when the thread runs no task. */
+static hs_id task_root(hs_sampler *s, hs_sample_target *t, const hs_raw_thread *raw, size_t span,
+                       size_t *from) {
+    for (size_t k = raw->depth; k-- > 0;) { /* root first: the task's own coroutine is the outermost */
+        size_t fi = raw->first_frame + k;
+        const hs_async_task *task = hs_async_view_task_of(&t->async, s->walk.frames[fi].frame);
+        if (!task)
+            continue;
+        const uint8_t *header = s->headers + (size_t)s->header_of[fi] * span;
+        hs_code_entry *e = hs_codecache_get(&t->codes, &t->target, s->profile, s->walk.frames[fi].code, header);
+        const char *task_name = hs_str(s->profile, task->name, NULL);
+        const char *coro = e ? hs_str(s->profile, e->name, NULL) : NULL;
+        if (!task_name || !coro)
+            return HS_NONE;
+        char label[640];
+        snprintf(label, sizeof label, "task %.250s (%.250s)", task_name, coro);
+        hs_id root = hs_frame_intern(s->profile, hs_intern_cstr(s->profile, label), e->file, e->first_line,
+                                     e->first_line, HS_KIND_OTHER);
+        if (root == HS_NONE)
+            return HS_NONE;
+        s->stack[0] = root;
+        *from = k + 1;
+        return root;
+    }
+    return HS_NONE;
+}
+
 static void sample_target(hs_sampler *s, hs_sample_target *t, int64_t interval_ns, int64_t now_ns) {
     rss_point(s, t, now_ns);
     if (hs_walk_threads(&t->target, &s->walk) != 0) {
@@ -278,6 +310,7 @@ static void sample_target(hs_sampler *s, hs_sample_target *t, int64_t interval_n
         return;
     }
     t->samples++;
+    hs_async_view_pass(&t->async, &t->target, s->profile, s->passes);
     size_t span = hs_pylayout_code_span(&t->target.layout);
     if (read_code_headers(s, t, span) != 0)
         return;
@@ -336,7 +369,10 @@ static void sample_target(hs_sampler *s, hs_sample_target *t, int64_t interval_n
             continue;
         size_t depth = 0;
         int broken = 0, popped = 0;
-        for (size_t k = raw->depth; k-- > 0 && !broken;) { /* root first */
+        size_t from = raw->depth;
+        if (t->async.running_count && task_root(s, t, raw, span, &from) != HS_NONE)
+            depth = 1;
+        for (size_t k = from; k-- > 0 && !broken;) { /* root first */
             size_t fi = raw->first_frame + k;
             const hs_raw_frame *f = &s->walk.frames[fi];
             const uint8_t *header = s->headers + (size_t)s->header_of[fi] * span;

@@ -18,6 +18,7 @@
 #include <sys/types.h>
 
 #include "../model/model.h"
+#include "async_view.h"
 #include "codecache.h"
 #include "target.h"
 #include "walk.h"
@@ -52,6 +53,7 @@ typedef struct {
     uint64_t threading_active; /* threading._active, found once (thread names) */
     int gone;                 /* the process exited: no more samples */
     int64_t samples;          /* passes that read this process */
+    hs_async_view async;      /* the asyncio tasks being stepped (async_view.h) */
     int statm_fd;             /* its /proc/PID/statm, for its memory over time; -1 */
     int rss_series;           /* its "rss_bytes" series in the profile, or -1 */
     int64_t rss_bucket;       /* the timeline bucket of its last RSS point */

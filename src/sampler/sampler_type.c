@@ -493,6 +493,7 @@ static const struct {
     F("code.localsplusnames", code_localsplusnames),
     F("code.nlocalsplus", code_nlocalsplus),
     F("code.argcount", code_argcount),
+    F("gen.frame", gen_frame),
     F("object.type", object_type),
     F("type.name", type_name),
     F("varobject.size", varobject_size),

@@ -1,0 +1,64 @@
+/*
+ * async_view.h - the asyncio task each loop of a target process is
+ * stepping, read from outside, so that `hotscope record` shows a task's
+ * frames under a root "task NAME (COROUTINE)" as `hotscope trace` does
+ * (src/tracer/async_tasks.c), instead of under the loop's own frames
+ * (run_until_complete -> _run_once -> Handle._run -> ...).
+ *
+ * asyncio.tasks._current_tasks is the dict {loop: task} of the task each
+ * running loop is stepping right now, kept by the C and the Python Task
+ * alike (3.10-3.13; uvloop's loops go through it too). A Task refers to
+ * its coroutine, with its name next to it (TaskObj in
+ * Modules/_asynciomodule.c, 3.10-3.13: ... task_fut_waiter, task_coro,
+ * task_name, task_context ...). Where task_coro sits is learnt once per
+ * target from the first task met: the word of the Task that points at an
+ * object of type "coroutine". The coroutine's frame lies inside the
+ * coroutine object on 3.11+ (gi_iframe) and is pointed to by it on 3.10
+ * (gi_frame) (pylayout.h, gen_frame), so the frame of a thread's stack
+ * that is a running task's own coroutine is found by its address.
+ *
+ * A task between two reads (its step ended) is simply not found: the
+ * sample keeps the loop's frames. Per pass this costs a read of the dict
+ * (a few system calls) while asyncio is imported; before that, a look for
+ * it now and then, less and less often.
+ */
+#ifndef HOTSCOPE_ASYNC_VIEW_H
+#define HOTSCOPE_ASYNC_VIEW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../model/model.h"
+#include "target.h"
+
+#define HS_ASYNC_RUNNING 16  /* loops stepping a task at one moment, at most */
+#define HS_ASYNC_CACHE 64    /* tasks remembered (their coroutine and name) */
+
+typedef struct {
+    uint64_t task;                       /* the Task's address; 0: empty slot */
+    uint64_t coro;                       /* its coroutine's */
+    uint64_t frame;                      /* the coroutine's frame's */
+    hs_id name;                          /* its name, "Task-*" for asyncio's default names */
+} hs_async_task;
+
+typedef struct {
+    uint64_t current_tasks;   /* asyncio.tasks._current_tasks; 0 until found */
+    int64_t next_lookup;      /* the pass at which to look for it next */
+    int64_t lookup_every;     /* passes between looks (doubles while not found) */
+    int coro_offset;          /* offset of task_coro in a Task; -1 until learnt */
+    int calibration_tries;    /* tasks tried for it so far */
+    hs_async_task running[HS_ASYNC_RUNNING];
+    size_t running_count;
+    hs_async_task cache[HS_ASYNC_CACHE];
+} hs_async_view;
+
+void hs_async_view_init(hs_async_view *v);
+
+/* Reads which tasks are being stepped at this pass (number `pass`). */
+void hs_async_view_pass(hs_async_view *v, const hs_target *t, hs_profile *p, int64_t pass);
+
+/* The task being stepped whose own coroutine's frame is at frame_addr
+ * (a frame of a thread's stack), or NULL. */
+const hs_async_task *hs_async_view_task_of(const hs_async_view *v, uint64_t frame_addr);
+
+#endif
