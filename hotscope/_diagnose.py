@@ -205,7 +205,9 @@ def diagnose(program, rate=SAMPLE_RATE, quick=False):
     time_model = sample_model
     lines = {}
     leaks = None
-    if not quick and not interrupted and sample.data is not None:
+    # Without a sample (the sampler could not attach) the other runs still
+    # tell most: only GIL contention and memory growth need the sample.
+    if not quick and not interrupted:
         with tempfile.TemporaryDirectory(prefix="hotscope-diagnose-") as workdir:
             _say("run 2: tracing every call")
             trace = trace_phase(program, workdir)
@@ -233,7 +235,7 @@ def diagnose(program, rate=SAMPLE_RATE, quick=False):
     findings = _findings.rank(findings)
     header = [line for line in [run_line(sample)] if line]
     if main is not sample and main.data is not None:
-        header.append("Runs: sampled, traced%s%s" % (", lines of %d function%s" % (
+        header.append("Runs: %straced%s%s" % ("sampled, " if sample.data is not None else "",", lines of %d function%s" % (
             len(lines), "" if len(lines) == 1 else "s") if lines else "", ", memory" if leaks is not None else ""))
     header += ["Note: %s" % n for n in notes]
     if interrupted:

@@ -515,15 +515,20 @@ def memory_findings(model, leaks=None):
     values = rss["points"][1::2]
     if len(values) < 4:
         return []
+    # The start: the median of the first tenth. The end: the highest of
+    # the last quarter, as the last points may catch the process freeing
+    # everything on its way out.
     k = max(1, len(values) // 10)
     start = sorted(values[:k])[k // 2]
-    end = sorted(values[-k:])[k // 2]
+    end = max(values[-max(1, len(values) // 4):])
     if end - start < GROWTH_BYTES or end < GROWTH_RATIO * start:
         return []
     evidence = ["RSS grew from %.1f MiB to %.1f MiB over the run (peak %.1f MiB)" % (
         start / 2**20, end / 2**20, max(values) / 2**20)]
     first = None
     for (file, line, function), size, count in (leaks or [])[:3]:
+        if size < 0.01 * (end - start):
+            continue
         evidence.append("still allocated at exit: %.1f MiB in %d blocks at %s (%s:%d)" % (
             size / 2**20, count, function, file, line))
         first = first or (function, file, line)

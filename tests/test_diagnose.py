@@ -35,7 +35,7 @@ def diagnose(tmp_path, *args, output="out.json"):
 
 def findings_of(tmp_path, kind, *extra):
     proc, out = diagnose(tmp_path, *extra, TARGET, kind)
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 0, (proc.stdout[-2000:], proc.stderr)
     doc = json.loads(out.read_text())
     return json.loads(doc["meta"]["findings"]), proc
 
