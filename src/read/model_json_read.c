@@ -357,16 +357,24 @@ static int read_threads(reader *r) {
     return j->failed ? -1 : more;
 }
 
+/* Series and line tables alike: objects with "name", "unit" and an array
+ * of number pairs (a series' "points": time, value; a line table's "rows":
+ * frame id, value), and for a series a "thread". One reader serves both;
+ * `kind` says which. */
 typedef struct {
+    const char *what;      /* "series" or "line table", for messages */
+    const char *pairs_key; /* "points" or "rows" */
+    const char *pair_desc; /* "(time, value)" or "(frame, value)" */
+    int is_series;
     hs_buf name, unit;
-    int has_name, has_unit;
+    int has_name, has_unit, has_pairs;
     int64_t thread;
-    hs_json_mark_t points;
-    int has_points;
-} series_fields;
+    hs_json_mark_t pairs;
+    int index;             /* of the series or line table being filled */
+} named_pairs;
 
-static int series_member(reader *r, const char *key, size_t len, void *ctx) {
-    series_fields *s = ctx;
+static int named_pairs_member(reader *r, const char *key, size_t len, void *ctx) {
+    named_pairs *s = ctx;
     hs_json *j = &r->j;
     if (key_is(key, len, "name") || key_is(key, len, "unit")) {
         int is_name = key[0] == 'n';
@@ -381,169 +389,109 @@ static int series_member(reader *r, const char *key, size_t len, void *ctx) {
         *(is_name ? &s->has_name : &s->has_unit) = 1;
         return 0;
     }
-    if (key_is(key, len, "thread"))
+    if (s->is_series && key_is(key, len, "thread"))
         return hs_json_read_int(j, &s->thread);
-    if (key_is(key, len, "points")) {
-        /* Read once the series exists; validated now. */
-        s->points = hs_json_mark(j);
-        s->has_points = 1;
+    if (key_is(key, len, s->pairs_key)) {
+        /* Read once the series or table exists; validated now. */
+        s->pairs = hs_json_mark(j);
+        s->has_pairs = 1;
         return hs_json_skip(j);
     }
     return 1;
+}
+
+/* Makes the series or line table `s` describes; its index, or -1 (failed). */
+static int named_pairs_open(reader *r, named_pairs *s) {
+    hs_json *j = &r->j;
+    if (s->is_series && (s->thread < -1 || s->thread >= (int64_t)r->p->thread_count)) {
+        hs_json_fail(j, "series \"%.40s\": thread %lld is not in \"threads\"", s->name.data,
+                     (long long)s->thread);
+        return -1;
+    }
+    int index = s->is_series ? hs_series_get(r->p, s->name.data, s->unit.data, (int32_t)s->thread)
+                             : hs_line_table_get(r->p, s->name.data, s->unit.data);
+    if (index < 0)
+        hs_json_fail(j, "out of memory");
+    return index;
+}
+
+/* One pair: a series' point, or a line table's row (its frame id checked
+ * against "frames" and mapped like every other id). */
+static int named_pairs_add(reader *r, named_pairs *s, int64_t first, int64_t value) {
+    hs_json *j = &r->j;
+    int status;
+    if (s->is_series) {
+        status = hs_series_push(r->p, s->index, first, value);
+    } else {
+        if (first < 0 || (uint64_t)first >= r->frame_count) {
+            hs_json_fail(j, "line table \"%.40s\": frame %lld is not in \"frames\"", s->name.data,
+                         (long long)first);
+            return -1;
+        }
+        status = hs_line_table_push(r->p, s->index, r->frame_map[first], value);
+    }
+    if (status < 0)
+        hs_json_fail(j, "out of memory");
+    return status < 0 ? -1 : 0;
+}
+
+static int read_named_pairs(reader *r, int member, named_pairs *s) {
+    hs_json *j = &r->j;
+    goto_member(r, member);
+    if (hs_json_enter_array(j) < 0)
+        return -1;
+    int more;
+    hs_buf_init(&s->name);
+    hs_buf_init(&s->unit);
+    while ((more = hs_json_next_item(j)) == 1) {
+        s->has_name = s->has_unit = s->has_pairs = 0;
+        s->thread = -1;
+        if (read_object(r, named_pairs_member, s) < 0)
+            break;
+        if (!s->has_name || !s->has_unit || !s->has_pairs) {
+            hs_json_fail(j, "a %s needs \"name\", \"unit\" and \"%s\"", s->what, s->pairs_key);
+            break;
+        }
+        if (s->name.failed || s->unit.failed) {
+            hs_json_fail(j, "out of memory");
+            break;
+        }
+        if ((s->index = named_pairs_open(r, s)) < 0)
+            break;
+        hs_json_mark_t after = hs_json_mark(j);
+        hs_json_seek(j, s->pairs);
+        if (hs_json_enter_array(j) < 0)
+            break;
+        int64_t first = 0, value;
+        size_t n = 0;
+        while (hs_json_next_item(j) == 1) {
+            if (hs_json_read_int(j, n % 2 ? &value : &first) < 0)
+                break;
+            if (n++ % 2 && named_pairs_add(r, s, first, value) < 0)
+                break;
+        }
+        if (j->failed)
+            break;
+        if (n % 2) {
+            hs_json_fail(j, "%s \"%.40s\": \"%s\" must hold %s pairs", s->what, s->name.data, s->pairs_key,
+                         s->pair_desc);
+            break;
+        }
+        hs_json_seek(j, after);
+    }
+    hs_buf_free(&s->name);
+    hs_buf_free(&s->unit);
+    return j->failed ? -1 : more;
 }
 
 static int read_series(reader *r) {
-    hs_json *j = &r->j;
-    goto_member(r, M_SERIES);
-    if (hs_json_enter_array(j) < 0)
-        return -1;
-    int more;
-    series_fields s;
-    memset(&s, 0, sizeof s);
-    hs_buf_init(&s.name);
-    hs_buf_init(&s.unit);
-    while ((more = hs_json_next_item(j)) == 1) {
-        s.has_name = s.has_unit = s.has_points = 0;
-        s.thread = -1;
-        if (read_object(r, series_member, &s) < 0)
-            break;
-        if (!s.has_name || !s.has_unit || !s.has_points) {
-            hs_json_fail(j, "a series needs \"name\", \"unit\" and \"points\"");
-            break;
-        }
-        if (s.name.failed || s.unit.failed) {
-            hs_json_fail(j, "out of memory");
-            break;
-        }
-        if (s.thread < -1 || s.thread >= (int64_t)r->p->thread_count) {
-            hs_json_fail(j, "series \"%.40s\": thread %lld is not in \"threads\"", s.name.data,
-                         (long long)s.thread);
-            break;
-        }
-        int index = hs_series_get(r->p, s.name.data, s.unit.data, (int32_t)s.thread);
-        if (index < 0) {
-            hs_json_fail(j, "out of memory");
-            break;
-        }
-        hs_json_mark_t after = hs_json_mark(j);
-        hs_json_seek(j, s.points);
-        if (hs_json_enter_array(j) < 0)
-            break;
-        int item;
-        int64_t t = 0, v;
-        size_t n = 0;
-        while ((item = hs_json_next_item(j)) == 1) {
-            if (hs_json_read_int(j, n % 2 ? &v : &t) < 0)
-                break;
-            if (n++ % 2 && hs_series_push(r->p, index, t, v) < 0) {
-                hs_json_fail(j, "out of memory");
-                break;
-            }
-        }
-        if (j->failed)
-            break;
-        if (n % 2) {
-            hs_json_fail(j, "series \"%.40s\": \"points\" must hold (time, value) pairs", s.name.data);
-            break;
-        }
-        hs_json_seek(j, after);
-    }
-    hs_buf_free(&s.name);
-    hs_buf_free(&s.unit);
-    return j->failed ? -1 : more;
+    named_pairs s = {.what = "series", .pairs_key = "points", .pair_desc = "(time, value)", .is_series = 1};
+    return read_named_pairs(r, M_SERIES, &s);
 }
 
-typedef struct {
-    hs_buf name, unit;
-    int has_name, has_unit;
-    hs_json_mark_t rows;
-    int has_rows;
-} line_table_fields;
-
-static int line_table_member(reader *r, const char *key, size_t len, void *ctx) {
-    line_table_fields *t = ctx;
-    hs_json *j = &r->j;
-    if (key_is(key, len, "name") || key_is(key, len, "unit")) {
-        int is_name = key[0] == 'n';
-        const char *v;
-        size_t n;
-        if (hs_json_read_string(j, &v, &n) < 0)
-            return -1;
-        hs_buf *b = is_name ? &t->name : &t->unit;
-        b->len = 0;
-        hs_buf_append(b, v, n);
-        hs_buf_putc(b, '\0');
-        *(is_name ? &t->has_name : &t->has_unit) = 1;
-        return 0;
-    }
-    if (key_is(key, len, "rows")) {
-        t->rows = hs_json_mark(j);
-        t->has_rows = 1;
-        return hs_json_skip(j);
-    }
-    return 1;
-}
-
-/* Rows are (frame id, value) pairs; frame ids are checked against
- * "frames" and mapped like every other id. */
 static int read_line_tables(reader *r) {
-    hs_json *j = &r->j;
-    goto_member(r, M_LINE_TABLES);
-    if (hs_json_enter_array(j) < 0)
-        return -1;
-    int more;
-    line_table_fields t;
-    memset(&t, 0, sizeof t);
-    hs_buf_init(&t.name);
-    hs_buf_init(&t.unit);
-    while ((more = hs_json_next_item(j)) == 1) {
-        t.has_name = t.has_unit = t.has_rows = 0;
-        if (read_object(r, line_table_member, &t) < 0)
-            break;
-        if (!t.has_name || !t.has_unit || !t.has_rows) {
-            hs_json_fail(j, "a line table needs \"name\", \"unit\" and \"rows\"");
-            break;
-        }
-        if (t.name.failed || t.unit.failed) {
-            hs_json_fail(j, "out of memory");
-            break;
-        }
-        int index = hs_line_table_get(r->p, t.name.data, t.unit.data);
-        if (index < 0) {
-            hs_json_fail(j, "out of memory");
-            break;
-        }
-        hs_json_mark_t after = hs_json_mark(j);
-        hs_json_seek(j, t.rows);
-        if (hs_json_enter_array(j) < 0)
-            break;
-        int item;
-        int64_t frame = 0, v;
-        size_t n = 0;
-        while ((item = hs_json_next_item(j)) == 1) {
-            if (hs_json_read_int(j, n % 2 ? &v : &frame) < 0)
-                break;
-            if (n % 2 == 0 && (frame < 0 || (uint64_t)frame >= r->frame_count)) {
-                hs_json_fail(j, "line table \"%.40s\": frame %lld is not in \"frames\"", t.name.data,
-                             (long long)frame);
-                break;
-            }
-            if (n++ % 2 && hs_line_table_push(r->p, index, r->frame_map[frame], v) < 0) {
-                hs_json_fail(j, "out of memory");
-                break;
-            }
-        }
-        if (j->failed)
-            break;
-        if (n % 2) {
-            hs_json_fail(j, "line table \"%.40s\": \"rows\" must hold (frame, value) pairs", t.name.data);
-            break;
-        }
-        hs_json_seek(j, after);
-    }
-    hs_buf_free(&t.name);
-    hs_buf_free(&t.unit);
-    return j->failed ? -1 : more;
+    named_pairs s = {.what = "line table", .pairs_key = "rows", .pair_desc = "(frame, value)"};
+    return read_named_pairs(r, M_LINE_TABLES, &s);
 }
 
 /* Slow calls are five numbers each (model_json.c): function frame, caller
