@@ -533,41 +533,80 @@ static int gc_collecting(hs_target *t, uint64_t interp) {
     return collecting != 0;
 }
 
-int hs_walk_threads(hs_target *t, hs_walk_result *r) {
-    const hs_pylayout *l = &t->layout;
-    r->thread_count = 0;
-    r->frame_count = 0;
-    uint64_t interp = hs_target_main_interp(t);
-    if (!plausible(interp)) {
-        if (!errno)
-            errno = EFAULT;
-        return -1;
-    }
-    uint64_t tstate = 0;
-    if (hs_proc_read(&t->proc, interp + (uint64_t)l->interp_threads_head, &tstate, sizeof tstate) != 0)
-        return -1;
+/* What a pass reads first, at fixed places in the runtime and the main
+ * interpreter: the interpreter list's head (to check the interpreter
+ * assumed), the thread list, who holds the GIL (`locked` and the last
+ * holder, read together) and whether a cyclic collection runs. */
+typedef struct {
+    uint64_t interp_now, tstate, holder;
+    int32_t locked, collecting;
+    int have_gil, have_gc;
+} interp_fields;
 
-    /* Who holds the GIL: `locked` and the last holder, read together. */
-    uint64_t gil_holder = 0;
+/* Reads them for `interp` in one system call: each call costs a process
+ * lookup and a permission check in the kernel, which at low rates is most
+ * of a pass. Returns how many leading fields were read; the first two
+ * (the head, the thread list) are the ones a pass cannot do without. */
+static size_t read_interp_fields(hs_target *t, uint64_t interp, interp_fields *f) {
+    const hs_pylayout *l = &t->layout;
+    memset(f, 0, sizeof *f);
     int64_t holder_off = l->runtime_gil_last_holder >= 0 ? l->runtime_gil_last_holder
                                                          : l->interp_gil_last_holder;
     int64_t locked_off = l->runtime_gil_locked >= 0 ? l->runtime_gil_locked : l->interp_gil_locked;
     uint64_t gil_base = l->runtime_gil_last_holder >= 0 ? t->runtime : interp;
+    hs_remote_iov iov[5] = {
+        {t->runtime + (uint64_t)l->runtime_interpreters_head, &f->interp_now, sizeof f->interp_now},
+        {interp + (uint64_t)l->interp_threads_head, &f->tstate, sizeof f->tstate}};
+    size_t wanted = 2, gil_at = 0, gc_at = 0;
     if (holder_off >= 0 && locked_off >= 0) {
-        int32_t locked = 0;
-        uint64_t holder = 0;
-        if (hs_proc_read(&t->proc, gil_base + (uint64_t)locked_off, &locked, sizeof locked) == 0 &&
-            locked > 0 &&
-            hs_proc_read(&t->proc, gil_base + (uint64_t)holder_off, &holder, sizeof holder) == 0)
-            gil_holder = holder;
+        gil_at = wanted;
+        iov[wanted++] = (hs_remote_iov){gil_base + (uint64_t)locked_off, &f->locked, sizeof f->locked};
+        iov[wanted++] = (hs_remote_iov){gil_base + (uint64_t)holder_off, &f->holder, sizeof f->holder};
     }
+    if (l->interp_gc_collecting >= 0) {
+        gc_at = wanted;
+        iov[wanted++] = (hs_remote_iov){interp + (uint64_t)l->interp_gc_collecting, &f->collecting,
+                                        sizeof f->collecting};
+    }
+    size_t got = hs_proc_readv(&t->proc, iov, wanted);
+    f->have_gil = gil_at && got > gil_at + 1;
+    f->have_gc = gc_at && got > gc_at;
+    return got;
+}
+
+int hs_walk_threads(hs_target *t, hs_walk_result *r) {
+    const hs_pylayout *l = &t->layout;
+    r->thread_count = 0;
+    r->frame_count = 0;
+    /* The main interpreter stays where it is for the life of the runtime:
+     * the one of the previous pass is assumed, and the same read says
+     * whether it still is (else once more with the one it found). */
+    uint64_t interp = t->interp_seen;
+    interp_fields head;
+    for (int tries = 0;; tries++) {
+        if (!plausible(interp))
+            interp = hs_target_main_interp(t);
+        if (!plausible(interp) || tries == 2) {
+            t->interp_seen = 0;
+            if (!errno)
+                errno = EFAULT;
+            return -1;
+        }
+        size_t got = read_interp_fields(t, interp, &head);
+        if (got >= 2 && head.interp_now == interp)
+            break;
+        interp = got >= 1 ? head.interp_now : 0;
+    }
+    t->interp_seen = interp;
+    uint64_t tstate = head.tstate;
+    uint64_t gil_holder = head.have_gil && head.locked > 0 ? head.holder : 0;
 
     /* Whether a cyclic collection runs: the collector holds the GIL (but
      * for finalizers that release it), so it is the GIL holder's. Read
      * before and after the stacks, and believed only when both say so: a
      * collection that ends while the stacks are read would otherwise put
      * [gc] over code that runs after it. */
-    int gc_before = gc_collecting(t, interp);
+    int gc_before = head.have_gc && head.collecting != 0;
 
     size_t span = tstate_span(l);
     uint8_t buf[512];
