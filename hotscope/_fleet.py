@@ -210,7 +210,8 @@ class Pusher:
         self.queued_bytes = 0
         self.closing = False
         self.deadline = None
-        self.sending = None           # the Upload being sent (still in the queue)
+        self.sending = None           # the Upload being sent (in the queue, unless dropped)
+        self.sending_dropped = False  # ... and the queue dropped it meanwhile
         self.delivered = self.dropped = self.rejected = 0
         self.outage_since = None      # monotonic time of the first failure of an outage
         self.outage_reason = ""
@@ -241,6 +242,9 @@ class Pusher:
                                            or self.queued_bytes > self.max_bytes):
                 old = self.queue.popleft()
                 self.queued_bytes -= len(old.body)
+                # The oldest may be on its way: counted as dropped unless
+                # that very send gets through (see _run).
+                self.sending_dropped = self.sending_dropped or old is self.sending
                 self.dropped += 1
                 self.outage_drops += 1
                 if self.outage_drops == 1:
@@ -284,9 +288,14 @@ class Pusher:
                 if self.closing and time.monotonic() >= self.deadline:
                     return
                 upload = self.sending = self.queue[0]
+                self.sending_dropped = False
             outcome, detail = self._send(upload)
             with self.cond:
                 self.sending = None
+                if self.sending_dropped and outcome != "retry":
+                    # delivered (or refused) after all: counted as such
+                    self.dropped -= 1
+                    self.outage_drops -= 1
                 if outcome == "retry":
                     self._failed(detail)
                     attempt += 1

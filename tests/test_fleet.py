@@ -273,6 +273,36 @@ def test_the_queue_stays_within_its_bounds(receiver):
     assert sum("dropped meanwhile" in l for l in err.lines) == 1, err.lines
 
 
+def test_a_profile_dropped_while_on_its_way_is_counted_once(receiver):
+    """The queue's oldest is the one being sent: when newer ones push it out
+    meanwhile and its send then gets through, it counts as delivered, not
+    as dropped (each profile is delivered, dropped or refused, once)."""
+    release = threading.Event()
+    first = []
+
+    def answer(t):
+        if not first:
+            first.append(t)
+            release.wait(10)  # the first upload hangs until the test has overflowed the queue
+        return 200
+
+    r = receiver(answer)
+    pusher = _fleet.Pusher(_fleet.Endpoint(r.url), "app{host=x}", 100, max_profiles=1, max_bytes=10**6,
+                           backoff=(0.02, 0.1), err=_Lines())
+    pusher.start()
+    pusher.submit(_fleet.Upload(0, 10**9, b"first"))
+    deadline = time.monotonic() + 10
+    while pusher.sending is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    for i in range(1, 4):
+        pusher.submit(_fleet.Upload(i * 10**9, (i + 1) * 10**9, b"later %d" % i))
+    assert pusher.dropped == 3  # "first" (on its way), then "later 1" and "later 2"
+    release.set()
+    assert pusher.close(grace=5) == 0
+    assert [q[4] for q in r.accepted()] == [b"first", b"later 3"]
+    assert (pusher.delivered, pusher.dropped, pusher.rejected) == (2, 2, 0)
+
+
 class _Lines:
     def __init__(self):
         self.lines = []
