@@ -641,7 +641,11 @@ def cmd_mem(argv):
 
 RECORD_USAGE = (
     "hotscope record [-o FILE] [--rate HZ] [--mode wall|cpu|gil] [--duration S] [--idle] [--show-all] "
-    "[--threads merged|separate] [--subprocesses] (--pid PID | -- command args...)"
+    "[--threads merged|separate] [--subprocesses] (--pid PID | -- command args...)\n"
+    "       hotscope record --continuous [--push URL] [-o DIR] [--upload-every S] [--service NAME] "
+    "[--service-version V] [--label KEY=VALUE ...] [--push-auth USER:TOKEN] [--push-tenant ID] "
+    "[--push-buffer N] [--push-buffer-mb MB] [--push-grace S] [--rate HZ] [--mode ...] [--idle] [--duration S] "
+    "(--pid PID | -- command args...)"
 )
 
 
@@ -698,7 +702,37 @@ def record_parser():
                    help="rows of the printed summary (default 30; 0 = all)")
     add_threads_option(p)
     add_tree_options(p)
+    g = p.add_argument_group(
+        "continuous profiling",
+        "Keep sampling and hand over a pprof profile of each period: uploaded to a Pyroscope "
+        "server (--push) and/or written to a folder (-o DIR). Threads are merged unless "
+        "--threads separate.")
+    g.add_argument("--continuous", action="store_true",
+                   help="profile until the program exits, Ctrl-C or SIGTERM, one profile per period")
+    g.add_argument("--push", metavar="URL",
+                   help="the Pyroscope server to upload to (its base URL, e.g. http://localhost:4040)")
+    g.add_argument("--upload-every", type=positive_float, metavar="S",
+                   help="the period: a profile every S seconds (default %g)" % DEFAULT_UPLOAD_EVERY)
+    g.add_argument("--service", metavar="NAME",
+                   help="the application name (default: the program's name)")
+    g.add_argument("--service-version", metavar="V", help="adds the label version=V")
+    g.add_argument("--label", action="append", default=[], metavar="KEY=VALUE",
+                   help="a label of every profile (repeatable; host=HOSTNAME is there by default)")
+    g.add_argument("--push-auth", metavar="USER:TOKEN",
+                   help="HTTP basic auth (Grafana Cloud); also taken from $HOTSCOPE_PUSH_AUTH or the URL")
+    g.add_argument("--push-tenant", metavar="ID", help="the X-Scope-OrgID header (multi-tenant Pyroscope)")
+    g.add_argument("--push-buffer", type=int, metavar="N",
+                   help="profiles kept while the server is away (default 360); the oldest go first")
+    g.add_argument("--push-buffer-mb", type=positive_float, metavar="MB",
+                   help="and at most this many megabytes of them (default 64)")
+    g.add_argument("--push-grace", type=float, metavar="S",
+                   help="at exit, how long to keep trying to deliver what is left (default 5)")
     return p
+
+
+DEFAULT_UPLOAD_EVERY = 10.0
+CONTINUOUS_ONLY = ("push", "upload_every", "service", "service_version", "push_auth", "push_tenant",
+                   "push_buffer", "push_buffer_mb", "push_grace")
 
 
 def target_of(opts, command, name):
@@ -708,17 +742,19 @@ def target_of(opts, command, name):
         raise CommandLineError("nothing to sample: give --pid PID or '-- command args' (see 'hotscope %s --help')" % name)
 
 
-def cmd_record(argv):
+class RecordDone(Exception):
+    """Recording ends before it began, with this exit status."""
+
+    def __init__(self, status):
+        super().__init__(status)
+        self.status = status
+
+
+def attach_record_target(opts, command):
+    """Starts the command (if any) and attaches the sampler: (sampler,
+    child, pid, follow). RecordDone when it cannot, with the status."""
     from . import _sample
 
-    ours, command = split_command(argv)
-    opts = record_parser().parse_args(ours)
-    target_of(opts, command, "record")
-    if opts.native:
-        raise CommandLineError("--native (C frames) is not in this version of hotscope yet")
-    if opts.rate > 100000:
-        raise CommandLineError("--rate must be at most 100000")
-    check_output(opts.output)
     child = follow = None
     try:
         if command:
@@ -734,7 +770,7 @@ def cmd_record(argv):
                     sampler, follow = _sample.attach_tree(child, rate=opts.rate, mode=opts.mode,
                                                           idle=opts.idle)
                 except KeyboardInterrupt:
-                    return _sample.wait_child(child, "interrupted")
+                    raise RecordDone(_sample.wait_child(child, "interrupted")) from None
             else:
                 sampler = _sample.attach(pid, rate=opts.rate, mode=opts.mode, idle=opts.idle, wait=wait)
         except _sample.SampleError as e:
@@ -742,12 +778,35 @@ def cmd_record(argv):
                 if child.poll() is not None:
                     # The program was done before it could be sampled: its own status stands.
                     fail("%s exited before it could be sampled" % command[0], 0)
-                    return _sample.status_of(child.returncode)
+                    raise RecordDone(_sample.status_of(child.returncode)) from None
                 fail("%s" % e, 0)
-                return _sample.wait_child(child, "exited")
-            return fail(str(e))
+                raise RecordDone(_sample.wait_child(child, "exited")) from None
+            raise RecordDone(fail(str(e))) from None
     except _sample.SampleError as e:
-        return fail(str(e))
+        raise RecordDone(fail(str(e))) from None
+    return sampler, child, pid, follow
+
+
+def cmd_record(argv):
+    from . import _sample
+
+    ours, command = split_command(argv)
+    opts = record_parser().parse_args(ours)
+    target_of(opts, command, "record")
+    if opts.native:
+        raise CommandLineError("--native (C frames) is not in this version of hotscope yet")
+    if opts.rate > 100000:
+        raise CommandLineError("--rate must be at most 100000")
+    given = [name for name in CONTINUOUS_ONLY if getattr(opts, name) is not None] + (["label"] if opts.label else [])
+    if opts.continuous:
+        return record_continuous(opts, command)
+    if given:
+        raise CommandLineError("--%s goes with --continuous" % given[0].replace("_", "-"))
+    check_output(opts.output)
+    try:
+        sampler, child, pid, follow = attach_record_target(opts, command)
+    except RecordDone as done:
+        return done.status
     if opts.subprocesses and follow is None:
         follow = _sample.ChildFollower(sampler, pid, sampled=[pid])
     reason = _sample.run_sampling(sampler, child=child, duration=opts.duration, follow=follow)
@@ -779,6 +838,117 @@ def cmd_record(argv):
             pass
     if reason == "interrupted" and child is None:
         return 130
+    return status
+
+
+def record_continuous(opts, command):
+    """record --continuous: a profile per period, to a Pyroscope server
+    (--push) and/or a folder (-o DIR), until the program exits, Ctrl-C or
+    SIGTERM (hotscope/_fleet.py)."""
+    import signal
+    import socket
+    import threading
+
+    from . import _fleet, _sample
+
+    if not opts.push and not opts.output:
+        raise CommandLineError("--continuous needs --push URL (a Pyroscope server) or -o DIR "
+                               "(a folder for the profiles), or both")
+    if opts.subprocesses:
+        raise CommandLineError("--continuous does not follow subprocesses (--subprocesses) in this version")
+    every = opts.upload_every or DEFAULT_UPLOAD_EVERY
+    if every < 0.1:
+        raise CommandLineError("--upload-every must be at least 0.1 seconds")
+    if opts.push_buffer is not None and opts.push_buffer < 1:
+        raise CommandLineError("--push-buffer must be at least 1")
+    if opts.push_grace is not None and not 0 <= opts.push_grace <= 3600:
+        raise CommandLineError("--push-grace must be between 0 and 3600 seconds")
+    try:
+        endpoint = _fleet.Endpoint(opts.push, auth=opts.push_auth, tenant=opts.push_tenant) if opts.push else None
+        for name in ("push_auth", "push_tenant", "push_buffer", "push_buffer_mb", "push_grace"):
+            if getattr(opts, name) is not None and not opts.push:
+                raise _fleet.FleetError("--%s goes with --push URL" % name.replace("_", "-"))
+        service = _fleet.check_app_name(opts.service) if opts.service else None
+        labels = {"host": _fleet.LABEL_VALUE_BAD.sub("_", socket.gethostname()) or "unknown"}
+        if opts.service_version:
+            labels["version"] = _fleet.parse_label("version=" + opts.service_version)[1]
+        for text in opts.label:
+            key, value = _fleet.parse_label(text)
+            labels[key] = value
+    except _fleet.FleetError as e:
+        raise CommandLineError(str(e)) from None
+    folder = opts.output
+    if folder:
+        if os.path.exists(folder) and not os.path.isdir(folder):
+            raise CommandLineError("-o %s: with --continuous, -o names a folder (one file per period)" % folder)
+        try:
+            os.makedirs(folder, exist_ok=True)
+            if not os.access(folder, os.W_OK):
+                raise PermissionError(13, "permission denied")
+        except OSError as e:
+            raise CommandLineError("cannot write to %s: %s" % (folder, e.strerror or e)) from None
+    if service is None:
+        service = _fleet.service_name(_fleet.program_name(command or _fleet.cmdline_of(opts.pid)))
+    name = _fleet.app_name(service, labels.items())
+    pusher = None
+    if endpoint is not None:
+        pusher = _fleet.Pusher(endpoint, name, opts.rate,
+                               max_profiles=opts.push_buffer or _fleet.DEFAULT_BUFFER_PROFILES,
+                               max_bytes=int((opts.push_buffer_mb or _fleet.DEFAULT_BUFFER_MB) * 1e6),
+                               backoff=(min(1.0, every / 2), min(_fleet.BACKOFF_MAX, max(2.0, 6 * every))))
+    try:
+        sampler, child, pid, _ = attach_record_target(opts, command)
+    except RecordDone as done:
+        return done.status
+    stop = threading.Event()
+
+    def on_sigterm(signum, frame):
+        # A clean stop: the program (when hotscope started it) is asked to
+        # stop too, and sampling goes on while it winds down.
+        stop.set()
+        if child is not None and child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    where = " and ".join(([endpoint.display + " as " + name] if endpoint else [])
+                         + (["%s/" % folder.rstrip("/")] if folder else []))
+    sys.stderr.write("hotscope record: profiling pid %d continuously at %g Hz, a profile every %gs to %s\n"
+                     % (pid, opts.rate, every, where))
+    sys.stderr.flush()
+    if pusher is not None:
+        pusher.start()
+    periods = _fleet.Periods(sampler, opts.threads or "merged", " ".join(command) if command else "pid %d" % pid,
+                             pusher=pusher, folder=folder, service=service)
+    reason = "interrupted"
+    try:
+        reason = _fleet.run(sampler, periods, every, child=child, duration=opts.duration, stop=stop)
+        status = _sample.wait_child(child, "exited" if reason == "terminated" else reason)
+    except KeyboardInterrupt:
+        status = _sample.wait_child(child, "interrupted")
+        reason = "interrupted"
+    grace = _fleet.EXIT_GRACE if opts.push_grace is None else opts.push_grace
+    left = pusher.close(grace) if pusher is not None else 0
+    signal.signal(signal.SIGTERM, previous)
+    stats = sampler.stats
+    sent = periods.periods - periods.empty
+    parts = ["%d period%s" % (periods.periods, "s" if periods.periods != 1 else "")]
+    if periods.empty:
+        parts.append("%d without samples (nothing sent)" % periods.empty)
+    if pusher is not None:
+        parts.append("%d of %d profiles delivered" % (pusher.delivered, sent))
+        if pusher.dropped:
+            parts.append("%d dropped (buffer full)" % pusher.dropped)
+        if pusher.rejected:
+            parts.append("%d refused by the server" % pusher.rejected)
+        if left:
+            parts.append("%d not delivered" % left)
+    if folder:
+        parts.append("%d written to %s" % (periods.written, folder))
+    sys.stderr.write("hotscope record: %s; %d samples of pid %d at %g Hz%s\n" % (
+        ", ".join(parts), stats["passes"], pid, opts.rate,
+        "; stopped by Ctrl-C" if reason == "interrupted" else "; stopped by SIGTERM" if reason == "terminated" else ""))
+    if child is None:
+        return 130 if reason == "interrupted" else 0
     return status
 
 

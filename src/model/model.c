@@ -297,21 +297,39 @@ static void *copy_array(const void *src, size_t count, size_t cap, size_t size, 
     return dst;
 }
 
-hs_profile *hs_profile_clone(const hs_profile *src) {
+/* A new profile with src's strings and frames under the same ids (and
+ * nothing else), or NULL; *ok cleared on failure. */
+static hs_profile *copy_tables(const hs_profile *src, int *ok) {
     hs_profile *p = calloc(1, sizeof *p);
     if (p == NULL)
         return NULL;
     hs_strtab_init(&p->strings);
-    int ok = 1;
     /* Interning in id order into an empty table gives the same ids. */
-    for (size_t i = 0; i < src->strings.count && ok; i++)
-        ok = hs_strtab_intern(&p->strings, src->strings.strings[i], src->strings.lengths[i]) == (hs_id)i;
-    p->frames = copy_array(src->frames, src->frame_count, src->frame_cap, sizeof *p->frames, &ok);
+    for (size_t i = 0; i < src->strings.count && *ok; i++)
+        *ok = hs_strtab_intern(&p->strings, src->strings.strings[i], src->strings.lengths[i]) == (hs_id)i;
+    p->frames = copy_array(src->frames, src->frame_count, src->frame_cap, sizeof *p->frames, ok);
     p->frame_count = src->frame_count;
     p->frame_cap = p->frames ? src->frame_cap : 0;
     p->frame_slots = copy_array(src->frame_slots, src->frame_slot_count, src->frame_slot_count,
-                                sizeof *p->frame_slots, &ok);
+                                sizeof *p->frame_slots, ok);
     p->frame_slot_count = p->frame_slots ? src->frame_slot_count : 0;
+    return p;
+}
+
+hs_profile *hs_profile_tables_copy(const hs_profile *src) {
+    int ok = 1;
+    hs_profile *p = copy_tables(src, &ok);
+    if (p != NULL && ok && node_append(p, HS_NONE, HS_NONE) == HS_ROOT)
+        return p;
+    hs_profile_free(p);
+    return NULL;
+}
+
+hs_profile *hs_profile_clone(const hs_profile *src) {
+    int ok = 1;
+    hs_profile *p = copy_tables(src, &ok);
+    if (p == NULL)
+        return NULL;
     p->nodes = copy_array(src->nodes, src->node_count, src->node_cap, sizeof *p->nodes, &ok);
     p->node_count = src->node_count;
     p->node_cap = p->nodes ? src->node_cap : 0;

@@ -198,6 +198,11 @@ hs_profile *hs_profile_new(void);
 void hs_profile_free(hs_profile *p);
 /* A deep copy (for a snapshot of a profile still being recorded), or NULL. */
 hs_profile *hs_profile_clone(const hs_profile *src);
+/* A new profile holding src's strings and frames under the same ids, and
+ * only the root node: no calls, threads, weights or metadata. The next
+ * period of a continuous recording, whose engine caches ids of both. NULL
+ * on failure. */
+hs_profile *hs_profile_tables_copy(const hs_profile *src);
 
 hs_id hs_intern(hs_profile *p, const char *s, size_t len);
 hs_id hs_intern_cstr(hs_profile *p, const char *s);

@@ -22,6 +22,12 @@ void hs_async_view_init(hs_async_view *v) {
     v->coro_offset = -1;
 }
 
+void hs_async_view_forget_tasks(hs_async_view *v) {
+    memset(v->running, 0, sizeof v->running);
+    memset(v->cache, 0, sizeof v->cache);
+    v->running_count = 0;
+}
+
 /* asyncio names unnamed tasks "Task-<n>" (3.13 keeps just the number until
  * asked): one root per coroutine for those, as the tracer does. */
 static hs_id task_name(const hs_target *t, hs_profile *p, uint64_t name) {

@@ -54,6 +54,10 @@ typedef struct {
 
 void hs_async_view_init(hs_async_view *v);
 
+/* Forgets the tasks met (their names are ids of a profile handed over):
+ * what was learnt of asyncio and of the Task layout stays. */
+void hs_async_view_forget_tasks(hs_async_view *v);
+
 /* Reads which tasks are being stepped at this pass (number `pass`). */
 void hs_async_view_pass(hs_async_view *v, const hs_target *t, hs_profile *p, int64_t pass);
 

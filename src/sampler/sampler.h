@@ -108,4 +108,11 @@ size_t hs_sampler_pass(hs_sampler *s, int64_t now_ns);
 
 int64_t hs_sampler_now_ns(void);
 
+/* Continuous recording (period.c): returns the profile recorded since the
+ * previous call (or the start), which the caller now owns, and goes on
+ * into an empty one; memory stays bounded however long it runs. NULL (and
+ * nothing changed) when memory runs out. now_ns: the monotonic time of the
+ * switch, the new period's timeline origin. */
+hs_profile *hs_sampler_take_period(hs_sampler *s, int64_t now_ns);
+
 #endif

@@ -32,11 +32,22 @@ typedef struct {
                                  adds new ones (record --subprocesses) and stops it */
     int64_t interval_ns;
     int64_t started_ns, stopped_ns;
+    /* The period take() hands over next began at this monotonic time,
+     * after this many passes. Its wall-clock time is the monotonic one
+     * plus wall_offset_ns, so that each period starts exactly where the
+     * previous one ended; re-read when the wall clock is set. */
+    int64_t period_start_ns, period_start_passes, wall_offset_ns;
     int64_t late_passes;      /* passes that started a whole interval late */
     PyTypeObject *profile_type;
 } SamplerObject;
 
 static const char *mode_names[] = {"wall", "cpu", "gil"};
+
+static int64_t wall_now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
 
 /* Attaches, retrying while the process is alive but its interpreter not
  * started yet, for up to `wait` seconds (GIL released while waiting). */
@@ -122,6 +133,7 @@ static int sampler_init(SamplerObject *self, PyObject *args, PyObject *kwds) {
         return -1;
     }
     self->interval_ns = (int64_t)(1e9 / rate);
+    self->wall_offset_ns = wall_now_ns() - hs_sampler_now_ns();
     if (hs_sampler_init(&self->s, (hs_sample_mode)mode_index, idle, self->interval_ns) != 0) {
         PyErr_NoMemory();
         return -1;
@@ -199,6 +211,9 @@ static PyObject *sampler_start(SamplerObject *self, PyObject *args, PyObject *kw
     self->follow = follow;
     self->s.label_pids = label_pids;
     self->started_ns = hs_sampler_now_ns();
+    self->period_start_ns = self->started_ns;
+    self->wall_offset_ns = wall_now_ns() - self->started_ns;
+    self->period_start_passes = self->s.passes;
     int rc = pthread_create(&self->thread, NULL, sampling_loop, self);
     if (rc != 0) {
         errno = rc;
@@ -243,17 +258,18 @@ static PyObject *sampler_sample(SamplerObject *self, PyObject *unused) {
     return PyLong_FromSize_t(alive);
 }
 
-static void add_metadata(SamplerObject *self, hs_profile *p) {
+/* duration_ns and passes: of the whole recording (snapshot) or of one
+ * period (take). */
+static void add_metadata(SamplerObject *self, hs_profile *p, int64_t duration_ns, int64_t passes) {
     char value[64];
     hs_meta_set(p, "engine", "sample");
     hs_meta_set(p, "clock", self->s.mode == HS_MODE_CPU ? "cpu" : "wall");
     hs_meta_set(p, "mode", mode_names[self->s.mode]);
-    int64_t end = self->thread_started ? hs_sampler_now_ns() : self->stopped_ns;
-    snprintf(value, sizeof value, "%lld", (long long)(self->started_ns ? end - self->started_ns : 0));
+    snprintf(value, sizeof value, "%lld", (long long)duration_ns);
     hs_meta_set(p, "duration_ns", value);
     snprintf(value, sizeof value, "%g", 1e9 / (double)self->interval_ns);
     hs_meta_set(p, "rate_hz", value);
-    snprintf(value, sizeof value, "%lld", (long long)self->s.passes);
+    snprintf(value, sizeof value, "%lld", (long long)passes);
     hs_meta_set(p, "samples", value);
     snprintf(value, sizeof value, "%lld", (long long)self->s.torn);
     hs_meta_set(p, "dropped", value);
@@ -278,8 +294,49 @@ static PyObject *sampler_snapshot(SamplerObject *self, PyObject *unused) {
     Py_END_ALLOW_THREADS
     if (!copy)
         return PyErr_NoMemory();
-    add_metadata(self, copy);
+    int64_t end = self->thread_started ? hs_sampler_now_ns() : self->stopped_ns;
+    add_metadata(self, copy, self->started_ns ? end - self->started_ns : 0, self->s.passes);
     return hs_profile_data_new(self->profile_type, copy);
+}
+
+/* The period since start() or the previous take(): its own profile, and
+ * the sampler goes on into the next (period.c). Its metadata says when it
+ * began (start_ns, wall clock) and how long it lasted: periods follow each
+ * other with neither gap nor overlap, as both come from one switch. */
+static PyObject *sampler_take(SamplerObject *self, PyObject *unused) {
+    (void)unused;
+    if (check_ready(self) < 0)
+        return NULL;
+    hs_profile *period;
+    int64_t start, start_wall, passes, end;
+    Py_BEGIN_ALLOW_THREADS
+    pthread_mutex_lock(&self->lock);
+    end = hs_sampler_now_ns();
+    /* Stopped: the period ends when sampling did. */
+    if (!self->thread_started && self->stopped_ns > self->period_start_ns)
+        end = self->stopped_ns;
+    start = self->period_start_ns ? self->period_start_ns : end;
+    start_wall = start + self->wall_offset_ns;
+    passes = self->s.passes - self->period_start_passes;
+    period = hs_sampler_take_period(&self->s, end);
+    if (period) {
+        self->period_start_ns = end;
+        self->period_start_passes = self->s.passes;
+        /* The wall clock was set (more than 1 s off): the next period
+         * starts at its new time, leaving the gap or overlap it made. */
+        int64_t drift = wall_now_ns() - (hs_sampler_now_ns() + self->wall_offset_ns);
+        if (drift > 1000000000LL || drift < -1000000000LL)
+            self->wall_offset_ns += drift;
+    }
+    pthread_mutex_unlock(&self->lock);
+    Py_END_ALLOW_THREADS
+    if (!period)
+        return PyErr_NoMemory();
+    add_metadata(self, period, end - start, passes);
+    char value[32];
+    snprintf(value, sizeof value, "%lld", (long long)start_wall);
+    hs_meta_set(period, "start_ns", value);
+    return hs_profile_data_new(self->profile_type, period);
 }
 
 static PyObject *sampler_stats(SamplerObject *self, void *closure) {
@@ -288,11 +345,12 @@ static PyObject *sampler_stats(SamplerObject *self, void *closure) {
         return NULL;
     pthread_mutex_lock(&self->lock);
     hs_sampler *s = &self->s;
-    int64_t resolved = 0, invalidated = 0;
+    int64_t resolved = 0, invalidated = 0, tracked = 0;
     PyObject *pids = PyList_New(0);
     for (size_t i = 0; pids && i < s->target_count; i++) {
         resolved += (int64_t)s->targets[i].codes.resolved;
         invalidated += (int64_t)s->targets[i].codes.invalidated;
+        tracked += (int64_t)s->targets[i].thread_count;
         PyObject *pid = Py_BuildValue("(iiO)", (int)s->targets[i].target.pid,
                                       s->targets[i].target.version_minor,
                                       s->targets[i].gone ? Py_False : Py_True);
@@ -304,7 +362,7 @@ static PyObject *sampler_stats(SamplerObject *self, void *closure) {
         }
     }
     PyObject *d = pids ? Py_BuildValue(
-        "{s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:N,s:O}",
+        "{s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:N,s:O}",
         "passes", (long long)s->passes, "thread_samples", (long long)s->thread_samples,
         "idle_skipped", (long long)s->idle_skipped, "dropped", (long long)s->torn,
         "dropped_moved", (long long)s->torn_moved, "dropped_invalid", (long long)s->torn_invalid,
@@ -312,6 +370,9 @@ static PyObject *sampler_stats(SamplerObject *self, void *closure) {
         "truncated", (long long)s->truncated, "late", (long long)self->late_passes,
         "gc_samples", (long long)s->gc_samples,
         "code_objects", (long long)resolved, "code_invalidated", (long long)invalidated,
+        /* what the sampler holds now: threads it follows, frames it knows
+         * (bounded in continuous recording: period.c) */
+        "threads_tracked", (long long)tracked, "frames_known", (long long)s->profile->frame_count,
         "processes", pids, "finished", atomic_load(&self->loop_done) ? Py_True : Py_False)
                          : NULL;
     pthread_mutex_unlock(&self->lock);
@@ -596,6 +657,10 @@ static PyMethodDef sampler_methods[] = {
     {"sample", (PyCFunction)sampler_sample, METH_NOARGS,
      "Take one sample now; returns how many targets are still alive."},
     {"snapshot", (PyCFunction)sampler_snapshot, METH_NOARGS, "The profile so far (ProfileData)."},
+    {"take", (PyCFunction)sampler_take, METH_NOARGS,
+     "The profile of the period since start() or the previous take() (ProfileData, with "
+     "start_ns and duration_ns), and sampling goes on into a new one: continuous recording "
+     "in bounded memory. snapshot() shows only the current period afterwards."},
     {"dump", (PyCFunction)(void (*)(void))sampler_dump, METH_VARARGS | METH_KEYWORDS,
      "dump(locals=False): every thread's current stack, as a list of dicts."},
     {NULL, NULL, 0, NULL},

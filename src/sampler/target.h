@@ -28,6 +28,9 @@ typedef struct {
     uint64_t image_start;    /* where that file is mapped: code objects found there are */
     uint64_t image_end;      /* static ones, the interpreter's shims (3.13's __init__) */
     int pthread_tid_offset;  /* 3.10: kernel tid inside glibc's struct pthread; -1 unknown */
+    uint64_t interp_seen;    /* the main interpreter and its first thread state at the */
+    uint64_t tstate_seen;    /* last pass: walk.c reads them, and checks them, in one
+                                system call with the interpreter's fields */
 } hs_target;
 
 /* Attaches. Returns 0; 1 when the process is not ready yet (still

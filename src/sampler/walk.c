@@ -13,6 +13,7 @@
 #include "walk.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -533,51 +534,105 @@ static int gc_collecting(hs_target *t, uint64_t interp) {
     return collecting != 0;
 }
 
-int hs_walk_threads(hs_target *t, hs_walk_result *r) {
-    const hs_pylayout *l = &t->layout;
-    r->thread_count = 0;
-    r->frame_count = 0;
-    uint64_t interp = hs_target_main_interp(t);
-    if (!plausible(interp)) {
-        if (!errno)
-            errno = EFAULT;
-        return -1;
-    }
-    uint64_t tstate = 0;
-    if (hs_proc_read(&t->proc, interp + (uint64_t)l->interp_threads_head, &tstate, sizeof tstate) != 0)
-        return -1;
+/* What a pass reads first, at fixed places in the runtime and the main
+ * interpreter: the interpreter list's head (to check the interpreter
+ * assumed), the thread list, who holds the GIL (`locked` and the last
+ * holder, read together) and whether a cyclic collection runs. */
+typedef struct {
+    uint64_t interp_now, tstate, holder;
+    int32_t locked, collecting;
+    int have_gil, have_gc;
+    /* The first thread state, read at the address it had at the last pass
+     * (it is the same pass after pass): valid when have_first and tstate
+     * is that address. */
+    uint8_t first[512];
+    int have_first;
+} interp_fields;
 
-    /* Who holds the GIL: `locked` and the last holder, read together. */
-    uint64_t gil_holder = 0;
+/* Reads them for `interp` in one system call: each call costs a process
+ * lookup and a permission check in the kernel, which at low rates is most
+ * of a pass. Returns how many leading fields were read; the first two
+ * (the head, the thread list) are the ones a pass cannot do without. */
+static size_t read_interp_fields(hs_target *t, uint64_t interp, interp_fields *f, size_t span) {
+    const hs_pylayout *l = &t->layout;
+    memset(f, 0, offsetof(interp_fields, first));
+    f->have_first = 0;
     int64_t holder_off = l->runtime_gil_last_holder >= 0 ? l->runtime_gil_last_holder
                                                          : l->interp_gil_last_holder;
     int64_t locked_off = l->runtime_gil_locked >= 0 ? l->runtime_gil_locked : l->interp_gil_locked;
     uint64_t gil_base = l->runtime_gil_last_holder >= 0 ? t->runtime : interp;
+    hs_remote_iov iov[6] = {
+        {t->runtime + (uint64_t)l->runtime_interpreters_head, &f->interp_now, sizeof f->interp_now},
+        {interp + (uint64_t)l->interp_threads_head, &f->tstate, sizeof f->tstate}};
+    size_t wanted = 2, gil_at = 0, gc_at = 0;
     if (holder_off >= 0 && locked_off >= 0) {
-        int32_t locked = 0;
-        uint64_t holder = 0;
-        if (hs_proc_read(&t->proc, gil_base + (uint64_t)locked_off, &locked, sizeof locked) == 0 &&
-            locked > 0 &&
-            hs_proc_read(&t->proc, gil_base + (uint64_t)holder_off, &holder, sizeof holder) == 0)
-            gil_holder = holder;
+        gil_at = wanted;
+        iov[wanted++] = (hs_remote_iov){gil_base + (uint64_t)locked_off, &f->locked, sizeof f->locked};
+        iov[wanted++] = (hs_remote_iov){gil_base + (uint64_t)holder_off, &f->holder, sizeof f->holder};
     }
+    if (l->interp_gc_collecting >= 0) {
+        gc_at = wanted;
+        iov[wanted++] = (hs_remote_iov){interp + (uint64_t)l->interp_gc_collecting, &f->collecting,
+                                        sizeof f->collecting};
+    }
+    size_t first_at = 0;
+    if (plausible(t->tstate_seen) && span <= sizeof f->first) {
+        first_at = wanted; /* last: its failure (the thread has gone) costs nothing else */
+        iov[wanted++] = (hs_remote_iov){t->tstate_seen, f->first, span};
+    }
+    size_t got = hs_proc_readv(&t->proc, iov, wanted);
+    f->have_gil = gil_at && got > gil_at + 1;
+    f->have_gc = gc_at && got > gc_at;
+    f->have_first = first_at && got > first_at && f->tstate == t->tstate_seen;
+    return got;
+}
+
+int hs_walk_threads(hs_target *t, hs_walk_result *r) {
+    const hs_pylayout *l = &t->layout;
+    r->thread_count = 0;
+    r->frame_count = 0;
+    /* The main interpreter stays where it is for the life of the runtime:
+     * the one of the previous pass is assumed, and the same read says
+     * whether it still is (else once more with the one it found). */
+    uint64_t interp = t->interp_seen;
+    interp_fields head;
+    size_t span = tstate_span(l);
+    for (int tries = 0;; tries++) {
+        if (!plausible(interp))
+            interp = hs_target_main_interp(t);
+        if (!plausible(interp) || tries == 2) {
+            t->interp_seen = 0;
+            if (!errno)
+                errno = EFAULT;
+            return -1;
+        }
+        size_t got = read_interp_fields(t, interp, &head, span);
+        if (got >= 2 && head.interp_now == interp)
+            break;
+        interp = got >= 1 ? head.interp_now : 0;
+    }
+    t->interp_seen = interp;
+    t->tstate_seen = head.tstate;
+    uint64_t tstate = head.tstate;
+    uint64_t gil_holder = head.have_gil && head.locked > 0 ? head.holder : 0;
 
     /* Whether a cyclic collection runs: the collector holds the GIL (but
      * for finalizers that release it), so it is the GIL holder's. Read
      * before and after the stacks, and believed only when both say so: a
      * collection that ends while the stacks are read would otherwise put
      * [gc] over code that runs after it. */
-    int gc_before = gc_collecting(t, interp);
+    int gc_before = head.have_gc && head.collecting != 0;
 
-    size_t span = tstate_span(l);
     uint8_t buf[512];
     if ((!r->window && !(r->window = malloc(HS_WALK_WINDOW))) ||
         (!r->window2 && !(r->window2 = malloc(HS_WALK_WINDOW))) ||
         (!r->spill && !(r->spill = malloc(HS_WALK_WINDOW))))
         return -1;
     while (tstate && r->thread_count < HS_WALK_MAX_THREADS) {
-        if (!plausible(tstate) || span > sizeof buf ||
-            hs_proc_read(&t->proc, tstate, buf, span) != 0)
+        if (r->thread_count == 0 && head.have_first)
+            memcpy(buf, head.first, span); /* read with the list head, just now */
+        else if (!plausible(tstate) || span > sizeof buf ||
+                 hs_proc_read(&t->proc, tstate, buf, span) != 0)
             break; /* the list changed under us: keep the threads read so far */
         if (hs_grow((void **)&r->threads, &r->thread_cap, r->thread_count + 1, sizeof *r->threads) != 0)
             return -1;
