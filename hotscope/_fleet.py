@@ -457,7 +457,11 @@ class Periods:
     def take(self):
         from . import _output
 
-        data = self.sampler.take()
+        try:
+            data = self.sampler.take()
+        except MemoryError:
+            self.err.write("hotscope: out of memory: a period's profile was lost\n")
+            return None
         meta = data.meta()
         start = int(meta.get("start_ns", "0"))
         end = start + int(meta.get("duration_ns", "0"))
@@ -469,7 +473,11 @@ class Periods:
             return None
         data = _output.thread_view(data, self.threads)
         data.set_meta("command", self.command)
-        upload = Upload(start, end, data.pprof())
+        try:
+            upload = Upload(start, end, data.pprof())
+        except (MemoryError, ValueError) as e:
+            self.err.write("hotscope: cannot render a period's profile: %s\n" % (e or "out of memory"))
+            return None
         if self.folder is not None:
             try:
                 write_local(self.folder, self.service, upload)

@@ -1195,7 +1195,8 @@ Where does my Python program spend its time? (hotscope %s)
 commands:
   trace    deterministic per-function profile: calls, self and total time,
            callers, wall and CPU clocks, every thread (a faster cProfile)
-  record   statistical profile read from outside a process (--pid or -- command)
+  record   statistical profile read from outside a process (--pid or -- command);
+           --continuous: a pprof every few seconds to Pyroscope / Grafana (--push URL)
   top      a live view of the hottest functions of a running process
   dump     every thread's current stack of a running process
   lines    line-by-line timing of chosen functions (@profile or --func)

@@ -201,8 +201,12 @@ def test_every_period_arrives_as_a_pprof_of_that_period(receiver):
     for p in middle:
         # never more passes than the rate allows (missed ticks are skipped)
         assert int(p.meta["samples"]) <= 100 * p.duration / 1e9 * 1.1 + 2, (p.meta, p.duration)
+    # Every pass of the recording is in one period: in the uploads, unless
+    # its period read nothing (the program gone, or not started: then not
+    # sent; at most a period's passes, 50 at 100 Hz, and the tick's).
     total_passes = int(re.search(r"; (\d+) samples of pid", out.stderr).group(1))
-    assert sum(int(p.meta["samples"]) for p in uploads) == total_passes
+    uploaded_passes = sum(int(p.meta["samples"]) for p in uploads)
+    assert 0 <= total_passes - uploaded_passes <= 80 * (periods_made - sent), (total_passes, uploaded_passes)
 
 
 def test_a_short_outage_loses_nothing(receiver):
