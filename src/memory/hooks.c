@@ -23,6 +23,7 @@
  * Allocation sizes are the sizes asked for, as tracemalloc counts them.
  */
 #include "mem.h"
+#include "mem_evalhook.h"
 
 #include <sched.h>
 #include <stdio.h>
@@ -392,11 +393,69 @@ static uint32_t partial_stack_node(hs_mem *m, hs_mem_tls *tls, PyThreadState *ts
     return resolve_frames(m, tls, tls->frames, n, (size_t)s - 1, kept->node);
 }
 
+#if HS_HAVE_EVALHOOK
+/* With the evaluation hook (before 3.12, mem_evalhook.h): the frame of
+ * the deepest level whose call has run throughout since this engine's
+ * last read on this thread, when its slot still names it; 0 if none. */
+static uintptr_t steady_frame(const hs_eval_levels *h, uint64_t reader) {
+    int b = h->low < h->depth ? h->low : h->depth;
+    if (h->reader != reader)
+        return 0;
+    for (int c = b; c >= 1 && c > b - HS_EVAL_SLOTS; c--) {
+        const hs_eval_slot *s = &h->slot[c & (HS_EVAL_SLOTS - 1)];
+        if (s->level == c)
+            return s->frame;
+    }
+    return 0;
+}
+
+/* Only the frames from the leaf down to the steady frame are read, and
+ * the cached frames below it kept, once that frame is found both on the
+ * stack and in the cache; otherwise the whole stack is read. */
+static uint32_t hooked_stack_node(hs_mem *m, hs_mem_tls *tls, PyThreadState *tstate,
+                                  uint32_t root) {
+    hs_eval_levels *h = hs_evalhook_levels();
+    uintptr_t steady = tls->cache_len ? steady_frame(h, m->id) : 0;
+    size_t got;
+    uint32_t node;
+    if (steady) {
+        got = hs_pystack_walk_until(&m->layout, tstate, steady, &tls->frames, &tls->frame_cap);
+        if (got == (size_t)-1)
+            return HS_TRIE_NONE;
+        if (got && tls->frames[got - 1].frame == steady) {
+            size_t k = tls->cache_len;
+            while (k-- > 0 && tls->cache[k].frame != steady)
+                ;
+            if (k != (size_t)-1 && tls->cache[k].code == tls->frames[got - 1].code) {
+                node = resolve_frames(m, tls, tls->frames, got, k, k ? tls->cache[k - 1].node : root);
+                h->low = h->depth;
+                return node;
+            }
+            got = hs_pystack_walk(&m->layout, tstate, &tls->frames, &tls->frame_cap, SIZE_MAX);
+        }
+        /* else the steady frame is not on this stack: all of it was read */
+        m->full_walks++;
+    } else {
+        got = hs_pystack_walk(&m->layout, tstate, &tls->frames, &tls->frame_cap, SIZE_MAX);
+    }
+    if (got == (size_t)-1)
+        return HS_TRIE_NONE;
+    node = resolve_frames(m, tls, tls->frames, got, 0, root);
+    h->low = h->depth;
+    h->reader = m->id;
+    return node;
+}
+#endif
+
 /* The node of the current Python stack (GIL held). */
 static uint32_t stack_node(hs_mem *m, hs_mem_tls *tls, PyThreadState *tstate) {
     uint32_t root = thread_root(m, tls);
     if (root == HS_TRIE_NONE || !tstate)
         return root;
+#if HS_HAVE_EVALHOOK
+    if (m->evalhook)
+        return hooked_stack_node(m, tls, tstate, root);
+#endif
     int depth = m->watching ? hs_pystack_depth(tstate) : -1;
     if (depth > 0 && tls->low > 0) {
         uint32_t node = partial_stack_node(m, tls, tstate, depth, root);

@@ -123,6 +123,7 @@ struct hs_mem {
 
     hs_pystack_layout layout;
     int watching;               /* frame exits are reported (mem_watch.c) */
+    int evalhook;               /* before 3.12: the evaluation hook reports them (mem_evalhook.h) */
     int64_t full_walks;         /* events whose partial read failed its check */
     hs_stacktrie trie;
     hs_ptrtable table;

@@ -105,11 +105,12 @@ static inline uintptr_t word_at(uintptr_t base, int64_t off) {
 }
 
 /* The walk, keeping the frames whose code address passes `filter` (bit
- * (code >> 4) & 63; all ones keeps every frame). Inlined into both public
- * walks, so the one that keeps everything pays no test. */
+ * (code >> 4) & 63; all ones keeps every frame) and stopping after the
+ * frame at address `stop` (0: none). Inlined into the public walks, so
+ * the ones that keep everything pay no filter test. */
 static inline __attribute__((always_inline)) size_t
 walk(const hs_pystack_layout *l, PyThreadState *tstate, hs_frame_key **buf, size_t *cap, size_t max,
-     uint64_t filter) {
+     uint64_t filter, uintptr_t stop) {
     size_t depth = 0;
 #if PY_VERSION_HEX >= 0x030B0000
 #if PY_VERSION_HEX >= 0x030D0000
@@ -135,6 +136,8 @@ walk(const hs_pystack_layout *l, PyThreadState *tstate, hs_frame_key **buf, size
         if (depth == *cap && reserve(buf, cap, depth + 1) != 0)
             return (size_t)-1;
         (*buf)[depth++] = (hs_frame_key){code, offset, frame};
+        if (frame == stop)
+            break;
         frame = previous;
     }
 #else
@@ -146,6 +149,8 @@ walk(const hs_pystack_layout *l, PyThreadState *tstate, hs_frame_key **buf, size
             return (size_t)-1;
         (*buf)[depth++] =
             (hs_frame_key){(uintptr_t)f->f_code, f->f_lasti >= 0 ? f->f_lasti * 2 : -1, (uintptr_t)f};
+        if ((uintptr_t)f == stop)
+            break;
     }
 #endif
     return depth;
@@ -153,10 +158,15 @@ walk(const hs_pystack_layout *l, PyThreadState *tstate, hs_frame_key **buf, size
 
 size_t hs_pystack_walk(const hs_pystack_layout *l, PyThreadState *tstate, hs_frame_key **buf,
                        size_t *cap, size_t max) {
-    return walk(l, tstate, buf, cap, max, ~(uint64_t)0);
+    return walk(l, tstate, buf, cap, max, ~(uint64_t)0, 0);
+}
+
+size_t hs_pystack_walk_until(const hs_pystack_layout *l, PyThreadState *tstate, uintptr_t stop,
+                             hs_frame_key **buf, size_t *cap) {
+    return walk(l, tstate, buf, cap, SIZE_MAX, ~(uint64_t)0, stop);
 }
 
 size_t hs_pystack_walk_matching(const hs_pystack_layout *l, PyThreadState *tstate, uint64_t filter,
                                 hs_frame_key **buf, size_t *cap) {
-    return walk(l, tstate, buf, cap, SIZE_MAX, filter);
+    return walk(l, tstate, buf, cap, SIZE_MAX, filter, 0);
 }

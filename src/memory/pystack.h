@@ -41,6 +41,11 @@ int hs_pystack_layout_init(hs_pystack_layout *l, char *err, size_t errlen);
 size_t hs_pystack_walk(const hs_pystack_layout *l, PyThreadState *tstate, hs_frame_key **buf,
                        size_t *cap, size_t max);
 
+/* Like hs_pystack_walk, but stops after the frame whose struct is at
+ * `stop` (the last one returned is that frame, when it is on the stack). */
+size_t hs_pystack_walk_until(const hs_pystack_layout *l, PyThreadState *tstate, uintptr_t stop,
+                             hs_frame_key **buf, size_t *cap);
+
 /* Like hs_pystack_walk over the whole stack, but keeps only the frames
  * whose code object address has bit (address >> 4) & 63 set in `filter`
  * (a one-word Bloom filter of the code objects wanted): the caller checks
