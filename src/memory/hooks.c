@@ -37,17 +37,18 @@
 
 /* This thread's state for engine m, found in one thread-local read when it
  * was the last engine this thread saw (ids are compared, never a pointer
- * to a freed engine followed). The default TLS model: initial-exec would
- * be one instruction cheaper but can make the module fail to load when
- * the process's static TLS space is used up. */
+ * to a freed engine followed). Initial-exec, one load from the thread
+ * pointer instead of a call to __tls_get_addr per event: the module's
+ * thread-locals are in the static TLS block anyway, since the tracer's
+ * are initial-exec (src/tracer/tracer.h), so this adds no way to fail. */
 typedef struct {
     uint64_t engine_id;
     hs_mem_tls *tls;
 } tls_slot;
-static __thread tls_slot last_tls;
+static __thread tls_slot last_tls __attribute__((tls_model("initial-exec")));
 /* Set while this thread's state is being made: what that allocates (with
  * --native, through malloc) is the engine's. */
-static __thread int making_tls;
+static __thread int making_tls __attribute__((tls_model("initial-exec")));
 
 int64_t hs_mem_now_ns(void) {
     struct timespec ts;
@@ -415,9 +416,22 @@ static uintptr_t steady_frame(const hs_eval_levels *h, uint64_t reader) {
 static uint32_t hooked_stack_node(hs_mem *m, hs_mem_tls *tls, PyThreadState *tstate,
                                   uint32_t root) {
     hs_eval_levels *h = hs_evalhook_levels();
-    uintptr_t steady = tls->cache_len ? steady_frame(h, m->id) : 0;
+    size_t len = tls->cache_len;
+    uintptr_t steady = len ? steady_frame(h, m->id) : 0;
     size_t got;
     uint32_t node;
+    if (steady && steady == tls->cache[len - 1].frame) {
+        /* The last leaf has run throughout: if it is still the leaf, only
+         * its instruction may have moved. */
+        got = hs_pystack_walk(&m->layout, tstate, &tls->frames, &tls->frame_cap, 1);
+        const hs_mem_cached_frame *c = &tls->cache[len - 1];
+        if (got == 1 && tls->frames[0].frame == steady) {
+            h->low = h->depth;
+            return tls->frames[0].offset == c->offset
+                       ? c->node
+                       : resolve_frames(m, tls, tls->frames, 1, len - 1, len >= 2 ? c[-1].node : root);
+        }
+    }
     if (steady) {
         got = hs_pystack_walk_until(&m->layout, tstate, steady, &tls->frames, &tls->frame_cap);
         if (got == (size_t)-1)
@@ -457,6 +471,22 @@ static uint32_t stack_node(hs_mem *m, hs_mem_tls *tls, PyThreadState *tstate) {
         return hooked_stack_node(m, tls, tstate, root);
 #endif
     int depth = m->watching ? hs_pystack_depth(tstate) : -1;
+    if (depth >= 2 && tls->low >= depth - 1 && (size_t)depth == tls->cache_len) {
+        /* Nothing below the leaf has run since the last read, and the
+         * leaf itself has not left (it would have lowered the mark below
+         * depth - 1): when the two frames read are those cached (the
+         * check of partial_stack_node), only the leaf's instruction may
+         * have moved. */
+        size_t got = hs_pystack_walk(&m->layout, tstate, &tls->frames, &tls->frame_cap, 2);
+        const hs_frame_key *f = tls->frames;
+        const hs_mem_cached_frame *c = &tls->cache[depth - 2];
+        if (got == 2 && f[0].frame == c[1].frame && f[0].code == c[1].code &&
+            f[1].frame == c[0].frame && f[1].code == c[0].code && f[1].offset == c[0].offset) {
+            tls->low = depth;
+            return f[0].offset == c[1].offset ? c[1].node
+                                              : resolve_frames(m, tls, f, 1, (size_t)depth - 1, c[0].node);
+        }
+    }
     if (depth > 0 && tls->low > 0) {
         uint32_t node = partial_stack_node(m, tls, tstate, depth, root);
         if (node != NOT_PARTIAL) {
