@@ -184,6 +184,7 @@ static void new_peak(hs_mem *m) {
     }
 }
 
+/* Puts a block in the table now (GIL held, or the lock while draining). */
 static void record_block(hs_mem *m, uint32_t node, void *ptr, size_t size) {
     hs_ptr_entry old;
     if (node == HS_TRIE_NONE || hs_ptrtable_put(&m->table, (uintptr_t)ptr, size, node, &old) != 0) {
@@ -203,7 +204,7 @@ static void record_block(hs_mem *m, uint32_t node, void *ptr, size_t size) {
     maybe_point(m);
 }
 
-/* Takes a block out of the table; 1 with its entry, 0 when untraced. */
+/* Takes a block out of the table now; 1 with its entry, 0 when untraced. */
 static int forget_block(hs_mem *m, void *ptr, hs_ptr_entry *e) {
     if (!hs_ptrtable_take(&m->table, (uintptr_t)ptr, e))
         return 0;
@@ -211,6 +212,53 @@ static int forget_block(hs_mem *m, void *ptr, hs_ptr_entry *e) {
     m->frees++;
     maybe_point(m);
     return 1;
+}
+
+/* ---- the batch of the GIL holder's events ----------------------------------- */
+
+/* Applies the batched events in their order (GIL held): the same table,
+ * counters, peak and points as applying each at once, a few events
+ * later. The table's lines are requested for all of them first. */
+static void apply_batch(hs_mem *m) {
+    unsigned n = m->batch_count;
+    m->batch_count = 0;
+    for (unsigned i = 0; i < n; i++)
+        hs_ptrtable_prefetch(&m->table, m->batch[i].addr);
+    for (unsigned i = 0; i < n; i++) {
+        const hs_mem_event *e = &m->batch[i];
+        hs_ptr_entry gone;
+        if (e->node == HS_TRIE_NONE)
+            forget_block(m, (void *)e->addr, &gone);
+        else
+            record_block(m, e->node, (void *)e->addr, e->size);
+    }
+}
+
+static inline void push_event(hs_mem *m, uintptr_t addr, uint64_t size, uint32_t node) {
+    m->batch[m->batch_count++] = (hs_mem_event){addr, size, node};
+    if (m->batch_count == HS_MEM_BATCH)
+        apply_batch(m);
+}
+
+/* An allocation with the GIL, through the batch. */
+static inline void push_block(hs_mem *m, uint32_t node, void *ptr, size_t size) {
+    if (node == HS_TRIE_NONE)
+        m->lost++;
+    else
+        push_event(m, (uintptr_t)ptr, size, node);
+}
+
+/* A free with the GIL, through the batch. */
+static inline void push_free(hs_mem *m, void *ptr) {
+    push_event(m, (uintptr_t)ptr, 0, HS_TRIE_NONE);
+}
+
+/* Takes a block out of the table with the batch applied first: for the
+ * callers that need its entry at once. */
+static int forget_block_now(hs_mem *m, void *ptr, hs_ptr_entry *e) {
+    if (m->batch_count)
+        apply_batch(m);
+    return forget_block(m, ptr, e);
 }
 
 /* ---- raw-domain events of threads without the GIL ------------------------ */
@@ -286,6 +334,10 @@ static uint32_t queued_node(hs_mem *m, const hs_mem_pending *e) {
 }
 
 static void drain_slow(hs_mem *m) {
+    /* the batch's events are older than the queued ones (each event of
+     * the GIL holder drains the queue before it joins the batch) */
+    if (m->batch_count)
+        apply_batch(m);
     lock(m);
     for (size_t i = 0; i < m->pending_count; i++) {
         const hs_mem_pending *e = &m->pending[i];
@@ -331,6 +383,18 @@ static int cache_reserve(hs_mem_tls *tls, size_t depth) {
     return 0;
 }
 
+/* A new node names `code`: the node keeps its code object alive (GIL
+ * held), and with --native threads without the GIL may now name it. */
+static void hold_new_code(hs_mem *m, uintptr_t code) {
+    Py_INCREF((PyObject *)code);
+    if (m->native) {
+        lock(m);
+        if (hs_mem_hold_code(m, code) != 0)
+            m->pending_lost++;
+        unlock(m);
+    }
+}
+
 /* The node of frames f[0..count) (leaf first) standing at cache positions
  * k0 .. k0 + count - 1 (root first) under `node` (the node at k0 - 1).
  * Skips what matches the cache, then looks up (and caches) the rest. */
@@ -355,15 +419,8 @@ static uint32_t resolve_frames(hs_mem *m, hs_mem_tls *tls, const hs_frame_key *f
             tls->cache_len = k;
             return HS_TRIE_NONE;
         }
-        if (created) { /* the node keeps its code object alive (GIL held) */
-            Py_INCREF((PyObject *)key->code);
-            if (m->native) { /* threads without the GIL may now name it */
-                lock(m);
-                if (hs_mem_hold_code(m, key->code) != 0)
-                    m->pending_lost++;
-                unlock(m);
-            }
-        }
+        if (created)
+            hold_new_code(m, key->code);
         node = child;
         c[k] = (hs_mem_cached_frame){key->code, key->offset, node, key->frame};
     }
@@ -416,22 +473,9 @@ static uintptr_t steady_frame(const hs_eval_levels *h, uint64_t reader) {
 static uint32_t hooked_stack_node(hs_mem *m, hs_mem_tls *tls, PyThreadState *tstate,
                                   uint32_t root) {
     hs_eval_levels *h = hs_evalhook_levels();
-    size_t len = tls->cache_len;
-    uintptr_t steady = len ? steady_frame(h, m->id) : 0;
+    uintptr_t steady = tls->cache_len ? steady_frame(h, m->id) : 0;
     size_t got;
     uint32_t node;
-    if (steady && steady == tls->cache[len - 1].frame) {
-        /* The last leaf has run throughout: if it is still the leaf, only
-         * its instruction may have moved. */
-        got = hs_pystack_walk(&m->layout, tstate, &tls->frames, &tls->frame_cap, 1);
-        const hs_mem_cached_frame *c = &tls->cache[len - 1];
-        if (got == 1 && tls->frames[0].frame == steady) {
-            h->low = h->depth;
-            return tls->frames[0].offset == c->offset
-                       ? c->node
-                       : resolve_frames(m, tls, tls->frames, 1, len - 1, len >= 2 ? c[-1].node : root);
-        }
-    }
     if (steady) {
         got = hs_pystack_walk_until(&m->layout, tstate, steady, &tls->frames, &tls->frame_cap);
         if (got == (size_t)-1)
@@ -461,6 +505,62 @@ static uint32_t hooked_stack_node(hs_mem *m, hs_mem_tls *tls, PyThreadState *tst
 }
 #endif
 
+/* The leaf cached at `leaf` (not the root's child) moved to `offset`: its
+ * node under the same caller. */
+static uint32_t leaf_moved(hs_mem *m, hs_mem_tls *tls, hs_mem_cached_frame *leaf, int32_t offset) {
+    int created;
+    uint32_t node = hs_stacktrie_child(&m->trie, leaf[-1].node, leaf->code, offset, &created);
+    if (node == HS_TRIE_NONE) {
+        tls->cache_len = (size_t)(leaf - tls->cache);
+        return node;
+    }
+    if (created)
+        hold_new_code(m, leaf->code);
+    leaf->offset = offset;
+    leaf->node = node;
+    return node;
+}
+
+/* The common case, inlined into the allocation hooks: the innermost frame
+ * is the leaf of this thread's last read and has run throughout since
+ * (3.12+: the exit mark, with the caller checked as cached against the
+ * exits no event reports; before: the hook's steady level), so only its
+ * instruction is read. NOT_FAST otherwise. */
+#define NOT_FAST (HS_TRIE_NONE - 2)
+static inline uint32_t fast_node(hs_mem *m, hs_mem_tls *tls, PyThreadState *tstate) {
+    size_t depth = tls->cache_len;
+    if (!tstate || depth < 2)
+        return NOT_FAST;
+    hs_mem_cached_frame *leaf = &tls->cache[depth - 1];
+    uintptr_t frame = hs_pystack_top(tstate);
+    if (frame != leaf->frame)
+        return NOT_FAST;
+    const hs_pystack_layout *l = &m->layout;
+#if HS_HAVE_MONITORING
+    if (!m->watching || tls->low < (int)depth - 1 || hs_pystack_depth(tstate) != (int)depth)
+        return NOT_FAST;
+    uintptr_t caller = hs_pystack_previous(l, frame);
+    if (caller != leaf[-1].frame || hs_pystack_code(l, caller) != leaf[-1].code ||
+        hs_pystack_offset(l, caller, leaf[-1].code) != leaf[-1].offset)
+        return NOT_FAST;
+    tls->low = (int)depth;
+#elif HS_HAVE_EVALHOOK
+    hs_eval_levels *h = hs_evalhook_levels();
+    if (!m->evalhook || steady_frame(h, m->id) != frame)
+        return NOT_FAST;
+    h->low = h->depth;
+#else
+    return NOT_FAST;
+#endif
+    uintptr_t code = hs_pystack_code(l, frame);
+    int32_t offset = hs_pystack_offset(l, frame, code);
+    if (code != leaf->code) {
+        tls->cache_len = depth - 1; /* cannot happen to a frame that did not leave; read anew */
+        return NOT_FAST;
+    }
+    return offset == leaf->offset ? leaf->node : leaf_moved(m, tls, leaf, offset);
+}
+
 /* The node of the current Python stack (GIL held). */
 static uint32_t stack_node(hs_mem *m, hs_mem_tls *tls, PyThreadState *tstate) {
     uint32_t root = thread_root(m, tls);
@@ -471,22 +571,6 @@ static uint32_t stack_node(hs_mem *m, hs_mem_tls *tls, PyThreadState *tstate) {
         return hooked_stack_node(m, tls, tstate, root);
 #endif
     int depth = m->watching ? hs_pystack_depth(tstate) : -1;
-    if (depth >= 2 && tls->low >= depth - 1 && (size_t)depth == tls->cache_len) {
-        /* Nothing below the leaf has run since the last read, and the
-         * leaf itself has not left (it would have lowered the mark below
-         * depth - 1): when the two frames read are those cached (the
-         * check of partial_stack_node), only the leaf's instruction may
-         * have moved. */
-        size_t got = hs_pystack_walk(&m->layout, tstate, &tls->frames, &tls->frame_cap, 2);
-        const hs_frame_key *f = tls->frames;
-        const hs_mem_cached_frame *c = &tls->cache[depth - 2];
-        if (got == 2 && f[0].frame == c[1].frame && f[0].code == c[1].code &&
-            f[1].frame == c[0].frame && f[1].code == c[0].code && f[1].offset == c[0].offset) {
-            tls->low = depth;
-            return f[0].offset == c[1].offset ? c[1].node
-                                              : resolve_frames(m, tls, f, 1, (size_t)depth - 1, c[0].node);
-        }
-    }
     if (depth > 0 && tls->low > 0) {
         uint32_t node = partial_stack_node(m, tls, tstate, depth, root);
         if (node != NOT_PARTIAL) {
@@ -541,11 +625,17 @@ void hs_mem_recount_chosen(hs_mem *m) {
     tls->chosen_depth = got == (size_t)-1 ? 0 : (int)hs_mem_lines_count_frames(&m->lines, tls->frames, got);
 }
 
+/* Whether a free now charges the chosen lines on this thread's stack
+ * (mem_lines.h): only while a chosen frame runs here when the threads
+ * count them; else whenever code is chosen. */
+static inline int lines_charged(const hs_mem *m, const hs_mem_tls *tls) {
+    return m->lines.count && !(m->lines_gated && tls->chosen_depth <= 0);
+}
+
 /* A traced block of `size` bytes was freed: the chosen lines on this
- * thread's stack are charged (mem_lines.h). Only while a chosen frame
- * runs here when the threads count them; else whenever code is chosen. */
+ * thread's stack are charged, when lines_charged. */
 static inline void charge_free(hs_mem *m, hs_mem_tls *tls, uint64_t size) {
-    if (!m->lines.count || (m->lines_gated && tls->chosen_depth <= 0))
+    if (!lines_charged(m, tls))
         return;
     PyThreadState *tstate = _PyThreadState_UncheckedGet();
     if (!tstate)
@@ -561,17 +651,22 @@ static inline void charge_free(hs_mem *m, hs_mem_tls *tls, uint64_t size) {
 }
 
 /* Whether this call holds the GIL: always for the mem and object domains. */
-static inline int has_gil(const hs_mem_domain *d) {
-    return d->domain != PYMEM_DOMAIN_RAW || PyGILState_Check();
+static inline int has_gil(int raw) {
+    return !raw || PyGILState_Check();
 }
 
-static void on_alloc(hs_mem *m, int gil, hs_mem_tls *tls, void *ptr, size_t size) {
+static inline __attribute__((always_inline)) void on_alloc(hs_mem *m, int gil, hs_mem_tls *tls,
+                                                            void *ptr, size_t size) {
     if (!gil) {
         queue_event(m, (uintptr_t)ptr, size, 0);
         return;
     }
     drain(m);
-    record_block(m, stack_node(m, tls, _PyThreadState_UncheckedGet()), ptr, size);
+    PyThreadState *tstate = _PyThreadState_UncheckedGet();
+    uint32_t node = fast_node(m, tls, tstate);
+    if (node == NOT_FAST)
+        node = stack_node(m, tls, tstate);
+    push_block(m, node, ptr, size);
 }
 
 /* ---- the hooks ----------------------------------------------------------- */
@@ -581,14 +676,14 @@ static void on_alloc(hs_mem *m, int gil, hs_mem_tls *tls, void *ptr, size_t size
  * they read the engine pointer, and stopping waits for the count to drop
  * after clearing that pointer (the domain blocks themselves are never
  * freed, see hs_mem_install). */
-static inline hs_mem *begin(hs_mem_domain *d) {
-    if (d->domain == PYMEM_DOMAIN_RAW)
+static inline hs_mem *begin(hs_mem_domain *d, int raw) {
+    if (raw)
         __atomic_add_fetch(&d->inflight, 1, __ATOMIC_SEQ_CST);
     return __atomic_load_n(&d->engine, __ATOMIC_SEQ_CST);
 }
 
-static inline void end(hs_mem_domain *d) {
-    if (d->domain == PYMEM_DOMAIN_RAW)
+static inline void end(hs_mem_domain *d, int raw) {
+    if (raw)
         __atomic_sub_fetch(&d->inflight, 1, __ATOMIC_SEQ_CST);
 }
 
@@ -613,51 +708,67 @@ static inline hs_mem_tls *enter(hs_mem *m) {
     return tls;
 }
 
-static void *hook_malloc(void *ctx, size_t size) {
+static inline __attribute__((always_inline)) void *do_malloc(void *ctx, size_t size, int raw) {
     hs_mem_domain *d = ctx;
-    hs_mem *m = begin(d);
+    hs_mem *m = begin(d, raw);
     hs_mem_tls *tls = enter(m);
     void *ptr = d->prev.malloc(d->prev.ctx, size);
     if (tls) {
         if (ptr)
-            on_alloc(m, has_gil(d), tls, ptr, size);
+            on_alloc(m, has_gil(raw), tls, ptr, size);
         tls->busy = 0;
     }
-    end(d);
+    end(d, raw);
     return ptr;
 }
 
-static void *hook_calloc(void *ctx, size_t nelem, size_t elsize) {
+static inline __attribute__((always_inline)) void *do_calloc(void *ctx, size_t nelem, size_t elsize,
+                                                            int raw) {
     hs_mem_domain *d = ctx;
-    hs_mem *m = begin(d);
+    hs_mem *m = begin(d, raw);
     hs_mem_tls *tls = enter(m);
     void *ptr = d->prev.calloc(d->prev.ctx, nelem, elsize);
     if (tls) {
         size_t size;
         if (ptr && !__builtin_mul_overflow(nelem, elsize, &size))
-            on_alloc(m, has_gil(d), tls, ptr, size);
+            on_alloc(m, has_gil(raw), tls, ptr, size);
         tls->busy = 0;
     }
-    end(d);
+    end(d, raw);
     return ptr;
 }
 
-static void *hook_realloc(void *ctx, void *old, size_t size) {
+static inline __attribute__((always_inline)) void *do_realloc(void *ctx, void *old, size_t size,
+                                                             int raw) {
     hs_mem_domain *d = ctx;
-    hs_mem *m = begin(d);
+    hs_mem *m = begin(d, raw);
     hs_mem_tls *tls = enter(m);
     if (!tls) {
         void *ptr = d->prev.realloc(d->prev.ctx, old, size);
-        end(d);
+        end(d, raw);
         return ptr;
     }
-    int gil = has_gil(d);
+    int gil = has_gil(raw);
+    if (gil && !lines_charged(m, tls)) {
+        /* The old block leaves the table only once the real realloc
+         * succeeded (it stays when it fails), through the batch, before the
+         * new one joins it. */
+        void *ptr = d->prev.realloc(d->prev.ctx, old, size);
+        if (ptr) {
+            if (old)
+                push_free(m, old);
+            on_alloc(m, gil, tls, ptr, size);
+        }
+        tls->busy = 0;
+        end(d, raw);
+        return ptr;
+    }
     hs_ptr_entry was = {0, 0, 0};
     int had = 0;
     if (old) {
         if (gil) {
             drain(m);
-            had = forget_block(m, old, &was);
+            had = forget_block_now(m, old, &was);
         } else {
             queue_event(m, (uintptr_t)old, 0, 1);
         }
@@ -677,29 +788,67 @@ static void *hook_realloc(void *ctx, void *old, size_t size) {
         unlock(m);
     }
     tls->busy = 0;
-    end(d);
+    end(d, raw);
     return ptr;
 }
 
-static void hook_free(void *ctx, void *ptr) {
+static inline __attribute__((always_inline)) void do_free(void *ctx, void *ptr, int raw) {
     hs_mem_domain *d = ctx;
-    if (ptr) {
-        hs_mem *m = begin(d);
-        hs_mem_tls *tls = enter(m);
-        if (tls) {
-            if (has_gil(d)) {
-                hs_ptr_entry e;
-                drain(m);
-                if (forget_block(m, ptr, &e))
-                    charge_free(m, tls, e.size);
-            } else {
-                queue_event(m, (uintptr_t)ptr, 0, 1);
-            }
-            tls->busy = 0;
-        }
-        end(d);
+    if (!ptr) {
+        d->prev.free(d->prev.ctx, ptr);
+        return;
     }
-    d->prev.free(d->prev.ctx, ptr);
+    hs_mem *m = begin(d, raw);
+    hs_mem_tls *tls = enter(m);
+    if (!tls) {
+        d->prev.free(d->prev.ctx, ptr);
+    } else if (has_gil(raw)) {
+        /* The block leaves the table after the real free, whose work hides
+         * the wait for the table's cache line. Nothing can record the
+         * address again in between: with the GIL held here, an allocation
+         * that another thread makes meanwhile is queued, and the queue is
+         * applied only at this thread's next event (drain). */
+        drain(m);
+        d->prev.free(d->prev.ctx, ptr);
+        hs_ptr_entry e;
+        if (!lines_charged(m, tls))
+            push_free(m, ptr);
+        else if (forget_block_now(m, ptr, &e))
+            charge_free(m, tls, e.size);
+    } else {
+        queue_event(m, (uintptr_t)ptr, 0, 1);
+        d->prev.free(d->prev.ctx, ptr);
+    }
+    if (tls)
+        tls->busy = 0;
+    end(d, raw);
+}
+
+/* One set of hooks for the raw domain, one for the mem and object
+ * domains, which always hold the GIL: the domain tests fold away. */
+static void *raw_malloc(void *ctx, size_t size) {
+    return do_malloc(ctx, size, 1);
+}
+static void *raw_calloc(void *ctx, size_t nelem, size_t elsize) {
+    return do_calloc(ctx, nelem, elsize, 1);
+}
+static void *raw_realloc(void *ctx, void *old, size_t size) {
+    return do_realloc(ctx, old, size, 1);
+}
+static void raw_free(void *ctx, void *ptr) {
+    do_free(ctx, ptr, 1);
+}
+static void *gil_malloc(void *ctx, size_t size) {
+    return do_malloc(ctx, size, 0);
+}
+static void *gil_calloc(void *ctx, size_t nelem, size_t elsize) {
+    return do_calloc(ctx, nelem, elsize, 0);
+}
+static void *gil_realloc(void *ctx, void *old, size_t size) {
+    return do_realloc(ctx, old, size, 0);
+}
+static void gil_free(void *ctx, void *ptr) {
+    do_free(ctx, ptr, 0);
 }
 
 /* ---- for native allocations (native.c) ------------------------------------- */
@@ -726,13 +875,13 @@ void hs_mem_record_native(hs_mem *m, hs_mem_tls *tls, void *ptr, size_t size,
     uint32_t node = stack_node(m, tls, _PyThreadState_UncheckedGet());
     if (node != HS_TRIE_NONE)
         node = hs_mem_native_chain(m, node, native, n);
-    record_block(m, node, ptr, size);
+    push_block(m, node, ptr, size);
 }
 
 int hs_mem_forget_native(hs_mem *m, hs_mem_tls *tls, void *ptr, hs_ptr_entry *was) {
     (void)tls;
     drain(m);
-    return forget_block(m, ptr, was);
+    return forget_block_now(m, ptr, was);
 }
 
 void hs_mem_charge_free_native(hs_mem *m, hs_mem_tls *tls, uint64_t size) {
@@ -741,6 +890,8 @@ void hs_mem_charge_free_native(hs_mem *m, hs_mem_tls *tls, uint64_t size) {
 
 void hs_mem_restore_block(hs_mem *m, const hs_ptr_entry *was) {
     hs_ptr_entry replaced;
+    if (m->batch_count)
+        apply_batch(m);
     if (hs_ptrtable_put(&m->table, was->addr, was->size, was->node, &replaced) == 0) {
         add_live(m, was->node, (int64_t)was->size, 1);
         m->frees--;
@@ -820,7 +971,7 @@ int hs_mem_hooks_active(void) {
     PyMem_GetAllocator(PYMEM_DOMAIN_OBJ, &a);
     /* hooks of a stopped engine that a wrapper put back (tracemalloc.stop()
      * restores what it wrapped) only pass calls through */
-    return a.malloc == hook_malloc &&
+    return a.malloc == gil_malloc &&
            __atomic_load_n(&((hs_mem_domain *)a.ctx)->engine, __ATOMIC_SEQ_CST) != NULL;
 }
 
@@ -854,7 +1005,9 @@ int hs_mem_install(hs_mem *m, char *err, size_t errlen) {
         PyMem_GetAllocator(d->domain, &d->prev);
     }
     for (int i = 0; i < 3; i++) {
-        PyMemAllocatorEx hook = {&domains[i], hook_malloc, hook_calloc, hook_realloc, hook_free};
+        PyMemAllocatorEx hook = domain_ids[i] == PYMEM_DOMAIN_RAW
+            ? (PyMemAllocatorEx){&domains[i], raw_malloc, raw_calloc, raw_realloc, raw_free}
+            : (PyMemAllocatorEx){&domains[i], gil_malloc, gil_calloc, gil_realloc, gil_free};
         PyMem_SetAllocator(domain_ids[i], &hook);
     }
     m->installed = 1;
@@ -866,7 +1019,8 @@ static int hooks_on_top(hs_mem *m) {
     for (int i = 0; i < 3; i++) {
         PyMemAllocatorEx a;
         PyMem_GetAllocator(domain_ids[i], &a);
-        if (a.malloc != hook_malloc || a.ctx != &m->domains[i])
+        void *(*ours)(void *, size_t) = domain_ids[i] == PYMEM_DOMAIN_RAW ? raw_malloc : gil_malloc;
+        if (a.malloc != ours || a.ctx != &m->domains[i])
             return 0;
     }
     return 1;

@@ -101,6 +101,18 @@ typedef struct {
     PyThreadState *tstate; /* and its thread state */
 } hs_mem_pending;
 
+/* An allocation or free of a thread with the GIL, waiting in the batch
+ * (hooks.c): the table of live blocks is updated HS_MEM_BATCH events at a
+ * time, its cache lines loaded for all of them first, so their waits
+ * overlap instead of adding up. */
+typedef struct {
+    uintptr_t addr;
+    uint64_t size;
+    uint32_t node;    /* the allocation's stack; HS_TRIE_NONE: a free */
+} hs_mem_event;
+
+#define HS_MEM_BATCH 32
+
 /* Thread slot 0 stands for raw-domain calls made without the GIL, whose
  * Python stack cannot be read safely. */
 #define HS_MEM_NOGIL_SLOT 0
@@ -134,7 +146,10 @@ struct hs_mem {
     size_t thread_count, thread_cap;
     uint32_t nogil_root;
 
-    int64_t current_bytes;      /* live traced bytes */
+    hs_mem_event batch[HS_MEM_BATCH]; /* events not applied yet (GIL holder's) */
+    unsigned batch_count;
+
+    int64_t current_bytes;      /* live traced bytes (once the batch is applied) */
     int64_t current_blocks;
     int64_t peak_bytes, peak_blocks;
     int64_t peak_ns;            /* when the peak was reached, since start */

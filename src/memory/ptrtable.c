@@ -12,12 +12,7 @@
 
 #define MIN_SLOTS 4096
 
-/* Addresses are 16-byte aligned, so the low bits carry nothing; a
- * multiplicative hash spreads the rest (Fibonacci hashing). */
-static inline size_t slot_of(uintptr_t addr, size_t mask) {
-    uint64_t h = (uint64_t)(addr >> 4) * 0x9E3779B97F4A7C15ull;
-    return (size_t)(h >> 20) & mask;
-}
+#define slot_of hs_ptrtable_slot_of
 
 int hs_ptrtable_init(hs_ptrtable *t) {
     memset(t, 0, sizeof *t);

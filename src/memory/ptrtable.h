@@ -41,6 +41,22 @@ typedef struct {
     size_t big_count, big_cap;
 } hs_ptrtable;
 
+/* The home slot of `addr`. Addresses are 16-byte aligned, so the low bits
+ * carry nothing; a multiplicative hash spreads the rest (Fibonacci
+ * hashing). */
+static inline size_t hs_ptrtable_slot_of(uintptr_t addr, size_t mask) {
+    uint64_t h = (uint64_t)(addr >> 4) * 0x9E3779B97F4A7C15ull;
+    return (size_t)(h >> 20) & mask;
+}
+
+/* Starts loading the cache line where `addr`'s entry is or would go, so
+ * the put or take that follows other work finds it there: the table is
+ * touched at random places, and the program's own work keeps pushing it
+ * out of the cache. */
+static inline void hs_ptrtable_prefetch(const hs_ptrtable *t, uintptr_t addr) {
+    __builtin_prefetch(&t->slots[hs_ptrtable_slot_of(addr, t->mask)], 1, 3);
+}
+
 /* 0, or -1 when memory runs out. */
 int hs_ptrtable_init(hs_ptrtable *t);
 void hs_ptrtable_free(hs_ptrtable *t);
