@@ -184,15 +184,9 @@ static void new_peak(hs_mem *m) {
     }
 }
 
-/* Puts a block in the table now (GIL held, or the lock while draining). */
-static void record_block(hs_mem *m, uint32_t node, void *ptr, size_t size) {
-    hs_ptr_entry old;
-    if (node == HS_TRIE_NONE || hs_ptrtable_put(&m->table, (uintptr_t)ptr, size, node, &old) != 0) {
-        m->lost++;
-        return;
-    }
-    if (old.addr) /* freed behind our back (a free we never saw) */
-        add_live(m, old.node, -(int64_t)old.size, -1);
+/* An allocation's counters: its node's totals and live figures, the
+ * engine's, the peak and the time series. */
+static inline void count_alloc(hs_mem *m, uint32_t node, uint64_t size) {
     hs_trie_counts *c = &m->trie.counts[node];
     c->total_bytes += (int64_t)size;
     c->total_count++;
@@ -204,38 +198,85 @@ static void record_block(hs_mem *m, uint32_t node, void *ptr, size_t size) {
     maybe_point(m);
 }
 
+static inline void count_free(hs_mem *m, uint32_t node, uint64_t size) {
+    add_live(m, node, -(int64_t)size, -1);
+    m->frees++;
+    maybe_point(m);
+}
+
+/* Puts a block in the table now (GIL held, or the lock while draining). */
+static void record_block(hs_mem *m, uint32_t node, void *ptr, size_t size) {
+    hs_ptr_entry old;
+    if (node == HS_TRIE_NONE || hs_ptrtable_put(&m->table, (uintptr_t)ptr, size, node, &old) != 0) {
+        m->lost++;
+        return;
+    }
+    if (old.addr) /* freed behind our back (a free we never saw) */
+        add_live(m, old.node, -(int64_t)old.size, -1);
+    count_alloc(m, node, size);
+}
+
 /* Takes a block out of the table now; 1 with its entry, 0 when untraced. */
 static int forget_block(hs_mem *m, void *ptr, hs_ptr_entry *e) {
     if (!hs_ptrtable_take(&m->table, (uintptr_t)ptr, e))
         return 0;
-    add_live(m, e->node, -(int64_t)e->size, -1);
-    m->frees++;
-    maybe_point(m);
+    count_free(m, e->node, e->size);
     return 1;
 }
 
 /* ---- the batch of the GIL holder's events ----------------------------------- */
 
-/* Applies the batched events in their order (GIL held): the same table,
- * counters, peak and points as applying each at once, a few events
- * later. The table's lines are requested for all of them first. */
+/* Applies the batched events in their order (GIL held): the same
+ * counters, peak and points as applying each at once, a few events later.
+ * First each free is paired with the batch's latest allocation of its
+ * address, if any: that block is born and gone within the batch, so
+ * neither event touches the table (a free the engine never saw, whose
+ * stale entry the allocation would have replaced, then stays until the
+ * address next enters the table). Then the table's lines are requested
+ * for the other events, and everything is applied in order. */
+#define PAIR_SLOTS (2 * HS_MEM_BATCH) /* at most half full */
 static void apply_batch(hs_mem *m) {
     unsigned n = m->batch_count;
     m->batch_count = 0;
-    for (unsigned i = 0; i < n; i++)
-        hs_ptrtable_prefetch(&m->table, m->batch[i].addr);
+    hs_mem_event *b = m->batch;
+    uint16_t latest[PAIR_SLOTS]; /* by address: 1 + index of its latest allocation, 0: none */
+    memset(latest, 0, sizeof latest);
     for (unsigned i = 0; i < n; i++) {
-        const hs_mem_event *e = &m->batch[i];
+        hs_mem_event *e = &b[i];
+        unsigned h = (unsigned)(((uint64_t)(e->addr >> 4) * 0x9E3779B97F4A7C15ull) >> 40) &
+                     (PAIR_SLOTS - 1);
+        while (latest[h] && b[latest[h] - 1].addr != e->addr)
+            h = (h + 1) & (PAIR_SLOTS - 1);
+        e->paired = 0;
+        if (e->node != HS_TRIE_NONE) {
+            latest[h] = (uint16_t)(i + 1);
+        } else if (latest[h] && !b[latest[h] - 1].paired) {
+            b[latest[h] - 1].paired = e->paired = 1;
+            e->size = latest[h] - 1u;
+        }
+    }
+    for (unsigned i = 0; i < n; i++)
+        if (!b[i].paired)
+            hs_ptrtable_prefetch(&m->table, b[i].addr);
+    for (unsigned i = 0; i < n; i++) {
+        const hs_mem_event *e = &b[i];
         hs_ptr_entry gone;
-        if (e->node == HS_TRIE_NONE)
+        if (e->node != HS_TRIE_NONE) {
+            if (e->paired)
+                count_alloc(m, e->node, e->size);
+            else
+                record_block(m, e->node, (void *)e->addr, e->size);
+        } else if (e->paired) {
+            const hs_mem_event *a = &b[e->size];
+            count_free(m, a->node, a->size);
+        } else {
             forget_block(m, (void *)e->addr, &gone);
-        else
-            record_block(m, e->node, (void *)e->addr, e->size);
+        }
     }
 }
 
 static inline void push_event(hs_mem *m, uintptr_t addr, uint64_t size, uint32_t node) {
-    m->batch[m->batch_count++] = (hs_mem_event){addr, size, node};
+    m->batch[m->batch_count++] = (hs_mem_event){addr, size, node, 0};
     if (m->batch_count == HS_MEM_BATCH)
         apply_batch(m);
 }
@@ -395,6 +436,25 @@ static void hold_new_code(hs_mem *m, uintptr_t code) {
     }
 }
 
+/* The node under `parent` for (code, offset), created when new;
+ * HS_TRIE_NONE when memory runs out. Through this thread's memo first. */
+static inline uint32_t child_node(hs_mem *m, hs_mem_tls *tls, uint32_t parent, uintptr_t code,
+                                  int32_t offset) {
+    uint32_t h = ((uint32_t)offset ^ parent ^ (uint32_t)(code >> 4)) * 0x9E3779B9u;
+    hs_mem_memo *e = &tls->memo[h >> (32 - 6)];
+    _Static_assert(HS_MEM_MEMO == 1 << 6, "memo index bits");
+    if (e->code == code && e->parent == parent && e->offset == offset)
+        return e->node;
+    int created;
+    uint32_t node = hs_stacktrie_child(&m->trie, parent, code, offset, &created);
+    if (node == HS_TRIE_NONE)
+        return node;
+    if (created)
+        hold_new_code(m, code);
+    *e = (hs_mem_memo){code, parent, offset, node};
+    return node;
+}
+
 /* The node of frames f[0..count) (leaf first) standing at cache positions
  * k0 .. k0 + count - 1 (root first) under `node` (the node at k0 - 1).
  * Skips what matches the cache, then looks up (and caches) the rest. */
@@ -413,14 +473,11 @@ static uint32_t resolve_frames(hs_mem *m, hs_mem_tls *tls, const hs_frame_key *f
         node = c[k - 1].node;
     for (; k < depth; k++) {
         const hs_frame_key *key = &f[depth - 1 - k];
-        int created;
-        uint32_t child = hs_stacktrie_child(&m->trie, node, key->code, key->offset, &created);
+        uint32_t child = child_node(m, tls, node, key->code, key->offset);
         if (child == HS_TRIE_NONE) {
             tls->cache_len = k;
             return HS_TRIE_NONE;
         }
-        if (created)
-            hold_new_code(m, key->code);
         node = child;
         c[k] = (hs_mem_cached_frame){key->code, key->offset, node, key->frame};
     }
@@ -508,14 +565,11 @@ static uint32_t hooked_stack_node(hs_mem *m, hs_mem_tls *tls, PyThreadState *tst
 /* The leaf cached at `leaf` (not the root's child) moved to `offset`: its
  * node under the same caller. */
 static uint32_t leaf_moved(hs_mem *m, hs_mem_tls *tls, hs_mem_cached_frame *leaf, int32_t offset) {
-    int created;
-    uint32_t node = hs_stacktrie_child(&m->trie, leaf[-1].node, leaf->code, offset, &created);
+    uint32_t node = child_node(m, tls, leaf[-1].node, leaf->code, offset);
     if (node == HS_TRIE_NONE) {
         tls->cache_len = (size_t)(leaf - tls->cache);
         return node;
     }
-    if (created)
-        hold_new_code(m, leaf->code);
     leaf->offset = offset;
     leaf->node = node;
     return node;

@@ -55,6 +55,18 @@ typedef struct {
     uintptr_t frame;  /* the frame's address when last read (3.11+) */
 } hs_mem_cached_frame;
 
+/* A node looked up lately by this thread: (parent, code, offset) -> node.
+ * The tree's index serves any key; this one-way cache answers the few a
+ * running leaf moves between in one compare (hooks.c, child_node). */
+typedef struct {
+    uintptr_t code;  /* 0: empty */
+    uint32_t parent;
+    int32_t offset;
+    uint32_t node;
+} hs_mem_memo;
+
+#define HS_MEM_MEMO 64 /* a power of two */
+
 typedef struct hs_mem_tls {
     int busy;       /* inside a hook: nested allocator calls pass through */
     uint32_t root;  /* this thread's node under the root, or HS_TRIE_NONE */
@@ -62,6 +74,7 @@ typedef struct hs_mem_tls {
     size_t frame_cap;
     hs_mem_cached_frame *cache;
     size_t cache_len, cache_cap;
+    hs_mem_memo memo[HS_MEM_MEMO];
     int low;        /* with exits watched: frames below this depth have not run
                      * since the last event; 0 = read the whole stack */
     int chosen_depth; /* frames of chosen code running on this thread, counted
@@ -103,15 +116,17 @@ typedef struct {
 
 /* An allocation or free of a thread with the GIL, waiting in the batch
  * (hooks.c): the table of live blocks is updated HS_MEM_BATCH events at a
- * time, its cache lines loaded for all of them first, so their waits
- * overlap instead of adding up. */
+ * time. A block allocated and freed within one batch (most temporaries)
+ * never enters the table; for the others, the table's cache lines are
+ * requested for all of them first, so their waits overlap. */
 typedef struct {
     uintptr_t addr;
-    uint64_t size;
+    uint64_t size;    /* a free paired with an allocation of the batch: its index */
     uint32_t node;    /* the allocation's stack; HS_TRIE_NONE: a free */
+    uint32_t paired;  /* an allocation and its free both in the batch */
 } hs_mem_event;
 
-#define HS_MEM_BATCH 32
+#define HS_MEM_BATCH 256
 
 /* Thread slot 0 stands for raw-domain calls made without the GIL, whose
  * Python stack cannot be read safely. */
