@@ -156,14 +156,19 @@ static void push_point(hs_mem *m, int64_t now) {
     m->next_point_ns = now + m->interval_ns;
 }
 
-/* Every CLOCK_EVERY events, a point if the interval has passed (GIL held). */
+static void flush(hs_mem *m);
+
+/* Every CLOCK_EVERY events, a point if the interval has passed (GIL held),
+ * with the deferred frees applied first (see flush). */
 static inline void maybe_point(hs_mem *m) {
     if (--m->events_to_clock)
         return;
     m->events_to_clock = CLOCK_EVERY;
     int64_t now = hs_mem_now_ns();
-    if (now >= m->next_point_ns)
+    if (now >= m->next_point_ns) {
+        flush(m);
         push_point(m, now);
+    }
 }
 
 /* ---- counters (GIL held, or the lock while draining) ----------------------- */
@@ -194,7 +199,8 @@ static void new_peak(hs_mem *m) {
 }
 
 /* An allocation's counters: its node's totals and live figures, the
- * engine's, the peak and the time series. */
+ * engine's, and the peak (exact: current_bytes counts the deferred frees
+ * still, so they are applied before it is believed). */
 static inline void count_alloc(hs_mem *m, uint32_t node, uint64_t size) {
     hs_trie_counts *c = &m->trie.counts[node];
     c->total_bytes += (int64_t)size;
@@ -202,15 +208,17 @@ static inline void count_alloc(hs_mem *m, uint32_t node, uint64_t size) {
     m->total_bytes += (int64_t)size;
     m->total_allocs++;
     add_live(m, node, (int64_t)size, 1);
-    if (m->current_bytes > m->peak_bytes)
-        new_peak(m);
-    maybe_point(m);
+    if (m->current_bytes > m->peak_bytes) {
+        if (m->free_count)
+            flush(m);
+        if (m->current_bytes > m->peak_bytes)
+            new_peak(m);
+    }
 }
 
 static inline void count_free(hs_mem *m, uint32_t node, uint64_t size) {
     add_live(m, node, -(int64_t)size, -1);
     m->frees++;
-    maybe_point(m);
 }
 
 /* Puts a block in the table now (GIL held, or the lock while draining). */
@@ -223,6 +231,7 @@ static void record_block(hs_mem *m, uint32_t node, void *ptr, size_t size) {
     if (old.addr) /* freed behind our back (a free we never saw) */
         add_live(m, old.node, -(int64_t)old.size, -1);
     count_alloc(m, node, size);
+    maybe_point(m);
 }
 
 /* Takes a block out of the table now; 1 with its entry, 0 when untraced. */
@@ -230,84 +239,101 @@ static int forget_block(hs_mem *m, void *ptr, hs_ptr_entry *e) {
     if (!hs_ptrtable_take(&m->table, (uintptr_t)ptr, e))
         return 0;
     count_free(m, e->node, e->size);
+    maybe_point(m);
     return 1;
 }
 
-/* ---- the batch of the GIL holder's events ----------------------------------- */
+/* ---- the GIL holder's table work, batched ---------------------------------- */
 
-/* Applies the batched events in their order (GIL held): the same
- * counters, peak and points as applying each at once, a few events later.
- * First each free is paired with the batch's latest allocation of its
- * address, if any: that block is born and gone within the batch, so
- * neither event touches the table (a free the engine never saw, whose
- * stale entry the allocation would have replaced, then stays until the
- * address next enters the table). Then the table's lines are requested
- * for the other events, and everything is applied in order. */
-#define PAIR_SLOTS (2 * HS_MEM_BATCH) /* at most half full */
-static void apply_batch(hs_mem *m) {
-    unsigned n = m->batch_count;
-    m->batch_count = 0;
-    hs_mem_event *b = m->batch;
-    uint16_t latest[PAIR_SLOTS]; /* by address: 1 + index of its latest allocation, 0: none */
-    memset(latest, 0, sizeof latest);
-    for (unsigned i = 0; i < n; i++) {
-        hs_mem_event *e = &b[i];
-        unsigned h = (unsigned)(((uint64_t)(e->addr >> 4) * 0x9E3779B97F4A7C15ull) >> 40) &
-                     (PAIR_SLOTS - 1);
-        while (latest[h] && b[latest[h] - 1].addr != e->addr)
-            h = (h + 1) & (PAIR_SLOTS - 1);
-        e->paired = 0;
-        if (e->node != HS_TRIE_NONE) {
-            latest[h] = (uint16_t)(i + 1);
-        } else if (latest[h] && !b[latest[h] - 1].paired) {
-            b[latest[h] - 1].paired = e->paired = 1;
-            e->size = latest[h] - 1u;
-        }
-    }
+/* The counters of the GIL holder's events are applied at once, in order;
+ * their table work waits, HS_MEM_BATCH events at most (mem.h):
+ *  - an allocation goes to the batch; its entry is put in the table at
+ *    the next flush, unless its block is freed first, which most are
+ *    (temporaries): then neither event touches the table, and the free's
+ *    node and size are the batch's;
+ *  - a free of a block not in the batch waits for the flush too, since
+ *    its node and size are in the table; until then current_bytes still
+ *    counts it (an upper bound), so whatever needs the exact figures (a
+ *    possible new peak, a point of the series, any reader) flushes first.
+ * A flush requests all the table lines it will touch, then takes the
+ * waiting frees out (blocks from before the batch; a free of a block of
+ * the batch never waits), then puts the batch's living blocks in, in
+ * order: the table ends as if each event had been applied at once, with
+ * the waits for its lines overlapping instead of adding up. */
+#define PAIR_SLOTS (2 * HS_MEM_BATCH) /* the batch's index by address, at most half full */
+
+static inline unsigned pair_slot(const hs_mem *m, uintptr_t addr) {
+    unsigned h = (unsigned)(((uint64_t)(addr >> 4) * 0x9E3779B97F4A7C15ull) >> 40) & (PAIR_SLOTS - 1);
+    while (m->batch_index[h] && m->batch[m->batch_index[h] - 1].addr != addr)
+        h = (h + 1) & (PAIR_SLOTS - 1);
+    return h;
+}
+
+static void flush(hs_mem *m) {
+    unsigned n = m->batch_count, nf = m->free_count;
+    if (!n && !nf)
+        return;
+    m->batch_count = m->free_count = 0;
+    for (unsigned i = 0; i < nf; i++)
+        hs_ptrtable_prefetch(&m->table, m->frees_waiting[i]);
     for (unsigned i = 0; i < n; i++)
-        if (!b[i].paired)
-            hs_ptrtable_prefetch(&m->table, b[i].addr);
-    for (unsigned i = 0; i < n; i++) {
-        const hs_mem_event *e = &b[i];
-        hs_ptr_entry gone;
-        if (e->node != HS_TRIE_NONE) {
-            if (e->paired)
-                count_alloc(m, e->node, e->size);
-            else
-                record_block(m, e->node, (void *)e->addr, e->size);
-        } else if (e->paired) {
-            const hs_mem_event *a = &b[e->size];
-            count_free(m, a->node, a->size);
-        } else {
-            forget_block(m, (void *)e->addr, &gone);
-        }
+        if (!m->batch[i].freed)
+            hs_ptrtable_prefetch(&m->table, m->batch[i].addr);
+    for (unsigned i = 0; i < nf; i++) {
+        hs_ptr_entry e;
+        if (hs_ptrtable_take(&m->table, m->frees_waiting[i], &e))
+            count_free(m, e.node, e.size);
     }
+    for (unsigned i = 0; i < n; i++) {
+        const hs_mem_event *e = &m->batch[i];
+        hs_ptr_entry old;
+        if (e->freed)
+            continue;
+        if (hs_ptrtable_put(&m->table, e->addr, e->size, e->node, &old) != 0) {
+            m->lost++; /* its free will not be seen: not live from here on */
+            add_live(m, e->node, -(int64_t)e->size, -1);
+            continue;
+        }
+        if (old.addr) /* freed behind our back (a free we never saw) */
+            add_live(m, old.node, -(int64_t)old.size, -1);
+    }
+    memset(m->batch_index, 0, sizeof m->batch_index);
 }
 
-static inline void push_event(hs_mem *m, uintptr_t addr, uint64_t size, uint32_t node) {
-    m->batch[m->batch_count++] = (hs_mem_event){addr, size, node, 0};
-    if (m->batch_count == HS_MEM_BATCH)
-        apply_batch(m);
-}
-
-/* An allocation with the GIL, through the batch. */
+/* An allocation with the GIL. */
 static inline void push_block(hs_mem *m, uint32_t node, void *ptr, size_t size) {
-    if (node == HS_TRIE_NONE)
+    if (node == HS_TRIE_NONE) {
         m->lost++;
-    else
-        push_event(m, (uintptr_t)ptr, size, node);
+        return;
+    }
+    if (m->batch_count == HS_MEM_BATCH)
+        flush(m);
+    unsigned h = pair_slot(m, (uintptr_t)ptr);
+    m->batch_index[h] = (uint16_t)(m->batch_count + 1);
+    m->batch[m->batch_count++] = (hs_mem_event){(uintptr_t)ptr, size, node, 0};
+    count_alloc(m, node, size);
+    maybe_point(m);
 }
 
-/* A free with the GIL, through the batch. */
+/* A free with the GIL. */
 static inline void push_free(hs_mem *m, void *ptr) {
-    push_event(m, (uintptr_t)ptr, 0, HS_TRIE_NONE);
+    unsigned i = m->batch_index[pair_slot(m, (uintptr_t)ptr)];
+    hs_mem_event *e = i ? &m->batch[i - 1] : NULL;
+    if (e && !e->freed) {
+        e->freed = 1;
+        count_free(m, e->node, e->size);
+    } else {
+        if (m->free_count == HS_MEM_BATCH)
+            flush(m);
+        m->frees_waiting[m->free_count++] = (uintptr_t)ptr;
+    }
+    maybe_point(m);
 }
 
-/* Takes a block out of the table with the batch applied first: for the
- * callers that need its entry at once. */
+/* Takes a block out of the table with the waiting work done first: for
+ * the callers that need its entry at once. */
 static int forget_block_now(hs_mem *m, void *ptr, hs_ptr_entry *e) {
-    if (m->batch_count)
-        apply_batch(m);
+    flush(m);
     return forget_block(m, ptr, e);
 }
 
@@ -386,8 +412,7 @@ static uint32_t queued_node(hs_mem *m, const hs_mem_pending *e) {
 static void drain_slow(hs_mem *m) {
     /* the batch's events are older than the queued ones (each event of
      * the GIL holder drains the queue before it joins the batch) */
-    if (m->batch_count)
-        apply_batch(m);
+    flush(m);
     lock(m);
     for (size_t i = 0; i < m->pending_count; i++) {
         const hs_mem_pending *e = &m->pending[i];
@@ -953,8 +978,7 @@ void hs_mem_charge_free_native(hs_mem *m, hs_mem_tls *tls, uint64_t size) {
 
 void hs_mem_restore_block(hs_mem *m, const hs_ptr_entry *was) {
     hs_ptr_entry replaced;
-    if (m->batch_count)
-        apply_batch(m);
+    flush(m);
     if (hs_ptrtable_put(&m->table, was->addr, was->size, was->node, &replaced) == 0) {
         add_live(m, was->node, (int64_t)was->size, 1);
         m->frees--;

@@ -114,16 +114,14 @@ typedef struct {
     PyThreadState *tstate; /* and its thread state */
 } hs_mem_pending;
 
-/* An allocation or free of a thread with the GIL, waiting in the batch
- * (hooks.c): the table of live blocks is updated HS_MEM_BATCH events at a
- * time. A block allocated and freed within one batch (most temporaries)
- * never enters the table; for the others, the table's cache lines are
- * requested for all of them first, so their waits overlap. */
+/* An allocation of a thread with the GIL whose table entry waits for the
+ * next flush (hooks.c): most blocks are freed before it, and never touch
+ * the table. */
 typedef struct {
     uintptr_t addr;
-    uint64_t size;    /* a free paired with an allocation of the batch: its index */
-    uint32_t node;    /* the allocation's stack; HS_TRIE_NONE: a free */
-    uint32_t paired;  /* an allocation and its free both in the batch */
+    uint64_t size;
+    uint32_t node;
+    uint32_t freed;   /* freed since: nothing left to put */
 } hs_mem_event;
 
 #define HS_MEM_BATCH 256
@@ -161,10 +159,13 @@ struct hs_mem {
     size_t thread_count, thread_cap;
     uint32_t nogil_root;
 
-    hs_mem_event batch[HS_MEM_BATCH]; /* events not applied yet (GIL holder's) */
-    unsigned batch_count;
+    /* The GIL holder's table work waiting for a flush (hooks.c). */
+    hs_mem_event batch[HS_MEM_BATCH];      /* allocations */
+    uint16_t batch_index[2 * HS_MEM_BATCH]; /* by address: 1 + index in batch, 0: none */
+    uintptr_t frees_waiting[HS_MEM_BATCH]; /* frees of blocks from before the batch */
+    unsigned batch_count, free_count;
 
-    int64_t current_bytes;      /* live traced bytes (once the batch is applied) */
+    int64_t current_bytes;      /* live traced bytes, and the waiting frees' (hooks.c, flush) */
     int64_t current_blocks;
     int64_t peak_bytes, peak_blocks;
     int64_t peak_ns;            /* when the peak was reached, since start */
