@@ -598,7 +598,8 @@ static uint32_t hooked_stack_node(hs_mem *m, hs_mem_tls *tls, PyThreadState *tst
 
 /* The leaf cached at `leaf` (not the root's child) moved to `offset`: its
  * node under the same caller. */
-static uint32_t leaf_moved(hs_mem *m, hs_mem_tls *tls, hs_mem_cached_frame *leaf, int32_t offset) {
+static inline uint32_t leaf_moved(hs_mem *m, hs_mem_tls *tls, hs_mem_cached_frame *leaf,
+                                  int32_t offset) {
     uint32_t node = child_node(m, tls, leaf[-1].node, leaf->code, offset);
     if (node == HS_TRIE_NONE) {
         tls->cache_len = (size_t)(leaf - tls->cache);
@@ -629,7 +630,7 @@ static inline uint32_t fast_node(hs_mem *m, hs_mem_tls *tls, PyThreadState *tsta
         return NOT_FAST;
     uintptr_t caller = hs_pystack_previous(l, frame);
     if (caller != leaf[-1].frame || hs_pystack_code(l, caller) != leaf[-1].code ||
-        hs_pystack_offset(l, caller, leaf[-1].code) != leaf[-1].offset)
+        !hs_pystack_at(l, caller, leaf[-1].code, leaf[-1].offset))
         return NOT_FAST;
     tls->low = (int)depth;
 #elif HS_HAVE_EVALHOOK
@@ -641,12 +642,13 @@ static inline uint32_t fast_node(hs_mem *m, hs_mem_tls *tls, PyThreadState *tsta
     return NOT_FAST;
 #endif
     uintptr_t code = hs_pystack_code(l, frame);
-    int32_t offset = hs_pystack_offset(l, frame, code);
     if (code != leaf->code) {
         tls->cache_len = depth - 1; /* cannot happen to a frame that did not leave; read anew */
         return NOT_FAST;
     }
-    return offset == leaf->offset ? leaf->node : leaf_moved(m, tls, leaf, offset);
+    if (hs_pystack_at(l, frame, code, leaf->offset))
+        return leaf->node;
+    return leaf_moved(m, tls, leaf, hs_pystack_offset(l, frame, code));
 }
 
 /* The node of the current Python stack (GIL held). */

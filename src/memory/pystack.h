@@ -124,6 +124,18 @@ static inline int32_t hs_pystack_offset(const hs_pystack_layout *l, uintptr_t fr
 #endif
 }
 
+/* Whether the frame's instruction is at `offset` in `code` (its code
+ * object): hs_pystack_offset(l, frame, code) == offset, with one compare
+ * for an offset of 0 or more. */
+static inline int hs_pystack_at(const hs_pystack_layout *l, uintptr_t frame, uintptr_t code,
+                                int32_t offset) {
+#if PY_VERSION_HEX >= 0x030B0000
+    if (offset >= 0)
+        return hs_pystack_word(frame, HS_OFF_INSTR(l)) == code + (uintptr_t)HS_OFF_ADAPTIVE(l) + (uintptr_t)offset;
+#endif
+    return hs_pystack_offset(l, frame, code) == offset;
+}
+
 /* Fills the layout for the running interpreter. 0, or -1 with a one-line
  * message in err. */
 int hs_pystack_layout_init(hs_pystack_layout *l, char *err, size_t errlen);
