@@ -11,6 +11,7 @@ medians over repeats. The output file each tool writes is measured too.
     python bench/bench_mem.py --quick
     python bench/bench_mem.py --depth-cost             # hotscope's cost per frame of stack
     python bench/bench_mem.py --workloads alloc,mixed,native --modes none,memray-native,hotscope,hotscope-native
+    python bench/bench_mem.py --python NEW/bin/python --base-python OLD/bin/python --modes none,hotscope-base,hotscope
 
 Modes:
   none            unprofiled
@@ -32,6 +33,10 @@ Modes:
                   stack to charge its lines)
   hotscope-native hotscope mem --native: malloc and friends too, with
                   native frames (the program runs with the interposer)
+  hotscope-base   hotscope mem as `hotscope`, but with the interpreter given
+                  by --base-python (another venv of the same Python with
+                  another build of hotscope, e.g. main's): before and after
+                  side by side in one run
 Workloads (all run 20 frames deep, so stack depth costs what it costs):
   alloc    allocation-heavy: small lists, dicts, strings and tuples made
            and dropped in a tight loop
@@ -58,6 +63,8 @@ WORKLOADS = ["alloc", "mixed"]
 ALL_WORKLOADS = WORKLOADS + ["native"]
 MODES = ["none", "tracemalloc-1", "tracemalloc-25", "memray", "memray-native", "memray-pyalloc",
          "hotscope", "hotscope-func", "hotscope-func-work", "hotscope-native"]
+# not in the default list: needs --base-python
+EXTRA_MODES = ["hotscope-base"]
 DEPTH = 20
 
 
@@ -180,6 +187,9 @@ def depth_cost():
 
 # ---- the parent ---------------------------------------------------------------------
 
+BASE_PYTHON = [None]  # --base-python, for the hotscope-base mode
+
+
 def command(python, mode, workload, scale, out):
     me = [HERE, "--child", workload, "--scale", str(scale)]
     if mode == "none":
@@ -195,6 +205,8 @@ def command(python, mode, workload, scale, out):
         return [python, "-m", "memray", "run", "-q", "-f", *native, "-o", path] + me, path
     if mode.startswith("hotscope"):
         path = os.path.join(out, "h.json")
+        if mode == "hotscope-base":
+            python, mode = BASE_PYTHON[0], "hotscope"
         chosen = {"hotscope": [], "hotscope-func": ["--func", "__main__:chosen_not_run"],
                   "hotscope-func-work": ["--func", "__main__:alloc", "--func", "__main__:mixed"],
                   "hotscope-native": ["--native"]}[mode]
@@ -218,6 +230,8 @@ def measure(python, mode, workload, scale):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--python", default=os.path.join(ROOT, ".venvs", "3.12", "bin", "python"))
+    ap.add_argument("--base-python", metavar="PYTHON",
+                    help="for the hotscope-base mode: the same Python with another build of hotscope")
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--quick", action="store_true", help="repeat 2, scale 0.3")
@@ -238,6 +252,13 @@ def main():
         opts.repeat, opts.scale = 2, 0.3
     modes = opts.modes.split(",")
     workloads = opts.workloads.split(",")
+    unknown = [m for m in modes if m not in MODES + EXTRA_MODES]
+    if unknown:
+        ap.error("unknown mode %s (modes: %s)" % (unknown[0], ",".join(MODES + EXTRA_MODES)))
+    if "hotscope-base" in modes:
+        if not opts.base_python:
+            ap.error("the hotscope-base mode needs --base-python")
+        BASE_PYTHON[0] = os.path.abspath(opts.base_python)
     opts.python = os.path.abspath(opts.python)  # the children run in a temporary directory
     version = subprocess.run([opts.python, "-c", "import sys; print(sys.version.split()[0])"],
                              capture_output=True, text=True).stdout.strip()
