@@ -888,6 +888,20 @@ static inline __attribute__((always_inline)) void do_free(void *ctx, void *ptr, 
         d->prev.free(d->prev.ctx, ptr);
         return;
     }
+    if (!raw) {
+        /* With the GIL and no chosen lines to charge, a free needs no thread
+         * state: not even the busy flag, which only keeps a nested raw
+         * allocation from being counted twice. A raw free nested in this
+         * one (pymalloc handing a large block back) is recorded as a second
+         * free of the same address, which finds nothing left to take. */
+        hs_mem *m = __atomic_load_n(&d->engine, __ATOMIC_RELAXED);
+        if (m && !m->lines.count) {
+            drain(m);
+            push_free(m, ptr);
+            d->prev.free(d->prev.ctx, ptr);
+            return;
+        }
+    }
     hs_mem *m = begin(d, raw);
     hs_mem_tls *tls = enter(m);
     if (!tls) {
