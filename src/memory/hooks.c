@@ -5,11 +5,14 @@
  * Per allocation: the real allocator runs first (with this thread's busy
  * flag set, so the raw-domain call pymalloc makes for a large block passes
  * through untracked instead of being counted twice, as tracemalloc does);
- * then the stack is read from the interpreter's frames, the part that
- * differs from this thread's previous stack is looked up in the tree, and
- * the block goes into the table and its node's counters. Frees take the
- * block out of the table before the real free. All of that runs under the
- * GIL, which is the only lock on the fast path.
+ * then the stack's node is found (mem_stack.h: usually by reading the
+ * leaf's instruction alone), the node's counters and the engine's are
+ * applied, and the block joins the batch of table work (see "the GIL
+ * holder's table work"): most blocks are freed before it is flushed and
+ * never touch the table of live blocks. All of that runs under the GIL,
+ * which is the only lock on the fast path; the mem and object domains
+ * always hold it, and have hooks of their own without the tests the raw
+ * domain needs.
  *
  * Raw-domain calls made without the GIL cannot read the Python stack (nor
  * take references to code objects): they are charged to a synthetic
@@ -24,6 +27,7 @@
  */
 #include "mem.h"
 #include "mem_evalhook.h"
+#include "mem_stack.h"
 
 /* No SLP vectorization here: GCC turns a pair of adjacent counter updates
  * (live bytes and blocks) into one 16-byte load and store in some places
@@ -441,241 +445,14 @@ void hs_mem_drain(hs_mem *m) {
     drain_slow(m);
 }
 
-/* ---- the stack of an allocation ---------------------------------------- */
-
-/* Makes room for `depth` cached frames. 0 or -1. */
-static int cache_reserve(hs_mem_tls *tls, size_t depth) {
-    if (depth <= tls->cache_cap)
-        return 0;
-    size_t cap = tls->cache_cap ? tls->cache_cap : 64;
-    while (cap < depth)
-        cap *= 2;
-    hs_mem_cached_frame *grown = realloc(tls->cache, cap * sizeof *grown);
-    if (!grown)
-        return -1;
-    tls->cache = grown;
-    tls->cache_cap = cap;
-    return 0;
-}
-
-/* A new node names `code`: the node keeps its code object alive (GIL
- * held), and with --native threads without the GIL may now name it. */
-static void hold_new_code(hs_mem *m, uintptr_t code) {
-    Py_INCREF((PyObject *)code);
-    if (m->native) {
-        lock(m);
-        if (hs_mem_hold_code(m, code) != 0)
-            m->pending_lost++;
-        unlock(m);
-    }
-}
-
-/* The node under `parent` for (code, offset), created when new;
- * HS_TRIE_NONE when memory runs out. Through this thread's memo first. */
-static inline uint32_t child_node(hs_mem *m, hs_mem_tls *tls, uint32_t parent, uintptr_t code,
-                                  int32_t offset) {
-    uint32_t h = ((uint32_t)offset ^ parent ^ (uint32_t)(code >> 4)) * 0x9E3779B9u;
-    hs_mem_memo *e = &tls->memo[h >> (32 - 6)];
-    _Static_assert(HS_MEM_MEMO == 1 << 6, "memo index bits");
-    if (e->code == code && e->parent == parent && e->offset == offset)
-        return e->node;
-    int created;
-    uint32_t node = hs_stacktrie_child(&m->trie, parent, code, offset, &created);
-    if (node == HS_TRIE_NONE)
-        return node;
-    if (created)
-        hold_new_code(m, code);
-    *e = (hs_mem_memo){code, parent, offset, node};
-    return node;
-}
-
-/* The node of frames f[0..count) (leaf first) standing at cache positions
- * k0 .. k0 + count - 1 (root first) under `node` (the node at k0 - 1).
- * Skips what matches the cache, then looks up (and caches) the rest. */
-static uint32_t resolve_frames(hs_mem *m, hs_mem_tls *tls, const hs_frame_key *f, size_t count,
-                               size_t k0, uint32_t node) {
-    size_t depth = k0 + count;
-    if (cache_reserve(tls, depth) != 0)
-        return HS_TRIE_NONE;
-    hs_mem_cached_frame *c = tls->cache;
-    size_t k = k0, n = tls->cache_len < depth ? tls->cache_len : depth;
-    while (k < n && c[k].code == f[depth - 1 - k].code && c[k].offset == f[depth - 1 - k].offset) {
-        c[k].frame = f[depth - 1 - k].frame; /* same code and place, maybe a new activation */
-        k++;
-    }
-    if (k > k0)
-        node = c[k - 1].node;
-    for (; k < depth; k++) {
-        const hs_frame_key *key = &f[depth - 1 - k];
-        uint32_t child = child_node(m, tls, node, key->code, key->offset);
-        if (child == HS_TRIE_NONE) {
-            tls->cache_len = k;
-            return HS_TRIE_NONE;
-        }
-        node = child;
-        c[k] = (hs_mem_cached_frame){key->code, key->offset, node, key->frame};
-    }
-    tls->cache_len = depth;
-    return node;
-}
-
-/* With exits watched (3.12+, mem_watch.c): frames below depth tls->low
- * have not run since this thread's last event, so only the frames from
- * the leaf down to that depth are read, and the first frame below them
- * must be exactly the cached one (address, code, instruction), or the
- * whole stack is walked. Returns HS_TRIE_NONE - 1 when it cannot be used. */
-#define NOT_PARTIAL (HS_TRIE_NONE - 1)
-static uint32_t partial_stack_node(hs_mem *m, hs_mem_tls *tls, PyThreadState *tstate, int depth,
-                                   uint32_t root) {
-    int s = tls->low < depth ? tls->low : depth; /* the lowest depth to read again */
-    if (s < 1 || (size_t)s > tls->cache_len + 1 || s < 2)
-        return NOT_PARTIAL;
-    size_t n = (size_t)(depth - s + 1);
-    size_t got = hs_pystack_walk(&m->layout, tstate, &tls->frames, &tls->frame_cap, n + 1);
-    if (got != n + 1)
-        return NOT_PARTIAL;
-    const hs_frame_key *below = &tls->frames[n];
-    const hs_mem_cached_frame *kept = &tls->cache[s - 2];
-    if (below->frame != kept->frame || below->code != kept->code || below->offset != kept->offset)
-        return NOT_PARTIAL;
-    (void)root;
-    return resolve_frames(m, tls, tls->frames, n, (size_t)s - 1, kept->node);
-}
-
-#if HS_HAVE_EVALHOOK
-/* With the evaluation hook (before 3.12, mem_evalhook.h): the frame of
- * the deepest level whose call has run throughout since this engine's
- * last read on this thread, when its slot still names it; 0 if none. */
-static uintptr_t steady_frame(const hs_eval_levels *h, uint64_t reader) {
-    int b = h->low < h->depth ? h->low : h->depth;
-    if (h->reader != reader)
-        return 0;
-    for (int c = b; c >= 1 && c > b - HS_EVAL_SLOTS; c--) {
-        const hs_eval_slot *s = &h->slot[c & (HS_EVAL_SLOTS - 1)];
-        if (s->level == c)
-            return s->frame;
-    }
-    return 0;
-}
-
-/* Only the frames from the leaf down to the steady frame are read, and
- * the cached frames below it kept, once that frame is found both on the
- * stack and in the cache; otherwise the whole stack is read. */
-static uint32_t hooked_stack_node(hs_mem *m, hs_mem_tls *tls, PyThreadState *tstate,
-                                  uint32_t root) {
-    hs_eval_levels *h = hs_evalhook_levels();
-    uintptr_t steady = tls->cache_len ? steady_frame(h, m->id) : 0;
-    size_t got;
-    uint32_t node;
-    if (steady) {
-        got = hs_pystack_walk_until(&m->layout, tstate, steady, &tls->frames, &tls->frame_cap);
-        if (got == (size_t)-1)
-            return HS_TRIE_NONE;
-        if (got && tls->frames[got - 1].frame == steady) {
-            size_t k = tls->cache_len;
-            while (k-- > 0 && tls->cache[k].frame != steady)
-                ;
-            if (k != (size_t)-1 && tls->cache[k].code == tls->frames[got - 1].code) {
-                node = resolve_frames(m, tls, tls->frames, got, k, k ? tls->cache[k - 1].node : root);
-                h->low = h->depth;
-                return node;
-            }
-            got = hs_pystack_walk(&m->layout, tstate, &tls->frames, &tls->frame_cap, SIZE_MAX);
-        }
-        /* else the steady frame is not on this stack: all of it was read */
-        m->full_walks++;
-    } else {
-        got = hs_pystack_walk(&m->layout, tstate, &tls->frames, &tls->frame_cap, SIZE_MAX);
-    }
-    if (got == (size_t)-1)
-        return HS_TRIE_NONE;
-    node = resolve_frames(m, tls, tls->frames, got, 0, root);
-    h->low = h->depth;
-    h->reader = m->id;
-    return node;
-}
-#endif
-
-/* The leaf cached at `leaf` (not the root's child) moved to `offset`: its
- * node under the same caller. */
-static inline uint32_t leaf_moved(hs_mem *m, hs_mem_tls *tls, hs_mem_cached_frame *leaf,
-                                  int32_t offset) {
-    uint32_t node = child_node(m, tls, leaf[-1].node, leaf->code, offset);
-    if (node == HS_TRIE_NONE) {
-        tls->cache_len = (size_t)(leaf - tls->cache);
-        return node;
-    }
-    leaf->offset = offset;
-    leaf->node = node;
-    return node;
-}
-
-/* The common case, inlined into the allocation hooks: the innermost frame
- * is the leaf of this thread's last read and has run throughout since
- * (3.12+: the exit mark, with the caller checked as cached against the
- * exits no event reports; before: the hook's steady level), so only its
- * instruction is read. NOT_FAST otherwise. */
-#define NOT_FAST (HS_TRIE_NONE - 2)
-static inline uint32_t fast_node(hs_mem *m, hs_mem_tls *tls, PyThreadState *tstate) {
-    size_t depth = tls->cache_len;
-    if (!tstate || depth < 2)
-        return NOT_FAST;
-    hs_mem_cached_frame *leaf = &tls->cache[depth - 1];
-    uintptr_t frame = hs_pystack_top(tstate);
-    if (frame != leaf->frame)
-        return NOT_FAST;
-    const hs_pystack_layout *l = &m->layout;
-#if HS_HAVE_MONITORING
-    if (!m->watching || tls->low < (int)depth - 1 || hs_pystack_depth(tstate) != (int)depth)
-        return NOT_FAST;
-    uintptr_t caller = hs_pystack_previous(l, frame);
-    if (caller != leaf[-1].frame || hs_pystack_code(l, caller) != leaf[-1].code ||
-        !hs_pystack_at(l, caller, leaf[-1].code, leaf[-1].offset))
-        return NOT_FAST;
-    tls->low = (int)depth;
-#elif HS_HAVE_EVALHOOK
-    hs_eval_levels *h = hs_evalhook_levels();
-    if (!m->evalhook || steady_frame(h, m->id) != frame)
-        return NOT_FAST;
-    h->low = h->depth;
-#else
-    return NOT_FAST;
-#endif
-    uintptr_t code = hs_pystack_code(l, frame);
-    if (code != leaf->code) {
-        tls->cache_len = depth - 1; /* cannot happen to a frame that did not leave; read anew */
-        return NOT_FAST;
-    }
-    if (hs_pystack_at(l, frame, code, leaf->offset))
-        return leaf->node;
-    return leaf_moved(m, tls, leaf, hs_pystack_offset(l, frame, code));
-}
+/* ---- the stack of an allocation (mem_stack.h) ---------------------------- */
 
 /* The node of the current Python stack (GIL held). */
 static uint32_t stack_node(hs_mem *m, hs_mem_tls *tls, PyThreadState *tstate) {
     uint32_t root = thread_root(m, tls);
     if (root == HS_TRIE_NONE || !tstate)
         return root;
-#if HS_HAVE_EVALHOOK
-    if (m->evalhook)
-        return hooked_stack_node(m, tls, tstate, root);
-#endif
-    int depth = m->watching ? hs_pystack_depth(tstate) : -1;
-    if (depth > 0 && tls->low > 0) {
-        uint32_t node = partial_stack_node(m, tls, tstate, depth, root);
-        if (node != NOT_PARTIAL) {
-            tls->low = depth;
-            return node;
-        }
-        m->full_walks++;
-    }
-    size_t got = hs_pystack_walk(&m->layout, tstate, &tls->frames, &tls->frame_cap, SIZE_MAX);
-    if (got == (size_t)-1)
-        return HS_TRIE_NONE;
-    /* The watermark is only trusted when the interpreter's count agrees
-     * with the frames walked. */
-    tls->low = depth > 0 && (size_t)depth == got ? depth : 0;
-    return resolve_frames(m, tls, tls->frames, got, 0, root);
+    return hs_mem_read_stack(m, tls, tstate, root);
 }
 
 void hs_mem_note_exit(hs_mem *m, PyThreadState *tstate, PyObject *code) {
@@ -753,8 +530,8 @@ static inline __attribute__((always_inline)) void on_alloc(hs_mem *m, int gil, h
     }
     drain(m);
     PyThreadState *tstate = _PyThreadState_UncheckedGet();
-    uint32_t node = fast_node(m, tls, tstate);
-    if (node == NOT_FAST)
+    uint32_t node = hs_mem_fast_node(m, tls, tstate);
+    if (node == HS_MEM_NOT_FAST)
         node = stack_node(m, tls, tstate);
     push_block(m, node, ptr, size);
 }

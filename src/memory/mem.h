@@ -4,9 +4,12 @@
  * stack that asked for it, matched with its free.
  *
  * Pieces: hooks.c (the allocator wrappers and what one event costs),
- * pystack.c (the stack, read from the interpreter's frames), stacktrie.c
- * (stacks deduplicated into a call tree with counters), ptrtable.c (live
- * blocks), mem_lines.c (per-line figures of chosen functions),
+ * mem_stack.c (an allocation's node in the tree, from this thread's cache
+ * of its last stack), pystack.c (the stack, read from the interpreter's
+ * frames), mem_evalhook.c (3.10 and 3.11: frame entries and exits seen
+ * through the frame evaluation hook), stacktrie.c (stacks deduplicated
+ * into a call tree with counters), ptrtable.c (live blocks),
+ * mem_lines.c (per-line figures of chosen functions),
  * mem_export.c (the tree resolved to files, functions and lines in the
  * profile model), mem_type.c (hotscope._core.MemTracer), mem_watch.c
  * (sys.monitoring events on 3.12+), native.c (malloc and friends,
