@@ -666,13 +666,15 @@ static inline __attribute__((always_inline)) void do_free(void *ctx, void *ptr, 
         return;
     }
     if (!raw) {
-        /* With the GIL and no chosen lines to charge, a free needs no thread
-         * state: not even the busy flag, which only keeps a nested raw
-         * allocation from being counted twice. A raw free nested in this
-         * one (pymalloc handing a large block back) is recorded as a second
-         * free of the same address, which finds nothing left to take. */
+        /* With the GIL, no chosen lines to charge and no --native, a free
+         * needs no thread state: not even the busy flag, which keeps a
+         * nested raw allocation from being counted twice and, with
+         * --native, the engine's own malloc calls (a flush may grow the
+         * table) from re-entering it (and its lock). A raw free nested in
+         * this one (pymalloc handing a large block back) is recorded as a
+         * second free of the same address, which finds nothing to take. */
         hs_mem *m = __atomic_load_n(&d->engine, __ATOMIC_RELAXED);
-        if (m && !m->lines.count) {
+        if (m && !m->lines.count && !m->native) {
             drain(m);
             push_free(m, ptr);
             d->prev.free(d->prev.ctx, ptr);
