@@ -60,7 +60,7 @@ typedef struct {
 
 /* A node looked up lately by this thread: (parent, code, offset) -> node.
  * The tree's index serves any key; this one-way cache answers the few a
- * running leaf moves between in one compare (hooks.c, child_node). */
+ * running leaf moves between in one compare (mem_stack.h, hs_mem_child_node). */
 typedef struct {
     uintptr_t code;  /* 0: empty */
     uint32_t parent;

@@ -2,7 +2,7 @@
  * mem_evalhook.h - before 3.12 (no sys.monitoring): frame entries and
  * exits seen through the interpreter's frame evaluation function (PEP
  * 523), so that an allocation reads only the frames that may have changed
- * since the thread's last one instead of the whole stack (hooks.c,
+ * since the thread's last one instead of the whole stack (mem_stack.c,
  * hooked_stack_node).
  *
  * The hook wraps _PyEval_EvalFrameDefault: each call evaluates one frame
