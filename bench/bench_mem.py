@@ -2,8 +2,9 @@
 
 Every measurement is a fresh process running this file with --child
 WORKLOAD under one tool; the child times ONLY the workload with
-time.perf_counter (tool start-up and report writing are outside) and
-prints the seconds. Runs are interleaved (repeat -> workload -> mode);
+time.perf_counter and time.process_time (tool start-up and report writing
+are outside) and prints both: on a shared machine the CPU time moves less
+than the wall time. Runs are interleaved (repeat -> workload -> mode);
 medians over repeats. The output file each tool writes is measured too.
 
     python bench/bench_mem.py                         # .venvs/3.12 by default
@@ -145,9 +146,12 @@ def nest(depth, fn, scale):
 def child(workload, scale):
     fn = {"alloc": alloc, "mixed": mixed, "native": native}[workload]
     nest(DEPTH, fn, 0.05)  # warm up caches and imports
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     nest(DEPTH, fn, scale)
     print("SECONDS %.6f" % (time.perf_counter() - start))
+    # CPU time as well: on a shared machine, time the process spends
+    # waiting for a core counts in the wall time but not here
+    print("CPU %.6f" % (time.process_time() - cpu))
 
 
 def depth_cost():
@@ -223,8 +227,9 @@ def measure(python, mode, workload, scale):
         if r.returncode != 0:
             raise RuntimeError("%s %s failed: %s" % (mode, workload, r.stderr.strip()[-500:]))
         seconds = [float(line.split()[1]) for line in r.stdout.splitlines() if line.startswith("SECONDS ")]
+        cpu = [float(line.split()[1]) for line in r.stdout.splitlines() if line.startswith("CPU ")]
         size = os.path.getsize(path) if path and os.path.exists(path) else 0
-        return seconds[-1], wall, size
+        return seconds[-1], cpu[-1], wall, size
 
 
 def main():
@@ -263,33 +268,41 @@ def main():
     version = subprocess.run([opts.python, "-c", "import sys; print(sys.version.split()[0])"],
                              capture_output=True, text=True).stdout.strip()
     times = {(w, m): [] for w in workloads for m in modes}
+    cpus = {(w, m): [] for w in workloads for m in modes}
     walls = {(w, m): [] for w in workloads for m in modes}
     sizes = {}
     for rep in range(opts.repeat):
         for w in workloads:
             for m in modes:
-                t, wall, size = measure(opts.python, m, w, opts.scale)
+                t, cpu, wall, size = measure(opts.python, m, w, opts.scale)
                 times[(w, m)].append(t)
+                cpus[(w, m)].append(cpu)
                 walls[(w, m)].append(wall)
                 sizes[(w, m)] = size
         print("repeat %d/%d done" % (rep + 1, opts.repeat), file=sys.stderr)
     print("Python %s, %d repeats, scale %s, workload %d frames deep; medians" % (
         version, opts.repeat, opts.scale, DEPTH))
-    print("%-7s %-18s %10s %8s %10s %8s %12s" % ("work", "mode", "time (s)", "x none", "process", "x none", "output"))
+    print("%-7s %-18s %10s %8s %10s %8s %10s %8s %12s" % (
+        "work", "mode", "time (s)", "x none", "cpu (s)", "x none", "process", "x none", "output"))
     figures = []
     for w in workloads:
         base = statistics.median(times[(w, "none")]) if "none" in modes else None
+        base_cpu = statistics.median(cpus[(w, "none")]) if "none" in modes else None
         base_wall = statistics.median(walls[(w, "none")]) if "none" in modes else None
         for m in modes:
             t = statistics.median(times[(w, m)])
+            cpu = statistics.median(cpus[(w, m)])
             wall = statistics.median(walls[(w, m)])
             size = sizes[(w, m)]
-            print("%-7s %-18s %10.3f %8s %10.3f %8s %12s" % (
-                w, m, t, "%.2f" % (t / base) if base else "-", wall,
+            print("%-7s %-18s %10.3f %8s %10.3f %8s %10.3f %8s %12s" % (
+                w, m, t, "%.2f" % (t / base) if base else "-",
+                cpu, "%.2f" % (cpu / base_cpu) if base_cpu else "-", wall,
                 "%.2f" % (wall / base_wall) if base_wall else "-",
                 "%.1f KB" % (size / 1000) if size else "-"))
-            figures.append({"workload": w, "mode": m, "seconds": t, "process_seconds": wall,
-                            "ratio": t / base if base else None, "output_bytes": size})
+            figures.append({"workload": w, "mode": m, "seconds": t, "cpu_seconds": cpu,
+                            "process_seconds": wall, "ratio": t / base if base else None,
+                            "cpu_ratio": cpu / base_cpu if base_cpu else None,
+                            "output_bytes": size})
     if opts.json:
         with open(opts.json, "w") as f:
             json.dump({"python": version, "repeat": opts.repeat, "scale": opts.scale,
