@@ -2,8 +2,9 @@
 
 Every measurement is a fresh process running this file with --child
 WORKLOAD under one tool; the child times ONLY the workload with
-time.perf_counter (tool start-up and report writing are outside) and
-prints the seconds. Runs are interleaved (repeat -> workload -> mode);
+time.perf_counter and time.process_time (tool start-up and report writing
+are outside) and prints both: on a shared machine the CPU time moves less
+than the wall time. Runs are interleaved (repeat -> workload -> mode);
 medians over repeats. The output file each tool writes is measured too.
 
     python bench/bench_mem.py                         # .venvs/3.12 by default
@@ -11,6 +12,7 @@ medians over repeats. The output file each tool writes is measured too.
     python bench/bench_mem.py --quick
     python bench/bench_mem.py --depth-cost             # hotscope's cost per frame of stack
     python bench/bench_mem.py --workloads alloc,mixed,native --modes none,memray-native,hotscope,hotscope-native
+    python bench/bench_mem.py --python NEW/bin/python --base-python OLD/bin/python --modes none,hotscope-base,hotscope
 
 Modes:
   none            unprofiled
@@ -32,6 +34,10 @@ Modes:
                   stack to charge its lines)
   hotscope-native hotscope mem --native: malloc and friends too, with
                   native frames (the program runs with the interposer)
+  hotscope-base   hotscope mem as `hotscope`, but with the interpreter given
+                  by --base-python (another venv of the same Python with
+                  another build of hotscope, e.g. main's): before and after
+                  side by side in one run
 Workloads (all run 20 frames deep, so stack depth costs what it costs):
   alloc    allocation-heavy: small lists, dicts, strings and tuples made
            and dropped in a tight loop
@@ -58,6 +64,8 @@ WORKLOADS = ["alloc", "mixed"]
 ALL_WORKLOADS = WORKLOADS + ["native"]
 MODES = ["none", "tracemalloc-1", "tracemalloc-25", "memray", "memray-native", "memray-pyalloc",
          "hotscope", "hotscope-func", "hotscope-func-work", "hotscope-native"]
+# not in the default list: needs --base-python
+EXTRA_MODES = ["hotscope-base"]
 DEPTH = 20
 
 
@@ -138,9 +146,12 @@ def nest(depth, fn, scale):
 def child(workload, scale):
     fn = {"alloc": alloc, "mixed": mixed, "native": native}[workload]
     nest(DEPTH, fn, 0.05)  # warm up caches and imports
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     nest(DEPTH, fn, scale)
     print("SECONDS %.6f" % (time.perf_counter() - start))
+    # CPU time as well: on a shared machine, time the process spends
+    # waiting for a core counts in the wall time but not here
+    print("CPU %.6f" % (time.process_time() - cpu))
 
 
 def depth_cost():
@@ -180,6 +191,9 @@ def depth_cost():
 
 # ---- the parent ---------------------------------------------------------------------
 
+BASE_PYTHON = [None]  # --base-python, for the hotscope-base mode
+
+
 def command(python, mode, workload, scale, out):
     me = [HERE, "--child", workload, "--scale", str(scale)]
     if mode == "none":
@@ -195,6 +209,8 @@ def command(python, mode, workload, scale, out):
         return [python, "-m", "memray", "run", "-q", "-f", *native, "-o", path] + me, path
     if mode.startswith("hotscope"):
         path = os.path.join(out, "h.json")
+        if mode == "hotscope-base":
+            python, mode = BASE_PYTHON[0], "hotscope"
         chosen = {"hotscope": [], "hotscope-func": ["--func", "__main__:chosen_not_run"],
                   "hotscope-func-work": ["--func", "__main__:alloc", "--func", "__main__:mixed"],
                   "hotscope-native": ["--native"]}[mode]
@@ -211,13 +227,16 @@ def measure(python, mode, workload, scale):
         if r.returncode != 0:
             raise RuntimeError("%s %s failed: %s" % (mode, workload, r.stderr.strip()[-500:]))
         seconds = [float(line.split()[1]) for line in r.stdout.splitlines() if line.startswith("SECONDS ")]
+        cpu = [float(line.split()[1]) for line in r.stdout.splitlines() if line.startswith("CPU ")]
         size = os.path.getsize(path) if path and os.path.exists(path) else 0
-        return seconds[-1], wall, size
+        return seconds[-1], cpu[-1], wall, size
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--python", default=os.path.join(ROOT, ".venvs", "3.12", "bin", "python"))
+    ap.add_argument("--base-python", metavar="PYTHON",
+                    help="for the hotscope-base mode: the same Python with another build of hotscope")
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--quick", action="store_true", help="repeat 2, scale 0.3")
@@ -238,37 +257,52 @@ def main():
         opts.repeat, opts.scale = 2, 0.3
     modes = opts.modes.split(",")
     workloads = opts.workloads.split(",")
+    unknown = [m for m in modes if m not in MODES + EXTRA_MODES]
+    if unknown:
+        ap.error("unknown mode %s (modes: %s)" % (unknown[0], ",".join(MODES + EXTRA_MODES)))
+    if "hotscope-base" in modes:
+        if not opts.base_python:
+            ap.error("the hotscope-base mode needs --base-python")
+        BASE_PYTHON[0] = os.path.abspath(opts.base_python)
     opts.python = os.path.abspath(opts.python)  # the children run in a temporary directory
     version = subprocess.run([opts.python, "-c", "import sys; print(sys.version.split()[0])"],
                              capture_output=True, text=True).stdout.strip()
     times = {(w, m): [] for w in workloads for m in modes}
+    cpus = {(w, m): [] for w in workloads for m in modes}
     walls = {(w, m): [] for w in workloads for m in modes}
     sizes = {}
     for rep in range(opts.repeat):
         for w in workloads:
             for m in modes:
-                t, wall, size = measure(opts.python, m, w, opts.scale)
+                t, cpu, wall, size = measure(opts.python, m, w, opts.scale)
                 times[(w, m)].append(t)
+                cpus[(w, m)].append(cpu)
                 walls[(w, m)].append(wall)
                 sizes[(w, m)] = size
         print("repeat %d/%d done" % (rep + 1, opts.repeat), file=sys.stderr)
     print("Python %s, %d repeats, scale %s, workload %d frames deep; medians" % (
         version, opts.repeat, opts.scale, DEPTH))
-    print("%-7s %-18s %10s %8s %10s %8s %12s" % ("work", "mode", "time (s)", "x none", "process", "x none", "output"))
+    print("%-7s %-18s %10s %8s %10s %8s %10s %8s %12s" % (
+        "work", "mode", "time (s)", "x none", "cpu (s)", "x none", "process", "x none", "output"))
     figures = []
     for w in workloads:
         base = statistics.median(times[(w, "none")]) if "none" in modes else None
+        base_cpu = statistics.median(cpus[(w, "none")]) if "none" in modes else None
         base_wall = statistics.median(walls[(w, "none")]) if "none" in modes else None
         for m in modes:
             t = statistics.median(times[(w, m)])
+            cpu = statistics.median(cpus[(w, m)])
             wall = statistics.median(walls[(w, m)])
             size = sizes[(w, m)]
-            print("%-7s %-18s %10.3f %8s %10.3f %8s %12s" % (
-                w, m, t, "%.2f" % (t / base) if base else "-", wall,
+            print("%-7s %-18s %10.3f %8s %10.3f %8s %10.3f %8s %12s" % (
+                w, m, t, "%.2f" % (t / base) if base else "-",
+                cpu, "%.2f" % (cpu / base_cpu) if base_cpu else "-", wall,
                 "%.2f" % (wall / base_wall) if base_wall else "-",
                 "%.1f KB" % (size / 1000) if size else "-"))
-            figures.append({"workload": w, "mode": m, "seconds": t, "process_seconds": wall,
-                            "ratio": t / base if base else None, "output_bytes": size})
+            figures.append({"workload": w, "mode": m, "seconds": t, "cpu_seconds": cpu,
+                            "process_seconds": wall, "ratio": t / base if base else None,
+                            "cpu_ratio": cpu / base_cpu if base_cpu else None,
+                            "output_bytes": size})
     if opts.json:
         with open(opts.json, "w") as f:
             json.dump({"python": version, "repeat": opts.repeat, "scale": opts.scale,

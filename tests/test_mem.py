@@ -279,35 +279,32 @@ print(json.dumps(out))
 """
 
 
-def test_stacks_match_tracemalloc_through_generators_recursion_and_exceptions(tmp_path):
-    # Every stack still holding memory at the end, as the lines of the
-    # program's own frames from the outermost: the same bytes as
-    # tracemalloc's 200-frame tracebacks, across generators, recursion
-    # going up and down, exceptions unwinding, generator functions and
-    # coroutines, and the same two frames called again from another line
-    # of their caller (where reading only the frames that may have changed
-    # since the last allocation, on 3.12+, could go wrong).
-    prog = write(tmp_path, "stacks.py", STACKS_PROGRAM)
+def stacks_against_tracemalloc(tmp_path, name, program, min_stacks):
+    """Runs `program` under tracemalloc (200-frame tracebacks) and under
+    hotscope mem, in two processes; asserts that every stack still holding
+    memory at the end, as the lines of the program's own frames from the
+    outermost, holds the same bytes in both."""
+    prog = write(tmp_path, name + ".py", program)
     runner = write(tmp_path, "tm_stacks.py", TRACEMALLOC_STACKS)
     r = subprocess.run([sys.executable, str(runner), prog.name], capture_output=True, text=True,
                        cwd=tmp_path, timeout=120)
     assert r.returncode == 0, r.stderr
     truth = {tuple(json.loads(k)): v for k, v in json.loads(r.stdout).items()}
-    r = run_hotscope("mem", "-o", "stacks.json", prog.name, cwd=tmp_path)
+    r = run_hotscope("mem", "-o", name + ".json", prog.name, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    _doc, rows = profile_json(tmp_path / "stacks.json")
+    _doc, rows = profile_json(tmp_path / (name + ".json"))
     ours = {}
     for stack, w in rows:
-        lines = tuple(f[1] for f in stack if f[0] == "stacks.py")
+        lines = tuple(f[1] for f in stack if f[0] == prog.name)
         if lines and w.get("leak_bytes"):
             ours[lines] = ours.get(lines, 0) + w["leak_bytes"]
     # Stacks inside main() (three frames of the program or more) whose
     # innermost line makes a bytearray: other objects (frames on 3.10,
     # some small objects) come from free lists whose blocks were allocated
     # by whatever ran before in each process.
-    byte_lines = {n for n, text in enumerate(STACKS_PROGRAM.splitlines(), 1) if "bytearray(" in text}
+    byte_lines = {n for n, text in enumerate(program.splitlines(), 1) if "bytearray(" in text}
     deep_truth = {k: v for k, v in truth.items() if len(k) >= 3 and k[-1] in byte_lines}
-    assert len(deep_truth) >= 25
+    assert len(deep_truth) >= min_stacks
     assert {k: ours.get(k) for k in deep_truth} == deep_truth
     # The only extra stacks: on 3.12+, the sys.monitoring data CPython
     # allocates for a code object the first time it runs while hotscope
@@ -316,6 +313,107 @@ def test_stacks_match_tracemalloc_through_generators_recursion_and_exceptions(tm
              if len(k) >= 3 and k[-1] in byte_lines and k not in deep_truth}
     assert all(v <= 512 for v in extra.values()), extra
     assert sys.version_info >= (3, 12) or not extra, extra
+
+
+def test_stacks_match_tracemalloc_through_generators_recursion_and_exceptions(tmp_path):
+    # Across generators, recursion going up and down, exceptions
+    # unwinding, generator functions and coroutines, and the same two
+    # frames called again from another line of their caller (where
+    # reading only the frames that may have changed since the last
+    # allocation could go wrong).
+    stacks_against_tracemalloc(tmp_path, "stacks", STACKS_PROGRAM, 25)
+
+
+# Call paths that leave the frames near the leaf as they were (same code,
+# same instruction, often the same frame address) while frames further
+# down changed: what a stack cache that trusts too much would get wrong.
+PATHS_PROGRAM = """\
+import gc, sys, threading
+gc.disable()  # objects die when their count drops, the same in both runs
+
+def common(out, tag):
+    out.append(bytearray(tag))
+
+def path_a(out, tag):
+    common(out, tag)
+
+def path_b(out, tag):  # the same frame size as path_a: common lands where it did
+    common(out, tag)
+
+def chain(out, n, tag):
+    if n == 0:
+        out.append(bytearray(tag))
+        return
+    chain(out, n - 1, tag)
+
+def around_a_deep_call(out):
+    # more levels of calls between two allocations here than the 3.10 and
+    # 3.11 hook keeps slots for (16)
+    for i in range(3):
+        out.append(bytearray(900))
+        chain(out, 20, 901)
+        out.append(bytearray(902))
+        path_a(out, 903) if i % 2 else path_b(out, 904)
+
+def up_and_down(out, n):
+    out.append(bytearray(1000 + n))
+    if n:
+        up_and_down(out, n - 1)
+    out.append(bytearray(1100 + n))
+
+def gen(out):
+    while True:
+        out.append(bytearray(1200))
+        yield
+
+def resume_here(g):
+    next(g)
+
+def resume_there(g):
+    next(g)
+
+def unwind(out, n):
+    out.append(bytearray(1300))
+    if n == 0:
+        raise KeyError(n)
+    unwind(out, n - 1)
+
+def through_c(out):
+    def key(x):
+        out.append(bytearray(1400))
+        return -x
+    return sorted(range(3), key=key)
+
+def main(out, tag):
+    g = gen(out)
+    for i in range(40):
+        # alternate two callers of the same leaf at the same depth
+        path_a(out, tag) if i % 2 else path_b(out, tag + 1)
+        path_b(out, tag + 2)
+        resume_here(g) if i % 3 else resume_there(g)
+        if i % 10 == 0:
+            around_a_deep_call(out)
+            up_and_down(out, 25)
+            try:
+                unwind(out, 6)
+            except KeyError:
+                out.append(bytearray(1500))
+            through_c(out)
+        out.append(bytearray(1600))
+
+sys.setswitchinterval(1e-6)  # threads take turns between allocations
+outs = [[] for _ in range(3)]
+threads = [threading.Thread(target=main, args=(outs[k], 100 * (k + 1))) for k in range(2)]
+for t in threads:
+    t.start()
+main(outs[2], 10)
+for t in threads:
+    t.join()
+"""
+
+
+def test_stacks_match_tracemalloc_when_paths_alternate_at_one_depth(tmp_path):
+    stacks_against_tracemalloc(tmp_path, "paths", PATHS_PROGRAM, 60)
 
 
 # ---- leaks ------------------------------------------------------------------------

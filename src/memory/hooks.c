@@ -5,11 +5,14 @@
  * Per allocation: the real allocator runs first (with this thread's busy
  * flag set, so the raw-domain call pymalloc makes for a large block passes
  * through untracked instead of being counted twice, as tracemalloc does);
- * then the stack is read from the interpreter's frames, the part that
- * differs from this thread's previous stack is looked up in the tree, and
- * the block goes into the table and its node's counters. Frees take the
- * block out of the table before the real free. All of that runs under the
- * GIL, which is the only lock on the fast path.
+ * then the stack's node is found (mem_stack.h: usually by reading the
+ * leaf's instruction alone), the node's counters and the engine's are
+ * applied, and the block joins the batch of table work (see "the GIL
+ * holder's table work"): most blocks are freed before it is flushed and
+ * never touch the table of live blocks. All of that runs under the GIL,
+ * which is the only lock on the fast path; the mem and object domains
+ * always hold it, and have hooks of their own without the tests the raw
+ * domain needs.
  *
  * Raw-domain calls made without the GIL cannot read the Python stack (nor
  * take references to code objects): they are charged to a synthetic
@@ -23,6 +26,17 @@
  * Allocation sizes are the sizes asked for, as tracemalloc counts them.
  */
 #include "mem.h"
+#include "mem_evalhook.h"
+#include "mem_stack.h"
+
+/* No SLP vectorization here: GCC turns a pair of adjacent counter updates
+ * (live bytes and blocks) into one 16-byte load and store in some places
+ * and two 8-byte ones in others, and a 16-byte load of what two 8-byte
+ * stores just wrote cannot be forwarded from the store buffer: a stall of
+ * a dozen cycles per event, 12% of the batch's time in perf annotate. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-tree-slp-vectorize")
+#endif
 
 #include <sched.h>
 #include <stdio.h>
@@ -36,17 +50,18 @@
 
 /* This thread's state for engine m, found in one thread-local read when it
  * was the last engine this thread saw (ids are compared, never a pointer
- * to a freed engine followed). The default TLS model: initial-exec would
- * be one instruction cheaper but can make the module fail to load when
- * the process's static TLS space is used up. */
+ * to a freed engine followed). Initial-exec, one load from the thread
+ * pointer instead of a call to __tls_get_addr per event: the module's
+ * thread-locals are in the static TLS block anyway, since the tracer's
+ * are initial-exec (src/tracer/tracer.h), so this adds no way to fail. */
 typedef struct {
     uint64_t engine_id;
     hs_mem_tls *tls;
 } tls_slot;
-static __thread tls_slot last_tls;
+static __thread tls_slot last_tls __attribute__((tls_model("initial-exec")));
 /* Set while this thread's state is being made: what that allocates (with
  * --native, through malloc) is the engine's. */
-static __thread int making_tls;
+static __thread int making_tls __attribute__((tls_model("initial-exec")));
 
 int64_t hs_mem_now_ns(void) {
     struct timespec ts;
@@ -145,14 +160,19 @@ static void push_point(hs_mem *m, int64_t now) {
     m->next_point_ns = now + m->interval_ns;
 }
 
-/* Every CLOCK_EVERY events, a point if the interval has passed (GIL held). */
+static void flush(hs_mem *m);
+
+/* Every CLOCK_EVERY events, a point if the interval has passed (GIL held),
+ * with the deferred frees applied first (see flush). */
 static inline void maybe_point(hs_mem *m) {
     if (--m->events_to_clock)
         return;
     m->events_to_clock = CLOCK_EVERY;
     int64_t now = hs_mem_now_ns();
-    if (now >= m->next_point_ns)
+    if (now >= m->next_point_ns) {
+        flush(m);
         push_point(m, now);
+    }
 }
 
 /* ---- counters (GIL held, or the lock while draining) ----------------------- */
@@ -182,6 +202,30 @@ static void new_peak(hs_mem *m) {
     }
 }
 
+/* An allocation's counters: its node's totals and live figures, the
+ * engine's, and the peak (exact: current_bytes counts the deferred frees
+ * still, so they are applied before it is believed). */
+static inline void count_alloc(hs_mem *m, uint32_t node, uint64_t size) {
+    hs_trie_counts *c = &m->trie.counts[node];
+    c->total_bytes += (int64_t)size;
+    c->total_count++;
+    m->total_bytes += (int64_t)size;
+    m->total_allocs++;
+    add_live(m, node, (int64_t)size, 1);
+    if (m->current_bytes > m->peak_bytes) {
+        if (m->free_count)
+            flush(m);
+        if (m->current_bytes > m->peak_bytes)
+            new_peak(m);
+    }
+}
+
+static inline void count_free(hs_mem *m, uint32_t node, uint64_t size) {
+    add_live(m, node, -(int64_t)size, -1);
+    m->frees++;
+}
+
+/* Puts a block in the table now (GIL held, or the lock while draining). */
 static void record_block(hs_mem *m, uint32_t node, void *ptr, size_t size) {
     hs_ptr_entry old;
     if (node == HS_TRIE_NONE || hs_ptrtable_put(&m->table, (uintptr_t)ptr, size, node, &old) != 0) {
@@ -190,25 +234,111 @@ static void record_block(hs_mem *m, uint32_t node, void *ptr, size_t size) {
     }
     if (old.addr) /* freed behind our back (a free we never saw) */
         add_live(m, old.node, -(int64_t)old.size, -1);
-    hs_trie_counts *c = &m->trie.counts[node];
-    c->total_bytes += (int64_t)size;
-    c->total_count++;
-    m->total_bytes += (int64_t)size;
-    m->total_allocs++;
-    add_live(m, node, (int64_t)size, 1);
-    if (m->current_bytes > m->peak_bytes)
-        new_peak(m);
+    count_alloc(m, node, size);
     maybe_point(m);
 }
 
-/* Takes a block out of the table; 1 with its entry, 0 when untraced. */
+/* Takes a block out of the table now; 1 with its entry, 0 when untraced. */
 static int forget_block(hs_mem *m, void *ptr, hs_ptr_entry *e) {
     if (!hs_ptrtable_take(&m->table, (uintptr_t)ptr, e))
         return 0;
-    add_live(m, e->node, -(int64_t)e->size, -1);
-    m->frees++;
+    count_free(m, e->node, e->size);
     maybe_point(m);
     return 1;
+}
+
+/* ---- the GIL holder's table work, batched ---------------------------------- */
+
+/* The counters of the GIL holder's events are applied at once, in order;
+ * their table work waits, HS_MEM_BATCH events at most (mem.h):
+ *  - an allocation goes to the batch; its entry is put in the table at
+ *    the next flush, unless its block is freed first, which most are
+ *    (temporaries): then neither event touches the table, and the free's
+ *    node and size are the batch's;
+ *  - a free of a block not in the batch waits for the flush too, since
+ *    its node and size are in the table; until then current_bytes still
+ *    counts it (an upper bound), so whatever needs the exact figures (a
+ *    possible new peak, a point of the series, any reader) flushes first.
+ * A flush requests all the table lines it will touch, then takes the
+ * waiting frees out (blocks from before the batch; a free of a block of
+ * the batch never waits), then puts the batch's living blocks in, in
+ * order: the table ends as if each event had been applied at once, with
+ * the waits for its lines overlapping instead of adding up. */
+#define PAIR_SLOTS (2 * HS_MEM_BATCH) /* the batch's index by address, at most half full */
+
+static inline unsigned pair_slot(const hs_mem *m, uintptr_t addr) {
+    unsigned h = (unsigned)(((uint64_t)(addr >> 4) * 0x9E3779B97F4A7C15ull) >> 40) & (PAIR_SLOTS - 1);
+    while (m->batch_index[h] && m->batch[m->batch_index[h] - 1].addr != addr)
+        h = (h + 1) & (PAIR_SLOTS - 1);
+    return h;
+}
+
+static void flush(hs_mem *m) {
+    unsigned n = m->batch_count, nf = m->free_count;
+    if (!n && !nf)
+        return;
+    m->batch_count = m->free_count = 0;
+    for (unsigned i = 0; i < nf; i++)
+        hs_ptrtable_prefetch(&m->table, m->frees_waiting[i]);
+    for (unsigned i = 0; i < n; i++)
+        if (!m->batch[i].freed)
+            hs_ptrtable_prefetch(&m->table, m->batch[i].addr);
+    for (unsigned i = 0; i < nf; i++) {
+        hs_ptr_entry e;
+        if (hs_ptrtable_take(&m->table, m->frees_waiting[i], &e))
+            count_free(m, e.node, e.size);
+    }
+    for (unsigned i = 0; i < n; i++) {
+        const hs_mem_event *e = &m->batch[i];
+        hs_ptr_entry old;
+        if (e->freed)
+            continue;
+        if (hs_ptrtable_put(&m->table, e->addr, e->size, e->node, &old) != 0) {
+            m->lost++; /* its free will not be seen: not live from here on */
+            add_live(m, e->node, -(int64_t)e->size, -1);
+            continue;
+        }
+        if (old.addr) /* freed behind our back (a free we never saw) */
+            add_live(m, old.node, -(int64_t)old.size, -1);
+    }
+    memset(m->batch_index, 0, sizeof m->batch_index);
+}
+
+/* An allocation with the GIL. */
+static inline void push_block(hs_mem *m, uint32_t node, void *ptr, size_t size) {
+    if (node == HS_TRIE_NONE) {
+        m->lost++;
+        return;
+    }
+    if (m->batch_count == HS_MEM_BATCH)
+        flush(m);
+    unsigned h = pair_slot(m, (uintptr_t)ptr);
+    m->batch_index[h] = (uint16_t)(m->batch_count + 1);
+    m->batch[m->batch_count++] = (hs_mem_event){(uintptr_t)ptr, size, node, 0};
+    count_alloc(m, node, size);
+    maybe_point(m);
+}
+
+/* A free with the GIL. */
+static inline void push_free(hs_mem *m, void *ptr) {
+    unsigned i = m->batch_index[pair_slot(m, (uintptr_t)ptr)];
+    hs_mem_event *e = i ? &m->batch[i - 1] : NULL;
+    if (e && !e->freed) {
+        e->freed = 1;
+        count_free(m, e->node, e->size);
+    } else {
+        if (m->free_count == HS_MEM_BATCH)
+            flush(m);
+        m->frees_waiting[m->free_count++] = (uintptr_t)ptr;
+    }
+    maybe_point(m);
+}
+
+/* Takes a block out of the table with the waiting work done first: for
+ * the callers that need its entry at once. */
+static int forget_block_now(hs_mem *m, void *ptr, hs_ptr_entry *e) {
+    flush(m);
+    return forget_block(m, ptr, e);
 }
 
 /* ---- raw-domain events of threads without the GIL ------------------------ */
@@ -284,6 +414,9 @@ static uint32_t queued_node(hs_mem *m, const hs_mem_pending *e) {
 }
 
 static void drain_slow(hs_mem *m) {
+    /* the batch's events are older than the queued ones (each event of
+     * the GIL holder drains the queue before it joins the batch) */
+    flush(m);
     lock(m);
     for (size_t i = 0; i < m->pending_count; i++) {
         const hs_mem_pending *e = &m->pending[i];
@@ -312,107 +445,14 @@ void hs_mem_drain(hs_mem *m) {
     drain_slow(m);
 }
 
-/* ---- the stack of an allocation ---------------------------------------- */
-
-/* Makes room for `depth` cached frames. 0 or -1. */
-static int cache_reserve(hs_mem_tls *tls, size_t depth) {
-    if (depth <= tls->cache_cap)
-        return 0;
-    size_t cap = tls->cache_cap ? tls->cache_cap : 64;
-    while (cap < depth)
-        cap *= 2;
-    hs_mem_cached_frame *grown = realloc(tls->cache, cap * sizeof *grown);
-    if (!grown)
-        return -1;
-    tls->cache = grown;
-    tls->cache_cap = cap;
-    return 0;
-}
-
-/* The node of frames f[0..count) (leaf first) standing at cache positions
- * k0 .. k0 + count - 1 (root first) under `node` (the node at k0 - 1).
- * Skips what matches the cache, then looks up (and caches) the rest. */
-static uint32_t resolve_frames(hs_mem *m, hs_mem_tls *tls, const hs_frame_key *f, size_t count,
-                               size_t k0, uint32_t node) {
-    size_t depth = k0 + count;
-    if (cache_reserve(tls, depth) != 0)
-        return HS_TRIE_NONE;
-    hs_mem_cached_frame *c = tls->cache;
-    size_t k = k0, n = tls->cache_len < depth ? tls->cache_len : depth;
-    while (k < n && c[k].code == f[depth - 1 - k].code && c[k].offset == f[depth - 1 - k].offset) {
-        c[k].frame = f[depth - 1 - k].frame; /* same code and place, maybe a new activation */
-        k++;
-    }
-    if (k > k0)
-        node = c[k - 1].node;
-    for (; k < depth; k++) {
-        const hs_frame_key *key = &f[depth - 1 - k];
-        int created;
-        uint32_t child = hs_stacktrie_child(&m->trie, node, key->code, key->offset, &created);
-        if (child == HS_TRIE_NONE) {
-            tls->cache_len = k;
-            return HS_TRIE_NONE;
-        }
-        if (created) { /* the node keeps its code object alive (GIL held) */
-            Py_INCREF((PyObject *)key->code);
-            if (m->native) { /* threads without the GIL may now name it */
-                lock(m);
-                if (hs_mem_hold_code(m, key->code) != 0)
-                    m->pending_lost++;
-                unlock(m);
-            }
-        }
-        node = child;
-        c[k] = (hs_mem_cached_frame){key->code, key->offset, node, key->frame};
-    }
-    tls->cache_len = depth;
-    return node;
-}
-
-/* With exits watched (3.12+, mem_watch.c): frames below depth tls->low
- * have not run since this thread's last event, so only the frames from
- * the leaf down to that depth are read, and the first frame below them
- * must be exactly the cached one (address, code, instruction), or the
- * whole stack is walked. Returns HS_TRIE_NONE - 1 when it cannot be used. */
-#define NOT_PARTIAL (HS_TRIE_NONE - 1)
-static uint32_t partial_stack_node(hs_mem *m, hs_mem_tls *tls, PyThreadState *tstate, int depth,
-                                   uint32_t root) {
-    int s = tls->low < depth ? tls->low : depth; /* the lowest depth to read again */
-    if (s < 1 || (size_t)s > tls->cache_len + 1 || s < 2)
-        return NOT_PARTIAL;
-    size_t n = (size_t)(depth - s + 1);
-    size_t got = hs_pystack_walk(&m->layout, tstate, &tls->frames, &tls->frame_cap, n + 1);
-    if (got != n + 1)
-        return NOT_PARTIAL;
-    const hs_frame_key *below = &tls->frames[n];
-    const hs_mem_cached_frame *kept = &tls->cache[s - 2];
-    if (below->frame != kept->frame || below->code != kept->code || below->offset != kept->offset)
-        return NOT_PARTIAL;
-    (void)root;
-    return resolve_frames(m, tls, tls->frames, n, (size_t)s - 1, kept->node);
-}
+/* ---- the stack of an allocation (mem_stack.h) ---------------------------- */
 
 /* The node of the current Python stack (GIL held). */
 static uint32_t stack_node(hs_mem *m, hs_mem_tls *tls, PyThreadState *tstate) {
     uint32_t root = thread_root(m, tls);
     if (root == HS_TRIE_NONE || !tstate)
         return root;
-    int depth = m->watching ? hs_pystack_depth(tstate) : -1;
-    if (depth > 0 && tls->low > 0) {
-        uint32_t node = partial_stack_node(m, tls, tstate, depth, root);
-        if (node != NOT_PARTIAL) {
-            tls->low = depth;
-            return node;
-        }
-        m->full_walks++;
-    }
-    size_t got = hs_pystack_walk(&m->layout, tstate, &tls->frames, &tls->frame_cap, SIZE_MAX);
-    if (got == (size_t)-1)
-        return HS_TRIE_NONE;
-    /* The watermark is only trusted when the interpreter's count agrees
-     * with the frames walked. */
-    tls->low = depth > 0 && (size_t)depth == got ? depth : 0;
-    return resolve_frames(m, tls, tls->frames, got, 0, root);
+    return hs_mem_read_stack(m, tls, tstate, root);
 }
 
 void hs_mem_note_exit(hs_mem *m, PyThreadState *tstate, PyObject *code) {
@@ -452,11 +492,17 @@ void hs_mem_recount_chosen(hs_mem *m) {
     tls->chosen_depth = got == (size_t)-1 ? 0 : (int)hs_mem_lines_count_frames(&m->lines, tls->frames, got);
 }
 
+/* Whether a free now charges the chosen lines on this thread's stack
+ * (mem_lines.h): only while a chosen frame runs here when the threads
+ * count them; else whenever code is chosen. */
+static inline int lines_charged(const hs_mem *m, const hs_mem_tls *tls) {
+    return m->lines.count && !(m->lines_gated && tls->chosen_depth <= 0);
+}
+
 /* A traced block of `size` bytes was freed: the chosen lines on this
- * thread's stack are charged (mem_lines.h). Only while a chosen frame
- * runs here when the threads count them; else whenever code is chosen. */
+ * thread's stack are charged, when lines_charged. */
 static inline void charge_free(hs_mem *m, hs_mem_tls *tls, uint64_t size) {
-    if (!m->lines.count || (m->lines_gated && tls->chosen_depth <= 0))
+    if (!lines_charged(m, tls))
         return;
     PyThreadState *tstate = _PyThreadState_UncheckedGet();
     if (!tstate)
@@ -472,17 +518,22 @@ static inline void charge_free(hs_mem *m, hs_mem_tls *tls, uint64_t size) {
 }
 
 /* Whether this call holds the GIL: always for the mem and object domains. */
-static inline int has_gil(const hs_mem_domain *d) {
-    return d->domain != PYMEM_DOMAIN_RAW || PyGILState_Check();
+static inline int has_gil(int raw) {
+    return !raw || PyGILState_Check();
 }
 
-static void on_alloc(hs_mem *m, int gil, hs_mem_tls *tls, void *ptr, size_t size) {
+static inline __attribute__((always_inline)) void on_alloc(hs_mem *m, int gil, hs_mem_tls *tls,
+                                                            void *ptr, size_t size) {
     if (!gil) {
         queue_event(m, (uintptr_t)ptr, size, 0);
         return;
     }
     drain(m);
-    record_block(m, stack_node(m, tls, _PyThreadState_UncheckedGet()), ptr, size);
+    PyThreadState *tstate = _PyThreadState_UncheckedGet();
+    uint32_t node = hs_mem_fast_node(m, tls, tstate);
+    if (node == HS_MEM_NOT_FAST)
+        node = stack_node(m, tls, tstate);
+    push_block(m, node, ptr, size);
 }
 
 /* ---- the hooks ----------------------------------------------------------- */
@@ -492,14 +543,14 @@ static void on_alloc(hs_mem *m, int gil, hs_mem_tls *tls, void *ptr, size_t size
  * they read the engine pointer, and stopping waits for the count to drop
  * after clearing that pointer (the domain blocks themselves are never
  * freed, see hs_mem_install). */
-static inline hs_mem *begin(hs_mem_domain *d) {
-    if (d->domain == PYMEM_DOMAIN_RAW)
+static inline hs_mem *begin(hs_mem_domain *d, int raw) {
+    if (raw)
         __atomic_add_fetch(&d->inflight, 1, __ATOMIC_SEQ_CST);
     return __atomic_load_n(&d->engine, __ATOMIC_SEQ_CST);
 }
 
-static inline void end(hs_mem_domain *d) {
-    if (d->domain == PYMEM_DOMAIN_RAW)
+static inline void end(hs_mem_domain *d, int raw) {
+    if (raw)
         __atomic_sub_fetch(&d->inflight, 1, __ATOMIC_SEQ_CST);
 }
 
@@ -524,51 +575,67 @@ static inline hs_mem_tls *enter(hs_mem *m) {
     return tls;
 }
 
-static void *hook_malloc(void *ctx, size_t size) {
+static inline __attribute__((always_inline)) void *do_malloc(void *ctx, size_t size, int raw) {
     hs_mem_domain *d = ctx;
-    hs_mem *m = begin(d);
+    hs_mem *m = begin(d, raw);
     hs_mem_tls *tls = enter(m);
     void *ptr = d->prev.malloc(d->prev.ctx, size);
     if (tls) {
         if (ptr)
-            on_alloc(m, has_gil(d), tls, ptr, size);
+            on_alloc(m, has_gil(raw), tls, ptr, size);
         tls->busy = 0;
     }
-    end(d);
+    end(d, raw);
     return ptr;
 }
 
-static void *hook_calloc(void *ctx, size_t nelem, size_t elsize) {
+static inline __attribute__((always_inline)) void *do_calloc(void *ctx, size_t nelem, size_t elsize,
+                                                            int raw) {
     hs_mem_domain *d = ctx;
-    hs_mem *m = begin(d);
+    hs_mem *m = begin(d, raw);
     hs_mem_tls *tls = enter(m);
     void *ptr = d->prev.calloc(d->prev.ctx, nelem, elsize);
     if (tls) {
         size_t size;
         if (ptr && !__builtin_mul_overflow(nelem, elsize, &size))
-            on_alloc(m, has_gil(d), tls, ptr, size);
+            on_alloc(m, has_gil(raw), tls, ptr, size);
         tls->busy = 0;
     }
-    end(d);
+    end(d, raw);
     return ptr;
 }
 
-static void *hook_realloc(void *ctx, void *old, size_t size) {
+static inline __attribute__((always_inline)) void *do_realloc(void *ctx, void *old, size_t size,
+                                                             int raw) {
     hs_mem_domain *d = ctx;
-    hs_mem *m = begin(d);
+    hs_mem *m = begin(d, raw);
     hs_mem_tls *tls = enter(m);
     if (!tls) {
         void *ptr = d->prev.realloc(d->prev.ctx, old, size);
-        end(d);
+        end(d, raw);
         return ptr;
     }
-    int gil = has_gil(d);
+    int gil = has_gil(raw);
+    if (gil && !lines_charged(m, tls)) {
+        /* The old block leaves the table only once the real realloc
+         * succeeded (it stays when it fails), through the batch, before the
+         * new one joins it. */
+        void *ptr = d->prev.realloc(d->prev.ctx, old, size);
+        if (ptr) {
+            if (old)
+                push_free(m, old);
+            on_alloc(m, gil, tls, ptr, size);
+        }
+        tls->busy = 0;
+        end(d, raw);
+        return ptr;
+    }
     hs_ptr_entry was = {0, 0, 0};
     int had = 0;
     if (old) {
         if (gil) {
             drain(m);
-            had = forget_block(m, old, &was);
+            had = forget_block_now(m, old, &was);
         } else {
             queue_event(m, (uintptr_t)old, 0, 1);
         }
@@ -588,29 +655,83 @@ static void *hook_realloc(void *ctx, void *old, size_t size) {
         unlock(m);
     }
     tls->busy = 0;
-    end(d);
+    end(d, raw);
     return ptr;
 }
 
-static void hook_free(void *ctx, void *ptr) {
+static inline __attribute__((always_inline)) void do_free(void *ctx, void *ptr, int raw) {
     hs_mem_domain *d = ctx;
-    if (ptr) {
-        hs_mem *m = begin(d);
-        hs_mem_tls *tls = enter(m);
-        if (tls) {
-            if (has_gil(d)) {
-                hs_ptr_entry e;
-                drain(m);
-                if (forget_block(m, ptr, &e))
-                    charge_free(m, tls, e.size);
-            } else {
-                queue_event(m, (uintptr_t)ptr, 0, 1);
-            }
-            tls->busy = 0;
-        }
-        end(d);
+    if (!ptr) {
+        d->prev.free(d->prev.ctx, ptr);
+        return;
     }
-    d->prev.free(d->prev.ctx, ptr);
+    if (!raw) {
+        /* With the GIL, no chosen lines to charge and no --native, a free
+         * needs no thread state: not even the busy flag, which keeps a
+         * nested raw allocation from being counted twice and, with
+         * --native, the engine's own malloc calls (a flush may grow the
+         * table) from re-entering it (and its lock). A raw free nested in
+         * this one (pymalloc handing a large block back) is recorded as a
+         * second free of the same address, which finds nothing to take. */
+        hs_mem *m = __atomic_load_n(&d->engine, __ATOMIC_RELAXED);
+        if (m && !m->lines.count && !m->native) {
+            drain(m);
+            push_free(m, ptr);
+            d->prev.free(d->prev.ctx, ptr);
+            return;
+        }
+    }
+    hs_mem *m = begin(d, raw);
+    hs_mem_tls *tls = enter(m);
+    if (!tls) {
+        d->prev.free(d->prev.ctx, ptr);
+    } else if (has_gil(raw)) {
+        /* The block leaves the table after the real free, whose work hides
+         * the wait for the table's cache line. Nothing can record the
+         * address again in between: with the GIL held here, an allocation
+         * that another thread makes meanwhile is queued, and the queue is
+         * applied only at this thread's next event (drain). */
+        drain(m);
+        d->prev.free(d->prev.ctx, ptr);
+        hs_ptr_entry e;
+        if (!lines_charged(m, tls))
+            push_free(m, ptr);
+        else if (forget_block_now(m, ptr, &e))
+            charge_free(m, tls, e.size);
+    } else {
+        queue_event(m, (uintptr_t)ptr, 0, 1);
+        d->prev.free(d->prev.ctx, ptr);
+    }
+    if (tls)
+        tls->busy = 0;
+    end(d, raw);
+}
+
+/* One set of hooks for the raw domain, one for the mem and object
+ * domains, which always hold the GIL: the domain tests fold away. */
+static void *raw_malloc(void *ctx, size_t size) {
+    return do_malloc(ctx, size, 1);
+}
+static void *raw_calloc(void *ctx, size_t nelem, size_t elsize) {
+    return do_calloc(ctx, nelem, elsize, 1);
+}
+static void *raw_realloc(void *ctx, void *old, size_t size) {
+    return do_realloc(ctx, old, size, 1);
+}
+static void raw_free(void *ctx, void *ptr) {
+    do_free(ctx, ptr, 1);
+}
+static void *gil_malloc(void *ctx, size_t size) {
+    return do_malloc(ctx, size, 0);
+}
+static void *gil_calloc(void *ctx, size_t nelem, size_t elsize) {
+    return do_calloc(ctx, nelem, elsize, 0);
+}
+static void *gil_realloc(void *ctx, void *old, size_t size) {
+    return do_realloc(ctx, old, size, 0);
+}
+static void gil_free(void *ctx, void *ptr) {
+    do_free(ctx, ptr, 0);
 }
 
 /* ---- for native allocations (native.c) ------------------------------------- */
@@ -637,13 +758,13 @@ void hs_mem_record_native(hs_mem *m, hs_mem_tls *tls, void *ptr, size_t size,
     uint32_t node = stack_node(m, tls, _PyThreadState_UncheckedGet());
     if (node != HS_TRIE_NONE)
         node = hs_mem_native_chain(m, node, native, n);
-    record_block(m, node, ptr, size);
+    push_block(m, node, ptr, size);
 }
 
 int hs_mem_forget_native(hs_mem *m, hs_mem_tls *tls, void *ptr, hs_ptr_entry *was) {
     (void)tls;
     drain(m);
-    return forget_block(m, ptr, was);
+    return forget_block_now(m, ptr, was);
 }
 
 void hs_mem_charge_free_native(hs_mem *m, hs_mem_tls *tls, uint64_t size) {
@@ -652,6 +773,7 @@ void hs_mem_charge_free_native(hs_mem *m, hs_mem_tls *tls, uint64_t size) {
 
 void hs_mem_restore_block(hs_mem *m, const hs_ptr_entry *was) {
     hs_ptr_entry replaced;
+    flush(m);
     if (hs_ptrtable_put(&m->table, was->addr, was->size, was->node, &replaced) == 0) {
         add_live(m, was->node, (int64_t)was->size, 1);
         m->frees--;
@@ -731,7 +853,7 @@ int hs_mem_hooks_active(void) {
     PyMem_GetAllocator(PYMEM_DOMAIN_OBJ, &a);
     /* hooks of a stopped engine that a wrapper put back (tracemalloc.stop()
      * restores what it wrapped) only pass calls through */
-    return a.malloc == hook_malloc &&
+    return a.malloc == gil_malloc &&
            __atomic_load_n(&((hs_mem_domain *)a.ctx)->engine, __ATOMIC_SEQ_CST) != NULL;
 }
 
@@ -765,7 +887,9 @@ int hs_mem_install(hs_mem *m, char *err, size_t errlen) {
         PyMem_GetAllocator(d->domain, &d->prev);
     }
     for (int i = 0; i < 3; i++) {
-        PyMemAllocatorEx hook = {&domains[i], hook_malloc, hook_calloc, hook_realloc, hook_free};
+        PyMemAllocatorEx hook = domain_ids[i] == PYMEM_DOMAIN_RAW
+            ? (PyMemAllocatorEx){&domains[i], raw_malloc, raw_calloc, raw_realloc, raw_free}
+            : (PyMemAllocatorEx){&domains[i], gil_malloc, gil_calloc, gil_realloc, gil_free};
         PyMem_SetAllocator(domain_ids[i], &hook);
     }
     m->installed = 1;
@@ -777,7 +901,8 @@ static int hooks_on_top(hs_mem *m) {
     for (int i = 0; i < 3; i++) {
         PyMemAllocatorEx a;
         PyMem_GetAllocator(domain_ids[i], &a);
-        if (a.malloc != hook_malloc || a.ctx != &m->domains[i])
+        void *(*ours)(void *, size_t) = domain_ids[i] == PYMEM_DOMAIN_RAW ? raw_malloc : gil_malloc;
+        if (a.malloc != ours || a.ctx != &m->domains[i])
             return 0;
     }
     return 1;

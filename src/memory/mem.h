@@ -4,9 +4,12 @@
  * stack that asked for it, matched with its free.
  *
  * Pieces: hooks.c (the allocator wrappers and what one event costs),
- * pystack.c (the stack, read from the interpreter's frames), stacktrie.c
- * (stacks deduplicated into a call tree with counters), ptrtable.c (live
- * blocks), mem_lines.c (per-line figures of chosen functions),
+ * mem_stack.c (an allocation's node in the tree, from this thread's cache
+ * of its last stack), pystack.c (the stack, read from the interpreter's
+ * frames), mem_evalhook.c (3.10 and 3.11: frame entries and exits seen
+ * through the frame evaluation hook), stacktrie.c (stacks deduplicated
+ * into a call tree with counters), ptrtable.c (live blocks),
+ * mem_lines.c (per-line figures of chosen functions),
  * mem_export.c (the tree resolved to files, functions and lines in the
  * profile model), mem_type.c (hotscope._core.MemTracer), mem_watch.c
  * (sys.monitoring events on 3.12+), native.c (malloc and friends,
@@ -55,6 +58,18 @@ typedef struct {
     uintptr_t frame;  /* the frame's address when last read (3.11+) */
 } hs_mem_cached_frame;
 
+/* A node looked up lately by this thread: (parent, code, offset) -> node.
+ * The tree's index serves any key; this one-way cache answers the few a
+ * running leaf moves between in one compare (mem_stack.h, hs_mem_child_node). */
+typedef struct {
+    uintptr_t code;  /* 0: empty */
+    uint32_t parent;
+    int32_t offset;
+    uint32_t node;
+} hs_mem_memo;
+
+#define HS_MEM_MEMO 64 /* a power of two */
+
 typedef struct hs_mem_tls {
     int busy;       /* inside a hook: nested allocator calls pass through */
     uint32_t root;  /* this thread's node under the root, or HS_TRIE_NONE */
@@ -62,6 +77,7 @@ typedef struct hs_mem_tls {
     size_t frame_cap;
     hs_mem_cached_frame *cache;
     size_t cache_len, cache_cap;
+    hs_mem_memo memo[HS_MEM_MEMO];
     int low;        /* with exits watched: frames below this depth have not run
                      * since the last event; 0 = read the whole stack */
     int chosen_depth; /* frames of chosen code running on this thread, counted
@@ -101,6 +117,18 @@ typedef struct {
     PyThreadState *tstate; /* and its thread state */
 } hs_mem_pending;
 
+/* An allocation of a thread with the GIL whose table entry waits for the
+ * next flush (hooks.c): most blocks are freed before it, and never touch
+ * the table. */
+typedef struct {
+    uintptr_t addr;
+    uint64_t size;
+    uint32_t node;
+    uint32_t freed;   /* freed since: nothing left to put */
+} hs_mem_event;
+
+#define HS_MEM_BATCH 256
+
 /* Thread slot 0 stands for raw-domain calls made without the GIL, whose
  * Python stack cannot be read safely. */
 #define HS_MEM_NOGIL_SLOT 0
@@ -123,6 +151,7 @@ struct hs_mem {
 
     hs_pystack_layout layout;
     int watching;               /* frame exits are reported (mem_watch.c) */
+    int evalhook;               /* before 3.12: the evaluation hook reports them (mem_evalhook.h) */
     int64_t full_walks;         /* events whose partial read failed its check */
     hs_stacktrie trie;
     hs_ptrtable table;
@@ -133,7 +162,13 @@ struct hs_mem {
     size_t thread_count, thread_cap;
     uint32_t nogil_root;
 
-    int64_t current_bytes;      /* live traced bytes */
+    /* The GIL holder's table work waiting for a flush (hooks.c). */
+    hs_mem_event batch[HS_MEM_BATCH];      /* allocations */
+    uint16_t batch_index[2 * HS_MEM_BATCH]; /* by address: 1 + index in batch, 0: none */
+    uintptr_t frees_waiting[HS_MEM_BATCH]; /* frees of blocks from before the batch */
+    unsigned batch_count, free_count;
+
+    int64_t current_bytes;      /* live traced bytes, and the waiting frees' (hooks.c, flush) */
     int64_t current_blocks;
     int64_t peak_bytes, peak_blocks;
     int64_t peak_ns;            /* when the peak was reached, since start */

@@ -8,6 +8,7 @@
 #include "mem.h"
 #include "mem_export.h"
 #include "mem_type.h"
+#include "mem_evalhook.h"
 #include "../pymod/module.h"
 
 #include <stdlib.h>
@@ -85,6 +86,8 @@ static PyObject *mt_start(MemTracerObject *self, PyObject *unused) {
     self->engine = m;
     self->started = 1;
     self->watch_tool = hs_mem_watch_start(self);
+    if (self->watch_tool < 0)
+        m->evalhook = hs_evalhook_install();
     if (m->lines_gated) /* chosen frames already running here are counted */
         hs_mem_recount_chosen(m);
     hs_mem_set_busy(m, 0);
@@ -141,6 +144,9 @@ static void stop(MemTracerObject *self) {
     hs_mem_uninstall(self->engine);
     hs_mem_finish(self->engine);
     hs_mem_watch_stop(self);
+    if (self->engine->evalhook)
+        hs_evalhook_uninstall();
+    self->engine->evalhook = 0;
 }
 
 static PyObject *mt_stop(MemTracerObject *self, PyObject *unused) {
@@ -157,6 +163,9 @@ static PyObject *mt_after_fork_child(MemTracerObject *self, PyObject *unused) {
         hs_mem_forget_after_fork(self->engine);
         self->stopped = 1;
         hs_mem_watch_stop(self);
+        if (self->engine->evalhook)
+            hs_evalhook_uninstall();
+        self->engine->evalhook = 0;
     }
     Py_RETURN_NONE;
 }
@@ -216,7 +225,7 @@ static PyObject *mt_stats(MemTracerObject *self, PyObject *unused) {
                          "stacks", (Py_ssize_t)m->trie.count,
                          "points", (Py_ssize_t)m->point_count,
                          "recording", (self->started && !self->stopped) ? Py_True : Py_False,
-                         "watching_exits", m->watching ? Py_True : Py_False,
+                         "watching_exits", m->watching || m->evalhook ? Py_True : Py_False,
                          "full_walks_after_failed_check", (long long)m->full_walks,
                          "counting_chosen_frames", m->lines_gated ? Py_True : Py_False,
                          "chosen_frames_here", hs_mem_chosen_depth(m),

@@ -1,7 +1,7 @@
 /*
  * mem_watch.c - frame exits reported to the memory engine through
  * sys.monitoring (PEP 669, 3.12+), so that an allocation need not read
- * the whole stack (see mem_type.h and partial_stack_node in hooks.c).
+ * the whole stack (see mem_type.h and partial_stack_node in mem_stack.c).
  *
  * Why exits are enough: a frame below the top can only run again once
  * the frame above it has left, and a frame leaves by returning, yielding

@@ -1,9 +1,8 @@
 /*
  * ptrtable.c - address -> (size, node) for every live traced block (see
- * ptrtable.h). Linear probing keeps a lookup to one or two cache lines;
- * backward-shift deletion (Knuth, TAOCP vol. 3, 6.4, Algorithm R) moves
- * later entries of a probe run back into the freed slot instead of leaving
- * a tombstone.
+ * ptrtable.h): what the inline put and take leave out of line (growth,
+ * the side list of blocks of 4 GiB and more). Linear probing keeps a
+ * lookup to one or two cache lines.
  */
 #include "ptrtable.h"
 
@@ -12,17 +11,13 @@
 
 #define MIN_SLOTS 4096
 
-/* Addresses are 16-byte aligned, so the low bits carry nothing; a
- * multiplicative hash spreads the rest (Fibonacci hashing). */
-static inline size_t slot_of(uintptr_t addr, size_t mask) {
-    uint64_t h = (uint64_t)(addr >> 4) * 0x9E3779B97F4A7C15ull;
-    return (size_t)(h >> 20) & mask;
-}
+#define slot_of hs_ptrtable_slot_of
 
 int hs_ptrtable_init(hs_ptrtable *t) {
     memset(t, 0, sizeof *t);
     t->slots = calloc(MIN_SLOTS, sizeof *t->slots);
     t->mask = MIN_SLOTS - 1;
+    t->limit = MIN_SLOTS * 7 / 10;
     return t->slots ? 0 : -1;
 }
 
@@ -34,7 +29,7 @@ void hs_ptrtable_free(hs_ptrtable *t) {
 
 /* ---- the side list of blocks of 4 GiB and more ----------------------- */
 
-static uint64_t big_take(hs_ptrtable *t, uintptr_t addr) {
+uint64_t hs_ptrtable_big_take(hs_ptrtable *t, uintptr_t addr) {
     for (size_t i = 0; i < t->big_count; i++) {
         if (t->big[i].addr == addr) {
             uint64_t size = t->big[i].size;
@@ -78,14 +73,15 @@ static int grow(hs_ptrtable *t) {
     free(t->slots);
     t->slots = slots;
     t->mask = mask;
+    t->limit = n * 7 / 10;
     return 0;
 }
 
-int hs_ptrtable_put(hs_ptrtable *t, uintptr_t addr, uint64_t size, uint32_t node,
-                    hs_ptr_entry *replaced) {
+int hs_ptrtable_put_slow(hs_ptrtable *t, uintptr_t addr, uint64_t size, uint32_t node,
+                         hs_ptr_entry *replaced) {
     replaced->addr = 0;
     /* at most 70% full: probe runs stay short, mostly within one cache line */
-    if ((t->count + 1) * 10 > (t->mask + 1) * 7 && grow(t) != 0)
+    if (t->count >= t->limit && grow(t) != 0)
         return -1;
     if (size >= HS_PTR_BIG) { /* rare: the old entry out first, then the side list */
         hs_ptr_entry old;
@@ -99,40 +95,11 @@ int hs_ptrtable_put(hs_ptrtable *t, uintptr_t addr, uint64_t size, uint32_t node
         s = (s + 1) & t->mask;
     hs_ptr_slot *e = &t->slots[s];
     if (e->addr) {
-        uint64_t old = e->size == HS_PTR_BIG ? big_take(t, addr) : e->size;
+        uint64_t old = e->size == HS_PTR_BIG ? hs_ptrtable_big_take(t, addr) : e->size;
         *replaced = (hs_ptr_entry){addr, old, e->node};
     } else {
         t->count++;
     }
     *e = (hs_ptr_slot){addr, node, size >= HS_PTR_BIG ? HS_PTR_BIG : (uint32_t)size};
     return 0;
-}
-
-int hs_ptrtable_take(hs_ptrtable *t, uintptr_t addr, hs_ptr_entry *out) {
-    size_t mask = t->mask;
-    size_t s = slot_of(addr, mask);
-    while (t->slots[s].addr != addr) {
-        if (!t->slots[s].addr)
-            return 0;
-        s = (s + 1) & mask;
-    }
-    const hs_ptr_slot *e = &t->slots[s];
-    *out = (hs_ptr_entry){addr, e->size == HS_PTR_BIG ? big_take(t, addr) : e->size, e->node};
-    t->count--;
-    /* Backward shift: pull each later entry of the run into the hole when
-     * its home slot does not lie cyclically in (hole, its slot]. */
-    size_t hole = s, j = s;
-    for (;;) {
-        j = (j + 1) & mask;
-        if (!t->slots[j].addr)
-            break;
-        size_t home = slot_of(t->slots[j].addr, mask);
-        int stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
-        if (stays)
-            continue;
-        t->slots[hole] = t->slots[j];
-        hole = j;
-    }
-    t->slots[hole].addr = 0;
-    return 1;
 }

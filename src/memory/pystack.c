@@ -22,31 +22,6 @@
 #include "../sampler/pylayout.h"
 #include "../sampler/proc.h"
 
-/* 3.11 and 3.12: the static layouts, so the offsets fold into the walk's
- * instructions; 3.13 reads them from the layout filled at start. */
-#if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030C0000
-#include "../sampler/py311.h"
-#define FIXED_LAYOUT hs_layout_311
-#elif PY_VERSION_HEX >= 0x030C0000 && PY_VERSION_HEX < 0x030D0000
-#include "../sampler/py312.h"
-#define FIXED_LAYOUT hs_layout_312
-#endif
-#ifdef FIXED_LAYOUT
-#define OFF_PREVIOUS FIXED_LAYOUT.frame_previous
-#define OFF_CODE FIXED_LAYOUT.frame_code
-#define OFF_INSTR FIXED_LAYOUT.frame_instr
-#define OFF_OWNER FIXED_LAYOUT.frame_owner
-#define OFF_ADAPTIVE FIXED_LAYOUT.code_code_adaptive
-#define OWNED_BY_CSTACK FIXED_LAYOUT.owned_by_cstack
-#else
-#define OFF_PREVIOUS l->previous
-#define OFF_CODE l->code
-#define OFF_INSTR l->instr
-#define OFF_OWNER l->owner
-#define OFF_ADAPTIVE l->code_adaptive
-#define OWNED_BY_CSTACK l->owned_by_cstack
-#endif
-
 int hs_pystack_layout_init(hs_pystack_layout *l, char *err, size_t errlen) {
     memset(l, 0, sizeof *l);
     l->owned_by_cstack = -1;
@@ -98,65 +73,42 @@ static int reserve(hs_frame_key **buf, size_t *cap, size_t need) {
     return 0;
 }
 
-static inline uintptr_t word_at(uintptr_t base, int64_t off) {
-    uintptr_t v;
-    memcpy(&v, (const char *)base + off, sizeof v);
-    return v;
-}
-
 /* The walk, keeping the frames whose code address passes `filter` (bit
- * (code >> 4) & 63; all ones keeps every frame). Inlined into both public
- * walks, so the one that keeps everything pays no test. */
+ * (code >> 4) & 63; all ones keeps every frame) and stopping after the
+ * frame at address `stop` (0: none). Inlined into the public walks, so
+ * the ones that keep everything pay no filter test. */
 static inline __attribute__((always_inline)) size_t
 walk(const hs_pystack_layout *l, PyThreadState *tstate, hs_frame_key **buf, size_t *cap, size_t max,
-     uint64_t filter) {
+     uint64_t filter, uintptr_t stop) {
     size_t depth = 0;
-#if PY_VERSION_HEX >= 0x030B0000
-#if PY_VERSION_HEX >= 0x030D0000
-    uintptr_t frame = (uintptr_t)tstate->current_frame;
-#else
-    uintptr_t frame = tstate->cframe ? (uintptr_t)tstate->cframe->current_frame : 0;
-#endif
-#ifdef FIXED_LAYOUT
-    (void)l;
-#endif
-    while (frame && depth < max) {
-        uintptr_t code = word_at(frame, OFF_CODE);
-        uintptr_t previous = word_at(frame, OFF_PREVIOUS);
-        if (!(filter >> ((code >> 4) & 63) & 1) ||
-            (OWNED_BY_CSTACK >= 0 && ((const uint8_t *)frame)[OFF_OWNER] == OWNED_BY_CSTACK)) {
+    for (uintptr_t frame = hs_pystack_top(tstate); frame && depth < max;) {
+        uintptr_t code = hs_pystack_code(l, frame);
+        uintptr_t previous = hs_pystack_previous(l, frame);
+        if (!(filter >> ((code >> 4) & 63) & 1) || hs_pystack_is_shim(l, frame)) {
             frame = previous;
             continue;
         }
-        uintptr_t instr = word_at(frame, OFF_INSTR);
-        uintptr_t start = code + (uintptr_t)OFF_ADAPTIVE;
-        /* prev_instr is one before the first instruction until the frame runs */
-        int32_t offset = instr >= start && instr - start < (1u << 30) ? (int32_t)(instr - start) : -1;
         if (depth == *cap && reserve(buf, cap, depth + 1) != 0)
             return (size_t)-1;
-        (*buf)[depth++] = (hs_frame_key){code, offset, frame};
+        (*buf)[depth++] = (hs_frame_key){code, hs_pystack_offset(l, frame, code), frame};
+        if (frame == stop)
+            break;
         frame = previous;
     }
-#else
-    (void)l;
-    for (PyFrameObject *f = tstate->frame; f && depth < max; f = f->f_back) {
-        if (!(filter >> (((uintptr_t)f->f_code >> 4) & 63) & 1))
-            continue;
-        if (depth == *cap && reserve(buf, cap, depth + 1) != 0)
-            return (size_t)-1;
-        (*buf)[depth++] =
-            (hs_frame_key){(uintptr_t)f->f_code, f->f_lasti >= 0 ? f->f_lasti * 2 : -1, (uintptr_t)f};
-    }
-#endif
     return depth;
 }
 
 size_t hs_pystack_walk(const hs_pystack_layout *l, PyThreadState *tstate, hs_frame_key **buf,
                        size_t *cap, size_t max) {
-    return walk(l, tstate, buf, cap, max, ~(uint64_t)0);
+    return walk(l, tstate, buf, cap, max, ~(uint64_t)0, 0);
+}
+
+size_t hs_pystack_walk_until(const hs_pystack_layout *l, PyThreadState *tstate, uintptr_t stop,
+                             hs_frame_key **buf, size_t *cap) {
+    return walk(l, tstate, buf, cap, SIZE_MAX, ~(uint64_t)0, stop);
 }
 
 size_t hs_pystack_walk_matching(const hs_pystack_layout *l, PyThreadState *tstate, uint64_t filter,
                                 hs_frame_key **buf, size_t *cap) {
-    return walk(l, tstate, buf, cap, SIZE_MAX, filter);
+    return walk(l, tstate, buf, cap, SIZE_MAX, filter, 0);
 }
