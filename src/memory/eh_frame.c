@@ -172,6 +172,29 @@ static int set_rule(frame_state *st, uint64_t reg, int how, int64_t offset, uint
     return RUN_OK;
 }
 
+/* The one CFA expression ordinary code has: that of a PLT (the linker's
+ * stubs that jump to shared functions), "rsp + off, plus 8 once past the
+ * push in the 16-byte entry": DW_OP_breg7 off; DW_OP_breg16 0; DW_OP_lit15;
+ * DW_OP_and; DW_OP_litN; DW_OP_ge; DW_OP_lit3; DW_OP_shl; DW_OP_plus (as
+ * GNU ld writes it for .plt; DWARF 4, 2.5.1, opcodes 0x77, 0x80, 0x30 + n,
+ * 0x1a, 0x2a, 0x24, 0x22). Sets the CFA offset for `pc`; 0, or -1 for any
+ * other expression. */
+static int plt_cfa(const uint8_t *expr, uint64_t len, uint64_t pc, frame_state *st) {
+    static const uint8_t tail[] = {0x80, 0x00, 0x3f, 0x1a, 0x00, 0x2a, 0x33, 0x24, 0x22};
+    if (len != 2 + sizeof tail || expr[0] != 0x77 || (expr[1] & 0x80))
+        return -1;
+    for (size_t i = 0; i < sizeof tail; i++)
+        if (i != 4 && expr[2 + i] != tail[i])
+            return -1;
+    uint8_t lit = expr[2 + 4];
+    if (lit < 0x30 || lit > 0x4f)
+        return -1;
+    int64_t off = (int64_t)(expr[1] & 0x7f) - ((expr[1] & 0x40) ? 128 : 0); /* one-byte sleb */
+    st->cfa_reg = REG_RSP;
+    st->cfa_offset = off + ((pc & 15) >= (uint64_t)(lit - 0x30) ? 8 : 0);
+    return 0;
+}
+
 /* Runs CFA instructions [p, end) from location `loc` while the location is
  * at most `target`. `initial` is the state after the CIE's instructions
  * (for DW_CFA_restore), NULL while running those. */
@@ -281,6 +304,12 @@ static int run(const cie_info *cie, const uint8_t *p, const uint8_t *end, uint64
                     (void)sleb(&r);
                 if (reg == REG_RBP || reg == cie->ra_reg)
                     return RUN_NOT_SIMPLE;
+                continue;
+            case 0x0f: /* def_cfa_expression: the PLT's, evaluated for `target` */
+                off = (int64_t)uleb(&r);
+                if (!have(&r, (size_t)off) || plt_cfa(r.p, (uint64_t)off, target, st) != 0)
+                    return RUN_NOT_SIMPLE;
+                r.p += off;
                 continue;
             case 0x2e: /* GNU_args_size */
                 (void)uleb(&r);

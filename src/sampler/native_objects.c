@@ -221,7 +221,15 @@ const hs_native_pc *hs_native_pc_info(hs_native_objects *o, uint64_t pc, int64_t
             if (o->pcs[k].pc == pc)
                 return &o->pcs[k];
     }
-    const hs_native_mapping *m = hs_native_mapping_at(o, pc, pass); /* may empty the cache */
+    /* A mapping that is not executable may be one read while the loader
+     * was mapping a library (it maps the whole span first, then each
+     * segment with its own protection): read the maps again then too.
+     * Either may empty the cache. */
+    const hs_native_mapping *m = hs_native_mapping_at(o, pc, pass);
+    if (m && !m->executable && o->maps_read_in != pass) {
+        read_maps(o, pass);
+        m = find_mapping(o, pc);
+    }
     if (!m || !m->executable)
         return NULL;
     hs_native_pc info;

@@ -10,8 +10,10 @@
  * function and object it is in) is kept in a cache by address, so a pass
  * that meets the same code as the last costs a lookup per frame. The maps
  * are read again when an address or a stack lies in no known mapping (a
- * library loaded since, a new thread's stack), at most once per pass; the
- * cache is emptied then, since an address may now be other code.
+ * library loaded since, a new thread's stack) or a pc in one that is not
+ * executable (read while the loader was mapping a library), at most once
+ * per pass; the cache is emptied then, since an address may now be other
+ * code.
  *
  * The vDSO has no file: its image is copied from the process's memory
  * into a memory file and read from there like any other.

@@ -92,8 +92,12 @@ size_t hs_native_unwind(hs_native_objects *o, uint64_t ip, uint64_t sp, uint64_t
         if (rule->kind == HS_STEP_SIMPLE) {
             cfa = (rule->cfa_from_rbp ? bp : sp) + (uint64_t)(int64_t)rule->cfa_offset;
             ra = stack_word(&w, cfa + (uint64_t)(int64_t)rule->ra_offset, &ok);
-            if (rule->rbp_saved)
-                caller_bp = stack_word(&w, cfa + (uint64_t)(int64_t)rule->rbp_offset, &ok);
+            /* rbp saved below the stack pointer was popped already (an
+             * epilogue: compilers leave the rule as it was): it holds the
+             * caller's value again. */
+            uint64_t saved_at = cfa + (uint64_t)(int64_t)rule->rbp_offset;
+            if (rule->rbp_saved && saved_at >= sp)
+                caller_bp = stack_word(&w, saved_at, &ok);
             else if (rule->rbp_undefined)
                 caller_bp = 0;
         } else {

@@ -29,6 +29,7 @@
 #if HS_HAVE_PTRACE_STOP
 
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/ptrace.h>
 #include <sys/user.h>
@@ -41,6 +42,7 @@
  * only when that ends, and then it is collected by a later pass. */
 #define STOP_TIMEOUT_NS (50 * 1000 * 1000LL)
 #define GONE ((hs_stop_state)-1)
+#define SPIN_NS (1000 * 1000LL)
 
 static int64_t now_ns(void) {
     struct timespec ts;
@@ -170,6 +172,7 @@ int hs_stopper_stop(hs_stopper *s, char *err, size_t errlen) {
         th->tid = tids[i];
         th->state = HS_STOP_RUNNING;
         th->run_state = run_state;
+        th->interrupted_ns = now_ns();
         if (ptrace(PTRACE_INTERRUPT, th->tid, NULL, NULL) != 0)
             th->state = HS_STOP_DYING;
         seized++;
@@ -181,8 +184,11 @@ int hs_stopper_stop(hs_stopper *s, char *err, size_t errlen) {
         return -1;
     }
     free(tids);
-    /* Every thread was interrupted at once; now collect them as they stop. */
-    int64_t deadline = now_ns() + s->timeout_ns, pause = 20000;
+    /* Every thread was interrupted at once; now collect them as they stop:
+     * a running thread stops within microseconds, so the first millisecond
+     * is polled yielding the CPU (a sleep would hold the threads stopped
+     * for longer than their stopping took), then with growing pauses. */
+    int64_t started = now_ns(), deadline = started + s->timeout_ns, pause = 50000;
     for (;;) {
         size_t waiting = 0;
         for (size_t i = 0; i < s->count; i++) {
@@ -195,8 +201,13 @@ int hs_stopper_stop(hs_stopper *s, char *err, size_t errlen) {
             else if (th->state == HS_STOP_RUNNING)
                 waiting++;
         }
-        if (!waiting || now_ns() >= deadline)
+        int64_t now = now_ns();
+        if (!waiting || now >= deadline)
             break;
+        if (now - started < SPIN_NS) {
+            sched_yield();
+            continue;
+        }
         pause_ns(pause);
         pause = pause < 1000000 ? pause * 2 : pause;
     }
@@ -224,6 +235,7 @@ const hs_stopped_thread *hs_stopper_thread(const hs_stopper *s, pid_t tid) {
 static void let_go(hs_stopper *s, hs_stopped_thread *th) {
     if (ptrace(PTRACE_DETACH, th->tid, NULL, (void *)(intptr_t)th->pass_signal) == 0) {
         th->state = GONE;
+        s->held_ns += now_ns() - th->interrupted_ns;
         return;
     }
     /* Not in a stop any more: killed (SIGKILL ends a stop) and exiting.

@@ -54,6 +54,7 @@ typedef struct {
     char run_state;       /* its state letter just before it was stopped ('R', 'S', ...):
                              stopped, /proc says 't' */
     uint64_t ip, sp, bp;  /* rip, rsp, rbp */
+    int64_t interrupted_ns; /* when it was asked to stop (monotonic) */
 } hs_stopped_thread;
 
 typedef struct {
@@ -65,6 +66,8 @@ typedef struct {
     int64_t stops;        /* thread stops */
     int64_t late;         /* threads not stopped by the deadline */
     int64_t vanished;     /* threads that exited while held */
+    int64_t held_ns;      /* time threads spent held, from the request to stop to
+                             their release: what the program lost to sampling */
 } hs_stopper;
 
 void hs_stopper_init(hs_stopper *s, pid_t pid);

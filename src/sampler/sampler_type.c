@@ -343,10 +343,10 @@ static PyObject *sampler_snapshot(SamplerObject *self, PyObject *unused) {
 /* --native's counters, summed over the targets: thread stops, threads that
  * did not stop in time, thread samples without native frames, merges whose
  * eval-loop frames and Python calls did not pair, native stacks not
- * unwound to their outermost frame; and the last reason a target could
- * not be stopped. */
+ * unwound to their outermost frame, the time threads were held stopped;
+ * and the last reason a target could not be stopped. */
 static int add_native_stats(const hs_sampler *s, PyObject *d) {
-    long long counts[5] = {0, 0, 0, 0, 0};
+    long long counts[6] = {0, 0, 0, 0, 0, 0};
     const char *error = "";
     for (size_t i = 0; i < s->target_count; i++) {
         const hs_native_target *n = s->targets[i].native;
@@ -357,12 +357,13 @@ static int add_native_stats(const hs_sampler *s, PyObject *d) {
         counts[2] += n->unavailable;
         counts[3] += n->mismatched;
         counts[4] += n->incomplete;
+        counts[5] += n->stopper.held_ns;
         if (n->error[0])
             error = n->error;
     }
     static const char *const names[] = {"native_stops", "native_late", "native_unavailable",
-                                        "native_mismatched", "native_incomplete"};
-    for (int i = 0; i < 5; i++) {
+                                        "native_mismatched", "native_incomplete", "native_held_ns"};
+    for (int i = 0; i < 6; i++) {
         PyObject *v = PyLong_FromLongLong(counts[i]);
         if (!v || PyDict_SetItemString(d, names[i], v) < 0) {
             Py_XDECREF(v);

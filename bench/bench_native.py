@@ -1,0 +1,175 @@
+"""What `hotscope record --native` costs the program it samples, side by side
+with plain `hotscope record` and py-spy (with and without --native).
+
+--native stops every thread of the target for a moment at each sample
+(ptrace: seize, interrupt, wait, read the registers and the stack, detach),
+as py-spy does by default; plain `hotscope record` never stops it.  This
+measures what that costs the target: its own throughput, counted by itself.
+
+Each measurement is a fresh target (this file run with --target) and a fresh
+tool attached to it by --pid.  The target waits on stdin; the tool is given
+WARMUP seconds to attach and read the target's files, then the target runs
+a fixed mix for S seconds (recursive Python calls, a loop, a C extension
+call that spins in C: ctypes into libc's qsort with a Python key) and prints
+how many rounds it did.  Throughput = rounds / S; "x" = the median
+throughput under no tool / the median under the tool (1.00 = no cost).
+"samples" is what the tool recorded (sum of its collapsed output), to show
+it really sampled at the asked rate.  Tools are interleaved (repeat -> tool)
+and the median over the repeats is kept.  This is a benchmark, never run by
+`make test`.
+
+    python bench/bench_native.py [--python PY] [--rate 100] [--seconds 3] [--repeat 5]
+
+--python: the interpreter of the target and of hotscope (must import
+hotscope._core; default this one).  py-spy is looked up next to it, then on
+PATH (pip install py-spy); a tool that is missing prints "n/a".
+
+The machine is noisy: compare only the ratios of one run.
+"""
+
+import argparse
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+WARMUP = 1.5
+
+
+# --------------------------------------------------------------------------
+# the target
+
+
+def fib(n):
+    return n if n < 2 else fib(n - 1) + fib(n - 2)
+
+
+def run_target(seconds):
+    import ctypes
+
+    libc = ctypes.CDLL(None)
+    compare = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)(
+        lambda a, b: 0)
+    buf = (ctypes.c_int * 64)()
+
+    def round_():
+        fib(14)
+        total = 0
+        for i in range(2000):
+            total += i
+        libc.qsort(buf, 64, ctypes.sizeof(ctypes.c_int), compare)
+        return total
+
+    round_()
+    print("ready", flush=True)
+    sys.stdin.readline()
+    rounds = 0
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        round_()
+        rounds += 1
+    print(rounds, flush=True)
+
+
+# --------------------------------------------------------------------------
+# the parent
+
+
+def tool_commands(python, rate, out):
+    here = os.path.dirname(python)
+    pyspy = shutil.which("py-spy", path=here) or shutil.which("py-spy")
+    hs = [python, "-m", "hotscope", "record", "--rate", str(rate), "-o", out]
+    tools = [("none", None), ("hotscope record", hs), ("hotscope record --native", hs + ["--native"])]
+    spy = [pyspy, "record", "--rate", str(rate), "--format", "raw", "-o", out] if pyspy else None
+    tools.append(("py-spy (blocking)", spy))
+    tools.append(("py-spy --native", spy + ["--native"] if spy else None))
+    return tools
+
+
+def samples_in(path):
+    try:
+        with open(path) as f:
+            return sum(int(line.rsplit(" ", 1)[1]) for line in f if line.strip())
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def measure(python, cmd, seconds, out):
+    """(rounds per second, samples) of one target under one tool."""
+    target = subprocess.Popen([python, os.path.abspath(__file__), "--target", str(seconds)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    tool = None
+    try:
+        if target.stdout.readline().strip() != "ready":
+            raise RuntimeError("target did not start")
+        if cmd:
+            if os.path.exists(out):
+                os.remove(out)
+            # run from the output's directory: `-m hotscope` in a checkout
+            # would import the source tree, which has no compiled engine
+            tool = subprocess.Popen(cmd + ["--pid", str(target.pid)], stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                    cwd=os.path.dirname(out))
+        time.sleep(WARMUP)
+        target.stdin.write("go\n")
+        target.stdin.flush()
+        rounds = int(target.stdout.readline())
+        target.wait(timeout=30)
+        if tool is not None:
+            try:
+                tool.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                tool.send_signal(signal.SIGINT)
+                tool.wait(timeout=30)
+        return rounds / seconds, samples_in(out) if cmd else 0
+    finally:
+        for p in (target, tool):
+            if p is not None and p.poll() is None:
+                p.kill()
+                p.wait()
+
+
+def main():
+    if len(sys.argv) > 2 and sys.argv[1] == "--target":
+        return run_target(float(sys.argv[2]))
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--python", default=sys.executable)
+    ap.add_argument("--rate", type=int, default=100)
+    ap.add_argument("--seconds", type=float, default=3.0)
+    ap.add_argument("--repeat", type=int, default=5)
+    opts = ap.parse_args()
+    tmp = tempfile.mkdtemp(prefix="hs-bench-native-")
+    out = os.path.join(tmp, "out.collapsed")
+    tools = tool_commands(opts.python, opts.rate, out)
+    results = {name: [] for name, _ in tools}
+    samples = {name: [] for name, _ in tools}
+    for _ in range(opts.repeat):
+        for name, cmd in tools:
+            if name != "none" and cmd is None:
+                continue
+            rps, n = measure(opts.python, cmd, opts.seconds, out)
+            results[name].append(rps)
+            samples[name].append(n)
+    base = statistics.median(results["none"])
+    version = subprocess.run([opts.python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                             capture_output=True, text=True).stdout.strip()
+    print("target throughput under each tool, %d Hz, %gs, median of %d, Python %s"
+          % (opts.rate, opts.seconds, opts.repeat, version))
+    print("| tool | rounds/s | x (slowdown) | samples |")
+    print("|---|---|---|---|")
+    for name, _ in tools:
+        if not results[name]:
+            print("| %s | n/a | n/a | n/a |" % name)
+            continue
+        med = statistics.median(results[name])
+        print("| %s | %.0f | %.3f | %s |" % (name, med, base / med,
+                                            int(statistics.median(samples[name])) if name != "none" else "-"))
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
