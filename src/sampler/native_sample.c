@@ -27,6 +27,8 @@ void hs_native_target_free(hs_native_target *n) {
     hs_stopper_free(&n->stopper);
     hs_native_objects_free(&n->objects);
     hs_native_stack_free(&n->stack);
+    free(n->pcs);
+    free(n->unwound);
     free(n->kinds);
     free(n->entry);
     free(n->merged);
@@ -36,8 +38,28 @@ void hs_native_target_free(hs_native_target *n) {
 
 void hs_native_pass_begin(hs_native_target *n) {
     n->pass++;
+    n->unwound_count = n->pc_count = 0;
     int stopped = hs_stopper_stop(&n->stopper, n->error, sizeof n->error);
     n->stopped = stopped > 0 ? stopped : 0;
+}
+
+void hs_native_unwind_all(hs_native_target *n, const hs_walk_result *w) {
+    for (size_t i = 0; n->stopped && i < w->thread_count; i++) {
+        int64_t tid = w->threads[i].native_tid;
+        const hs_stopped_thread *th = tid > 0 ? hs_stopper_thread(&n->stopper, (pid_t)tid) : NULL;
+        if (!th)
+            continue;
+        size_t count = hs_native_unwind(&n->objects, th->ip, th->sp, th->bp, n->pass, &n->stack);
+        if (hs_grow((void **)&n->pcs, &n->pc_cap, n->pc_count + count + 1, sizeof *n->pcs) != 0 ||
+            hs_grow((void **)&n->unwound, &n->unwound_cap, n->unwound_count + 1,
+                    sizeof *n->unwound) != 0)
+            break;
+        memcpy(n->pcs + n->pc_count, n->stack.pcs, count * sizeof *n->pcs);
+        n->unwound[n->unwound_count++] =
+            (hs_native_unwound){tid, n->pc_count, count, n->stack.complete, th->run_state};
+        n->pc_count += count;
+    }
+    hs_stopper_resume(&n->stopper); /* the rest runs while the program does */
 }
 
 void hs_native_pass_end(hs_native_target *n) {
@@ -48,9 +70,17 @@ void hs_native_release(hs_native_target *n, int64_t wait_ns) {
     hs_stopper_release(&n->stopper, wait_ns);
 }
 
+/* This pass's unwound frames of thread tid, or NULL. */
+static const hs_native_unwound *unwound_thread(const hs_native_target *n, int64_t tid) {
+    for (size_t i = 0; tid > 0 && i < n->unwound_count; i++)
+        if (n->unwound[i].tid == tid)
+            return &n->unwound[i];
+    return NULL;
+}
+
 char hs_native_run_state(const hs_native_target *n, int64_t tid, char now) {
-    const hs_stopped_thread *th = tid > 0 ? hs_stopper_thread(&n->stopper, (pid_t)tid) : NULL;
-    return th && th->run_state ? th->run_state : now;
+    const hs_native_unwound *u = unwound_thread(n, tid);
+    return u && u->run_state ? u->run_state : now;
 }
 
 const char *hs_native_frame_name(hs_native_target *n, uint64_t pc, int leaf, char *buf,
@@ -75,19 +105,20 @@ hs_id hs_native_frame_of(hs_native_target *n, hs_profile *p, uint64_t pc, int le
     return hs_frame_intern(p, name_id, file_id, 0, 0, HS_KIND_NATIVE);
 }
 
-/* Unwinds a stopped thread and merges its native frames with the leaf-most
+/* Merges a thread's native frames (unwound this pass) with the leaf-most
  * `depth` of its Python frames, into n->merged. Returns the count, or
  * (size_t)-1 when memory runs out. */
 static size_t merge_thread(hs_native_target *n, const hs_walk_result *w, const hs_raw_thread *raw,
-                           size_t depth, const hs_stopped_thread *th) {
-    size_t count = hs_native_unwind(&n->objects, th->ip, th->sp, th->bp, n->pass, &n->stack);
+                           size_t depth, const hs_native_unwound *u) {
+    const uint64_t *pcs = n->pcs + u->first;
+    size_t count = u->count;
     if (hs_grow((void **)&n->kinds, &n->kinds_cap, count + 1, 1) != 0 ||
         hs_grow((void **)&n->entry, &n->entry_cap, depth + 1, 1) != 0 ||
         hs_grow((void **)&n->merged, &n->merged_cap, count + depth + 1, sizeof *n->merged) != 0)
         return (size_t)-1;
     for (size_t i = 0; i < count; i++) {
-        uint64_t pc = n->stack.pcs[i];
-        const hs_native_pc *info = hs_native_pc_info(&n->objects, i == 0 ? pc : pc - 1, n->pass);
+        const hs_native_pc *info = hs_native_pc_info(&n->objects, i == 0 ? pcs[i] : pcs[i] - 1,
+                                                     n->pass);
         n->kinds[i] = (uint8_t)(info ? (info->eval_loop ? HS_NATIVE_EVAL : 0) |
                                            (info->interpreter ? HS_NATIVE_INTERPRETER : 0)
                                      : 0);
@@ -98,27 +129,21 @@ static size_t merge_thread(hs_native_target *n, const hs_walk_result *w, const h
     for (size_t j = 0; j < depth; j++)
         n->entry[j] = w->frames[raw->first_frame + skip + j].entry;
     int mismatch = 0;
-    size_t merged = hs_native_merge(n->kinds, count, n->stack.complete, n->entry, depth, n->merged,
+    size_t merged = hs_native_merge(n->kinds, count, u->complete, n->entry, depth, n->merged,
                                     &mismatch);
     n->mismatched += mismatch;
-    n->incomplete += !n->stack.complete;
+    n->incomplete += !u->complete;
     return merged;
-}
-
-static const hs_stopped_thread *stopped_thread(hs_native_target *n, const hs_raw_thread *raw) {
-    if (raw->native_tid <= 0 || n->stopped == 0)
-        return NULL;
-    return hs_stopper_thread(&n->stopper, (pid_t)raw->native_tid);
 }
 
 int hs_native_thread_stack(hs_native_target *n, hs_profile *p, const hs_walk_result *w,
                            const hs_raw_thread *raw, hs_id **stack, size_t *cap, size_t *depth) {
-    const hs_stopped_thread *th = stopped_thread(n, raw);
-    if (!th || *depth > raw->depth) {
+    const hs_native_unwound *u = unwound_thread(n, raw->native_tid);
+    if (!u || *depth > raw->depth) {
         n->unavailable++;
         return 0;
     }
-    size_t count = merge_thread(n, w, raw, *depth, th);
+    size_t count = merge_thread(n, w, raw, *depth, u);
     if (count == (size_t)-1 ||
         hs_grow((void **)&n->python, &n->python_cap, *depth + 1, sizeof *n->python) != 0 ||
         hs_grow((void **)stack, cap, count + 2, sizeof **stack) != 0) /* room for [gc] */
@@ -129,7 +154,7 @@ int hs_native_thread_stack(hs_native_target *n, hs_profile *p, const hs_walk_res
     for (size_t k = count; k-- > 0;) { /* root first */
         const hs_merged_frame *m = &n->merged[k];
         hs_id id = m->python ? n->python[m->index]
-                             : hs_native_frame_of(n, p, n->stack.pcs[m->index], m->index == 0);
+                             : hs_native_frame_of(n, p, n->pcs[u->first + m->index], m->index == 0);
         if (id == HS_NONE)
             return -1;
         (*stack)[out++] = id;
@@ -153,8 +178,8 @@ typedef struct {
 static int dump_thread(dump_job *job, const hs_raw_thread *raw, hs_native_dump_thread *out) {
     hs_native_target *n = job->n;
     out->first = job->frame_count;
-    const hs_stopped_thread *th = stopped_thread(n, raw);
-    size_t count = th ? merge_thread(n, job->walk, raw, raw->depth, th) : 0;
+    const hs_native_unwound *u = unwound_thread(n, raw->native_tid);
+    size_t count = u ? merge_thread(n, job->walk, raw, raw->depth, u) : 0;
     if (count == (size_t)-1 ||
         hs_grow((void **)&job->frames, &job->frame_cap, job->frame_count + count + 1,
                 sizeof *job->frames) != 0)
@@ -165,10 +190,10 @@ static int dump_thread(dump_job *job, const hs_raw_thread *raw, hs_native_dump_t
         f->python = m->python;
         f->leaf = !m->python && m->index == 0;
         f->index = m->python ? (uint32_t)(raw->first_frame + m->index) : m->index;
-        f->pc = m->python ? 0 : n->stack.pcs[m->index];
+        f->pc = m->python ? 0 : n->pcs[u->first + m->index];
     }
     out->count = count;
-    out->native = th != NULL;
+    out->native = u != NULL;
     return 0;
 }
 
@@ -176,16 +201,18 @@ static void dump_stopped(void *arg) {
     dump_job *job = arg;
     hs_native_pass_begin(job->n);
     job->rc = hs_walk_threads(job->t, job->walk);
-    if (job->rc == 0) {
-        job->threads = calloc(job->walk->thread_count + 1, sizeof *job->threads);
-        for (size_t i = 0; job->threads && i < job->walk->thread_count; i++)
-            if (dump_thread(job, &job->walk->threads[i], &job->threads[i]) != 0)
-                break;
-        if (!job->threads)
-            job->rc = -1;
-    }
+    if (job->rc == 0)
+        hs_native_unwind_all(job->n, job->walk);
     hs_native_pass_end(job->n);
     hs_native_release(job->n, 1000 * 1000 * 1000LL);
+    if (job->rc != 0)
+        return;
+    job->threads = calloc(job->walk->thread_count + 1, sizeof *job->threads);
+    for (size_t i = 0; job->threads && i < job->walk->thread_count; i++)
+        if (dump_thread(job, &job->walk->threads[i], &job->threads[i]) != 0)
+            break;
+    if (!job->threads)
+        job->rc = -1;
 }
 
 int hs_native_dump(hs_native_target *n, hs_target *t, hs_walk_result *walk,

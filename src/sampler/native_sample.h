@@ -8,9 +8,11 @@
  *
  * Order within a pass: every thread is stopped, then the Python frames
  * are read (walk.c, which finds them unchanged: a stopped thread does not
- * move) and each thread's native frames unwound, then every thread is let
- * go. A thread that could not be stopped in time keeps its Python frames
- * alone (counted as `native_unavailable`).
+ * move) and each thread's native frames unwound (their return addresses
+ * kept), then every thread is let go; naming the frames, resolving code
+ * objects and building the profile happen after, while the program runs.
+ * A thread that could not be stopped in time keeps its Python frames alone
+ * (counted as `native_unavailable`).
  *
  * All ptrace calls of a target happen in one thread, the sampling thread;
  * hs_native_release, called as it ends, lets go of anything still held.
@@ -29,10 +31,22 @@
 #include "target.h"
 #include "walk.h"
 
+/* One thread's native frames as unwound in this pass. */
+typedef struct {
+    int64_t tid;
+    size_t first, count;      /* its return addresses in hs_native_target.pcs */
+    int complete;             /* unwound to the outermost frame */
+    char run_state;           /* its state letter before it was stopped */
+} hs_native_unwound;
+
 typedef struct hs_native_target {
     hs_stopper stopper;
     hs_native_objects objects;
     hs_native_stack stack;    /* scratch: one thread's native frames */
+    uint64_t *pcs;            /* this pass's native frames, every thread's, leaf first */
+    size_t pc_count, pc_cap;
+    hs_native_unwound *unwound; /* this pass's unwound threads */
+    size_t unwound_count, unwound_cap;
     uint8_t *kinds;           /* scratch: HS_NATIVE_* per native frame */
     size_t kinds_cap;
     uint8_t *entry;           /* scratch: hs_raw_frame.entry per Python frame */
@@ -54,8 +68,13 @@ typedef struct hs_native_target {
 hs_native_target *hs_native_target_new(const hs_target *t);
 void hs_native_target_free(hs_native_target *n);
 
-/* Around a pass over the target: stop its threads, let them go. */
+/* Around a pass over the target: stop its threads; once their Python
+ * frames are read (walk), unwind the native frames of each and let them
+ * go (hs_native_unwind_all); hs_native_pass_end lets go of whatever is
+ * still held (a pass that could not read the threads) and collects threads
+ * that exited while held. */
 void hs_native_pass_begin(hs_native_target *n);
+void hs_native_unwind_all(hs_native_target *n, const hs_walk_result *w);
 void hs_native_pass_end(hs_native_target *n);
 
 /* Lets go of everything still held (threads that stopped late), waiting
@@ -65,12 +84,14 @@ void hs_native_release(hs_native_target *n, int64_t wait_ns);
 /* A thread's sample: replaces its Python stack, `*depth` model frames root
  * first in *stack (the Python frames of `raw`, the leaf-most `*depth` of
  * them), with the merged stack. Leaves it as it is when the thread was not
- * stopped (counted). 0, or -1 when memory runs out. */
+ * stopped and unwound in this pass (counted). 0, or -1 when memory runs
+ * out. */
 int hs_native_thread_stack(hs_native_target *n, hs_profile *p, const hs_walk_result *w,
                            const hs_raw_thread *raw, hs_id **stack, size_t *cap, size_t *depth);
 
 /* The scheduler state letter of thread tid as it was before this pass
- * stopped it (/proc says 't' while it is stopped); `now` otherwise. */
+ * stopped it (/proc says 't' while it is stopped, and what it says after
+ * is of after the pass); `now` when it was not stopped. */
 char hs_native_run_state(const hs_native_target *n, int64_t tid, char now);
 
 /* A native frame's name and file: the function (or "0x..." in buf) and
@@ -91,6 +112,7 @@ typedef struct {
     uint32_t index;
     uint64_t pc;
 } hs_native_dump_frame;
+/* (The threads are let go before the frames are named.) */
 
 typedef struct {
     size_t first, count;

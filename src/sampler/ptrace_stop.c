@@ -233,9 +233,12 @@ const hs_stopped_thread *hs_stopper_thread(const hs_stopper *s, pid_t tid) {
 
 /* Lets one stopped thread go, giving back the signal it stopped for. */
 static void let_go(hs_stopper *s, hs_stopped_thread *th) {
+    /* Timed before the call: the thread runs again during it, and the
+     * caller may then wait for a CPU before the call returns. */
+    int64_t held = now_ns() - th->interrupted_ns;
     if (ptrace(PTRACE_DETACH, th->tid, NULL, (void *)(intptr_t)th->pass_signal) == 0) {
         th->state = GONE;
-        s->held_ns += now_ns() - th->interrupted_ns;
+        s->held_ns += held;
         return;
     }
     /* Not in a stop any more: killed (SIGKILL ends a stop) and exiting.

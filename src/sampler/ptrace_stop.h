@@ -67,7 +67,7 @@ typedef struct {
     int64_t late;         /* threads not stopped by the deadline */
     int64_t vanished;     /* threads that exited while held */
     int64_t held_ns;      /* time threads spent held, from the request to stop to
-                             their release: what the program lost to sampling */
+                             the request to go on: at most what the program lost */
 } hs_stopper;
 
 void hs_stopper_init(hs_stopper *s, pid_t pid);

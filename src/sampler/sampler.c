@@ -281,6 +281,8 @@ static void sample_target(hs_sampler *s, hs_sample_target *t, int64_t interval_n
             t->gone = 1;
         return;
     }
+    if (t->native) /* --native: each thread's C frames, then the threads go on */
+        hs_native_unwind_all(t->native, &s->walk);
     t->samples++;
     size_t span = hs_pylayout_code_span(&t->target.layout);
     if (read_code_headers(s, t, span) != 0)
@@ -419,7 +421,7 @@ size_t hs_sampler_pass(hs_sampler *s, int64_t now_ns) {
                 hs_native_pass_end(t->native);
             continue;
         }
-        if (t->native) /* every thread stopped while it is read */
+        if (t->native) /* every thread stopped while its stacks are read */
             hs_native_pass_begin(t->native);
         sample_target(s, t, interval, now_ns);
         if (t->native)
