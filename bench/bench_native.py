@@ -14,7 +14,9 @@ call that spins in C: ctypes into libc's qsort with a Python key) and prints
 how many rounds it did.  Throughput = rounds / S; "x" = the median
 throughput under no tool / the median under the tool (1.00 = no cost).
 "samples" is what the tool recorded (sum of its collapsed output), to show
-it really sampled at the asked rate.  Tools are interleaved (repeat -> tool)
+it really sampled at the asked rate; "held us" is, for record --native, the
+time each thread was held per sample on average (from the request to stop
+to the request to go on: an upper bound of its pause), as its summary says.  Tools are interleaved (repeat -> tool)
 and the median over the repeats is kept.  This is a benchmark, never run by
 `make test`.
 
@@ -29,6 +31,7 @@ The machine is noisy: compare only the ratios of one run.
 
 import argparse
 import os
+import re
 import shutil
 import signal
 import statistics
@@ -98,8 +101,11 @@ def samples_in(path):
         return 0
 
 
+HELD = re.compile(r"held stopped (\d+) us per sample")
+
+
 def measure(python, cmd, seconds, out):
-    """(rounds per second, samples) of one target under one tool."""
+    """(rounds per second, samples, held us or None) of one target under one tool."""
     target = subprocess.Popen([python, os.path.abspath(__file__), "--target", str(seconds)],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     tool = None
@@ -112,20 +118,22 @@ def measure(python, cmd, seconds, out):
             # run from the output's directory: `-m hotscope` in a checkout
             # would import the source tree, which has no compiled engine
             tool = subprocess.Popen(cmd + ["--pid", str(target.pid)], stdin=subprocess.DEVNULL,
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                                     cwd=os.path.dirname(out))
         time.sleep(WARMUP)
         target.stdin.write("go\n")
         target.stdin.flush()
         rounds = int(target.stdout.readline())
         target.wait(timeout=30)
+        err = ""
         if tool is not None:
             try:
-                tool.wait(timeout=30)
+                err = tool.communicate(timeout=30)[1]
             except subprocess.TimeoutExpired:
                 tool.send_signal(signal.SIGINT)
-                tool.wait(timeout=30)
-        return rounds / seconds, samples_in(out) if cmd else 0
+                err = tool.communicate(timeout=30)[1]
+        held = HELD.search(err)
+        return rounds / seconds, samples_in(out) if cmd else 0, int(held.group(1)) if held else None
     finally:
         for p in (target, tool):
             if p is not None and p.poll() is None:
@@ -147,27 +155,31 @@ def main():
     tools = tool_commands(opts.python, opts.rate, out)
     results = {name: [] for name, _ in tools}
     samples = {name: [] for name, _ in tools}
+    held = {name: [] for name, _ in tools}
     for _ in range(opts.repeat):
         for name, cmd in tools:
             if name != "none" and cmd is None:
                 continue
-            rps, n = measure(opts.python, cmd, opts.seconds, out)
+            rps, n, us = measure(opts.python, cmd, opts.seconds, out)
             results[name].append(rps)
             samples[name].append(n)
+            if us is not None:
+                held[name].append(us)
     base = statistics.median(results["none"])
     version = subprocess.run([opts.python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
                              capture_output=True, text=True).stdout.strip()
     print("target throughput under each tool, %d Hz, %gs, median of %d, Python %s"
           % (opts.rate, opts.seconds, opts.repeat, version))
-    print("| tool | rounds/s | x (slowdown) | samples |")
-    print("|---|---|---|---|")
+    print("| tool | rounds/s | x (slowdown) | samples | held us |")
+    print("|---|---|---|---|---|")
     for name, _ in tools:
         if not results[name]:
-            print("| %s | n/a | n/a | n/a |" % name)
+            print("| %s | n/a | n/a | n/a | |" % name)
             continue
         med = statistics.median(results[name])
-        print("| %s | %.0f | %.3f | %s |" % (name, med, base / med,
-                                            int(statistics.median(samples[name])) if name != "none" else "-"))
+        print("| %s | %.0f | %.3f | %s | %s |" % (
+            name, med, base / med, int(statistics.median(samples[name])) if name != "none" else "-",
+            int(statistics.median(held[name])) if held[name] else ""))
     shutil.rmtree(tmp, ignore_errors=True)
 
 

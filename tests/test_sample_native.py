@@ -89,7 +89,7 @@ def interpreter_between_python(frames):
     if not python:
         return []
     return [f for f in frames[python[0]:python[-1]]
-            if f[2] is None and ("libpython" in f[1] or f[1].startswith("python"))]
+            if f[2] is None and ("libpython" in f[1] or re.match(r"python3(\.\d+)?$", f[1]))]
 
 
 def process_states(pid):
@@ -169,6 +169,47 @@ def test_record_native_command_and_its_status(busy_lib, tmp_path):
     assert stack[-1][:1] == ("python_caller",) and stack[-1][2] == caller_line, stack
     natives = [f for frames, _ in rows for f in frames if f[2] is None and f[1]]  # [gc] has no file
     assert not natives, "native frames without --native"
+
+
+def static_interpreters():
+    """Interpreters of this machine (3.10-3.13) that link libpython into the
+    executable (Debian's /usr/bin/python3.x), where the eval loop and the
+    interpreter's frames are the executable's own."""
+    found = []
+    for minor in (10, 11, 12, 13):
+        path = "/usr/bin/python3.%d" % minor
+        if os.path.exists(path) and os.path.realpath(path) != os.path.realpath(sys.executable):
+            ldd = subprocess.run(["ldd", path], capture_output=True, text=True)
+            if ldd.returncode == 0 and "libpython" not in ldd.stdout:
+                found.append(path)
+    return found
+
+
+@pytest.mark.parametrize("python", static_interpreters() or [None])
+def test_interpreter_linked_into_the_executable(busy_lib, python):
+    if python is None:
+        pytest.skip("no Python with libpython linked into its executable here")
+    proc = subprocess.Popen([python, str(BUSY), busy_lib, "1.0"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        sampler = native_sampler(proc.pid, rate=200, idle=True)
+        sampler.start()
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+        proc.stdout.readline()
+        sampler.stop()
+    finally:
+        proc.kill()
+        proc.wait()
+    rows = parse(sampler.snapshot().collapsed(clock="samples").decode())
+    stack, _ = max(rows, key=lambda r: r[1])
+    names = [f[0] for f in stack]
+    assert names[-2:] == ["hs_test_busy_outer", "hs_test_busy_leaf"], stack
+    assert "python_caller" in names and names[0] == "_start", stack
+    exe = os.path.basename(python)
+    assert not [f for frames, _ in rows for f in interpreter_between_python(frames)
+                if f[1] == exe or "libpython" in f[1]]
 
 
 def test_python_stacks_are_the_same_with_native_frames():
