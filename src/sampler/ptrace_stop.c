@@ -101,6 +101,7 @@ static void collect(hs_stopper *s, hs_stopped_thread *th) {
         int sig = si.si_status & 0xff, event = (si.si_status >> 8) & 0xff;
         th->pass_signal = event == 0 ? sig : 0; /* a signal-delivery-stop */
         th->state = HS_STOP_STOPPED;
+        th->stopped_ns = now_ns();
     } else { /* CLD_EXITED, CLD_KILLED, CLD_DUMPED: collected */
         th->state = GONE;
         s->vanished++;
@@ -172,7 +173,6 @@ int hs_stopper_stop(hs_stopper *s, char *err, size_t errlen) {
         th->tid = tids[i];
         th->state = HS_STOP_RUNNING;
         th->run_state = run_state;
-        th->interrupted_ns = now_ns();
         if (ptrace(PTRACE_INTERRUPT, th->tid, NULL, NULL) != 0)
             th->state = HS_STOP_DYING;
         seized++;
@@ -235,7 +235,7 @@ const hs_stopped_thread *hs_stopper_thread(const hs_stopper *s, pid_t tid) {
 static void let_go(hs_stopper *s, hs_stopped_thread *th) {
     /* Timed before the call: the thread runs again during it, and the
      * caller may then wait for a CPU before the call returns. */
-    int64_t held = now_ns() - th->interrupted_ns;
+    int64_t held = now_ns() - th->stopped_ns;
     if (ptrace(PTRACE_DETACH, th->tid, NULL, (void *)(intptr_t)th->pass_signal) == 0) {
         th->state = GONE;
         s->held_ns += held;

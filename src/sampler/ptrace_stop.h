@@ -54,7 +54,7 @@ typedef struct {
     char run_state;       /* its state letter just before it was stopped ('R', 'S', ...):
                              stopped, /proc says 't' */
     uint64_t ip, sp, bp;  /* rip, rsp, rbp */
-    int64_t interrupted_ns; /* when it was asked to stop (monotonic) */
+    int64_t stopped_ns;   /* when it was seen stopped (monotonic) */
 } hs_stopped_thread;
 
 typedef struct {
@@ -66,8 +66,10 @@ typedef struct {
     int64_t stops;        /* thread stops */
     int64_t late;         /* threads not stopped by the deadline */
     int64_t vanished;     /* threads that exited while held */
-    int64_t held_ns;      /* time threads spent held, from the request to stop to
-                             the request to go on: at most what the program lost */
+    int64_t held_ns;      /* time threads spent stopped, from when each was seen
+                             stopped to the request to go on: what the program lost
+                             (a thread asked to stop that waits for a CPU loses nothing
+                             until it gets one, and then stops at once) */
 } hs_stopper;
 
 void hs_stopper_init(hs_stopper *s, pid_t pid);

@@ -172,7 +172,8 @@ static PyObject *sampler_add_process(SamplerObject *self, PyObject *args, PyObje
     double wait = 0.0;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "i|d:add_process", kwlist, &pid, &wait))
         return NULL;
-    if (attach(self, (pid_t)pid, wait) != 0 || (self->s.native && check_native((pid_t)pid) != 0))
+    /* checked first: a process added could not be left out again */
+    if ((self->s.native && check_native((pid_t)pid) != 0) || attach(self, (pid_t)pid, wait) != 0)
         return NULL;
     Py_RETURN_NONE;
 }
