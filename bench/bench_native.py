@@ -9,14 +9,16 @@ measures what that costs the target: its own throughput, counted by itself.
 Each measurement is a fresh target (this file run with --target) and a fresh
 tool attached to it by --pid.  The target waits on stdin; the tool is given
 WARMUP seconds to attach and read the target's files, then the target runs
-a fixed mix for S seconds (recursive Python calls, a loop, a C extension
-call that spins in C: ctypes into libc's qsort with a Python key) and prints
+a fixed mix for S seconds (recursive Python calls, a loop, a call into C
+that calls back into Python: libc's qsort by ctypes, comparing in Python) and prints
 how many rounds it did.  Throughput = rounds / S; "x" = the median
 throughput under no tool / the median under the tool (1.00 = no cost).
 "samples" is what the tool recorded (sum of its collapsed output), to show
 it really sampled at the asked rate; "held us" is, for record --native, the
-time each thread was held per sample on average (from the request to stop
-to the request to go on: an upper bound of its pause), as its summary says.  Tools are interleaved (repeat -> tool)
+time each thread was held per sample on average (from when it was seen
+stopped to the request to go on), as its summary says.  Tools are
+interleaved (repeat -> tool), each repeat starting the round one tool
+further along so that no tool always runs right after the same other one,
 and the median over the repeats is kept.  This is a benchmark, never run by
 `make test`.
 
@@ -156,8 +158,8 @@ def main():
     results = {name: [] for name, _ in tools}
     samples = {name: [] for name, _ in tools}
     held = {name: [] for name, _ in tools}
-    for _ in range(opts.repeat):
-        for name, cmd in tools:
+    for r in range(opts.repeat):
+        for name, cmd in tools[r % len(tools):] + tools[:r % len(tools)]:
             if name != "none" and cmd is None:
                 continue
             rps, n, us = measure(opts.python, cmd, opts.seconds, out)

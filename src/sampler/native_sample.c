@@ -70,15 +70,22 @@ void hs_native_release(hs_native_target *n, int64_t wait_ns) {
     hs_stopper_release(&n->stopper, wait_ns);
 }
 
-/* This pass's unwound frames of thread tid, or NULL. */
-static const hs_native_unwound *unwound_thread(const hs_native_target *n, int64_t tid) {
-    for (size_t i = 0; tid > 0 && i < n->unwound_count; i++)
-        if (n->unwound[i].tid == tid)
+/* This pass's unwound frames of thread tid, or NULL. Threads are asked
+ * for in the order they were unwound (the walk's): the search starts
+ * after the last one found. */
+static const hs_native_unwound *unwound_thread(hs_native_target *n, int64_t tid) {
+    size_t count = n->unwound_count;
+    for (size_t k = 0; tid > 0 && k < count; k++) {
+        size_t i = (n->unwound_hint + k) % count;
+        if (n->unwound[i].tid == tid) {
+            n->unwound_hint = i + 1;
             return &n->unwound[i];
+        }
+    }
     return NULL;
 }
 
-char hs_native_run_state(const hs_native_target *n, int64_t tid, char now) {
+char hs_native_run_state(hs_native_target *n, int64_t tid, char now) {
     const hs_native_unwound *u = unwound_thread(n, tid);
     return u && u->run_state ? u->run_state : now;
 }

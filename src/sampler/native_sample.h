@@ -47,6 +47,7 @@ typedef struct hs_native_target {
     size_t pc_count, pc_cap;
     hs_native_unwound *unwound; /* this pass's unwound threads */
     size_t unwound_count, unwound_cap;
+    size_t unwound_hint;      /* where the next thread's record likely is */
     uint8_t *kinds;           /* scratch: HS_NATIVE_* per native frame */
     size_t kinds_cap;
     uint8_t *entry;           /* scratch: hs_raw_frame.entry per Python frame */
@@ -92,7 +93,7 @@ int hs_native_thread_stack(hs_native_target *n, hs_profile *p, const hs_walk_res
 /* The scheduler state letter of thread tid as it was before this pass
  * stopped it (/proc says 't' while it is stopped, and what it says after
  * is of after the pass); `now` when it was not stopped. */
-char hs_native_run_state(const hs_native_target *n, int64_t tid, char now);
+char hs_native_run_state(hs_native_target *n, int64_t tid, char now);
 
 /* A native frame's name and file: the function (or "0x..." in buf) and
  * the path of its object. `leaf`: pc is the leaf's own, not a return
