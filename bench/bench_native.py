@@ -11,8 +11,13 @@ tool attached to it by --pid.  The target waits on stdin; the tool is given
 WARMUP seconds to attach and read the target's files, then the target runs
 a fixed mix for S seconds (recursive Python calls, a loop, a call into C
 that calls back into Python: libc's qsort by ctypes, comparing in Python) and prints
-how many rounds it did.  Throughput = rounds / S; "x" = the median
-throughput under no tool / the median under the tool (1.00 = no cost).
+how many rounds it did and the CPU time it used.  Throughput = rounds / S;
+"x" = the median throughput under no tool / the median under the tool
+(1.00 = no cost).  The same per CPU second of the target ("rounds/CPU s",
+"x CPU") leaves out what other processes of a busy machine take from it:
+it shows the work the tool adds to the target's own CPU time (the kernel's
+part of stopping and resuming it is charged to it), not the time it waits
+stopped.
 "samples" is what the tool recorded (sum of its collapsed output), to show
 it really sampled at the asked rate; "held us" is, for record --native, the
 time each thread was held per sample on average (from when it was seen
@@ -73,11 +78,12 @@ def run_target(seconds):
     print("ready", flush=True)
     sys.stdin.readline()
     rounds = 0
+    cpu = time.process_time()
     end = time.perf_counter() + seconds
     while time.perf_counter() < end:
         round_()
         rounds += 1
-    print(rounds, flush=True)
+    print(rounds, time.process_time() - cpu, flush=True)
 
 
 # --------------------------------------------------------------------------
@@ -107,7 +113,8 @@ HELD = re.compile(r"held stopped (\d+) us per sample")
 
 
 def measure(python, cmd, seconds, out):
-    """(rounds per second, samples, held us or None) of one target under one tool."""
+    """(rounds per second, rounds per CPU second, samples, held us or None) of
+    one target under one tool."""
     target = subprocess.Popen([python, os.path.abspath(__file__), "--target", str(seconds)],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     tool = None
@@ -125,7 +132,8 @@ def measure(python, cmd, seconds, out):
         time.sleep(WARMUP)
         target.stdin.write("go\n")
         target.stdin.flush()
-        rounds = int(target.stdout.readline())
+        rounds, cpu = target.stdout.readline().split()
+        rounds, cpu = int(rounds), float(cpu)
         target.wait(timeout=30)
         err = ""
         if tool is not None:
@@ -135,7 +143,8 @@ def measure(python, cmd, seconds, out):
                 tool.send_signal(signal.SIGINT)
                 err = tool.communicate(timeout=30)[1]
         held = HELD.search(err)
-        return rounds / seconds, samples_in(out) if cmd else 0, int(held.group(1)) if held else None
+        return (rounds / seconds, rounds / cpu, samples_in(out) if cmd else 0,
+                int(held.group(1)) if held else None)
     finally:
         for p in (target, tool):
             if p is not None and p.poll() is None:
@@ -156,31 +165,35 @@ def main():
     out = os.path.join(tmp, "out.collapsed")
     tools = tool_commands(opts.python, opts.rate, out)
     results = {name: [] for name, _ in tools}
+    per_cpu = {name: [] for name, _ in tools}
     samples = {name: [] for name, _ in tools}
     held = {name: [] for name, _ in tools}
     for r in range(opts.repeat):
         for name, cmd in tools[r % len(tools):] + tools[:r % len(tools)]:
             if name != "none" and cmd is None:
                 continue
-            rps, n, us = measure(opts.python, cmd, opts.seconds, out)
+            rps, rpc, n, us = measure(opts.python, cmd, opts.seconds, out)
             results[name].append(rps)
+            per_cpu[name].append(rpc)
             samples[name].append(n)
             if us is not None:
                 held[name].append(us)
     base = statistics.median(results["none"])
+    base_cpu = statistics.median(per_cpu["none"])
     version = subprocess.run([opts.python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
                              capture_output=True, text=True).stdout.strip()
     print("target throughput under each tool, %d Hz, %gs, median of %d, Python %s"
           % (opts.rate, opts.seconds, opts.repeat, version))
-    print("| tool | rounds/s | x (slowdown) | samples | held us |")
-    print("|---|---|---|---|---|")
+    print("| tool | rounds/s | x | rounds/CPU s | x CPU | samples | held us |")
+    print("|---|---|---|---|---|---|---|")
     for name, _ in tools:
         if not results[name]:
-            print("| %s | n/a | n/a | n/a | |" % name)
+            print("| %s | n/a | n/a | n/a | n/a | n/a | |" % name)
             continue
-        med = statistics.median(results[name])
-        print("| %s | %.0f | %.3f | %s | %s |" % (
-            name, med, base / med, int(statistics.median(samples[name])) if name != "none" else "-",
+        med, med_cpu = statistics.median(results[name]), statistics.median(per_cpu[name])
+        print("| %s | %.0f | %.3f | %.0f | %.3f | %s | %s |" % (
+            name, med, base / med, med_cpu, base_cpu / med_cpu,
+            int(statistics.median(samples[name])) if name != "none" else "-",
             int(statistics.median(held[name])) if held[name] else ""))
     shutil.rmtree(tmp, ignore_errors=True)
 

@@ -15,9 +15,11 @@
  * x86-64 only, and only the rules ordinary compiled code has: the CFA
  * (the caller's stack pointer) at a constant offset from rsp or rbp, the
  * return address and rbp saved at constant offsets from it (or rbp left
- * as it was). Anything else (expressions, signal frames, registers moved
- * to other registers) is "not simple", and the caller falls back to
- * _Unwind_Backtrace for that stack.
+ * as it was; a PLT stub's CFA expression, which the linker writes in one
+ * known form, is evaluated for the address asked). Anything else (other
+ * expressions, signal frames, registers moved to other registers) is "not
+ * simple", and the caller falls back: the memory engine to
+ * _Unwind_Backtrace for that stack, the sampler to the frame pointer.
  */
 #ifndef HOTSCOPE_EH_FRAME_H
 #define HOTSCOPE_EH_FRAME_H
