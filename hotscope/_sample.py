@@ -23,9 +23,9 @@ class SampleError(Exception):
     """A failure to explain in one line (no such process, permission, ...)."""
 
 
-def attach(pid, rate=100, mode="wall", idle=False, wait=0.0):
+def attach(pid, rate=100, mode="wall", idle=False, wait=0.0, native=False):
     try:
-        return _core.Sampler(pid, rate=rate, mode=mode, idle=idle, wait=wait)
+        return _core.Sampler(pid, rate=rate, mode=mode, idle=idle, wait=wait, native=native)
     except (ProcessLookupError, PermissionError, RuntimeError, ValueError) as e:
         raise SampleError(str(e)) from None
 
@@ -100,7 +100,7 @@ class ChildFollower:
             self.try_attach(pid, self.sampler.add_process)
 
 
-def attach_tree(child, rate=100, mode="wall", idle=False, tick=0.05):
+def attach_tree(child, rate=100, mode="wall", idle=False, tick=0.05, native=False):
     """(sampler, follower) for the first Python process in the tree of
     `child` (record --subprocesses under a program that is not Python: sh
     -c, make, a launcher). Waits for one to appear; SampleError if the child
@@ -108,7 +108,8 @@ def attach_tree(child, rate=100, mode="wall", idle=False, tick=0.05):
     follower = ChildFollower(None, child.pid)
     while True:
         for pid in [child.pid] + descendants(child.pid):
-            sampler = follower.try_attach(pid, lambda p: attach(p, rate=rate, mode=mode, idle=idle))
+            sampler = follower.try_attach(pid, lambda p: attach(p, rate=rate, mode=mode, idle=idle,
+                                                                native=native))
             if sampler is not None:
                 follower.sampler = sampler
                 return sampler, follower
@@ -124,17 +125,34 @@ def status_of(returncode):
     return 128 - returncode if returncode < 0 else returncode
 
 
-def run_sampling(sampler, child=None, duration=None, follow=None, on_tick=None, tick=0.1):
+def child_exited(child, traced=False):
+    """Whether the child has exited. While the sampler may hold its threads
+    stopped (--native: a ptrace tracer in this process), waitpid would take
+    the tracer's notices of those stops (reporting the child as stopped,
+    and leaving the tracer waiting): then look without collecting anything
+    (waitid with WNOWAIT), for an exit only; child.wait() collects it once
+    sampling has stopped."""
+    if not traced:
+        return child.poll() is not None
+    try:
+        info = os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:
+        return True
+    return info is not None and info.si_code in (os.CLD_EXITED, os.CLD_KILLED, os.CLD_DUMPED)
+
+
+def run_sampling(sampler, child=None, duration=None, follow=None, on_tick=None, tick=0.1, traced=False):
     """Samples until the child (or every target) exits, the duration ends
     or Ctrl-C. Returns "exited", "duration" or "interrupted". Following
     the processes under a child, sampling goes on until the child exits,
-    even while none of them is alive (another may start)."""
+    even while none of them is alive (another may start). `traced`: the
+    sampler stops the child's threads (--native)."""
     sampler.start(follow=follow is not None and child is not None, label_pids=follow is not None)
     start = time.monotonic()
     reason = "exited"
     try:
         while True:
-            if child is not None and child.poll() is not None:
+            if child is not None and child_exited(child, traced):
                 break
             if sampler.finished:
                 break
@@ -207,6 +225,14 @@ def summary_header(sampler, data, reason):
                      "(fast calls charged to their caller)" % stats["cut"])
     if stats["truncated"]:
         notes.append("%d stacks cut at their deepest frames" % stats["truncated"])
+    if stats.get("native_stops"):
+        notes.append("--native: each thread held stopped %.0f us per sample on average (ptrace)"
+                     % (stats["native_held_ns"] / 1e3 / stats["native_stops"]))
+    if stats.get("native_error"):
+        notes.append("--native: %s" % stats["native_error"])
+    if stats.get("native_unavailable"):
+        notes.append("%d thread samples without C frames (the thread did not stop in time)"
+                     % stats["native_unavailable"])
     if stats["late"]:
         notes.append("the sampler fell behind %d times" % stats["late"])
     if reason == "interrupted":
@@ -275,6 +301,9 @@ def format_dump(threads, show_locals=False):
         if th["torn"]:
             out.append("    (the stack changed while being read; shown as far as it was consistent)")
         for f in th["frames"]:
+            if f.get("native"):
+                out.append("    %s (%s)" % (f["name"], os.path.basename(f["file"])))
+                continue
             out.append("    %s (%s:%d)" % (f["name"], f["file"], f["line"]))
             if show_locals and f["locals"]:
                 for name, value in f["locals"]:

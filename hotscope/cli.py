@@ -641,7 +641,7 @@ def cmd_mem(argv):
 
 RECORD_USAGE = (
     "hotscope record [-o FILE] [--rate HZ] [--mode wall|cpu|gil] [--duration S] [--idle] [--show-all] "
-    "[--threads merged|separate] [--subprocesses] (--pid PID | -- command args...)\n"
+    "[--threads merged|separate] [--subprocesses] [--native] (--pid PID | -- command args...)\n"
     "       hotscope record --continuous [--push URL] [-o DIR] [--upload-every S] [--service NAME] "
     "[--service-version V] [--label KEY=VALUE ...] [--push-auth USER:TOKEN] [--push-tenant ID] "
     "[--push-buffer N] [--push-buffer-mb MB] [--push-grace S] [--rate HZ] [--mode ...] [--idle] [--duration S] "
@@ -696,7 +696,9 @@ def record_parser():
     p.add_argument("--idle", action="store_true", help="keep samples of threads that wait")
     p.add_argument("--subprocesses", action="store_true",
                    help="also sample child processes (multiprocessing, subprocess)")
-    p.add_argument("--native", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--native", action="store_true",
+                   help="C/C++ frames too, around and between the Python ones (x86-64 Linux): "
+                   "pauses every thread of the program for a moment at each sample (ptrace)")
     p.add_argument("--pid", type=pid_arg, help="sample this running process")
     p.add_argument("--limit", type=int, default=30, metavar="N",
                    help="rows of the printed summary (default 30; 0 = all)")
@@ -768,11 +770,12 @@ def attach_record_target(opts, command):
                 # Python process of its tree, and the others as they come.
                 try:
                     sampler, follow = _sample.attach_tree(child, rate=opts.rate, mode=opts.mode,
-                                                          idle=opts.idle)
+                                                          idle=opts.idle, native=opts.native)
                 except KeyboardInterrupt:
                     raise RecordDone(_sample.wait_child(child, "interrupted")) from None
             else:
-                sampler = _sample.attach(pid, rate=opts.rate, mode=opts.mode, idle=opts.idle, wait=wait)
+                sampler = _sample.attach(pid, rate=opts.rate, mode=opts.mode, idle=opts.idle, wait=wait,
+                                         native=opts.native)
         except _sample.SampleError as e:
             if child is not None:
                 if child.poll() is not None:
@@ -793,8 +796,6 @@ def cmd_record(argv):
     ours, command = split_command(argv)
     opts = record_parser().parse_args(ours)
     target_of(opts, command, "record")
-    if opts.native:
-        raise CommandLineError("--native (C frames) is not in this version of hotscope yet")
     if opts.rate > 100000:
         raise CommandLineError("--rate must be at most 100000")
     given = [name for name in CONTINUOUS_ONLY if getattr(opts, name) is not None] + (["label"] if opts.label else [])
@@ -809,7 +810,8 @@ def cmd_record(argv):
         return done.status
     if opts.subprocesses and follow is None:
         follow = _sample.ChildFollower(sampler, pid, sampled=[pid])
-    reason = _sample.run_sampling(sampler, child=child, duration=opts.duration, follow=follow)
+    reason = _sample.run_sampling(sampler, child=child, duration=opts.duration, follow=follow,
+                                  traced=opts.native)
     status = _sample.wait_child(child, reason)
     data = sampler.snapshot()
     header = _sample.summary_header(sampler, data, reason)
@@ -856,6 +858,9 @@ def record_continuous(opts, command):
                                "(a folder for the profiles), or both")
     if opts.subprocesses:
         raise CommandLineError("--continuous does not follow subprocesses (--subprocesses) in this version")
+    if opts.native:
+        raise CommandLineError("--continuous does not read C frames (--native) in this version: "
+                               "it pauses the target at every sample")
     every = opts.upload_every or DEFAULT_UPLOAD_EVERY
     if every < 0.1:
         raise CommandLineError("--upload-every must be at least 0.1 seconds")
@@ -1014,13 +1019,15 @@ def cmd_diagnose(argv):
 def cmd_dump(argv):
     from . import _sample
 
-    p = Parser(prog="hotscope dump", usage="hotscope dump --pid PID [--locals]",
+    p = Parser(prog="hotscope dump", usage="hotscope dump --pid PID [--locals] [--native]",
                description="Print every thread's current Python stack of a running process once.")
     p.add_argument("--pid", type=pid_arg, required=True, help="the process")
     p.add_argument("--locals", action="store_true", help="show local variables (simple values)")
+    p.add_argument("--native", action="store_true",
+                   help="C/C++ frames too (x86-64 Linux; stops the program's threads for a moment)")
     opts = p.parse_args(argv)
     try:
-        sampler = _sample.attach(opts.pid)
+        sampler = _sample.attach(opts.pid, native=opts.native)
         threads = sampler.dump(locals=opts.locals)
     except _sample.SampleError as e:
         return fail(str(e))

@@ -83,6 +83,9 @@ int main(void) {
     P("frame.instr", offsetof(_PyInterpreterFrame, instr_ptr));
 #endif
     P("frame.owner", offsetof(_PyInterpreterFrame, owner));
+#if PY_VERSION_HEX < 0x030C0000
+    P("frame.is_entry", offsetof(_PyInterpreterFrame, is_entry));
+#endif
     P("frame.localsplus", offsetof(_PyInterpreterFrame, localsplus));
 #if PY_VERSION_HEX >= 0x030C0000
     P("frame.owned_by_cstack", FRAME_OWNED_BY_CSTACK);

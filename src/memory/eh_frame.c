@@ -10,18 +10,24 @@
  * GNU_negative_offset_extended); x86-64 register numbers are those of the
  * System V AMD64 psABI (figure 3.36: 6 rbp, 7 rsp, 16 return address).
  *
- * The object is found with _dl_find_object where glibc has it (2.35+,
- * lock-free) or dl_iterate_phdr; every read stays within the object's
- * mapped range. Nothing here allocates: it runs inside malloc.
+ * The parsing works on any copy of an object's bytes (hs_eh_image): in
+ * this process, the object as the loader mapped it (found with
+ * _dl_find_object where glibc has it, 2.35+, lock-free, or
+ * dl_iterate_phdr); for another process, the sampler's copy of the file's
+ * .eh_frame_hdr and .eh_frame (src/sampler/native_objects.c). Every read
+ * stays within the image. Nothing here allocates: it runs inside malloc.
  */
 #define _GNU_SOURCE
 #include "eh_frame.h"
 
-#if HS_HAVE_FAST_UNWIND
+#include <string.h>
 
+#if HS_HAVE_EH_FRAME
+
+#if HS_HAVE_FAST_UNWIND
 #include <dlfcn.h>
 #include <link.h>
-#include <string.h>
+#endif
 
 #define REG_RBP 6
 #define REG_RSP 7
@@ -41,11 +47,23 @@
 #define PE_PCREL 0x10
 #define PE_DATAREL 0x30
 
-/* A cursor over the object's mapped bytes. */
+/* A cursor over the image's bytes. */
 typedef struct {
     const uint8_t *p, *end;
     int bad;
 } reader;
+
+/* The address (in the object's own address space) of a byte of the image,
+ * and the byte at an address; NULL outside the image. */
+static uint64_t address_of(const hs_eh_image *img, const uint8_t *p) {
+    return img->start + (uint64_t)(p - img->bytes);
+}
+
+static const uint8_t *bytes_at(const hs_eh_image *img, uint64_t address) {
+    if (address < img->start || address - img->start >= img->len)
+        return NULL;
+    return img->bytes + (address - img->start);
+}
 
 static inline int have(reader *r, size_t n) {
     if (r->bad || (size_t)(r->end - r->p) < n) {
@@ -95,20 +113,22 @@ static int64_t sleb(reader *r) {
     return (int64_t)v;
 }
 
-/* A pointer in encoding `enc`; `datarel` is the base for DW_EH_PE_datarel
- * (the start of .eh_frame_hdr). Indirect pointers are refused. */
-static uintptr_t encoded(reader *r, uint8_t enc, uintptr_t datarel) {
-    uintptr_t at = (uintptr_t)r->p, v;
+/* A pointer in encoding `enc`, as an address of the object; `datarel` is
+ * the base for DW_EH_PE_datarel (the address of .eh_frame_hdr). `img` gives
+ * DW_EH_PE_pcrel its base (the field's own address); NULL when only the
+ * size matters. Indirect pointers are refused. */
+static uint64_t encoded(reader *r, const hs_eh_image *img, uint8_t enc, uint64_t datarel) {
+    uint64_t at = img ? address_of(img, r->p) : 0, v;
     switch (enc & 0x0f) {
-    case PE_ABSPTR: v = (uintptr_t)fixed(r, 8); break;
-    case PE_ULEB128: v = (uintptr_t)uleb(r); break;
-    case PE_UDATA2: v = (uintptr_t)fixed(r, 2); break;
-    case PE_UDATA4: v = (uintptr_t)fixed(r, 4); break;
-    case PE_UDATA8: v = (uintptr_t)fixed(r, 8); break;
-    case PE_SLEB128: v = (uintptr_t)sleb(r); break;
-    case PE_SDATA2: v = (uintptr_t)(int64_t)(int16_t)fixed(r, 2); break;
-    case PE_SDATA4: v = (uintptr_t)(int64_t)(int32_t)fixed(r, 4); break;
-    case PE_SDATA8: v = (uintptr_t)fixed(r, 8); break;
+    case PE_ABSPTR: v = fixed(r, 8); break;
+    case PE_ULEB128: v = uleb(r); break;
+    case PE_UDATA2: v = fixed(r, 2); break;
+    case PE_UDATA4: v = fixed(r, 4); break;
+    case PE_UDATA8: v = fixed(r, 8); break;
+    case PE_SLEB128: v = (uint64_t)sleb(r); break;
+    case PE_SDATA2: v = (uint64_t)(int64_t)(int16_t)fixed(r, 2); break;
+    case PE_SDATA4: v = (uint64_t)(int64_t)(int32_t)fixed(r, 4); break;
+    case PE_SDATA8: v = fixed(r, 8); break;
     default: r->bad = 1; return 0;
     }
     switch (enc & 0x70) {
@@ -120,51 +140,6 @@ static uintptr_t encoded(reader *r, uint8_t enc, uintptr_t datarel) {
     if (enc & 0x80) /* indirect */
         r->bad = 1;
     return v;
-}
-
-/* ---- finding the object -------------------------------------------------- */
-
-typedef struct {
-    uintptr_t pc, lo, hi, hdr;
-} object_search;
-
-static int search_object(struct dl_phdr_info *info, size_t size, void *arg) {
-    (void)size;
-    object_search *s = arg;
-    uintptr_t lo = UINTPTR_MAX, hi = 0, hdr = 0;
-    int contains = 0;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        uintptr_t a = info->dlpi_addr + ph->p_vaddr;
-        if (ph->p_type == PT_LOAD) {
-            uintptr_t b = a + ph->p_memsz;
-            lo = a < lo ? a : lo;
-            hi = b > hi ? b : hi;
-            contains |= s->pc >= a && s->pc < b;
-        } else if (ph->p_type == PT_GNU_EH_FRAME) {
-            hdr = a;
-        }
-    }
-    if (!contains)
-        return 0;
-    s->lo = lo, s->hi = hi, s->hdr = hdr;
-    return 1;
-}
-
-/* The object's mapped range and its .eh_frame_hdr; 0 when not found. */
-static int find_object(uintptr_t pc, object_search *s) {
-    memset(s, 0, sizeof *s);
-    s->pc = pc;
-#ifdef DLFO_STRUCT_HAS_EH_DBASE /* glibc 2.35+ */
-    struct dl_find_object found;
-    if (_dl_find_object((void *)pc, &found) == 0) {
-        s->lo = (uintptr_t)found.dlfo_map_start;
-        s->hi = (uintptr_t)found.dlfo_map_end;
-        s->hdr = (uintptr_t)found.dlfo_eh_frame;
-        return s->hdr != 0;
-    }
-#endif
-    return dl_iterate_phdr(search_object, s) && s->hdr;
 }
 
 /* ---- the CFA program ---------------------------------------------------- */
@@ -197,11 +172,34 @@ static int set_rule(frame_state *st, uint64_t reg, int how, int64_t offset, uint
     return RUN_OK;
 }
 
+/* The one CFA expression ordinary code has: that of a PLT (the linker's
+ * stubs that jump to shared functions), "rsp + off, plus 8 once past the
+ * push in the 16-byte entry": DW_OP_breg7 off; DW_OP_breg16 0; DW_OP_lit15;
+ * DW_OP_and; DW_OP_litN; DW_OP_ge; DW_OP_lit3; DW_OP_shl; DW_OP_plus (as
+ * GNU ld writes it for .plt; DWARF 4, 2.5.1, opcodes 0x77, 0x80, 0x30 + n,
+ * 0x1a, 0x2a, 0x24, 0x22). Sets the CFA offset for `pc`; 0, or -1 for any
+ * other expression. */
+static int plt_cfa(const uint8_t *expr, uint64_t len, uint64_t pc, frame_state *st) {
+    static const uint8_t tail[] = {0x80, 0x00, 0x3f, 0x1a, 0x00, 0x2a, 0x33, 0x24, 0x22};
+    if (len != 2 + sizeof tail || expr[0] != 0x77 || (expr[1] & 0x80))
+        return -1;
+    for (size_t i = 0; i < sizeof tail; i++)
+        if (i != 4 && expr[2 + i] != tail[i])
+            return -1;
+    uint8_t lit = expr[2 + 4];
+    if (lit < 0x30 || lit > 0x4f)
+        return -1;
+    int64_t off = (int64_t)(expr[1] & 0x7f) - ((expr[1] & 0x40) ? 128 : 0); /* one-byte sleb */
+    st->cfa_reg = REG_RSP;
+    st->cfa_offset = off + ((pc & 15) >= (uint64_t)(lit - 0x30) ? 8 : 0);
+    return 0;
+}
+
 /* Runs CFA instructions [p, end) from location `loc` while the location is
  * at most `target`. `initial` is the state after the CIE's instructions
  * (for DW_CFA_restore), NULL while running those. */
-static int run(const cie_info *cie, const uint8_t *p, const uint8_t *end, uintptr_t loc,
-               uintptr_t target, frame_state *st, const frame_state *initial) {
+static int run(const cie_info *cie, const uint8_t *p, const uint8_t *end, uint64_t loc,
+               uint64_t target, frame_state *st, const frame_state *initial) {
     frame_state saved[8];
     int depth = 0;
     reader r = {p, end, 0};
@@ -307,6 +305,12 @@ static int run(const cie_info *cie, const uint8_t *p, const uint8_t *end, uintpt
                 if (reg == REG_RBP || reg == cie->ra_reg)
                     return RUN_NOT_SIMPLE;
                 continue;
+            case 0x0f: /* def_cfa_expression: the PLT's, evaluated for `target` */
+                off = (int64_t)uleb(&r);
+                if (!have(&r, (size_t)off) || plt_cfa(r.p, (uint64_t)off, target, st) != 0)
+                    return RUN_NOT_SIMPLE;
+                r.p += off;
+                continue;
             case 0x2e: /* GNU_args_size */
                 (void)uleb(&r);
                 continue;
@@ -326,8 +330,8 @@ static int run(const cie_info *cie, const uint8_t *p, const uint8_t *end, uintpt
 }
 
 /* Reads the CIE at `p`. 0, or -1 when it is not one this file handles. */
-static int read_cie(const uint8_t *p, const object_search *o, cie_info *cie) {
-    reader r = {p, (const uint8_t *)o->hi, 0};
+static int read_cie(const uint8_t *p, const hs_eh_image *img, cie_info *cie) {
+    reader r = {p, img->bytes + img->len, 0};
     uint64_t length = fixed(&r, 4);
     if (length == 0 || length == 0xffffffffu || !have(&r, length))
         return -1;
@@ -364,7 +368,7 @@ static int read_cie(const uint8_t *p, const object_search *o, cie_info *cie) {
             case 'L': (void)u8(&z); break;
             case 'P': {
                 uint8_t enc = (uint8_t)u8(&z);
-                (void)encoded(&z, enc & 0x7f, 0); /* skipped: only its size matters */
+                (void)encoded(&z, NULL, enc & 0x7f, 0); /* skipped: only its size matters */
                 break;
             }
             default: return -1; /* 'S' (signal frames), 'B', unknown */
@@ -381,23 +385,23 @@ static int read_cie(const uint8_t *p, const object_search *o, cie_info *cie) {
     return 0;
 }
 
-void hs_eh_frame_rule(uintptr_t pc, hs_step_rule *rule) {
+void hs_eh_frame_rule_in(const hs_eh_image *img, uint64_t pc, hs_step_rule *rule) {
     memset(rule, 0, sizeof *rule);
-    rule->pc = pc;
+    rule->pc = (uintptr_t)pc;
     rule->kind = HS_STEP_NOT_SIMPLE;
-    object_search o;
-    if (!find_object(pc, &o) || o.hdr < o.lo || o.hdr >= o.hi)
+    const uint8_t *hdr = bytes_at(img, img->hdr), *end = img->bytes + img->len;
+    if (!hdr)
         return;
     /* .eh_frame_hdr: version 1, encodings of eh_frame_ptr, fde_count and
      * the table, then the sorted (initial location, FDE address) table. */
-    reader r = {(const uint8_t *)o.hdr, (const uint8_t *)o.hi, 0};
+    reader r = {hdr, end, 0};
     uint64_t version = u8(&r);
     uint8_t ptr_enc = (uint8_t)u8(&r), count_enc = (uint8_t)u8(&r), table_enc = (uint8_t)u8(&r);
     if (version != 1 || table_enc != (PE_DATAREL | PE_SDATA4) || count_enc == PE_OMIT)
         return;
-    (void)encoded(&r, ptr_enc, o.hdr);
-    uint64_t count = encoded(&r, count_enc, o.hdr);
-    if (r.bad || !count || !have(&r, count * 8))
+    (void)encoded(&r, img, ptr_enc, img->hdr);
+    uint64_t count = encoded(&r, img, count_enc, img->hdr);
+    if (r.bad || !count || count > (uint64_t)(end - r.p) / 8 || !have(&r, count * 8))
         return;
     const uint8_t *table = r.p;
     size_t lo = 0, hi = (size_t)count; /* the last entry starting at or before pc */
@@ -405,7 +409,7 @@ void hs_eh_frame_rule(uintptr_t pc, hs_step_rule *rule) {
         size_t mid = lo + (hi - lo) / 2;
         int32_t start;
         memcpy(&start, table + mid * 8, 4);
-        if (o.hdr + (intptr_t)start <= pc)
+        if (img->hdr + (uint64_t)(int64_t)start <= pc)
             lo = mid;
         else
             hi = mid;
@@ -413,26 +417,26 @@ void hs_eh_frame_rule(uintptr_t pc, hs_step_rule *rule) {
     int32_t start_rel, fde_rel;
     memcpy(&start_rel, table + lo * 8, 4);
     memcpy(&fde_rel, table + lo * 8 + 4, 4);
-    if (o.hdr + (intptr_t)start_rel > pc)
+    if (img->hdr + (uint64_t)(int64_t)start_rel > pc)
         return;
-    uintptr_t fde = o.hdr + (intptr_t)fde_rel;
-    if (fde < o.lo || fde >= o.hi)
+    const uint8_t *fde = bytes_at(img, img->hdr + (uint64_t)(int64_t)fde_rel);
+    if (!fde)
         return;
     /* The FDE: length, CIE pointer (back from that field), pc_begin,
      * pc_range, augmentation data, instructions. */
-    reader f = {(const uint8_t *)fde, (const uint8_t *)o.hi, 0};
+    reader f = {fde, end, 0};
     uint64_t length = fixed(&f, 4);
     if (length == 0 || length == 0xffffffffu || !have(&f, length))
         return;
     f.end = f.p + length;
     const uint8_t *cie_field = f.p;
     uint64_t cie_back = fixed(&f, 4);
-    uintptr_t cie_at = (uintptr_t)cie_field - (uintptr_t)cie_back;
     cie_info cie;
-    if (!cie_back || cie_at < o.lo || cie_at >= o.hi || read_cie((const uint8_t *)cie_at, &o, &cie) != 0)
+    if (!cie_back || cie_back > (uint64_t)(cie_field - img->bytes) ||
+        read_cie(cie_field - cie_back, img, &cie) != 0)
         return;
-    uintptr_t begin = encoded(&f, cie.fde_enc, o.hdr);
-    uintptr_t range = encoded(&f, cie.fde_enc & 0x0f, 0);
+    uint64_t begin = encoded(&f, img, cie.fde_enc, img->hdr);
+    uint64_t range = encoded(&f, NULL, cie.fde_enc & 0x0f, 0);
     if (f.bad || pc < begin || pc - begin >= range)
         return;
     if (cie.has_z) {
@@ -442,7 +446,7 @@ void hs_eh_frame_rule(uintptr_t pc, hs_step_rule *rule) {
         f.p += zlen;
     }
     frame_state st = {REG_RSP, 8, 0, 1, 0, -8}, initial;
-    if (run(&cie, cie.insns, cie.insns_end, begin, UINTPTR_MAX, &st, NULL) != RUN_OK)
+    if (run(&cie, cie.insns, cie.insns_end, begin, UINT64_MAX, &st, NULL) != RUN_OK)
         return;
     initial = st;
     if (run(&cie, f.p, f.end, begin, pc, &st, &initial) != RUN_OK)
@@ -468,8 +472,80 @@ void hs_eh_frame_rule(uintptr_t pc, hs_step_rule *rule) {
 
 #else
 
+void hs_eh_frame_rule_in(const hs_eh_image *img, uint64_t pc, hs_step_rule *rule) {
+    (void)img;
+    memset(rule, 0, sizeof *rule);
+    rule->pc = (uintptr_t)pc;
+    rule->kind = HS_STEP_NOT_SIMPLE;
+}
+
+#endif
+
+#if HS_HAVE_FAST_UNWIND
+
+/* ---- finding an object of this process ------------------------------------ */
+
+typedef struct {
+    uintptr_t pc, lo, hi, hdr;
+} object_search;
+
+static int search_object(struct dl_phdr_info *info, size_t size, void *arg) {
+    (void)size;
+    object_search *s = arg;
+    uintptr_t lo = UINTPTR_MAX, hi = 0, hdr = 0;
+    int contains = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t a = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_LOAD) {
+            uintptr_t b = a + ph->p_memsz;
+            lo = a < lo ? a : lo;
+            hi = b > hi ? b : hi;
+            contains |= s->pc >= a && s->pc < b;
+        } else if (ph->p_type == PT_GNU_EH_FRAME) {
+            hdr = a;
+        }
+    }
+    if (!contains)
+        return 0;
+    s->lo = lo, s->hi = hi, s->hdr = hdr;
+    return 1;
+}
+
+/* The object's mapped range and its .eh_frame_hdr; 0 when not found. */
+static int find_object(uintptr_t pc, object_search *s) {
+    memset(s, 0, sizeof *s);
+    s->pc = pc;
+#ifdef DLFO_STRUCT_HAS_EH_DBASE /* glibc 2.35+ */
+    struct dl_find_object found;
+    if (_dl_find_object((void *)pc, &found) == 0) {
+        s->lo = (uintptr_t)found.dlfo_map_start;
+        s->hi = (uintptr_t)found.dlfo_map_end;
+        s->hdr = (uintptr_t)found.dlfo_eh_frame;
+        return s->hdr != 0;
+    }
+#endif
+    return dl_iterate_phdr(search_object, s) && s->hdr;
+}
+
 void hs_eh_frame_rule(uintptr_t pc, hs_step_rule *rule) {
-    (void)pc;
+    object_search o;
+    if (!find_object(pc, &o) || o.hdr < o.lo || o.hdr >= o.hi) {
+        memset(rule, 0, sizeof *rule);
+        rule->pc = pc;
+        rule->kind = HS_STEP_NOT_SIMPLE;
+        return;
+    }
+    /* The object as mapped: its bytes are at their own addresses. */
+    hs_eh_image img = {(const uint8_t *)o.lo, o.lo, o.hi - o.lo, o.hdr};
+    hs_eh_frame_rule_in(&img, pc, rule);
+}
+
+#else
+
+void hs_eh_frame_rule(uintptr_t pc, hs_step_rule *rule) {
+    memset(rule, 0, sizeof *rule);
+    rule->pc = pc;
     rule->kind = HS_STEP_NOT_SIMPLE;
 }
 

@@ -76,24 +76,6 @@ static hs_native_object *object_of(hs_native_symbols *s, const struct link_map *
     return o;
 }
 
-/* The name of the function of `o` containing file address `at`, or NULL.
- * Functions can nest (a symbol and its alias, a part split off as
- * "name.cold"): the last one starting at or before `at` that contains it. */
-static const char *function_at(const hs_native_object *o, uint64_t at) {
-    size_t lo = 0, hi = o->func_count;
-    while (lo < hi) { /* the first function starting after `at` */
-        size_t mid = lo + (hi - lo) / 2;
-        if (o->funcs[mid].value <= at)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    for (size_t i = lo, looked = 0; i-- > 0 && looked < 64; looked++)
-        if (at - o->funcs[i].value < o->funcs[i].size)
-            return o->names + o->funcs[i].name;
-    return NULL;
-}
-
 hs_id hs_native_frame(hs_native_symbols *s, hs_profile *p, uintptr_t pc) {
     uintptr_t at = pc - 1;
     Dl_info info;
@@ -104,7 +86,8 @@ hs_id hs_native_frame(hs_native_symbols *s, hs_profile *p, uintptr_t pc) {
         if (!o)
             return HS_NONE;
     }
-    const char *name = o ? function_at(o, (uint64_t)(at - o->bias)) : NULL;
+    const char *name =
+        o ? hs_elf_function_at(o->funcs, o->func_count, o->names, (uint64_t)(at - o->bias)) : NULL;
     char *demangled = NULL;
     char fallback[32];
     if (name && s->demangle && name[0] == '_' && name[1] == 'Z') {

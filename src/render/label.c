@@ -150,6 +150,17 @@ void hs_function_label(const hs_profile *p, hs_id frame, hs_buf *out) {
         }
         return;
     }
+    /* A C function in a shared object or executable (native frames of
+     * record --native and mem --native): "function (libfoo.so)". */
+    if (f->kind == HS_KIND_NATIVE && f->first_line == 0) {
+        const char *slash = memrchr(file, '/', file_len);
+        size_t skip = slash ? (size_t)(slash + 1 - file) : 0;
+        hs_render_put_text(out, name, name_len, HS_TEXT_PLAIN);
+        hs_buf_puts(out, " (");
+        hs_render_put_text(out, file + skip, file_len - skip, HS_TEXT_PLAIN);
+        hs_buf_putc(out, ')');
+        return;
+    }
     hs_render_put_text(out, file, file_len, HS_TEXT_PLAIN);
     hs_buf_printf(out, ":%d(", (int)f->first_line);
     name = hs_pstats_name(p, frame, &name_len);

@@ -53,6 +53,9 @@
 /* gABI "Program Header": PN_XNUM marks e_phnum overflow; PT_LOAD segments. */
 #define PN_XNUM 0xffff
 #define PT_LOAD 1
+/* The Linux Standard Base Core Specification, "Program Header": the
+ * segment of .eh_frame_hdr. */
+#define PT_GNU_EH_FRAME 0x6474e550
 
 /* gABI "Symbol Table": binding (high nibble of st_info) and type (low). */
 #define STB_LOCAL 0
@@ -486,6 +489,130 @@ int hs_elf_functions(const char *path, hs_elf_func **funcs, size_t *count, char 
     return 0;
 }
 
+const char *hs_elf_function_at(const hs_elf_func *funcs, size_t count, const char *names,
+                               uint64_t at) {
+    size_t lo = 0, hi = count;
+    while (lo < hi) { /* the first function starting after `at` */
+        size_t mid = lo + (hi - lo) / 2;
+        if (funcs[mid].value <= at)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo, looked = 0; i-- > 0 && looked < 64; looked++)
+        if (at - funcs[i].value < funcs[i].size)
+            return names + funcs[i].name;
+    return NULL;
+}
+
+/* Section `name`'s header, in an open file. 1 found, 0 absent, -1 error. */
+static int find_section(elf_file *f, const char *name, elf64_shdr *out) {
+    if (f->shnum == 0)
+        return 0; /* no section headers (stripped of them): nothing to find */
+    elf64_shdr names_sh;
+    char *names = NULL;
+    if (f->shstrndx == SHN_UNDEF || read_shdr(f, f->shstrndx, &names_sh) != 0 ||
+        (names = load_strtab(f, &names_sh)) == NULL)
+        return fail(f, "corrupt section name table");
+    int rc = 0;
+    for (uint64_t s = 0; s < f->shnum; s++) {
+        elf64_shdr sh;
+        if (read_shdr(f, s, &sh) != 0) {
+            rc = fail(f, "read error in the section headers");
+            break;
+        }
+        if (sh.sh_name < names_sh.sh_size && strcmp(names + sh.sh_name, name) == 0) {
+            *out = sh;
+            rc = 1;
+            break;
+        }
+    }
+    free(names);
+    return rc;
+}
+
+/* Whether the program headers can be read: their entry size and extent. */
+static int usable_phdrs(const elf_file *f) {
+    return f->phnum > 0 && f->eh.e_phentsize == sizeof(elf64_phdr) &&
+           f->phnum <= f->size / sizeof(elf64_phdr) &&
+           in_file(f, f->eh.e_phoff, f->phnum * sizeof(elf64_phdr));
+}
+
+int hs_elf_eh_frame(const char *path, hs_elf_eh_frame_copy *out, char *err, size_t errlen) {
+    memset(out, 0, sizeof *out);
+    elf_file f;
+    if (elf_open(&f, path, err, errlen) != 0)
+        return -1;
+    if (!usable_phdrs(&f)) {
+        elf_close(&f);
+        return fail(&f, "no usable program headers");
+    }
+    /* .eh_frame_hdr from its program header (what the loader and every
+     * unwinder go by), and the loadable segment that holds it. */
+    elf64_phdr hdr = {0}, seg = {0};
+    int have_hdr = 0;
+    for (uint64_t i = 0; i < f.phnum; i++) {
+        elf64_phdr ph;
+        if (read_at(&f, f.eh.e_phoff + i * sizeof ph, &ph, sizeof ph) != 0)
+            break;
+        if (ph.p_type == PT_GNU_EH_FRAME) {
+            hdr = ph;
+            have_hdr = 1;
+        }
+    }
+    int found = 0;
+    for (uint64_t i = 0; have_hdr && i < f.phnum && !found; i++) {
+        elf64_phdr ph;
+        if (read_at(&f, f.eh.e_phoff + i * sizeof ph, &ph, sizeof ph) != 0)
+            break;
+        if (ph.p_type == PT_LOAD && hdr.p_vaddr >= ph.p_vaddr &&
+            hdr.p_vaddr - ph.p_vaddr < ph.p_filesz) {
+            seg = ph;
+            found = 1;
+        }
+    }
+    if (!found) {
+        elf_close(&f);
+        return 0;
+    }
+    /* .eh_frame by its section header when there is one; else everything
+     * from .eh_frame_hdr to the end of its segment, where linkers put it. */
+    uint64_t lo = hdr.p_vaddr, hi = seg.p_vaddr + seg.p_filesz;
+    elf64_shdr eh = {0};
+    int have_eh = find_section(&f, ".eh_frame", &eh);
+    if (have_eh < 0) {
+        elf_close(&f);
+        return -1;
+    }
+    if (have_eh && eh.sh_addr >= seg.p_vaddr && eh.sh_addr - seg.p_vaddr < seg.p_filesz &&
+        eh.sh_size <= seg.p_vaddr + seg.p_filesz - eh.sh_addr) {
+        uint64_t hdr_end = hdr.p_vaddr + hdr.p_filesz;
+        lo = eh.sh_addr < lo ? eh.sh_addr : lo;
+        hi = eh.sh_addr + eh.sh_size > hdr_end ? eh.sh_addr + eh.sh_size : hdr_end;
+    }
+    uint64_t offset = seg.p_offset + (lo - seg.p_vaddr);
+    if (hi <= lo || hi - lo > (256u << 20) || !in_file(&f, offset, hi - lo)) {
+        elf_close(&f);
+        return fail(&f, "truncated or corrupt (.eh_frame beyond the end)");
+    }
+    out->bytes = malloc((size_t)(hi - lo));
+    if (!out->bytes) {
+        elf_close(&f);
+        return fail(&f, "out of memory");
+    }
+    if (read_at(&f, offset, out->bytes, (size_t)(hi - lo)) != 0) {
+        free(out->bytes);
+        out->bytes = NULL;
+        elf_close(&f);
+        return fail(&f, "read error in .eh_frame");
+    }
+    out->start = lo;
+    out->len = hi - lo;
+    out->hdr = hdr.p_vaddr;
+    elf_close(&f);
+    return 1;
+}
+
 int hs_elf_section(const char *path, const char *name, uint64_t *vaddr, uint64_t *size,
                    char *err, size_t errlen) {
     *vaddr = 0;
@@ -493,30 +620,12 @@ int hs_elf_section(const char *path, const char *name, uint64_t *vaddr, uint64_t
     elf_file f;
     if (elf_open(&f, path, err, errlen) != 0)
         return -1;
-    int rc = 0;
-    elf64_shdr names_sh;
-    char *names = NULL;
-    if (f.shnum == 0) {
-        rc = 0; /* no section headers (stripped of them): nothing to find */
-    } else if (f.shstrndx == SHN_UNDEF || read_shdr(&f, f.shstrndx, &names_sh) != 0 ||
-               (names = load_strtab(&f, &names_sh)) == NULL) {
-        rc = fail(&f, "corrupt section name table");
-    } else {
-        for (uint64_t s = 0; s < f.shnum; s++) {
-            elf64_shdr sh;
-            if (read_shdr(&f, s, &sh) != 0) {
-                rc = fail(&f, "read error in the section headers");
-                break;
-            }
-            if (sh.sh_name < names_sh.sh_size && strcmp(names + sh.sh_name, name) == 0) {
-                *vaddr = sh.sh_addr;
-                *size = sh.sh_size;
-                rc = 1;
-                break;
-            }
-        }
+    elf64_shdr sh = {0};
+    int rc = find_section(&f, name, &sh);
+    if (rc == 1) {
+        *vaddr = sh.sh_addr;
+        *size = sh.sh_size;
     }
-    free(names);
     elf_close(&f);
     return rc;
 }
@@ -527,9 +636,7 @@ int hs_elf_load_bias(const char *path, uint64_t map_start, uint64_t map_offset,
     elf_file f;
     if (elf_open(&f, path, err, errlen) != 0)
         return -1;
-    if (f.phnum == 0 || f.eh.e_phentsize != sizeof(elf64_phdr) ||
-        f.phnum > f.size / sizeof(elf64_phdr) ||
-        !in_file(&f, f.eh.e_phoff, f.phnum * sizeof(elf64_phdr))) {
+    if (!usable_phdrs(&f)) {
         elf_close(&f);
         return fail(&f, "no usable program headers");
     }

@@ -40,6 +40,26 @@ typedef struct {
 int hs_elf_functions(const char *path, hs_elf_func **funcs, size_t *count, char **names,
                      char *err, size_t errlen);
 
+/* The name of the function in funcs (sorted, as hs_elf_functions gives
+ * them) that contains file address `at`, or NULL. Functions can nest (a
+ * symbol and its alias, a part split off as "name.cold"): the last one
+ * starting at or before `at` that contains it. */
+const char *hs_elf_function_at(const hs_elf_func *funcs, size_t count, const char *names,
+                               uint64_t at);
+
+/* The file's .eh_frame_hdr and .eh_frame (the call frame information an
+ * unwinder reads), copied from the file: `len` bytes standing for the
+ * file's virtual addresses [start, start + len), .eh_frame_hdr at `hdr`.
+ * Both must lie in one loadable segment (they always do: the loader maps
+ * them for the unwinder of the process itself). */
+typedef struct {
+    uint8_t *bytes;   /* malloc'ed */
+    uint64_t start, len, hdr;
+} hs_elf_eh_frame_copy;
+
+/* Returns 1 found, 0 the file has none (no PT_GNU_EH_FRAME), -1 error. */
+int hs_elf_eh_frame(const char *path, hs_elf_eh_frame_copy *out, char *err, size_t errlen);
+
 /* A section's virtual address and size by name (e.g. ".PyRuntime").
  * Returns 1 found, 0 absent, -1 error (message in err). */
 int hs_elf_section(const char *path, const char *name, uint64_t *vaddr, uint64_t *size,

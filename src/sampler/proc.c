@@ -147,7 +147,7 @@ static int read_stat(const char *path, stat_fields *out) {
 /* ---- opening and reading memory ------------------------------------- */
 
 /* The one-line explanation for EPERM: what the user can change. */
-static void explain_permission(pid_t pid, char *err, size_t errlen) {
+void hs_proc_explain_permission(pid_t pid, char *err, size_t errlen) {
     char scope[32];
     ssize_t n = read_small_file("/proc/sys/kernel/yama/ptrace_scope", scope, sizeof scope);
     while (n > 0 && (scope[n - 1] == '\n' || scope[n - 1] == ' '))
@@ -237,7 +237,7 @@ int hs_proc_open(hs_proc *p, pid_t pid, char *err, size_t errlen) {
     if (rc == 0)
         return 0;
     if (rc == EPERM || rc == EACCES) {
-        explain_permission(pid, err, errlen);
+        hs_proc_explain_permission(pid, err, errlen);
     } else if (rc == ESRCH) {
         if (kill(pid, 0) != 0 && errno == ESRCH)
             snprintf(err, errlen, "no process with PID %d", (int)pid);
@@ -318,6 +318,29 @@ int64_t hs_proc_rss_bytes(int statm_fd) {
     if (sscanf(buf, "%lld %lld", &size, &resident) != 2 || resident < 0)
         return -1;
     return (int64_t)resident * (int64_t)sysconf(_SC_PAGESIZE);
+}
+
+char hs_proc_thread_letter(pid_t pid, pid_t tid) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+    stat_fields st;
+    return read_stat(path, &st) == 0 ? st.state : 0;
+}
+
+pid_t hs_proc_parent(pid_t pid) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    stat_fields st;
+    return read_stat(path, &st) == 0 ? st.ppid : -1;
+}
+
+pid_t hs_proc_tracer(pid_t pid, pid_t tid) {
+    char path[64], buf[4096];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/status", (int)pid, (int)tid);
+    if (read_small_file(path, buf, sizeof buf) <= 0)
+        return -1;
+    const char *line = strstr(buf, "\nTracerPid:"); /* proc(5) */
+    return line ? (pid_t)strtol(line + 11, NULL, 10) : -1;
 }
 
 int hs_proc_alive(pid_t pid) {

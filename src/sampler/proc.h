@@ -39,6 +39,17 @@ typedef struct {
 } hs_remote_iov;
 size_t hs_proc_readv(const hs_proc *p, const hs_remote_iov *iov, size_t count);
 
+/* The one-line explanation of a permission denied on process `pid`: what
+ * the user can change (kernel.yama.ptrace_scope, CAP_SYS_PTRACE, sudo). */
+void hs_proc_explain_permission(pid_t pid, char *err, size_t errlen);
+
+/* A process's parent (/proc/PID/stat), or -1. */
+pid_t hs_proc_parent(pid_t pid);
+
+/* The process tracing thread `tid` of process `pid` (TracerPid in its
+ * /proc status): 0 none, -1 unknown. */
+pid_t hs_proc_tracer(pid_t pid, pid_t tid);
+
 /* Whether the process still exists (and is not a zombie). */
 int hs_proc_alive(pid_t pid);
 
@@ -97,6 +108,9 @@ int hs_proc_thread_sample(pid_t pid, pid_t tid, hs_thread_files *f, int want_cpu
  * in /proc/PID/task/TID/syscall (kept open in `f`). 1 futex, 0 another
  * wait, -1 running or unknown. */
 int hs_proc_thread_in_futex(pid_t pid, pid_t tid, hs_thread_files *f);
+
+/* A thread's state letter alone (/proc/PID/task/TID/stat), or 0. */
+char hs_proc_thread_letter(pid_t pid, pid_t tid);
 
 /* The OS thread name (/proc/PID/task/TID/comm) without the newline. 0 or -1. */
 int hs_proc_thread_comm(pid_t pid, pid_t tid, char *out, size_t outlen);

@@ -54,6 +54,7 @@ static const hs_pylayout hs_layout_310 = {
     .frame_code = 32,
     .frame_instr = 96,
     .frame_owner = -1,
+    .frame_is_entry = -1,
     .frame_localsplus = 352,
     .frame_stacktop = -1,
     .frame_state = 108,

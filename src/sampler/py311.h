@@ -14,7 +14,7 @@
  *                                                  Include/cpython/pystate.h
  *   _PyCFrame.current_frame, PyThreadState.datastack_{chunk,top,limit}
  *                                                  Include/cpython/pystate.h
- *   _PyInterpreterFrame.previous, .f_code, .prev_instr, .owner, .localsplus
+ *   _PyInterpreterFrame.previous, .f_code, .prev_instr, .is_entry, .owner, .localsplus
  *                                                  Include/internal/pycore_frame.h
  *   PyCodeObject.co_filename, co_name, co_qualname, co_linetable,
  *     co_firstlineno, co_code_adaptive, co_localsplusnames, co_nlocalsplus,
@@ -62,6 +62,7 @@ static const hs_pylayout hs_layout_311 = {
     .frame_code = 32,
     .frame_instr = 56,
     .frame_owner = 69,
+    .frame_is_entry = 68, /* "Whether this is the root frame for the current _PyCFrame" */
     .frame_localsplus = 72,
     .frame_stacktop = -1, /* there, but not reset while the frame runs (pycore_frame.h) */
     .frame_state = -1,

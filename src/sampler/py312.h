@@ -66,6 +66,7 @@ static const hs_pylayout hs_layout_312 = {
     .frame_code = 0,
     .frame_instr = 56,
     .frame_owner = 70,
+    .frame_is_entry = -1,
     .frame_localsplus = 72,
     .frame_stacktop = 64,
     .frame_state = -1,

@@ -104,6 +104,7 @@ int hs_pylayout_from_debug_offsets(const hs_proc *proc, uint64_t runtime, hs_pyl
     out->frame_code = (int64_t)w[DO_FR_EXECUTABLE];
     out->frame_instr = (int64_t)w[DO_FR_INSTR_PTR];
     out->frame_owner = (int64_t)w[DO_FR_OWNER];
+    out->frame_is_entry = -1; /* 3.12+ mark an eval loop's first frame with a shim below it */
     out->frame_localsplus = (int64_t)w[DO_FR_LOCALSPLUS];
     out->frame_instr_is_index = 0;
     /* Not published before 3.14: gi_iframe follows the same fields as in

@@ -63,6 +63,9 @@ typedef struct {
     int64_t frame_code;
     int64_t frame_instr;              /* f_lasti (3.10), prev_instr (3.11, 3.12), instr_ptr (3.13) */
     int64_t frame_owner;              /* -1 on 3.10 */
+    int64_t frame_is_entry;           /* bool is_entry (3.11): the first frame of a call of
+                                       * _PyEval_EvalFrameDefault, else -1 (3.12+ put a
+                                       * C-stack shim frame below that one instead) */
     int64_t frame_localsplus;
     int64_t frame_stacktop;           /* int stacktop, -1 while the frame runs (3.12+); else -1
                                        * (3.11 has the field but leaves stale values in it) */

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "native_sample.h"
 #include "proc.h"
 #include "thread_names.h"
 
@@ -37,6 +38,7 @@ int hs_sampler_init(hs_sampler *s, hs_sample_mode mode, int idle, int64_t interv
 void hs_sampler_free(hs_sampler *s) {
     for (size_t i = 0; i < s->target_count; i++) {
         hs_codecache_free(&s->targets[i].codes);
+        hs_native_target_free(s->targets[i].native);
         if (s->targets[i].statm_fd >= 0)
             close(s->targets[i].statm_fd);
         for (size_t k = 0; k < s->targets[i].thread_count; k++)
@@ -65,7 +67,9 @@ int hs_sampler_add(hs_sampler *s, pid_t pid, char *err, size_t errlen) {
     int status = hs_target_attach(&t->target, pid, err, errlen);
     if (status != 0)
         return status;
-    if (hs_codecache_init(&t->codes) != 0) {
+    if (hs_codecache_init(&t->codes) != 0 ||
+        (s->native && !(t->native = hs_native_target_new(&t->target)))) {
+        hs_codecache_free(&t->codes);
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -309,6 +313,8 @@ static void sample_target(hs_sampler *s, hs_sample_target *t, int64_t interval_n
             t->gone = 1;
         return;
     }
+    if (t->native) /* --native: each thread's C frames, then the threads go on */
+        hs_native_unwind_all(t->native, &s->walk);
     t->samples++;
     hs_async_view_pass(&t->async, &t->target, s->profile, s->passes);
     size_t span = hs_pylayout_code_span(&t->target.layout);
@@ -327,6 +333,8 @@ static void sample_target(hs_sampler *s, hs_sample_target *t, int64_t interval_n
         int have_state = raw->native_tid > 0 &&
                          hs_proc_thread_sample(t->target.pid, (pid_t)raw->native_tid, &st->files,
                                                s->mode == HS_MODE_CPU, &state) == 0;
+        if (have_state && t->native) /* stopped, it reads 't' */
+            state.state = hs_native_run_state(t->native, raw->native_tid, state.state);
         int64_t cpu_delta = 0;
         if (have_state) {
             if (st->have_cpu && state.cpu_ns >= st->last_cpu_ns)
@@ -407,6 +415,10 @@ static void sample_target(hs_sampler *s, hs_sample_target *t, int64_t interval_n
             s->cut++;
         if (raw->attempts > 1)
             s->reread++;
+        /* --native: the thread's C frames around and between its Python frames */
+        if (t->native && hs_native_thread_stack(t->native, s->profile, &s->walk, raw, &s->stack,
+                                                &s->stack_cap, &depth) != 0)
+            continue;
         if (s->walk.gc_collecting && raw->holds_gil) {
             /* The collector's own time: a [gc] frame at the leaf, under the
              * code that triggered the collection (as the tracer shows it). */
@@ -440,9 +452,16 @@ size_t hs_sampler_pass(hs_sampler *s, int64_t now_ns) {
     size_t alive = 0;
     for (size_t i = 0; i < s->target_count; i++) {
         hs_sample_target *t = &s->targets[i];
-        if (t->gone)
+        if (t->gone) {
+            if (t->native) /* threads that exited while held are collected */
+                hs_native_pass_end(t->native);
             continue;
+        }
+        if (t->native) /* every thread stopped while its stacks are read */
+            hs_native_pass_begin(t->native);
         sample_target(s, t, interval, now_ns);
+        if (t->native)
+            hs_native_pass_end(t->native);
         close_unseen(s, t);
         alive += !t->gone;
     }

@@ -23,6 +23,8 @@
 #include "target.h"
 #include "walk.h"
 
+struct hs_native_target; /* native_sample.h: --native's state per target */
+
 typedef enum {
     HS_MODE_WALL = 0,  /* every thread that is running (or, with idle, every thread) */
     HS_MODE_CPU = 1,   /* the same threads, weighted by the CPU time they used */
@@ -57,6 +59,7 @@ typedef struct {
     int statm_fd;             /* its /proc/PID/statm, for its memory over time; -1 */
     int rss_series;           /* its "rss_bytes" series in the profile, or -1 */
     int64_t rss_bucket;       /* the timeline bucket of its last RSS point */
+    struct hs_native_target *native; /* --native: its threads' native frames, else NULL */
 } hs_sample_target;
 
 typedef struct {
@@ -78,6 +81,8 @@ typedef struct {
     int idle;                 /* keep samples of threads not on a CPU */
     int label_pids;           /* name threads with their process id: more than one
                                  process is or may be sampled */
+    int native;               /* native frames too (--native: native_sample.h); set
+                                 before the first hs_sampler_add */
     int64_t interval_ns;      /* the nominal interval: the first pass's weight */
     int64_t last_pass_ns;     /* monotonic time of the previous pass */
     int64_t first_pass_ns;    /* monotonic time of the first pass: the timeline's 0 */

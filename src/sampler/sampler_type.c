@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "../pymod/module.h"
+#include "native_sample.h"
 #include "pyobj.h"
 #include "sampler.h"
 #include "thread_names.h"
@@ -87,6 +88,29 @@ static int attach(SamplerObject *self, pid_t pid, double wait) {
     return -1;
 }
 
+/* --native: whether the process may be traced (PTRACE_SEIZE from a thread
+ * that ends at once: nothing stays attached). */
+static int check_native(pid_t pid) {
+    char err[512] = "";
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = hs_stopper_check(pid, err, sizeof err);
+    Py_END_ALLOW_THREADS
+    if (rc == 0)
+        return 0;
+    PyErr_SetString(strstr(err, "permission denied") || strstr(err, "already traced")
+                        ? PyExc_PermissionError : PyExc_RuntimeError, err);
+    return -1;
+}
+
+/* --native: lets go of every thread still held (ones that stopped late);
+ * called by the thread that made the passes, before it ends. */
+static void release_native(SamplerObject *self, int64_t wait_ns) {
+    for (size_t i = 0; i < self->s.target_count; i++)
+        if (self->s.targets[i].native)
+            hs_native_release(self->s.targets[i].native, wait_ns);
+}
+
 static PyObject *sampler_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
     (void)args;
     (void)kwds;
@@ -104,13 +128,13 @@ static PyObject *sampler_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 }
 
 static int sampler_init(SamplerObject *self, PyObject *args, PyObject *kwds) {
-    static char *kwlist[] = {"pid", "rate", "mode", "idle", "wait", NULL};
+    static char *kwlist[] = {"pid", "rate", "mode", "idle", "wait", "native", NULL};
     int pid;
     double rate = 100.0, wait = 0.0;
     const char *mode = "wall";
-    int idle = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "i|dspd:Sampler", kwlist, &pid, &rate, &mode,
-                                     &idle, &wait))
+    int idle = 0, native = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "i|dspdp:Sampler", kwlist, &pid, &rate, &mode,
+                                     &idle, &wait, &native))
         return -1;
     if (self->ready) {
         PyErr_SetString(PyExc_RuntimeError, "Sampler already initialised");
@@ -132,14 +156,26 @@ static int sampler_init(SamplerObject *self, PyObject *args, PyObject *kwds) {
         PyErr_Format(PyExc_ValueError, "invalid PID %d", pid);
         return -1;
     }
+    if (native && !HS_HAVE_PTRACE_STOP) {
+        PyErr_SetString(PyExc_ValueError, "native frames can be read on x86-64 Linux only");
+        return -1;
+    }
+    if (native && pid == getpid()) {
+        PyErr_SetString(PyExc_ValueError, "native frames of this very process cannot be read "
+                        "(a process cannot stop its own threads to read them)");
+        return -1;
+    }
     self->interval_ns = (int64_t)(1e9 / rate);
     self->wall_offset_ns = wall_now_ns() - hs_sampler_now_ns();
     if (hs_sampler_init(&self->s, (hs_sample_mode)mode_index, idle, self->interval_ns) != 0) {
         PyErr_NoMemory();
         return -1;
     }
+    self->s.native = native;
     self->ready = 1;
-    return attach(self, (pid_t)pid, wait);
+    if (attach(self, (pid_t)pid, wait) != 0)
+        return -1;
+    return native ? check_native(pid) : 0;
 }
 
 static PyObject *sampler_add_process(SamplerObject *self, PyObject *args, PyObject *kwds) {
@@ -148,7 +184,8 @@ static PyObject *sampler_add_process(SamplerObject *self, PyObject *args, PyObje
     double wait = 0.0;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "i|d:add_process", kwlist, &pid, &wait))
         return NULL;
-    if (attach(self, (pid_t)pid, wait) != 0)
+    /* checked first: a process added could not be left out again */
+    if ((self->s.native && check_native((pid_t)pid) != 0) || attach(self, (pid_t)pid, wait) != 0)
         return NULL;
     Py_RETURN_NONE;
 }
@@ -185,6 +222,9 @@ static void *sampling_loop(void *arg) {
         while (!late && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR)
             ;
     }
+    pthread_mutex_lock(&self->lock);
+    release_native(self, 200 * 1000 * 1000LL);
+    pthread_mutex_unlock(&self->lock);
     return NULL;
 }
 
@@ -240,6 +280,18 @@ static PyObject *sampler_stop(SamplerObject *self, PyObject *unused) {
     Py_RETURN_NONE;
 }
 
+/* --native: one pass in a thread of its own, which lets go of everything. */
+typedef struct {
+    SamplerObject *self;
+    size_t alive;
+} native_pass;
+
+static void pass_in_own_thread(void *arg) {
+    native_pass *job = arg;
+    job->alive = hs_sampler_pass(&job->self->s, hs_sampler_now_ns());
+    release_native(job->self, 1000 * 1000 * 1000LL);
+}
+
 /* One pass now, in the calling thread (the loop must not be running). */
 static PyObject *sampler_sample(SamplerObject *self, PyObject *unused) {
     (void)unused;
@@ -250,9 +302,14 @@ static PyObject *sampler_sample(SamplerObject *self, PyObject *unused) {
         return NULL;
     }
     size_t alive;
+    native_pass job = {self, 0};
     Py_BEGIN_ALLOW_THREADS
     pthread_mutex_lock(&self->lock);
-    alive = hs_sampler_pass(&self->s, hs_sampler_now_ns());
+    if (self->s.native)
+        hs_native_in_own_thread(pass_in_own_thread, &job);
+    else
+        job.alive = hs_sampler_pass(&self->s, hs_sampler_now_ns());
+    alive = job.alive;
     pthread_mutex_unlock(&self->lock);
     Py_END_ALLOW_THREADS
     return PyLong_FromSize_t(alive);
@@ -273,6 +330,8 @@ static void add_metadata(SamplerObject *self, hs_profile *p, int64_t duration_ns
     hs_meta_set(p, "samples", value);
     snprintf(value, sizeof value, "%lld", (long long)self->s.torn);
     hs_meta_set(p, "dropped", value);
+    if (self->s.native)
+        hs_meta_set(p, "native_frames", "1");
     if (self->s.target_count) {
         const hs_target *t = &self->s.targets[0].target;
         snprintf(value, sizeof value, "3.%d", t->version_minor);
@@ -339,6 +398,43 @@ static PyObject *sampler_take(SamplerObject *self, PyObject *unused) {
     return hs_profile_data_new(self->profile_type, period);
 }
 
+/* --native's counters, summed over the targets: thread stops, threads that
+ * did not stop in time, thread samples without native frames, merges whose
+ * eval-loop frames and Python calls did not pair, native stacks not
+ * unwound to their outermost frame, the time threads were held stopped;
+ * and the last reason a target could not be stopped. */
+static int add_native_stats(const hs_sampler *s, PyObject *d) {
+    long long counts[6] = {0, 0, 0, 0, 0, 0};
+    const char *error = "";
+    for (size_t i = 0; i < s->target_count; i++) {
+        const hs_native_target *n = s->targets[i].native;
+        if (!n)
+            continue;
+        counts[0] += n->stopper.stops;
+        counts[1] += n->stopper.late;
+        counts[2] += n->unavailable;
+        counts[3] += n->mismatched;
+        counts[4] += n->incomplete;
+        counts[5] += n->stopper.held_ns;
+        if (n->error[0])
+            error = n->error;
+    }
+    static const char *const names[] = {"native_stops", "native_late", "native_unavailable",
+                                        "native_mismatched", "native_incomplete", "native_held_ns"};
+    for (int i = 0; i < 6; i++) {
+        PyObject *v = PyLong_FromLongLong(counts[i]);
+        if (!v || PyDict_SetItemString(d, names[i], v) < 0) {
+            Py_XDECREF(v);
+            return -1;
+        }
+        Py_DECREF(v);
+    }
+    PyObject *v = PyUnicode_FromString(error);
+    int rc = v ? PyDict_SetItemString(d, "native_error", v) : -1;
+    Py_XDECREF(v);
+    return rc;
+}
+
 static PyObject *sampler_stats(SamplerObject *self, void *closure) {
     (void)closure;
     if (check_ready(self) < 0)
@@ -375,6 +471,8 @@ static PyObject *sampler_stats(SamplerObject *self, void *closure) {
         "threads_tracked", (long long)tracked, "frames_known", (long long)s->profile->frame_count,
         "processes", pids, "finished", atomic_load(&self->loop_done) ? Py_True : Py_False)
                          : NULL;
+    if (d && s->native && add_native_stats(s, d) < 0)
+        Py_CLEAR(d);
     pthread_mutex_unlock(&self->lock);
     return d;
 }
@@ -421,6 +519,39 @@ static PyObject *frame_locals(const hs_target *t, const hs_raw_frame *f) {
     return out;
 }
 
+/* One Python frame of a dump: name, file, line and (with_locals) locals. */
+static PyObject *python_frame_item(SamplerObject *self, hs_sample_target *st, const hs_raw_frame *f,
+                                   int with_locals) {
+    hs_target *t = &st->target;
+    size_t span = hs_pylayout_code_span(&t->layout);
+    uint8_t header[512];
+    hs_code_entry *e = NULL;
+    if (span <= sizeof header && hs_proc_read(&t->proc, f->code, header, span) == 0)
+        e = hs_codecache_get(&st->codes, t, self->s.profile, f->code, header);
+    if (!e)
+        return Py_BuildValue("{s:s,s:s,s:i,s:O}", "name", "<unreadable>", "file", "?", "line", 0,
+                             "locals", Py_None);
+    hs_id frame = hs_codecache_frame(e, t, self->s.profile, f->offset);
+    const hs_frame *fr = frame != HS_NONE ? hs_frame_get(self->s.profile, frame) : NULL;
+    PyObject *locals = with_locals ? frame_locals(t, f) : (Py_INCREF(Py_None), Py_None);
+    if (!fr || !locals) {
+        Py_XDECREF(locals);
+        return fr ? NULL : PyErr_NoMemory();
+    }
+    return Py_BuildValue("{s:s,s:s,s:i,s:N}", "name", hs_str(self->s.profile, e->name, NULL),
+                         "file", hs_str(self->s.profile, e->file, NULL), "line", (int)fr->line,
+                         "locals", locals);
+}
+
+/* One native frame of a dump (--native): its function and object file. */
+static PyObject *native_frame_item(hs_sample_target *st, const hs_native_dump_frame *f) {
+    char buf[32];
+    const char *file;
+    const char *name = hs_native_frame_name(st->native, f->pc, f->leaf, buf, sizeof buf, &file);
+    return Py_BuildValue("{s:s,s:s,s:i,s:O,s:O}", "name", name, "file", file, "line", 0, "locals",
+                         Py_None, "native", Py_True);
+}
+
 static PyObject *dump_target(SamplerObject *self, hs_sample_target *st, int with_locals) {
     hs_target *t = &st->target;
     hs_walk_result walk = {0};
@@ -428,14 +559,18 @@ static PyObject *dump_target(SamplerObject *self, hs_sample_target *st, int with
      * until a read is consistent (3.10 and 3.11 often need more than the
      * sampler's three tries), rather than shown empty. */
     walk.max_attempts = 500;
-    if (hs_walk_threads(t, &walk) != 0) {
+    /* --native: read while the process is stopped, in a thread of its own
+     * (the GIL stays held: that thread never touches Python) */
+    hs_native_dump_frame *merged = NULL;
+    hs_native_dump_thread *merged_threads = NULL;
+    int rc = st->native ? hs_native_dump(st->native, t, &walk, &merged, &merged_threads)
+                        : hs_walk_threads(t, &walk);
+    if (rc != 0) {
         hs_walk_result_free(&walk);
         return PyErr_Format(PyExc_ProcessLookupError, "process %d: cannot read its threads",
                             (int)t->pid);
     }
     PyObject *threads = PyList_New(0);
-    size_t span = hs_pylayout_code_span(&t->layout);
-    uint8_t header[512];
     for (size_t i = 0; threads && i < walk.thread_count; i++) {
         const hs_raw_thread *raw = &walk.threads[i];
         hs_thread_state state = {0, 0, 0};
@@ -449,42 +584,34 @@ static PyObject *dump_target(SamplerObject *self, hs_sample_target *st, int with
                 snprintf(name, sizeof name, "Thread-%lld", (long long)raw->native_tid);
         }
         PyObject *frames = PyList_New(0);
-        for (size_t k = 0; frames && k < raw->depth; k++) {
-            const hs_raw_frame *f = &walk.frames[raw->first_frame + k];
-            PyObject *item = NULL;
-            hs_code_entry *e = NULL;
-            if (span <= sizeof header && hs_proc_read(&t->proc, f->code, header, span) == 0)
-                e = hs_codecache_get(&st->codes, t, self->s.profile, f->code, header);
-            if (e) {
-                hs_id frame = hs_codecache_frame(e, t, self->s.profile, f->offset);
-                const hs_frame *fr = frame != HS_NONE ? hs_frame_get(self->s.profile, frame) : NULL;
-                PyObject *locals = with_locals ? frame_locals(t, f) : (Py_INCREF(Py_None), Py_None);
-                if (fr && locals)
-                    item = Py_BuildValue("{s:s,s:s,s:i,s:N}", "name",
-                                         hs_str(self->s.profile, e->name, NULL), "file",
-                                         hs_str(self->s.profile, e->file, NULL), "line",
-                                         (int)fr->line, "locals", locals);
-                else
-                    Py_XDECREF(locals);
+        const hs_native_dump_thread *mt = merged_threads ? &merged_threads[i] : NULL;
+        size_t count = mt && mt->native ? mt->count : raw->depth;
+        for (size_t k = 0; frames && k < count; k++) {
+            PyObject *item;
+            if (mt && mt->native) {
+                const hs_native_dump_frame *f = &merged[mt->first + k];
+                item = f->python ? python_frame_item(self, st, &walk.frames[f->index], with_locals)
+                                 : native_frame_item(st, f);
             } else {
-                item = Py_BuildValue("{s:s,s:s,s:i,s:O}", "name", "<unreadable>", "file", "?",
-                                     "line", 0, "locals", Py_None);
+                item = python_frame_item(self, st, &walk.frames[raw->first_frame + k], with_locals);
             }
             if (!item || PyList_Append(frames, item) < 0)
                 Py_CLEAR(frames);
             Py_XDECREF(item);
         }
         PyObject *th = frames ? Py_BuildValue(
-            "{s:i,s:L,s:K,s:s,s:O,s:s#,s:O,s:O,s:N}", "pid", (int)t->pid, "tid",
+            "{s:i,s:L,s:K,s:s,s:O,s:s#,s:O,s:O,s:O,s:N}", "pid", (int)t->pid, "tid",
             (long long)raw->native_tid, "ident", (unsigned long long)raw->pthread_id, "name",
             name, "gil", raw->holds_gil ? Py_True : Py_False,
             "state", &state.state, (Py_ssize_t)(state.state ? 1 : 0), "truncated",
-            raw->truncated ? Py_True : Py_False, "torn", raw->torn ? Py_True : Py_False, "frames",
-            frames) : NULL;
+            raw->truncated ? Py_True : Py_False, "torn", raw->torn ? Py_True : Py_False,
+            "native", mt && mt->native ? Py_True : Py_False, "frames", frames) : NULL;
         if (!th || PyList_Append(threads, th) < 0)
             Py_CLEAR(threads);
         Py_XDECREF(th);
     }
+    free(merged);
+    free(merged_threads);
     hs_walk_result_free(&walk);
     return threads;
 }
@@ -540,6 +667,7 @@ static const struct {
     F("frame.code", frame_code),
     F("frame.instr", frame_instr),
     F("frame.owner", frame_owner),
+    F("frame.is_entry", frame_is_entry),
     F("frame.localsplus", frame_localsplus),
     F("frame.stacktop", frame_stacktop),
     F("frame.state", frame_state),

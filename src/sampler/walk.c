@@ -325,7 +325,7 @@ static hs_torn_reason walk_frames(hs_target *t, hs_walk_result *r, hs_raw_thread
                                   stack_origin *o) {
     const hs_pylayout *l = &t->layout;
     int64_t fields[] = {l->frame_previous, l->frame_code, l->frame_instr, l->frame_owner,
-                        l->frame_stacktop, l->frame_state};
+                        l->frame_stacktop, l->frame_state, l->frame_is_entry};
     size_t span = (size_t)max_offset(fields, sizeof fields / sizeof fields[0]);
     uint8_t local[HS_WALK_FRAME_SPAN];
     r->frame_count = th->first_frame;
@@ -395,6 +395,9 @@ static hs_torn_reason walk_frames(hs_target *t, hs_walk_result *r, hs_raw_thread
         if (owner > 4) /* not a frame */
             return HS_TORN_INVALID;
         if (l->owned_by_cstack >= 0 && owner == l->owned_by_cstack) {
+            /* The frame above a shim was the first of an eval loop's call */
+            if (th->depth > 0)
+                r->frames[r->frame_count - 1].entry = 1;
             frame = previous; /* a shim between C and Python: no code of its own */
             after_shim = 1;
             continue;
@@ -434,7 +437,9 @@ static hs_torn_reason walk_frames(hs_target *t, hs_walk_result *r, hs_raw_thread
         after_shim = 0;
         if (hs_grow((void **)&r->frames, &r->frame_cap, r->frame_count + 1, sizeof *r->frames) != 0)
             return HS_TORN_INVALID;
-        r->frames[r->frame_count++] = (hs_raw_frame){code, offset, frame};
+        /* 3.10 runs each frame in a call of its own; 3.11 marks the first */
+        int entry = heap_frames || (l->frame_is_entry >= 0 && buf[l->frame_is_entry]);
+        r->frames[r->frame_count++] = (hs_raw_frame){code, offset, (uint8_t)entry, frame};
         th->depth++;
         frame = previous;
     }

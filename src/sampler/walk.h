@@ -60,6 +60,10 @@ typedef enum {
 typedef struct {
     uint64_t code;       /* PyCodeObject address */
     int32_t offset;      /* byte offset of the current instruction; -1 unknown */
+    uint8_t entry;       /* the first frame a call of the eval loop (a C function,
+                            _PyEval_EvalFrameDefault) ran: 3.10 runs one frame per
+                            call, 3.11+ run the frames it calls in the same call;
+                            native_merge.c puts the Python frames in its place */
     uint64_t frame;      /* frame address (for locals) */
 } hs_raw_frame;
 
