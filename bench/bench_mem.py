@@ -3,8 +3,9 @@
 Every measurement is a fresh process running this file with --child
 WORKLOAD under one tool; the child times ONLY the workload with
 time.perf_counter and time.process_time (tool start-up and report writing
-are outside) and prints both: on a shared machine the CPU time moves less
-than the wall time. Runs are interleaved (repeat -> workload -> mode);
+are outside) and prints both: the CPU time leaves out the time spent
+waiting for a core on a shared machine (it still moves with the load
+through the caches the machine shares). Runs are interleaved (repeat -> workload -> mode);
 medians over repeats. The output file each tool writes is measured too.
 
     python bench/bench_mem.py                         # .venvs/3.12 by default
@@ -149,8 +150,8 @@ def child(workload, scale):
     start, cpu = time.perf_counter(), time.process_time()
     nest(DEPTH, fn, scale)
     print("SECONDS %.6f" % (time.perf_counter() - start))
-    # CPU time as well: on a shared machine, time the process spends
-    # waiting for a core counts in the wall time but not here
+    # CPU time as well: time the process spends waiting for a core on a
+    # shared machine counts in the wall time but not here
     print("CPU %.6f" % (time.process_time() - cpu))
 
 
