@@ -139,9 +139,13 @@ def test_c_frames_under_their_python_caller_for_the_time_in_c(busy_lib):
     assert abs(in_leaf / total - in_c) < 0.07, (in_leaf, total, in_c)
     # no interpreter frame between two Python frames, in any sample
     assert not [f for frames, _ in rows for f in interpreter_between_python(frames)]
-    # the samples without C frames are the ones counted as such
-    without = sum(n for frames, n in rows if not frames or frames[0][2] is not None)
-    assert without == sampler.stats["native_unavailable"], sampler.stats
+    # samples with no C frame below their Python frames are the ones counted
+    # as without C frames (not stopped in time) or not unwound to their end
+    # (a thread caught in hand-written assembly: libffi's, the loader's)
+    stats = sampler.stats
+    without = [(frames, n) for frames, n in rows if not frames or frames[0][2] is not None]
+    assert sum(n for _, n in without) <= stats["native_unavailable"] + stats["native_incomplete"], (
+        without, stats)
 
 
 def test_record_native_command_and_its_status(busy_lib, tmp_path):

@@ -61,7 +61,8 @@ static int ends_with(const char *s, const char *suffix) {
  * cannot be read leaves the object without rules or names. */
 static void read_object_file(hs_native_object *obj, const char *local) {
     char err[256];
-    if (hs_elf_load_bias(local, obj->first_start, obj->first_offset, &obj->bias, err, sizeof err) != 0)
+    if (hs_elf_load_bias(local, obj->first_start, obj->first_offset, &obj->bias, err,
+                         sizeof err) != 0)
         return;
     if (hs_elf_eh_frame(local, &obj->cfi, err, sizeof err) != 1)
         memset(&obj->cfi, 0, sizeof obj->cfi);
@@ -248,9 +249,9 @@ const hs_native_pc *hs_native_pc_info(hs_native_objects *o, uint64_t pc, int64_t
         }
         info.name = hs_elf_function_at(obj->funcs, obj->func_count, obj->names, at);
         info.interpreter = (uint8_t)obj->interpreter;
-        info.eval_loop = obj->interpreter && info.name &&
-                         strncmp(info.name, EVAL_LOOP, strlen(EVAL_LOOP)) == 0 &&
-                         (info.name[strlen(EVAL_LOOP)] == '\0' || info.name[strlen(EVAL_LOOP)] == '.');
+        size_t len = strlen(EVAL_LOOP);
+        info.eval_loop = obj->interpreter && info.name && strncmp(info.name, EVAL_LOOP, len) == 0 &&
+                         (info.name[len] == '\0' || info.name[len] == '.');
     }
     hs_native_pc *slot = free_slot(o, pc);
     if (!slot)

@@ -225,9 +225,11 @@ int hs_stopper_stop(hs_stopper *s, char *err, size_t errlen) {
 }
 
 const hs_stopped_thread *hs_stopper_thread(const hs_stopper *s, pid_t tid) {
-    for (size_t i = 0; i < s->count; i++)
-        if (s->threads[i].tid == tid)
-            return s->threads[i].state == HS_STOP_STOPPED && s->threads[i].pass ? &s->threads[i] : NULL;
+    for (size_t i = 0; i < s->count; i++) {
+        const hs_stopped_thread *th = &s->threads[i];
+        if (th->tid == tid)
+            return th->state == HS_STOP_STOPPED && th->pass ? th : NULL;
+    }
     return NULL;
 }
 

@@ -22,9 +22,11 @@
  *
  * Only the process's own exit belongs to its parent: a tracer in the
  * parent's own process that waits for the exit of its leader would take
- * it from the parent's waitpid, so the leader's exit is waited for only
- * when the process is someone else's child (then the tracer must collect
- * it for the parent to see it). Its other threads' exits are collected.
+ * it from the parent's waitpid (Linux, kernel/exit.c, wait_consider_task:
+ * a child traced from its parent's process is reaped as a tracee), so the
+ * leader's exit is waited for only when the process is someone else's
+ * child (then the tracer must collect it for the parent to see it). Its
+ * other threads' exits are collected.
  */
 #ifndef HOTSCOPE_PTRACE_STOP_H
 #define HOTSCOPE_PTRACE_STOP_H
