@@ -76,12 +76,16 @@ def stats_by_line(data, clock):
 
 def test_fixed_version_prints_the_same_report_faster():
     records = TRACE_RECORDS  # the gain grows with the day: well above start-up and noise here
-    times = {}
+    times = {"slow.py": [], "fast.py": []}
     reports = {}
-    for name in ("slow.py", "fast.py"):
-        started = time.perf_counter()
-        reports[name] = run(EXAMPLE / name, "--records", records).stdout
-        times[name] = time.perf_counter() - started
+    # Interleaved twice, the best of each kept: one run of each was seen
+    # upside down once on a machine busy with other jobs.
+    for _ in range(2):
+        for name in ("slow.py", "fast.py"):
+            started = time.perf_counter()
+            reports[name] = run(EXAMPLE / name, "--records", records).stdout
+            times[name].append(time.perf_counter() - started)
+    times = {name: min(t) for name, t in times.items()}
     assert reports["slow.py"] == reports["fast.py"]
     assert reports["slow.py"].startswith("logpipe: %d requests" % records)
     assert times["fast.py"] < 0.7 * times["slow.py"], times

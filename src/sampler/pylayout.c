@@ -57,11 +57,11 @@ int hs_pylayout_from_debug_offsets(const hs_proc *proc, uint64_t runtime, hs_pyl
     if (hs_proc_read(proc, runtime, w, sizeof w) != 0) {
         snprintf(err, errlen, "cannot read the interpreter's debug offsets at 0x%llx",
                  (unsigned long long)runtime);
-        return -1;
+        return -2;
     }
     if (memcmp(&w[DO_COOKIE], "xdebugpy", 8) != 0) {
         snprintf(err, errlen, "no _Py_DebugOffsets cookie at the start of _PyRuntime");
-        return -1;
+        return -2;
     }
     unsigned major = (unsigned)(w[DO_VERSION] >> 24) & 0xFF;
     unsigned minor = (unsigned)(w[DO_VERSION] >> 16) & 0xFF;

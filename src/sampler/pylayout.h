@@ -135,7 +135,8 @@ typedef struct {
 const hs_pylayout *hs_pylayout_static(int minor);
 
 /* 3.13+: fills *out from the _Py_DebugOffsets at `runtime` in the target.
- * Returns 0, or -1 with a message (no cookie, unsupported version). */
+ * Returns 0; -2 with a message when the block cannot be read or has no
+ * cookie (yet: a process still loading); -1 with a message otherwise. */
 int hs_pylayout_from_debug_offsets(const hs_proc *proc, uint64_t runtime, hs_pylayout *out,
                                    char *err, size_t errlen);
 

@@ -135,8 +135,11 @@ int hs_target_attach(hs_target *t, pid_t pid, char *err, size_t errlen) {
         return -1;
     }
     if (t->version_minor >= 13) {
-        if (hs_pylayout_from_debug_offsets(&t->proc, t->runtime, &t->layout, err, errlen) != 0)
-            return -1;
+        /* Unreadable or not there yet: a process seen while the loader is
+         * still mapping libpython's data (met on 3.13 at start-up). */
+        int status = hs_pylayout_from_debug_offsets(&t->proc, t->runtime, &t->layout, err, errlen);
+        if (status != 0)
+            return status == -2 ? 1 : -1;
     } else {
         const hs_pylayout *layout = hs_pylayout_static(t->version_minor);
         if (!layout) {
