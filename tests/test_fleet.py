@@ -479,6 +479,7 @@ def test_periods_add_up_and_thread_churn_does_not_grow_the_sampler():
     (["--continuous", "--push", "http://h", "--upload-every", "0.01"], "--upload-every must be at least 0.1"),
     (["--continuous", "--push", "http://h", "--push-buffer", "0"], "--push-buffer must be at least 1"),
     (["--continuous", "--push", "http://h", "--subprocesses"], "does not follow subprocesses"),
+    (["--continuous", "--push", "http://h", "--native"], "does not read C frames"),
 ])
 def test_bad_input_is_one_line_and_status_2(args, message, tmp_path):
     marker = tmp_path / "ran"
