@@ -281,10 +281,12 @@ static int symbol_rank(const elf64_sym *sym) {
     }
 }
 
-/* Scans one symbol table section for the wanted names. best[i] holds the
- * rank of what has been found for names[i] so far. */
-static int scan_symtab(elf_file *f, const elf64_shdr *symtab, const char *const *names,
-                       uint64_t *values, uint64_t *sizes, unsigned char *best, size_t count) {
+/* Calls visit(ctx, symbol, its name) for each named symbol of a symbol
+ * table section, read a batch at a time (few reads, bounded memory); a
+ * visit returning non-zero ends the scan with that status. */
+typedef int (*symbol_visit)(elf_file *f, void *ctx, const elf64_sym *sym, const char *name);
+
+static int each_symbol(elf_file *f, const elf64_shdr *symtab, symbol_visit visit, void *ctx) {
     if (symtab->sh_entsize < sizeof(elf64_sym))
         return fail(f, "corrupt symbol table (entry size %llu)",
                     (unsigned long long)symtab->sh_entsize);
@@ -297,7 +299,6 @@ static int scan_symtab(elf_file *f, const elf64_shdr *symtab, const char *const 
     if (!strtab)
         return fail(f, "truncated or corrupt (symbol string table)");
 
-    /* Symbols are read a batch at a time: few reads, bounded memory. */
     enum { BATCH = 256 };
     unsigned char raw[BATCH * sizeof(elf64_sym)];
     uint64_t entsize = symtab->sh_entsize;
@@ -314,27 +315,41 @@ static int scan_symtab(elf_file *f, const elf64_shdr *symtab, const char *const 
             rc = fail(f, "read error in the symbol table");
             break;
         }
-        for (size_t k = 0; k < n; k++) {
+        for (size_t k = 0; k < n && rc == 0; k++) {
             elf64_sym sym;
             memcpy(&sym, raw + k * entsize, sizeof sym);
             if (sym.st_name == 0 || sym.st_name >= strtab_sh.sh_size)
                 continue;
-            int rank = symbol_rank(&sym);
-            if (rank == 0)
-                continue;
-            const char *name = strtab + sym.st_name;
-            for (size_t i = 0; i < count; i++) {
-                if (rank > best[i] && names[i] && strcmp(name, names[i]) == 0) {
-                    best[i] = (unsigned char)rank;
-                    values[i] = sym.st_value;
-                    if (sizes)
-                        sizes[i] = sym.st_size;
-                }
-            }
+            rc = visit(f, ctx, &sym, strtab + sym.st_name);
         }
     }
     free(strtab);
     return rc;
+}
+
+/* Looking up names: for each, the best-ranked definition so far. */
+typedef struct {
+    const char *const *names;
+    uint64_t *values, *sizes;
+    unsigned char *best;
+    size_t count;
+} symbol_lookup;
+
+static int look_up(elf_file *f, void *ctx, const elf64_sym *sym, const char *name) {
+    (void)f;
+    symbol_lookup *q = ctx;
+    int rank = symbol_rank(sym);
+    if (rank == 0)
+        return 0;
+    for (size_t i = 0; i < q->count; i++) {
+        if (rank > q->best[i] && q->names[i] && strcmp(name, q->names[i]) == 0) {
+            q->best[i] = (unsigned char)rank;
+            q->values[i] = sym->st_value;
+            if (q->sizes)
+                q->sizes[i] = sym->st_size;
+        }
+    }
+    return 0;
 }
 
 int hs_elf_symbols(const char *path, const char *const *names, uint64_t *values,
@@ -352,6 +367,7 @@ int hs_elf_symbols(const char *path, const char *const *names, uint64_t *values,
         elf_close(&f);
         return fail(&f, "out of memory");
     }
+    symbol_lookup lookup = {names, values, sizes, best, count};
     int rc = 0;
     for (uint64_t s = 0; s < f.shnum && rc == 0; s++) {
         elf64_shdr sh;
@@ -360,7 +376,7 @@ int hs_elf_symbols(const char *path, const char *const *names, uint64_t *values,
             break;
         }
         if (sh.sh_type == SHT_SYMTAB || sh.sh_type == SHT_DYNSYM)
-            rc = scan_symtab(&f, &sh, names, values, sizes, best, count);
+            rc = each_symbol(&f, &sh, look_up, &lookup);
     }
     int found = 0;
     for (size_t i = 0; i < count; i++)
@@ -415,40 +431,12 @@ static int add_func(func_list *l, uint64_t value, uint64_t size, const char *nam
     return 0;
 }
 
-/* Appends the defined, sized functions of one symbol table section. */
-static int scan_functions(elf_file *f, const elf64_shdr *symtab, func_list *l) {
-    if (symtab->sh_entsize < sizeof(elf64_sym) || !in_file(f, symtab->sh_offset, symtab->sh_size))
-        return fail(f, "corrupt symbol table");
-    elf64_shdr strtab_sh;
-    if (read_shdr(f, symtab->sh_link, &strtab_sh) != 0)
-        return fail(f, "corrupt symbol table (bad string table link)");
-    char *strtab = load_strtab(f, &strtab_sh);
-    if (!strtab)
-        return fail(f, "truncated or corrupt (symbol string table)");
-    enum { BATCH = 256 };
-    unsigned char raw[BATCH * sizeof(elf64_sym)];
-    uint64_t entsize = symtab->sh_entsize, total = symtab->sh_size / entsize;
-    size_t per_batch = sizeof raw / entsize;
-    int rc = per_batch ? 0 : fail(f, "corrupt symbol table (entry size %llu)", (unsigned long long)entsize);
-    for (uint64_t first = 0; first < total && rc == 0; first += per_batch) {
-        size_t n = total - first < per_batch ? (size_t)(total - first) : per_batch;
-        if (read_at(f, symtab->sh_offset + first * entsize, raw, n * (size_t)entsize) != 0) {
-            rc = fail(f, "read error in the symbol table");
-            break;
-        }
-        for (size_t k = 0; k < n && rc == 0; k++) {
-            elf64_sym sym;
-            memcpy(&sym, raw + k * entsize, sizeof sym);
-            unsigned type = sym.st_info & 0xf;
-            if ((type != STT_FUNC && type != STT_GNU_IFUNC) || sym.st_shndx == SHN_UNDEF ||
-                !sym.st_size || !sym.st_name || sym.st_name >= strtab_sh.sh_size)
-                continue;
-            if (add_func(l, sym.st_value, sym.st_size, strtab + sym.st_name) != 0)
-                rc = fail(f, "out of memory");
-        }
-    }
-    free(strtab);
-    return rc;
+/* Collects the defined, sized functions of a symbol table section. */
+static int collect_function(elf_file *f, void *ctx, const elf64_sym *sym, const char *name) {
+    unsigned type = sym->st_info & 0xf;
+    if ((type != STT_FUNC && type != STT_GNU_IFUNC) || sym->st_shndx == SHN_UNDEF || !sym->st_size)
+        return 0;
+    return add_func(ctx, sym->st_value, sym->st_size, name) != 0 ? fail(f, "out of memory") : 0;
 }
 
 static int cmp_func(const void *a, const void *b) {
@@ -473,7 +461,7 @@ int hs_elf_functions(const char *path, hs_elf_func **funcs, size_t *count, char 
         if (read_shdr(&f, s, &sh) != 0)
             rc = fail(&f, "read error in the section headers");
         else if (sh.sh_type == SHT_SYMTAB || sh.sh_type == SHT_DYNSYM)
-            rc = scan_functions(&f, &sh, &l);
+            rc = each_symbol(&f, &sh, collect_function, &l);
     }
     elf_close(&f);
     if (rc != 0) {
