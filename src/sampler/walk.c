@@ -650,6 +650,15 @@ int hs_walk_threads(hs_target *t, hs_walk_result *r) {
         if (l->tstate_native_thread_id < 0 && t->pthread_tid_offset < 0 && next == 0)
             find_pthread_tid_offset(t, th->pthread_id); /* the last is the main thread */
         th->native_tid = native_tid_of(t, buf, th->pthread_id);
+        if (th->native_tid == 0 && l->tstate_native_thread_id < 0) {
+            /* 3.10: the kernel clears the tid in a thread's pthread struct
+             * as the thread exits (CLONE_CHILD_CLEARTID, clone(2)), so this
+             * thread state was read in its last moment and its thread is
+             * gone by now: nothing of it to show. */
+            r->thread_count--;
+            tstate = next;
+            continue;
+        }
         stack_origin origin;
         origin_of(l, tstate, buf, &origin);
         walk_thread(t, r, th, &origin);
@@ -662,7 +671,7 @@ int hs_walk_threads(hs_target *t, hs_walk_result *r) {
             if (r->threads[i].native_tid < 0) {
                 int32_t tid;
                 if (hs_proc_read(&t->proc, r->threads[i].pthread_id + (uint64_t)t->pthread_tid_offset,
-                                 &tid, sizeof tid) == 0)
+                                 &tid, sizeof tid) == 0 && tid > 0)
                     r->threads[i].native_tid = tid;
             }
         }
