@@ -567,13 +567,16 @@ def test_record_follows_the_process_memory(tmp_path):
     assert min(values) <= first + (last - first) / 2, (min(values), first, last)
 
 
-def test_record_puts_asyncio_tasks_under_their_roots(tmp_path):
+@pytest.mark.parametrize("import_after", [0, 1.2])
+def test_record_puts_asyncio_tasks_under_their_roots(tmp_path, import_after):
     """Each task's frames under "task NAME (COROUTINE)", as trace shows
     them: by construction alpha runs only crunch_a, beta crunch_b, and the
-    default-named child of gather crunch_c."""
+    default-named child of gather crunch_c. Also when the program imports
+    asyncio only after a while: the sampler keeps looking for it."""
     target = TARGETS / "async_named_tasks.py"
     out = tmp_path / "tasks.collapsed"
-    proc = hotscope("record", "--rate", "1000", "-o", str(out), "--", sys.executable, str(target), "1.5")
+    proc = hotscope("record", "--rate", "1000", "-o", str(out), "--", sys.executable, str(target), "1.5",
+                    str(import_after))
     assert proc.returncode == 0, proc.stderr
     expected = {"crunch_a": "task alpha (work_a)", "crunch_b": "task beta (work_b)",
                 "crunch_c": "task Task-* (work_c)"}
@@ -593,6 +596,7 @@ def test_record_puts_asyncio_tasks_under_their_roots(tmp_path):
                     assert frames[0] == root, stack
                     under[name] += int(count)
     for name in expected:
-        # samples before the sampler found asyncio, or taken as a task
-        # step ended, keep the loop's frames instead
-        assert total[name] > 50 and under[name] >= 0.8 * total[name], (name, under, total)
+        # samples before the sampler found asyncio keep the loop's frames
+        # instead (it looks again once new code runs, so that is soon
+        # after asyncio comes: loaded or not, 99.9% were under their roots)
+        assert total[name] > 50 and under[name] >= 0.95 * total[name], (name, under, total)

@@ -12,13 +12,21 @@
 #include "pyobj.h"
 
 #define TASK_BYTES 320          /* searched for task_coro: FutureObj_HEAD and the task's own fields */
-#define FIRST_LOOKUP_EVERY 16   /* passes between looks for asyncio while it is not imported ... */
-#define LAST_LOOKUP_EVERY 8192  /* ... doubling up to this */
+/* When to look for asyncio while it is not imported. A program imports it
+ * by running code not run before, and runs the loop's functions after: so
+ * a pass whose stacks held code the sampler had not met is followed by a
+ * look (at most every NEW_CODE_LOOK_NS), which finds asyncio soon after it
+ * comes however late that is. Besides, a look now and then, less and less
+ * often (FIRST_ to LAST_LOOK_EVERY_NS), for what the stacks missed; a
+ * look reads sys.modules (a few system calls). */
+#define NEW_CODE_LOOK_NS 10000000LL
+#define FIRST_LOOK_EVERY_NS 5000000LL
+#define LAST_LOOK_EVERY_NS 1000000000LL
 #define CALIBRATION_TRIES 8     /* tasks tried for task_coro's offset before giving up */
 
 void hs_async_view_init(hs_async_view *v) {
     memset(v, 0, sizeof *v);
-    v->lookup_every = FIRST_LOOKUP_EVERY;
+    v->lookup_every_ns = FIRST_LOOK_EVERY_NS;
     v->coro_offset = -1;
 }
 
@@ -85,16 +93,22 @@ static const hs_async_task *task_entry(hs_async_view *v, const hs_target *t, hs_
     return slot;
 }
 
-void hs_async_view_pass(hs_async_view *v, const hs_target *t, hs_profile *p, int64_t pass) {
+void hs_async_view_pass(hs_async_view *v, const hs_target *t, hs_profile *p, int64_t now_ns,
+                        uint64_t code_met) {
     v->running_count = 0;
     if (!v->current_tasks) {
-        if (pass < v->next_lookup)
+        int new_code = code_met != v->code_met_at_look && now_ns >= v->looked_ns + NEW_CODE_LOOK_NS;
+        if (now_ns < v->next_lookup_ns && !new_code)
             return;
+        v->looked_ns = now_ns;
+        v->code_met_at_look = code_met;
         v->current_tasks = hs_py_module_global(t, "asyncio.tasks", "_current_tasks");
         if (!v->current_tasks) {
-            v->next_lookup = pass + v->lookup_every;
-            if (v->lookup_every < LAST_LOOKUP_EVERY)
-                v->lookup_every *= 2;
+            if (now_ns >= v->next_lookup_ns) {
+                v->next_lookup_ns = now_ns + v->lookup_every_ns;
+                if (v->lookup_every_ns < LAST_LOOK_EVERY_NS)
+                    v->lookup_every_ns *= 2;
+            }
             return;
         }
     }
@@ -102,7 +116,8 @@ void hs_async_view_pass(hs_async_view *v, const hs_target *t, hs_profile *p, int
     long count = hs_py_dict_items(t, v->current_tasks, &items);
     if (count < 0) {
         v->current_tasks = 0; /* not a dict any more: look again later */
-        v->next_lookup = pass + FIRST_LOOKUP_EVERY;
+        v->next_lookup_ns = now_ns + FIRST_LOOK_EVERY_NS;
+        v->lookup_every_ns = FIRST_LOOK_EVERY_NS;
     }
     for (long i = 0; i < count && v->running_count < HS_ASYNC_RUNNING; i++) {
         const hs_async_task *e = task_entry(v, t, p, items[i].value);
@@ -112,9 +127,31 @@ void hs_async_view_pass(hs_async_view *v, const hs_target *t, hs_profile *p, int
     free(items);
 }
 
-const hs_async_task *hs_async_view_task_of(const hs_async_view *v, uint64_t frame_addr) {
+int hs_async_view_active(const hs_async_view *v) {
+    return v->current_tasks && v->coro_offset >= 0;
+}
+
+/* A task met at an earlier pass is still the owner of its coroutine (so
+ * the frame is that task's): its task_coro still points at it, and on
+ * 3.10, where the frame is an object of its own (reused from the code
+ * object's spare frame), the coroutine still at that frame. A task freed
+ * since, and its memory reused, fails this but for a one-in-2^64 word. */
+static int still_owns(const hs_async_view *v, const hs_target *t, const hs_async_task *e) {
+    uint64_t coro, frame;
+    if (hs_proc_read(&t->proc, e->task + (uint64_t)v->coro_offset, &coro, sizeof coro) != 0 || coro != e->coro)
+        return 0;
+    if (!t->layout.gen_frame_is_pointer)
+        return 1;
+    return hs_proc_read(&t->proc, e->coro + (uint64_t)t->layout.gen_frame, &frame, sizeof frame) == 0 &&
+           frame == e->frame;
+}
+
+const hs_async_task *hs_async_view_task_of(const hs_async_view *v, const hs_target *t, uint64_t frame_addr) {
     for (size_t i = 0; i < v->running_count; i++)
         if (v->running[i].frame == frame_addr)
             return &v->running[i];
+    for (size_t i = 0; i < HS_ASYNC_CACHE; i++)
+        if (v->cache[i].task && v->cache[i].frame == frame_addr)
+            return still_owns(v, t, &v->cache[i]) ? &v->cache[i] : NULL;
     return NULL;
 }

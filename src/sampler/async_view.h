@@ -17,10 +17,15 @@
  * (gi_frame) (pylayout.h, gen_frame), so the frame of a thread's stack
  * that is a running task's own coroutine is found by its address.
  *
- * A task between two reads (its step ended) is simply not found: the
- * sample keeps the loop's frames. Per pass this costs a read of the dict
- * (a few system calls) while asyncio is imported; before that, a look for
- * it now and then, less and less often.
+ * The dict is read after the stacks, and the program goes on meanwhile:
+ * a loop may have stepped on to another task by then (often, on a loaded
+ * machine, where the sampler can be put off the CPU between the two). So a
+ * frame that is no running task's is also looked up among the tasks met
+ * before, and believed when that Task still points at that coroutine (and,
+ * 3.10, the coroutine at that frame): a read of a word or two. A task met
+ * never between two reads keeps the loop's frames. Per pass this costs a
+ * read of the dict (a few system calls) while asyncio is imported; before
+ * that, a look for it after new code was met, and now and then.
  */
 #ifndef HOTSCOPE_ASYNC_VIEW_H
 #define HOTSCOPE_ASYNC_VIEW_H
@@ -43,8 +48,10 @@ typedef struct {
 
 typedef struct {
     uint64_t current_tasks;   /* asyncio.tasks._current_tasks; 0 until found */
-    int64_t next_lookup;      /* the pass at which to look for it next */
-    int64_t lookup_every;     /* passes between looks (doubles while not found) */
+    int64_t next_lookup_ns;   /* when to look for it next, new code or not */
+    int64_t lookup_every_ns;  /* time between those looks (doubles while not found) */
+    int64_t looked_ns;        /* the last look */
+    uint64_t code_met_at_look; /* code objects the sampler had met by then */
     int coro_offset;          /* offset of task_coro in a Task; -1 until learnt */
     int calibration_tries;    /* tasks tried for it so far */
     hs_async_task running[HS_ASYNC_RUNNING];
@@ -58,11 +65,18 @@ void hs_async_view_init(hs_async_view *v);
  * what was learnt of asyncio and of the Task layout stays. */
 void hs_async_view_forget_tasks(hs_async_view *v);
 
-/* Reads which tasks are being stepped at this pass (number `pass`). */
-void hs_async_view_pass(hs_async_view *v, const hs_target *t, hs_profile *p, int64_t pass);
+/* Reads which tasks are being stepped now (a pass at now_ns; code_met:
+ * how many code objects the sampler has met in the target's stacks). */
+void hs_async_view_pass(hs_async_view *v, const hs_target *t, hs_profile *p, int64_t now_ns,
+                        uint64_t code_met);
 
-/* The task being stepped whose own coroutine's frame is at frame_addr
- * (a frame of a thread's stack), or NULL. */
-const hs_async_task *hs_async_view_task_of(const hs_async_view *v, uint64_t frame_addr);
+/* Whether there is asyncio to look for tasks in (it is imported and a
+ * task was met). */
+int hs_async_view_active(const hs_async_view *v);
+
+/* The task whose own coroutine's frame is at frame_addr (a frame of a
+ * thread's stack): one being stepped at this pass, else one met before
+ * that still owns that coroutine; NULL when none. */
+const hs_async_task *hs_async_view_task_of(const hs_async_view *v, const hs_target *t, uint64_t frame_addr);
 
 #endif

@@ -284,7 +284,7 @@ static hs_id task_root(hs_sampler *s, hs_sample_target *t, const hs_raw_thread *
                        size_t *from) {
     for (size_t k = raw->depth; k-- > 0;) { /* root first: the task's own coroutine is the outermost */
         size_t fi = raw->first_frame + k;
-        const hs_async_task *task = hs_async_view_task_of(&t->async, s->walk.frames[fi].frame);
+        const hs_async_task *task = hs_async_view_task_of(&t->async, &t->target, s->walk.frames[fi].frame);
         if (!task)
             continue;
         const uint8_t *header = s->headers + (size_t)s->header_of[fi] * span;
@@ -316,7 +316,7 @@ static void sample_target(hs_sampler *s, hs_sample_target *t, int64_t interval_n
     if (t->native) /* --native: each thread's C frames, then the threads go on */
         hs_native_unwind_all(t->native, &s->walk);
     t->samples++;
-    hs_async_view_pass(&t->async, &t->target, s->profile, s->passes);
+    hs_async_view_pass(&t->async, &t->target, s->profile, now_ns, t->codes.resolved);
     size_t span = hs_pylayout_code_span(&t->target.layout);
     if (read_code_headers(s, t, span) != 0)
         return;
@@ -378,7 +378,7 @@ static void sample_target(hs_sampler *s, hs_sample_target *t, int64_t interval_n
         size_t depth = 0;
         int broken = 0, popped = 0;
         size_t from = raw->depth;
-        if (t->async.running_count && task_root(s, t, raw, span, &from) != HS_NONE)
+        if (hs_async_view_active(&t->async) && task_root(s, t, raw, span, &from) != HS_NONE)
             depth = 1;
         for (size_t k = from; k-- > 0 && !broken;) { /* root first */
             size_t fi = raw->first_frame + k;

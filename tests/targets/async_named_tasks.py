@@ -1,10 +1,16 @@
 """Three asyncio tasks, each burning CPU in a function of its own: "alpha"
 runs crunch_a, "beta" crunch_b, and a task with asyncio's default name
 (a child of gather) crunch_c; they take turns at each await. Prints
-"ready" once the loop runs, then goes on for argv[1] seconds."""
-import asyncio
+"ready" once the loop runs, then goes on for argv[1] seconds. With
+argv[2], sleeps that long before it imports asyncio (a program that gets
+to asyncio late)."""
 import sys
 import time
+
+if __name__ == "__main__" and len(sys.argv) > 2:
+    time.sleep(float(sys.argv[2]))
+
+import asyncio  # noqa: E402
 
 
 def crunch_a(n):
