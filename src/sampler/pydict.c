@@ -33,15 +33,10 @@ int hs_py_is_type(const hs_target *t, uint64_t obj, const char *name) {
            strcmp(type, name) == 0;
 }
 
-/* The str at addr is exactly `name` (an ASCII name): one read of the
- * compact ASCII object's header and characters. */
-static int str_is(const hs_target *t, uint64_t addr, const char *name) {
+/* The str read into buf (need bytes: a compact ASCII object's header and
+ * characters) is exactly `name`, of len characters. */
+static int str_is(const hs_target *t, const uint8_t *buf, const char *name, size_t len) {
     const hs_pylayout *l = &t->layout;
-    size_t len = strlen(name);
-    uint8_t buf[256];
-    size_t need = (size_t)l->unicode_ascii_size + len;
-    if (!addr || need > sizeof buf || hs_proc_read(&t->proc, addr, buf, need) != 0)
-        return 0;
     int64_t length;
     uint32_t state;
     memcpy(&length, buf + l->unicode_length, sizeof length);
@@ -127,12 +122,33 @@ long hs_py_dict_items(const hs_target *t, uint64_t dict, hs_py_item **out) {
     return keys_items(t, keys, values, 0, out);
 }
 
-/* The value of the str key `name` among items, or 0. */
+/* The value of the str key `name` among items, or 0. The keys are read
+ * FIND_BATCH at a time in one system call each (sys.modules has hundreds:
+ * one read per key made a lookup of a module cost a millisecond). A key
+ * that does not read ends a batch's read early: the keys after it are
+ * read again from the next one on. */
+#define FIND_BATCH 128
 static uint64_t find_str(const hs_target *t, const hs_py_item *items, long count, const char *name) {
-    for (long i = 0; i < count; i++)
-        if (str_is(t, items[i].key, name))
-            return items[i].value;
-    return 0;
+    size_t len = strlen(name);
+    size_t need = (size_t)t->layout.unicode_ascii_size + len;
+    if (need > 256)
+        return 0;
+    uint8_t *bufs = malloc(FIND_BATCH * need);
+    hs_remote_iov iov[FIND_BATCH];
+    uint64_t found = 0;
+    long i = 0;
+    while (bufs && i < count && !found) {
+        size_t n = 0;
+        for (long k = i; k < count && n < FIND_BATCH; k++, n++)
+            iov[n] = (hs_remote_iov){items[k].key, bufs + n * need, need};
+        size_t got = hs_proc_readv(&t->proc, iov, n);
+        for (size_t k = 0; k < got && !found; k++)
+            if (str_is(t, bufs + k * need, name, len))
+                found = items[i + (long)k].value;
+        i += (long)(got < n ? got + 1 : n); /* past the one that did not read */
+    }
+    free(bufs);
+    return found;
 }
 
 uint64_t hs_py_dict_get(const hs_target *t, uint64_t dict, const char *name) {
