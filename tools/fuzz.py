@@ -119,6 +119,15 @@ def run(name, exe, out_dir, seconds):
     }
 
 
+def first_error(out_dir):
+    """The line of the fuzzer's log that says what went wrong."""
+    with open(os.path.join(out_dir, "log.txt"), errors="replace") as f:
+        for line in f:
+            if "ERROR" in line or "runtime error" in line or "DEADLYSIGNAL" in line:
+                return line.strip()
+    return "no error line in the log"
+
+
 def write_seeds():
     """The seed files, from what the tests write (tests/test_c_readers.py,
     test_c_codec.py), cut to SEED_MAX at a line end where they are longer."""
@@ -200,11 +209,20 @@ def main():
         os.makedirs(out_dir, exist_ok=True)
         exe = build(name, out_dir, clang, objects)
         r = run(name, exe, out_dir, opts.seconds)
+        if r["status"] and not r["found"]:
+            # The fuzzer failed with no input to blame (seen once in CI,
+            # not reproduced: the sanitizer runtime failing to start is
+            # the known cause of that): its first error line, and once more.
+            print("%-10s exit %d with nothing found: %s; running it again" % (
+                name, r["status"], first_error(out_dir)), flush=True)
+            r = run(name, exe, out_dir, opts.seconds)
         results.append(r)
         print("%-10s %9d runs %7d/s  cov %5d  ft %6d  corpus %5d  %s" % (
             name, r["runs"], r["per_second"], r["cov"], r["ft"], r["corpus"],
-            ("FOUND: " + ", ".join(os.path.join(out_dir, f) for f in r["found"])) if r["found"]
-            else ("exit %d, see %s/log.txt" % (r["status"], out_dir) if r["status"] else "nothing found")),
+            ("FOUND: %s: %s" % (", ".join(os.path.join(out_dir, f) for f in r["found"]), first_error(out_dir)))
+            if r["found"]
+            else ("exit %d, see %s/log.txt: %s" % (r["status"], out_dir, first_error(out_dir)) if r["status"]
+                  else "nothing found")),
             flush=True)
     bad = [r for r in results if r["found"] or r["status"]]
     return 1 if bad else 0
