@@ -63,9 +63,24 @@ static void calibrate(hs_async_view *v, const hs_target *t, const uint8_t *bytes
     }
 }
 
-/* The cached entry of a task (its coroutine and name), read on first meeting. */
-static const hs_async_task *task_entry(hs_async_view *v, const hs_target *t, hs_profile *p, uint64_t task) {
-    hs_async_task *slot = &v->cache[(task >> 4) % HS_ASYNC_CACHE];
+/* The cache slot of a task: its own if it has one, else a free one of the
+ * PROBE after its home slot, else one of those in turn. Not one slot per
+ * address: two tasks of a program often share a home (their addresses 1 KiB
+ * apart), and each would evict the other at every pass. */
+#define PROBE 8
+static hs_async_task *cache_slot(hs_async_view *v, uint64_t task) {
+    for (size_t i = 0; i < HS_ASYNC_CACHE; i++)
+        if (v->cache[i].task == task)
+            return &v->cache[i];
+    size_t home = (size_t)(task >> 4) % HS_ASYNC_CACHE;
+    for (size_t k = 0; k < PROBE; k++)
+        if (!v->cache[(home + k) % HS_ASYNC_CACHE].task)
+            return &v->cache[(home + k) % HS_ASYNC_CACHE];
+    return &v->cache[(home + v->evictions++ % PROBE) % HS_ASYNC_CACHE];
+}
+
+const hs_async_task *hs_async_view_entry(hs_async_view *v, const hs_target *t, hs_profile *p, uint64_t task) {
+    hs_async_task *slot = cache_slot(v, task);
     uint8_t bytes[TASK_BYTES];
     if (hs_proc_read(&t->proc, task, bytes, sizeof bytes) != 0)
         return NULL;
@@ -120,9 +135,11 @@ void hs_async_view_pass(hs_async_view *v, const hs_target *t, hs_profile *p, int
         v->lookup_every_ns = FIRST_LOOK_EVERY_NS;
     }
     for (long i = 0; i < count && v->running_count < HS_ASYNC_RUNNING; i++) {
-        const hs_async_task *e = task_entry(v, t, p, items[i].value);
-        if (e)
-            v->running[v->running_count++] = *e;
+        const hs_async_task *e = hs_async_view_entry(v, t, p, items[i].value);
+        if (e) {
+            v->running[v->running_count] = *e;
+            v->running[v->running_count++].loop = items[i].key;
+        }
     }
     free(items);
 }

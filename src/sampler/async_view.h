@@ -43,6 +43,7 @@ typedef struct {
     uint64_t task;                       /* the Task's address; 0: empty slot */
     uint64_t coro;                       /* its coroutine's */
     uint64_t frame;                      /* the coroutine's frame's */
+    uint64_t loop;                       /* the loop stepping it (running tasks only), or 0 */
     hs_id name;                          /* its name, "Task-*" for asyncio's default names */
 } hs_async_task;
 
@@ -57,6 +58,7 @@ typedef struct {
     hs_async_task running[HS_ASYNC_RUNNING];
     size_t running_count;
     hs_async_task cache[HS_ASYNC_CACHE];
+    unsigned evictions;       /* turns the victim among a full probe's slots */
 } hs_async_view;
 
 void hs_async_view_init(hs_async_view *v);
@@ -69,6 +71,10 @@ void hs_async_view_forget_tasks(hs_async_view *v);
  * how many code objects the sampler has met in the target's stacks). */
 void hs_async_view_pass(hs_async_view *v, const hs_target *t, hs_profile *p, int64_t now_ns,
                         uint64_t code_met);
+
+/* A task's coroutine, its frame and its name (cached by address, read on
+ * first meeting), or NULL when it does not read as a Task. */
+const hs_async_task *hs_async_view_entry(hs_async_view *v, const hs_target *t, hs_profile *p, uint64_t task);
 
 /* Whether there is asyncio to look for tasks in (it is imported and a
  * task was met). */
