@@ -225,6 +225,9 @@ def summary_header(sampler, data, reason):
                      "(fast calls charged to their caller)" % stats["cut"])
     if stats["truncated"]:
         notes.append("%d stacks cut at their deepest frames" % stats["truncated"])
+    if stats.get("task_waits"):
+        notes.append("%d samples of waiting asyncio tasks (each one's await chain, under its root)"
+                     % stats["task_waits"])
     if stats.get("native_stops"):
         notes.append("--native: each thread held stopped %.0f us per sample on average (ptrace)"
                      % (stats["native_held_ns"] / 1e3 / stats["native_stops"]))

@@ -693,7 +693,8 @@ def record_parser():
                    help="samples per second (default 100)")
     p.add_argument("--mode", choices=("wall", "cpu", "gil"), default="wall")
     p.add_argument("--duration", type=positive_float, metavar="S", help="stop after S seconds")
-    p.add_argument("--idle", action="store_true", help="keep samples of threads that wait")
+    p.add_argument("--idle", action="store_true",
+                   help="keep samples of threads that wait, and of waiting asyncio tasks (where each awaits)")
     p.add_argument("--subprocesses", action="store_true",
                    help="also sample child processes (multiprocessing, subprocess)")
     p.add_argument("--native", action="store_true",

@@ -567,6 +567,50 @@ def test_record_follows_the_process_memory(tmp_path):
     assert min(values) <= first + (last - first) / 2, (min(values), first, last)
 
 
+def read_collapsed(path):
+    rows = []
+    for row in path.read_text().splitlines():
+        stack, count = row.rsplit(" ", 1)
+        rows.append((stack.split(";"), int(count)))
+    return rows
+
+
+def test_record_idle_shows_where_waiting_tasks_wait(tmp_path):
+    """--idle: each waiting task's await chain, read from its coroutines,
+    under its root, with what it waits for: by construction napper waits
+    in nap -> nap_once -> asyncio.sleep for the whole run, and the main
+    task awaits spinner; each is sampled as often as the thread itself."""
+    target = TARGETS / "async_waits.py"
+    out = tmp_path / "waits.collapsed"
+    proc = hotscope("record", "--idle", "--rate", "500", "-o", str(out), "--", sys.executable, str(target),
+                    "1.5")
+    assert proc.returncode == 0, proc.stderr
+    assert "samples of waiting asyncio tasks" in proc.stderr
+    rows = read_collapsed(out)
+    waits = [(frames, n) for frames, n in rows if frames[-1].startswith("[await")]
+    own = sum(n for frames, n in rows if not frames[-1].startswith("[await"))
+    napper = [(frames, n) for frames, n in waits if frames[1] == "task napper (nap)"]
+    napped = sum(n for _, n in napper)
+    main_waits = {frames[-1]: n for frames, n in waits if frames[1] == "task Task-* (main)"}
+    # napper's chain: its coroutines, outermost first, to asyncio.sleep's
+    # await of its Future, on the line of that sleep frame
+    frames, _ = max(napper, key=lambda row: row[1])
+    names = [f.split(" (")[0] for f in frames[2:-1]]
+    assert names == ["nap", "nap_once", "sleep"], frames
+    assert frames[3].endswith("async_waits.py:%d)" % marker_line(target, "NAP_LINE")), frames
+    sleep_line = int(frames[4].rsplit(":", 1)[1].rstrip(")"))
+    assert frames[-1] == "[await Future] line %d" % sleep_line, frames
+    # one sample of each waiting task per pass of the thread's own
+    assert 0.85 * own <= napped <= 1.05 * own, (napped, own)
+    spinner_wait = "[await task spinner] line %d" % marker_line(target, "AWAIT_SPINNER_LINE")
+    assert 0.85 * own <= main_waits.get(spinner_wait, 0) <= 1.05 * own, (main_waits, own)
+    # without --idle no waiting is shown, tasks' or threads'
+    plain = tmp_path / "plain.collapsed"
+    proc = hotscope("record", "--rate", "500", "-o", str(plain), "--", sys.executable, str(target), "0.5")
+    assert proc.returncode == 0, proc.stderr
+    assert not [f for f, _ in read_collapsed(plain) if f[-1].startswith("[await")]
+
+
 @pytest.mark.parametrize("import_after", [0, 1.2])
 def test_record_puts_asyncio_tasks_under_their_roots(tmp_path, import_after):
     """Each task's frames under "task NAME (COROUTINE)", as trace shows

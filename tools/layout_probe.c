@@ -134,9 +134,17 @@ int main(void) {
     /* a coroutine's frame (asyncio tasks in record: async_view.c) */
 #if PY_VERSION_HEX < 0x030B0000
     P("gen.frame", offsetof(PyGenObject, gi_frame));
+    P("frame.valuestack", offsetof(PyFrameObject, f_valuestack));
+    P("frame.saved_stack_depth", offsetof(PyFrameObject, f_stackdepth));
 #else
     P("gen.frame", offsetof(PyGenObject, gi_iframe));
+    P("gen.frame_state", offsetof(PyGenObject, gi_frame_state));
+    P("frame.saved_stack_depth", offsetof(_PyInterpreterFrame, stacktop));
 #endif
+    P("frame.state_created", FRAME_CREATED);
+    P("set.mask", offsetof(PySetObject, mask));
+    P("set.table", offsetof(PySetObject, table));
+    P("weakref.object", offsetof(PyWeakReference, wr_object));
     P("dict.keys", offsetof(PyDictObject, ma_keys));
     P("dict.values", offsetof(PyDictObject, ma_values));
 #if PY_VERSION_HEX >= 0x030B0000

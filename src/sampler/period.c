@@ -139,6 +139,7 @@ hs_profile *hs_sampler_take_period(hs_sampler *s, int64_t now_ns) {
         s->targets[i].rss_series = -1;
         s->targets[i].rss_bucket = -1;
         hs_async_view_forget_tasks(&s->targets[i].async);
+        hs_async_waits_forget(&s->targets[i].waits);
     }
     s->profile = next;
     s->first_pass_ns = now_ns; /* the new timeline starts here */

@@ -65,6 +65,13 @@ static const hs_pylayout hs_layout_310 = {
      * Include/genobject.h, 3.10) */
     .gen_frame = 16,
     .gen_frame_is_pointer = 1,
+    .gen_frame_state = -1,
+    .frame_state_created = -2,  /* FRAME_CREATED, Include/cpython/frameobject.h */
+    .frame_valuestack = 64,     /* f_valuestack, f_stackdepth: Include/cpython/frameobject.h */
+    .frame_saved_stack_depth = 80,
+    .set_mask = 32,             /* Include/cpython/setobject.h */
+    .set_table = 40,
+    .weakref_object = 16,       /* Include/cpython/weakrefobject.h */
     .owned_by_cstack = -1,
     .code_filename = 104,
     .code_name = 112,

@@ -75,6 +75,15 @@ static const hs_pylayout hs_layout_311 = {
      * chars padded to 8, then gi_iframe (_PyGenObject_HEAD, Include/cpython/
      * genobject.h, 3.11.7) */
     .gen_frame = 80,
+    /* gi_frame_state: the last of the four chars before gi_iframe's padding
+     * (_PyGenObject_HEAD); FRAME_CREATED = -2 (Include/internal/pycore_frame.h (3.11)) */
+    .gen_frame_state = 75,
+    .frame_state_created = -2,
+    .frame_valuestack = -1,
+    .frame_saved_stack_depth = 64, /* int stacktop (valid in a suspended frame) */
+    .set_mask = 32,                /* Include/cpython/setobject.h */
+    .set_table = 40,
+    .weakref_object = 16,          /* Include/cpython/weakrefobject.h */
     .owned_by_cstack = -1,
     .code_filename = 112,
     .code_name = 120,

@@ -76,6 +76,15 @@ static const hs_pylayout hs_layout_312 = {
     /* PyGenObject: as 3.11 without gi_code (_PyGenObject_HEAD,
      * Include/cpython/genobject.h, 3.12.1) */
     .gen_frame = 72,
+    /* gi_frame_state: the last of the four chars before gi_iframe's padding
+     * (_PyGenObject_HEAD); FRAME_CREATED = -2 (Include/internal/pycore_frame.h (3.12)) */
+    .gen_frame_state = 67,
+    .frame_state_created = -2,
+    .frame_valuestack = -1,
+    .frame_saved_stack_depth = 64, /* int stacktop (valid in a suspended frame) */
+    .set_mask = 32,                /* Include/cpython/setobject.h */
+    .set_table = 40,
+    .weakref_object = 16,          /* Include/cpython/weakrefobject.h */
     .owned_by_cstack = 3,
     .code_filename = 112,
     .code_name = 120,

@@ -151,6 +151,32 @@ static uint64_t find_str(const hs_target *t, const hs_py_item *items, long count
     return found;
 }
 
+long hs_py_set_keys(const hs_target *t, uint64_t set, uint64_t **out) {
+    const hs_pylayout *l = &t->layout;
+    uint64_t mask, table;
+    *out = NULL;
+    if (!hs_py_is_type(t, set, "set") || word(t, set + (uint64_t)l->set_mask, &mask) != 0 ||
+        word(t, set + (uint64_t)l->set_table, &table) != 0 || mask >= 4 * MAX_ENTRIES ||
+        (mask & (mask + 1)))
+        return -1;
+    size_t slots = (size_t)mask + 1;
+    uint64_t *entries = malloc(slots * 16); /* setentry {key, hash}, Include/cpython/setobject.h */
+    uint64_t *keys = malloc(slots * sizeof *keys);
+    long count = -1;
+    if (entries && keys && hs_proc_read(&t->proc, table, entries, slots * 16) == 0) {
+        count = 0;
+        for (size_t i = 0; i < slots; i++)
+            if (entries[2 * i])
+                keys[count++] = entries[2 * i];
+    }
+    free(entries);
+    if (count < 0)
+        free(keys);
+    else
+        *out = keys;
+    return count;
+}
+
 uint64_t hs_py_dict_get(const hs_target *t, uint64_t dict, const char *name) {
     hs_py_item *items = NULL;
     long count = hs_py_dict_items(t, dict, &items);

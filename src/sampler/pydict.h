@@ -24,6 +24,10 @@ int hs_py_is_type(const hs_target *t, uint64_t obj, const char *name);
 /* The live items of a dict, malloc'ed into *out; their number, or -1. */
 long hs_py_dict_items(const hs_target *t, uint64_t dict, hs_py_item **out);
 
+/* The keys of a set's table, malloc'ed into *out; their number, or -1.
+ * Dummy entries (left by removals) are in: callers check the keys' type. */
+long hs_py_set_keys(const hs_target *t, uint64_t set, uint64_t **out);
+
 /* The value of the str key `name` in a dict, or 0. */
 uint64_t hs_py_dict_get(const hs_target *t, uint64_t dict, const char *name);
 

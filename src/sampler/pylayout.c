@@ -110,6 +110,18 @@ int hs_pylayout_from_debug_offsets(const hs_proc *proc, uint64_t runtime, hs_pyl
     /* Not published before 3.14: gi_iframe follows the same fields as in
      * 3.12 (_PyGenObject_HEAD, Include/internal/pycore_genobject.h, 3.13.0). */
     out->gen_frame = 72;
+    /* gi_frame_state, the int8 before gi_iframe's padding; FRAME_CREATED
+     * = -3 (FRAME_SUSPENDED_YIELD_FROM, -1, is new in 3.13); the frame's
+     * int stacktop after instr_ptr (Include/internal/pycore_frame.h,
+     * 3.13.0); PySetObject, PyWeakReference as in 3.10-3.12
+     * (Include/cpython/setobject.h, weakrefobject.h). */
+    out->gen_frame_state = 67;
+    out->frame_state_created = -3;
+    out->frame_valuestack = -1;
+    out->frame_saved_stack_depth = out->frame_instr + 8;
+    out->set_mask = 32;
+    out->set_table = 40;
+    out->weakref_object = 16;
     /* Not published: `int stacktop` follows `instr_ptr`, and
      * _PyFrame_GetStackPointer sets it to -1 while the frame runs
      * (Include/internal/pycore_frame.h, 3.13.0, "struct _PyInterpreterFrame"). */

@@ -84,6 +84,20 @@ typedef struct {
      * 3.11+, of gi_iframe (the frame itself, inside the coroutine object). */
     int64_t gen_frame;
     int gen_frame_is_pointer;
+    /* A suspended coroutine's frame, for the await chains of waiting tasks
+     * (async_waits.c): its state (3.11+: int8 gi_frame_state in the
+     * coroutine; 3.10: the frame's f_state, frame_state above), suspended
+     * when between FRAME_CREATED (frame_state_created) and FRAME_EXECUTING
+     * (0); and its value stack as saved at the suspension: 3.10 a pointer
+     * (f_valuestack) and a depth (f_stackdepth), 3.11+ the entries
+     * `stacktop` after localsplus. The top of it is what an await waits on. */
+    int64_t gen_frame_state;           /* -1 on 3.10 */
+    int64_t frame_state_created;
+    int64_t frame_valuestack;          /* 3.10, else -1 (the stack follows localsplus) */
+    int64_t frame_saved_stack_depth;   /* f_stackdepth (3.10), stacktop (3.11+) */
+    /* PySetObject.mask, .table and PyWeakReference.wr_object (all tasks
+     * are in a WeakSet: a set of weak references) */
+    int64_t set_mask, set_table, weakref_object;
 
     /* PyCodeObject */
     int64_t code_filename;

@@ -39,6 +39,7 @@ void hs_sampler_free(hs_sampler *s) {
     for (size_t i = 0; i < s->target_count; i++) {
         hs_codecache_free(&s->targets[i].codes);
         hs_native_target_free(s->targets[i].native);
+        hs_async_waits_free(&s->targets[i].waits);
         if (s->targets[i].statm_fd >= 0)
             close(s->targets[i].statm_fd);
         for (size_t k = 0; k < s->targets[i].thread_count; k++)
@@ -79,6 +80,7 @@ int hs_sampler_add(hs_sampler *s, pid_t pid, char *err, size_t errlen) {
     t->rss_series = -1;
     t->rss_bucket = -1;
     hs_async_view_init(&t->async);
+    hs_async_waits_init(&t->waits);
     s->target_count++;
     return 0;
 }
@@ -275,11 +277,23 @@ static void rss_point(hs_sampler *s, hs_sample_target *t, int64_t now_ns) {
     hs_series_push(s->profile, t->rss_series, now_ns - s->first_pass_ns, rss);
 }
 
+/* The root "task NAME (COROUTINE)" of a task whose own coroutine has
+ * the code `e` (the tracer's, see src/tracer/async_tasks.c). */
+static hs_id task_root_frame(hs_profile *p, hs_id task_name, const hs_code_entry *e) {
+    const char *name = hs_str(p, task_name, NULL);
+    const char *coro = e ? hs_str(p, e->name, NULL) : NULL;
+    if (!name || !coro)
+        return HS_NONE;
+    char label[640];
+    snprintf(label, sizeof label, "task %.250s (%.250s)", name, coro);
+    return hs_frame_intern(p, hs_intern_cstr(p, label), e->file, e->first_line, e->first_line, HS_KIND_OTHER);
+}
+
 /* A thread stepping an asyncio task: its stack from the task's own
- * coroutine up, under a root "task NAME (COROUTINE)" (the tracer's, see
- * src/tracer/async_tasks.c) in place of the loop's frames below it. Puts
- * the root in s->stack[0] and the index (from the leaf) past which the
- * frames are kept into *from; HS_NONE when the thread runs no task. */
+ * coroutine up, under the task's root in place of the loop's frames below
+ * it. Puts the root in s->stack[0] and the index (from the leaf) past
+ * which the frames are kept into *from; HS_NONE when the thread runs no
+ * task. */
 static hs_id task_root(hs_sampler *s, hs_sample_target *t, const hs_raw_thread *raw, size_t span,
                        size_t *from) {
     for (size_t k = raw->depth; k-- > 0;) { /* root first: the task's own coroutine is the outermost */
@@ -289,21 +303,75 @@ static hs_id task_root(hs_sampler *s, hs_sample_target *t, const hs_raw_thread *
             continue;
         const uint8_t *header = s->headers + (size_t)s->header_of[fi] * span;
         hs_code_entry *e = hs_codecache_get(&t->codes, &t->target, s->profile, s->walk.frames[fi].code, header);
-        const char *task_name = hs_str(s->profile, task->name, NULL);
-        const char *coro = e ? hs_str(s->profile, e->name, NULL) : NULL;
-        if (!task_name || !coro)
-            return HS_NONE;
-        char label[640];
-        snprintf(label, sizeof label, "task %.250s (%.250s)", task_name, coro);
-        hs_id root = hs_frame_intern(s->profile, hs_intern_cstr(s->profile, label), e->file, e->first_line,
-                                     e->first_line, HS_KIND_OTHER);
+        hs_id root = task_root_frame(s->profile, task->name, e);
         if (root == HS_NONE)
             return HS_NONE;
+        if (task->loop)
+            hs_async_waits_saw_loop(&t->waits, task->loop, raw->pthread_id);
         s->stack[0] = root;
         *from = k + 1;
         return root;
     }
     return HS_NONE;
+}
+
+/* The waiting tasks read at this pass (async_waits.h): each under its
+ * loop's thread, "task NAME (COROUTINE)" -> its await chain -> "[await
+ * WHAT] line N", weighted with the passes it stands for, in samples and
+ * wall time (no CPU: waiting costs none), as the tracer charges waits. */
+static void add_waiting_tasks(hs_sampler *s, hs_sample_target *t, size_t span, int64_t interval_ns) {
+    hs_async_waits *w = &t->waits;
+    uint8_t *headers = malloc(HS_WAITS_MAX_CHAIN * span);
+    if (!headers || hs_grow((void **)&s->stack, &s->stack_cap, HS_WAITS_MAX_CHAIN + 2, sizeof *s->stack) != 0) {
+        free(headers);
+        return;
+    }
+    for (size_t i = 0; i < w->found_count; i++) {
+        const hs_waiting_task *wt = &w->found[i];
+        hs_sampled_thread *st = NULL;
+        for (size_t k = 0; k < t->thread_count && !st; k++)
+            if (t->threads[k].pthread_id == wt->pthread_id && t->threads[k].seen_in_pass == s->passes)
+                st = &t->threads[k];
+        if (!st)
+            continue;
+        hs_remote_iov iov[HS_WAITS_MAX_CHAIN];
+        for (size_t k = 0; k < wt->depth; k++)
+            iov[k] = (hs_remote_iov){wt->frames[k].code, headers + k * span, span};
+        if (hs_proc_readv(&t->target.proc, iov, wt->depth) != wt->depth)
+            continue;
+        size_t depth = 1;
+        hs_code_entry *e = NULL;
+        int32_t line = 0;
+        for (size_t k = 0; k < wt->depth; k++) {
+            e = hs_codecache_get(&t->codes, &t->target, s->profile, wt->frames[k].code, headers + k * span);
+            hs_id frame = e ? hs_codecache_frame(e, &t->target, s->profile, wt->frames[k].offset) : HS_NONE;
+            if (frame == HS_NONE)
+                break;
+            if (k == 0 && (s->stack[0] = task_root_frame(s->profile, wt->task_name, e)) == HS_NONE)
+                break;
+            s->stack[depth++] = frame;
+            line = s->profile->frames[frame].line;
+        }
+        if (depth != wt->depth + 1)
+            continue;
+        char label[520];
+        snprintf(label, sizeof label, "%.500s line %d", hs_str(s->profile, wt->awaited, NULL), (int)line);
+        hs_id awaited = hs_frame_intern(s->profile, hs_intern_cstr(s->profile, label), e->file, line, line,
+                                        HS_KIND_OTHER);
+        if (awaited == HS_NONE)
+            continue;
+        s->stack[depth++] = awaited;
+        hs_id node = s->profile->threads[st->model_thread].root;
+        for (size_t k = 0; k < depth && node != HS_NONE; k++)
+            node = hs_node_child(s->profile, node, s->stack[k]);
+        if (node == HS_NONE)
+            continue;
+        hs_node_add(s->profile, node, HS_W_SAMPLES, wt->weight);
+        hs_node_add(s->profile, node, HS_W_WALL_NS,
+                    interval_ns > 0 && wt->weight > INT64_MAX / interval_ns ? INT64_MAX : wt->weight * interval_ns);
+        s->task_waits += wt->weight;
+    }
+    free(headers);
 }
 
 static void sample_target(hs_sampler *s, hs_sample_target *t, int64_t interval_ns, int64_t now_ns) {
@@ -440,6 +508,11 @@ static void sample_target(hs_sampler *s, hs_sample_target *t, int64_t interval_n
             hs_node_add(s->profile, node, HS_W_CPU_NS, cpu_delta);
         timeline_count(s, st, now_ns);
         s->thread_samples++;
+    }
+    /* Waiting tasks are waiting threads' kin: shown with --idle. */
+    if (s->idle && s->mode != HS_MODE_GIL && hs_async_view_active(&t->async)) {
+        hs_async_waits_pass(&t->waits, &t->async, &t->target, s->profile, now_ns, s->interval_ns);
+        add_waiting_tasks(s, t, span, interval_ns);
     }
 }
 

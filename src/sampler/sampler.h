@@ -19,6 +19,7 @@
 
 #include "../model/model.h"
 #include "async_view.h"
+#include "async_waits.h"
 #include "codecache.h"
 #include "target.h"
 #include "walk.h"
@@ -56,6 +57,7 @@ typedef struct {
     int gone;                 /* the process exited: no more samples */
     int64_t samples;          /* passes that read this process */
     hs_async_view async;      /* the asyncio tasks being stepped (async_view.h) */
+    hs_async_waits waits;     /* and those waiting (async_waits.h) */
     int statm_fd;             /* its /proc/PID/statm, for its memory over time; -1 */
     int rss_series;           /* its "rss_bytes" series in the profile, or -1 */
     int64_t rss_bucket;       /* the timeline bucket of its last RSS point */
@@ -98,6 +100,7 @@ typedef struct {
     int64_t reread;           /* thread samples kept after a second or third read */
     int64_t truncated;        /* stacks cut at HS_WALK_MAX_DEPTH */
     int64_t gc_samples;       /* stacks recorded inside a cyclic collection ([gc] leaf) */
+    int64_t task_waits;       /* samples of waiting asyncio tasks (their await chains) */
     char last_error[256];
 } hs_sampler;
 

@@ -201,6 +201,12 @@ static void *sampling_loop(void *arg) {
     prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
     struct timespec next;
     clock_gettime(CLOCK_MONOTONIC, &next);
+    /* Each interval is drawn uniformly from half to one and a half times
+     * the nominal one (the rate is kept on average): at a fixed interval a
+     * program whose loop takes that interval, or a multiple of it, would be
+     * sampled at the same point of the loop every time, and the profile
+     * would show one part of it only (aliasing). xorshift64, per loop. */
+    uint64_t random_state = ((uint64_t)next.tv_nsec * 0x9E3779B97F4A7C15ULL ^ (uint64_t)(uintptr_t)self) | 1;
     while (!atomic_load(&self->stop_requested)) {
         pthread_mutex_lock(&self->lock);
         size_t alive = hs_sampler_pass(&self->s, hs_sampler_now_ns());
@@ -209,7 +215,11 @@ static void *sampling_loop(void *arg) {
             atomic_store(&self->loop_done, 1);
             break;
         }
-        int64_t t = (int64_t)next.tv_sec * 1000000000LL + next.tv_nsec + self->interval_ns;
+        random_state ^= random_state << 13;
+        random_state ^= random_state >> 7;
+        random_state ^= random_state << 17;
+        int64_t jitter = (int64_t)((random_state >> 11) % (uint64_t)(self->interval_ns > 0 ? self->interval_ns : 1));
+        int64_t t = (int64_t)next.tv_sec * 1000000000LL + next.tv_nsec + self->interval_ns / 2 + jitter;
         int64_t now = hs_sampler_now_ns();
         int late = t < now;
         if (late) { /* fell behind: skip the missed ticks rather than burst */
@@ -458,13 +468,13 @@ static PyObject *sampler_stats(SamplerObject *self, void *closure) {
         }
     }
     PyObject *d = pids ? Py_BuildValue(
-        "{s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:N,s:O}",
+        "{s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:N,s:O}",
         "passes", (long long)s->passes, "thread_samples", (long long)s->thread_samples,
         "idle_skipped", (long long)s->idle_skipped, "dropped", (long long)s->torn,
         "dropped_moved", (long long)s->torn_moved, "dropped_invalid", (long long)s->torn_invalid,
         "reread", (long long)s->reread, "cut", (long long)s->cut,
         "truncated", (long long)s->truncated, "late", (long long)self->late_passes,
-        "gc_samples", (long long)s->gc_samples,
+        "gc_samples", (long long)s->gc_samples, "task_waits", (long long)s->task_waits,
         "code_objects", (long long)resolved, "code_invalidated", (long long)invalidated,
         /* what the sampler holds now: threads it follows, frames it knows
          * (bounded in continuous recording: period.c) */
@@ -683,6 +693,13 @@ static const struct {
     F("code.nlocalsplus", code_nlocalsplus),
     F("code.argcount", code_argcount),
     F("gen.frame", gen_frame),
+    F("gen.frame_state", gen_frame_state),
+    F("frame.state_created", frame_state_created),
+    F("frame.valuestack", frame_valuestack),
+    F("frame.saved_stack_depth", frame_saved_stack_depth),
+    F("set.mask", set_mask),
+    F("set.table", set_table),
+    F("weakref.object", weakref_object),
     F("object.type", object_type),
     F("type.name", type_name),
     F("varobject.size", varobject_size),

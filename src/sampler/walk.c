@@ -234,9 +234,7 @@ static hs_torn_reason check_apart(hs_target *t, hs_walk_result *r, stack_origin 
     return HS_TORN_NONE;
 }
 
-/* Byte offset of the instruction a frame executes, from its header bytes;
- * -1 when the instruction pointer is not inside the code object. */
-static int32_t instr_offset(const hs_pylayout *l, const uint8_t *buf, uint64_t code) {
+int32_t hs_frame_instr_offset(const hs_pylayout *l, const uint8_t *buf, uint64_t code) {
     if (l->frame_instr_is_index) {
         int32_t lasti;
         memcpy(&lasti, buf + l->frame_instr, sizeof lasti);
@@ -405,7 +403,7 @@ static hs_torn_reason walk_frames(hs_target *t, hs_walk_result *r, hs_raw_thread
         if (!plausible(code))
             return HS_TORN_INVALID;
         late |= apart;
-        int32_t offset = instr_offset(l, buf, code);
+        int32_t offset = hs_frame_instr_offset(l, buf, code);
         /* A static code object in the interpreter's own image, not yet past
          * its first instruction, between a caller and its callee: a shim
          * (3.13 runs a Python __init__ called by a specialized CALL under

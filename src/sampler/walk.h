@@ -119,6 +119,11 @@ typedef struct {
 
 void hs_walk_result_free(hs_walk_result *r);
 
+/* Byte offset of the instruction a frame executes, from its header bytes
+ * (read at the frame's address) and its code object's address; -1 when
+ * the instruction pointer is not inside the code object. */
+int32_t hs_frame_instr_offset(const hs_pylayout *l, const uint8_t *buf, uint64_t code);
+
 /* Walks every thread of the main interpreter. Returns 0, or -1 when the
  * interpreter itself could not be read (the process exited or is tearing
  * down: errno tells). Per-thread failures set `torn` instead. */
