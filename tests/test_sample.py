@@ -84,6 +84,23 @@ def sample_running(script, *args, rate, seconds, read_after=0):
     return sampler, lines
 
 
+def test_no_aliasing_with_a_loop_at_the_sampling_period():
+    """A loop whose period is the sampling interval (10 ms at 100 Hz),
+    70% in a() and 30% in b() by its own clock: each is seen in its share
+    (a sampler at a fixed interval sees one of them only)."""
+    sampler, _ = sample_running(TARGETS / "sample_periodic.py", 4.0, rate=100, seconds=3.0)
+    counts = {"a": 0, "b": 0}
+    for row in sampler.snapshot().collapsed(clock="samples").decode().splitlines():
+        stack, count = row.rsplit(" ", 1)
+        leaf = stack.split(";")[-1].split(" (")[0]
+        if leaf == "spin_until":
+            counts[stack.split(";")[-2].split(" (")[0]] += int(count)
+    total = counts["a"] + counts["b"]
+    assert total > 150, counts
+    # 0.30 +- 0.12: over 10 standard errors of a share of 300 samples
+    assert 0.18 <= counts["b"] / total <= 0.42, counts
+
+
 def test_known_split_within_three_points():
     proc = subprocess.Popen([sys.executable, str(SPLIT), "2.5", "--report"], stdout=subprocess.PIPE,
                             text=True)
