@@ -628,6 +628,37 @@ def test_record_idle_shows_where_waiting_tasks_wait(tmp_path):
     assert not [f for f, _ in read_collapsed(plain) if f[-1].startswith("[await")]
 
 
+def test_record_idle_names_what_tasks_wait_for(tmp_path):
+    """gather, a TaskGroup's exit and a task in a thread, each waited on
+    for 0.4 s: the main task waits at each line, for what each is."""
+    target = TARGETS / "async_waits.py"
+    out = tmp_path / "kinds.collapsed"
+    proc = hotscope("record", "--idle", "--rate", "200", "-o", str(out), "--", sys.executable, str(target),
+                    "0.4", "kinds")
+    assert proc.returncode == 0, proc.stderr
+    waits = [(frames[1:], n) for frames, n in read_collapsed(out) if frames[-1].startswith("[await")]
+
+    def samples(root, *path):
+        return sum(n for frames, n in waits if frames[0] == root and
+                   all(f is None or g.startswith(f) for f, g in zip(path, frames[1:])) and
+                   len(frames) == len(path) + 1)
+
+    main = "task Task-* (kinds)"
+    here = "kinds (%s:" % target
+    # 0.4 s at 200 Hz: 80 passes each; a third of that at least, on any load
+    assert samples(main, here + "%d)" % marker_line(target, "GATHER_LINE"),
+                   "[await gather] line %d" % marker_line(target, "GATHER_LINE")) >= 25, waits
+    assert samples(main, here + "%d)" % marker_line(target, "THREAD_LINE"),
+                   "[await task threaded] line %d" % marker_line(target, "THREAD_LINE")) >= 25, waits
+    assert samples("task threaded (to_thread)", None, "[await Future]") >= 25, waits
+    # gather's two children wait in asyncio.sleep: twice the samples of one
+    assert samples("task Task-* (child)", "child", "sleep", "[await Future]") >= 50, waits
+    if sys.version_info >= (3, 11):
+        assert samples(main, here + "%d)" % marker_line(target, "GROUP_LINE"), "TaskGroup.__aexit__",
+                       "[await Future]") >= 25, waits
+        assert samples("task grouped (child)", "child", "sleep", "[await Future]") >= 25, waits
+
+
 @pytest.mark.parametrize("import_after", [0, 1.2])
 def test_record_puts_asyncio_tasks_under_their_roots(tmp_path, import_after):
     """Each task's frames under "task NAME (COROUTINE)", as trace shows

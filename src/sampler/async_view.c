@@ -145,7 +145,7 @@ void hs_async_view_pass(hs_async_view *v, const hs_target *t, hs_profile *p, int
 }
 
 int hs_async_view_active(const hs_async_view *v) {
-    return v->current_tasks && v->coro_offset >= 0;
+    return v->current_tasks != 0;
 }
 
 /* A task met at an earlier pass is still the owner of its coroutine (so

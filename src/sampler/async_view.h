@@ -76,8 +76,7 @@ void hs_async_view_pass(hs_async_view *v, const hs_target *t, hs_profile *p, int
  * first meeting), or NULL when it does not read as a Task. */
 const hs_async_task *hs_async_view_entry(hs_async_view *v, const hs_target *t, hs_profile *p, uint64_t task);
 
-/* Whether there is asyncio to look for tasks in (it is imported and a
- * task was met). */
+/* Whether there is asyncio to look for tasks in (it is imported). */
 int hs_async_view_active(const hs_async_view *v);
 
 /* The task whose own coroutine's frame is at frame_addr (a frame of a

@@ -120,13 +120,16 @@ void hs_async_waits_saw_loop(hs_async_waits *w, uint64_t loop, uint64_t pthread_
 }
 
 /* The thread running `loop`: as seen, or its _thread_id (remembered until
- * the next list read). */
+ * the next list read); 0 when the loop is not running (_thread_id None),
+ * HS_WAITS_THREAD_UNKNOWN when it has no such attribute (uvloop's). */
 static uint64_t loop_thread(hs_async_waits *w, const hs_target *t, uint64_t loop) {
     size_t slot = (size_t)(loop >> 4) % HS_WAITS_LOOPS;
     if (w->loops[slot].loop == loop)
         return w->loops[slot].pthread_id;
-    uint64_t ident = 0;
-    if (hs_py_u64(t, hs_py_attr(t, loop, "_thread_id"), &ident) != 0)
+    uint64_t ident = 0, attr = hs_py_attr(t, loop, "_thread_id");
+    if (!attr)
+        ident = HS_WAITS_THREAD_UNKNOWN;
+    else if (hs_py_u64(t, attr, &ident) != 0)
         ident = 0; /* None: the loop is not running */
     w->loops[slot].loop = loop;
     w->loops[slot].pthread_id = ident;
@@ -200,6 +203,10 @@ static void visit_task(hs_async_waits *w, hs_async_view *v, const hs_target *t, 
                        uint64_t task, int64_t weight) {
     if (running_now(v, task))
         return;
+    char type[64];
+    if (v->coro_offset < 0 && (hs_read_type_name(&t->proc, &t->layout, task, type, sizeof type) != 0 ||
+                               !strstr(type, "Task")))
+        return; /* not a Task (a dead reference's None): no use to learn the layout from */
     const hs_async_task *e = hs_async_view_entry(v, t, p, task);
     if (!e || v->coro_offset < 8)
         return;

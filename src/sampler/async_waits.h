@@ -22,8 +22,9 @@
  *
  * Which thread: the one running the task's loop, as seen stepping one of
  * its tasks, or else as the loop says (loop._thread_id, set by asyncio's
- * run_forever), so the waits go under that thread, next to its running
- * tasks. Cost is bounded: all waiting tasks are read together every M
+ * run_forever), or else (uvloop's loops have no such attribute to read)
+ * the only thread of the process if it has one, so the waits go under
+ * that thread, next to its running tasks. Cost is bounded: all waiting tasks are read together every M
  * passes, M chosen so that no more than VISITS_PER_SECOND task reads are
  * made a second, and each is weighted M passes (unbiased: each task's
  * state is sampled every M passes); beyond HS_WAITS_MAX_TASKS tasks, a
@@ -43,6 +44,10 @@
 #define HS_WAITS_MAX_CHAIN 32  /* coroutines of one await chain followed, at most */
 #define HS_WAITS_LOOPS 8       /* event loops whose thread is remembered */
 
+/* A loop whose thread is not known yet: the sampler takes the target's
+ * only thread if it has one. */
+#define HS_WAITS_THREAD_UNKNOWN UINT64_MAX
+
 typedef struct {
     uint64_t code;    /* the coroutine's code object */
     int32_t offset;   /* byte offset of the instruction it is suspended at */
@@ -50,7 +55,8 @@ typedef struct {
 
 /* One waiting task as read at a visit. */
 typedef struct {
-    uint64_t pthread_id;                   /* the thread running its loop */
+    uint64_t pthread_id;                   /* the thread running its loop, or
+                                              HS_WAITS_THREAD_UNKNOWN */
     hs_id task_name;                       /* as async_view.c names tasks */
     hs_wait_frame frames[HS_WAITS_MAX_CHAIN]; /* its own coroutine first */
     size_t depth;

@@ -329,10 +329,15 @@ static void add_waiting_tasks(hs_sampler *s, hs_sample_target *t, size_t span, i
     for (size_t i = 0; i < w->found_count; i++) {
         const hs_waiting_task *wt = &w->found[i];
         hs_sampled_thread *st = NULL;
-        for (size_t k = 0; k < t->thread_count && !st; k++)
-            if (t->threads[k].pthread_id == wt->pthread_id && t->threads[k].seen_in_pass == s->passes)
+        size_t live = 0;
+        for (size_t k = 0; k < t->thread_count; k++) {
+            if (t->threads[k].seen_in_pass != s->passes)
+                continue;
+            live++;
+            if (t->threads[k].pthread_id == wt->pthread_id || wt->pthread_id == HS_WAITS_THREAD_UNKNOWN)
                 st = &t->threads[k];
-        if (!st)
+        }
+        if (!st || (wt->pthread_id == HS_WAITS_THREAD_UNKNOWN && live != 1))
             continue;
         hs_remote_iov iov[HS_WAITS_MAX_CHAIN];
         for (size_t k = 0; k < wt->depth; k++)

@@ -2,7 +2,8 @@
 await chains: "napper" spends its whole life in nap -> nap_once ->
 asyncio.sleep (NAP_LINE), "spinner" spins between sleep(0)s (SPIN_LINE),
 and the main task awaits spinner (AWAIT_SPINNER_LINE) then napper; both
-end after argv[1] seconds. Prints "ready" first."""
+end after argv[1] seconds. Prints "ready" first. With "kinds" after the
+seconds, kinds() instead."""
 import asyncio
 import sys
 import time
@@ -38,5 +39,26 @@ async def main(seconds):
     await napping
 
 
+async def child(seconds):
+    await asyncio.sleep(seconds)
+
+
+def blocking(seconds):
+    time.sleep(seconds)
+
+
+async def kinds(seconds):
+    """The other ways to wait, each for `seconds`: a gather of two
+    children (GATHER_LINE), a TaskGroup's exit (3.11+, GROUP_LINE), a task
+    running a function in a thread (THREAD_LINE)."""
+    print("ready", flush=True)
+    await asyncio.gather(child(seconds), child(seconds))  # GATHER_LINE
+    if sys.version_info >= (3, 11):
+        async with asyncio.TaskGroup() as group:  # GROUP_LINE
+            group.create_task(child(seconds), name="grouped")
+    await asyncio.create_task(asyncio.to_thread(blocking, seconds), name="threaded")  # THREAD_LINE
+
+
 if __name__ == "__main__":
-    asyncio.run(main(float(sys.argv[1]) if len(sys.argv) > 1 else 3600.0))
+    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 3600.0
+    asyncio.run(kinds(seconds) if sys.argv[2:] == ["kinds"] else main(seconds))
