@@ -659,6 +659,24 @@ def test_record_idle_names_what_tasks_wait_for(tmp_path):
         assert samples("task grouped (child)", "child", "sleep", "[await Future]") >= 25, waits
 
 
+def test_record_idle_waits_on_uvloop(tmp_path):
+    """The same on uvloop, whose loop has no _thread_id to read: the waits
+    go to the process's only thread."""
+    pytest.importorskip("uvloop")
+    target = TARGETS / "async_waits.py"
+    out = tmp_path / "uvloop.collapsed"
+    proc = hotscope("record", "--idle", "--rate", "200", "-o", str(out), "--", sys.executable, str(target),
+                    "0.4", "kinds", "uvloop")
+    assert proc.returncode == 0, proc.stderr
+    leaves = {}
+    for frames, n in read_collapsed(out):
+        leaves[frames[-1]] = leaves.get(frames[-1], 0) + n
+    assert leaves.get("[await gather] line %d" % marker_line(target, "GATHER_LINE"), 0) >= 25, leaves
+    children = sum(n for frames, n in read_collapsed(out)
+                   if frames[1:2] == ["task Task-* (child)"] and frames[-1].startswith("[await Future]"))
+    assert children >= 50, leaves
+
+
 @pytest.mark.parametrize("import_after", [0, 1.2])
 def test_record_puts_asyncio_tasks_under_their_roots(tmp_path, import_after):
     """Each task's frames under "task NAME (COROUTINE)", as trace shows

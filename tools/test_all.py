@@ -57,9 +57,10 @@ def main():
             # line_profiler: tests/test_lines_vs_line_profiler.py checks README's table of where its
             # hit counts differ (a wheel on 3.10-3.13);
             # flask, django, fastapi, uvicorn: tests/test_web.py serves real apps through hotscope.web;
-            # ipython: tests/test_ipython.py runs the magics (all wheels on 3.10-3.13, ~30 s together).
+            # ipython: tests/test_ipython.py runs the magics; uvloop: trace and record of tasks on
+            # its loop (tests/test_trace_asyncio.py, test_sample.py) (all wheels on 3.10-3.13, ~30 s together).
             [venv_python, "-m", "pip", "install", "-q", "pytest", "protobuf", "jsonschema", "selenium", "line_profiler",
-             "flask", "django", "fastapi", "uvicorn", "ipython", "setuptools>=61", "wheel"],
+             "flask", "django", "fastapi", "uvicorn", "ipython", "uvloop", "setuptools>=61", "wheel"],
             [venv_python, "-m", "pip", "install", "-q", "--no-build-isolation", "--force-reinstall", "--no-deps", "."],
         ]
         broken = None

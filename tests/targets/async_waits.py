@@ -3,7 +3,7 @@ await chains: "napper" spends its whole life in nap -> nap_once ->
 asyncio.sleep (NAP_LINE), "spinner" spins between sleep(0)s (SPIN_LINE),
 and the main task awaits spinner (AWAIT_SPINNER_LINE) then napper; both
 end after argv[1] seconds. Prints "ready" first. With "kinds" after the
-seconds, kinds() instead."""
+seconds, kinds() instead; "kinds uvloop": on uvloop's loop."""
 import asyncio
 import sys
 import time
@@ -61,4 +61,9 @@ async def kinds(seconds):
 
 if __name__ == "__main__":
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 3600.0
-    asyncio.run(kinds(seconds) if sys.argv[2:] == ["kinds"] else main(seconds))
+    run = asyncio.run
+    if sys.argv[3:] == ["uvloop"]:
+        import uvloop
+
+        run = uvloop.run
+    run(kinds(seconds) if sys.argv[2:3] == ["kinds"] else main(seconds))
