@@ -617,10 +617,14 @@ def test_record_idle_shows_where_waiting_tasks_wait(tmp_path):
     assert frames[3].endswith("async_waits.py:%d)" % marker_line(target, "NAP_LINE")), frames
     sleep_line = int(frames[4].rsplit(":", 1)[1].rstrip(")"))
     assert frames[-1] == "[await Future] line %d" % sleep_line, frames
-    # one sample of each waiting task per pass of the thread's own
-    assert 0.85 * own <= napped <= 1.05 * own, (napped, own)
+    # One sample of each waiting task per pass while the tasks live: as
+    # many as spinner's, which runs (or is ready) all that time; the
+    # thread's own samples also count its start-up.
+    spinning = sum(n for frames, n in rows if frames[1:2] == ["task spinner (spinner)"] and
+                   not frames[-1].startswith("[await"))
+    assert 0.9 * spinning <= napped <= min(own, 1.1 * spinning), (napped, spinning, own)
     spinner_wait = "[await task spinner] line %d" % marker_line(target, "AWAIT_SPINNER_LINE")
-    assert 0.85 * own <= main_waits.get(spinner_wait, 0) <= 1.05 * own, (main_waits, own)
+    assert 0.9 * spinning <= main_waits.get(spinner_wait, 0) <= min(own, 1.1 * spinning), (main_waits, spinning)
     # without --idle no waiting is shown, tasks' or threads'
     plain = tmp_path / "plain.collapsed"
     proc = hotscope("record", "--rate", "500", "-o", str(plain), "--", sys.executable, str(target), "0.5")
@@ -708,5 +712,8 @@ def test_record_puts_asyncio_tasks_under_their_roots(tmp_path, import_after):
     for name in expected:
         # samples before the sampler found asyncio keep the loop's frames
         # instead (it looks again once new code runs, so that is soon
-        # after asyncio comes: loaded or not, 99.9% were under their roots)
-        assert total[name] > 50 and under[name] >= 0.95 * total[name], (name, under, total)
+        # after asyncio comes): 99.9% were under their roots with two
+        # busy loops beside, 94.6% at worst with a whole test suite running
+        # beside; 75-80% before the task cache held more than one task
+        # per slot and the lookups went by time
+        assert total[name] > 50 and under[name] >= 0.9 * total[name], (name, under, total)

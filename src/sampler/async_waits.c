@@ -14,7 +14,8 @@
 #include "walk.h"
 
 #define LIST_EVERY_NS 100000000LL /* the set of pending tasks read again */
-#define VISITS_PER_SECOND 1000    /* task reads a second, at most: ~10 system calls each */
+#define VISITS_PER_SECOND 250     /* task reads a second, at most: ~10 system calls,
+                                     ~40 us each: 1% of a core */
 #define KEY_BATCH 128             /* weak references read per system call */
 #define FRAME_BYTES 512           /* a 3.10 frame object's head, at most */
 
@@ -87,9 +88,9 @@ static void list_tasks(hs_async_waits *w, const hs_target *t) {
     /* Each key: a weakref.ReferenceType; {ob_type, ...} then wr_object. */
     uint64_t heads[KEY_BATCH][2];
     hs_remote_iov iov[KEY_BATCH];
-    size_t want = (size_t)count;
+    size_t want = (size_t)count, done = 0, references = 0;
     size_t start = want > HS_WAITS_MAX_TASKS ? w->rotate % want : 0;
-    for (size_t done = 0; done < want && w->task_count < HS_WAITS_MAX_TASKS;) {
+    while (done < want && w->task_count < HS_WAITS_MAX_TASKS) {
         size_t n = 0;
         for (; n < KEY_BATCH && done + n < want; n++) {
             uint64_t key = keys[(start + done + n) % want];
@@ -100,15 +101,18 @@ static void list_tasks(hs_async_waits *w, const hs_target *t) {
             uint64_t key = keys[(start + done + k) % want];
             if (!is_named_type(t, key, heads[k][0], &w->weakref_type, "weakref.ReferenceType"))
                 continue; /* a dummy entry of the set */
-            w->total++;
+            references++;
             if (w->task_count < HS_WAITS_MAX_TASKS &&
                 hs_grow((void **)&w->tasks, &w->task_cap, w->task_count + 1, sizeof *w->tasks) == 0)
                 w->tasks[w->task_count++] = heads[k][1];
         }
         done += got < n ? got + 1 : n; /* past a key that did not read */
     }
+    /* The keys not read (beyond HS_WAITS_MAX_TASKS tasks) are as many
+     * tasks as their share of the table says. */
+    w->total = done ? (size_t)((double)references * (double)want / (double)done + 0.5) : 0;
     if (w->total > w->task_count)
-        w->rotate += w->task_count;
+        w->rotate += done;
     free(keys);
 }
 
@@ -245,9 +249,16 @@ void hs_async_waits_pass(hs_async_waits *w, hs_async_view *v, const hs_target *t
     w->found_count = 0;
     if (--w->passes_to_visit > 0)
         return;
-    if (!w->listed_ns || now_ns - w->listed_ns >= LIST_EVERY_NS) {
+    /* Read again every LIST_EVERY_NS, and at once when the set's number
+     * of entries (`used`, the field before `mask`: Include/cpython/
+     * setobject.h) changed: a task just made is waited for from then on. */
+    uint64_t used = 0;
+    if (w->task_set)
+        word(t, w->task_set + (uint64_t)t->layout.set_mask - 8, &used);
+    if (!w->listed_ns || now_ns - w->listed_ns >= LIST_EVERY_NS || used != w->listed_used) {
         list_tasks(w, t);
         w->listed_ns = now_ns;
+        w->listed_used = used;
     }
     /* Visit every M passes, M such that the reads stay under
      * VISITS_PER_SECOND; each task read stands for those M passes (and,

@@ -71,6 +71,7 @@ typedef struct {
     size_t total;             /* how many it held (beyond HS_WAITS_MAX_TASKS too) */
     size_t rotate;            /* where the next truncated visit starts */
     int64_t listed_ns;        /* when it was read */
+    uint64_t listed_used;     /* and how many entries the set had then */
     int64_t passes_to_visit;  /* passes until the next visit */
     struct {
         uint64_t loop, pthread_id;
