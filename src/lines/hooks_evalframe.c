@@ -79,11 +79,23 @@ static PyObject *evaluate(void *owner, PyThreadState *ts, hs_eval_frame *frame, 
     return evaluate_selected(lp, entry, ts, frame, throwflag);
 }
 
+/* The hook's filter: the bits of the selected code objects. */
+static uint64_t code_filter(LineProfilerObject *lp) {
+    uint64_t filter = 0;
+    for (size_t i = 0; i < lp->code_count; i++)
+        filter |= hs_evalhook_code_bit(lp->codes[i]->code);
+    return filter;
+}
+
+void hs_lines_evalframe_watch(LineProfilerObject *lp) {
+    hs_evalhook_set_filter(lp, code_filter(lp));
+}
+
 int hs_lines_evalframe_start(LineProfilerObject *lp) {
-    if (!hs_evalhook_acquire())
+    if (!hs_evalhook_acquire(0))
         return 0;
-    if (!hs_evalhook_set_around(evaluate, lp)) {
-        hs_evalhook_release();
+    if (!hs_evalhook_set_around(evaluate, lp, code_filter(lp))) {
+        hs_evalhook_release(0);
         PyErr_SetString(PyExc_ValueError, "another hotscope line profiler is already running; disable it first");
         return -1;
     }
@@ -93,7 +105,7 @@ int hs_lines_evalframe_start(LineProfilerObject *lp) {
 
 void hs_lines_evalframe_stop(LineProfilerObject *lp) {
     hs_evalhook_clear_around(lp);
-    hs_evalhook_release();
+    hs_evalhook_release(0);
     Py_DECREF(lp);
 }
 

@@ -81,8 +81,10 @@ static int profile_function(PyObject *obj, PyFrameObject *frame, int what, PyObj
 }
 
 int hs_lines_hooks_watch(LineProfilerObject *lp, hs_code_lines *entry) {
-    (void)lp, (void)entry;
-    return 0; /* both ways see every code object already */
+    (void)entry;
+    if (lp->via_evalhook)
+        hs_lines_evalframe_watch(lp); /* the profile function sees every code object */
+    return 0;
 }
 
 int hs_lines_hooks_install(LineProfilerObject *lp) {

@@ -28,6 +28,8 @@ static inline int hs_lines_trace_is_ours(PyThreadState *ts, LineProfilerObject *
  * another line profiler has it. */
 int hs_lines_evalframe_start(LineProfilerObject *lp);
 void hs_lines_evalframe_stop(LineProfilerObject *lp);
+/* Tells the hook about the code objects selected since the start. */
+void hs_lines_evalframe_watch(LineProfilerObject *lp);
 
 #endif
 #endif

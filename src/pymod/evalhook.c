@@ -24,27 +24,37 @@
 static __thread hs_eval_levels levels __attribute__((tls_model("initial-exec")));
 
 /* Who uses the hook: the interpreter it is installed in, how many
- * engines took it, and the around function (evalhook.h says why this is
- * process state). Changed with the GIL held only. */
+ * engines took it and how many of them read the levels, and the around
+ * function (evalhook.h says why this is process state). Changed with the
+ * GIL held only. */
 static struct {
     PyInterpreterState *interp;
     int users;
+    int level_users;
     hs_eval_around around;
     void *around_owner;
+    uint64_t around_filter;
 } hook;
 
 hs_eval_levels *hs_evalhook_levels(void) {
     return &levels;
 }
 
+static inline PyObject *evaluate(PyThreadState *tstate, hs_eval_frame *frame, int throwflag) {
+    if (hook.around && (hook.around_filter & hs_evalhook_code_bit(hs_eval_frame_code(frame))))
+        return hook.around(hook.around_owner, tstate, frame, throwflag);
+    return _PyEval_EvalFrameDefault(tstate, frame, throwflag);
+}
+
 static PyObject *eval_hook(PyThreadState *tstate, hs_eval_frame *frame, int throwflag) {
+    /* Nobody reads the levels: not counted (their TLS stores cost a few
+     * per cent of a call-heavy program). */
+    if (!hook.level_users)
+        return evaluate(tstate, frame, throwflag);
     hs_eval_levels *h = &levels;
     int level = ++h->depth;
     h->slot[level & (HS_EVAL_SLOTS - 1)] = (hs_eval_slot){(uintptr_t)frame, level};
-    hs_eval_around around = hook.around;
-    void *owner = hook.around_owner;
-    PyObject *result = around ? around(owner, tstate, frame, throwflag)
-                              : _PyEval_EvalFrameDefault(tstate, frame, throwflag);
+    PyObject *result = evaluate(tstate, frame, throwflag);
     /* The frame has returned, yielded or unwound: its caller runs again. */
     h->depth = level - 1;
     if (h->low >= level)
@@ -52,44 +62,56 @@ static PyObject *eval_hook(PyThreadState *tstate, hs_eval_frame *frame, int thro
     return result;
 }
 
-int hs_evalhook_acquire(void) {
+int hs_evalhook_acquire(int reads_levels) {
     PyInterpreterState *interp = PyInterpreterState_Get();
     if (hook.users > 0) {
         if (hook.interp != interp || _PyInterpreterState_GetEvalFrameFunc(interp) != eval_hook)
             return 0;
-        hook.users++;
-        return 1;
+    } else {
+        if (_PyInterpreterState_GetEvalFrameFunc(interp) != _PyEval_EvalFrameDefault)
+            return 0;
+        _PyInterpreterState_SetEvalFrameFunc(interp, eval_hook);
+        hook.interp = interp;
     }
-    if (_PyInterpreterState_GetEvalFrameFunc(interp) != _PyEval_EvalFrameDefault)
-        return 0;
-    _PyInterpreterState_SetEvalFrameFunc(interp, eval_hook);
-    hook.interp = interp;
-    hook.users = 1;
+    hook.users++;
+    hook.level_users += reads_levels != 0;
     return 1;
 }
 
-void hs_evalhook_release(void) {
-    if (hook.users <= 0 || --hook.users > 0)
+void hs_evalhook_release(int reads_levels) {
+    if (hook.users <= 0)
+        return;
+    hook.level_users -= reads_levels != 0;
+    if (--hook.users > 0)
         return;
     if (_PyInterpreterState_GetEvalFrameFunc(hook.interp) == eval_hook)
         _PyInterpreterState_SetEvalFrameFunc(hook.interp, _PyEval_EvalFrameDefault);
     hook.interp = NULL;
+    hook.level_users = 0;
     hook.around = NULL;
     hook.around_owner = NULL;
+    hook.around_filter = 0;
 }
 
-int hs_evalhook_set_around(hs_eval_around around, void *owner) {
+int hs_evalhook_set_around(hs_eval_around around, void *owner, uint64_t filter) {
     if (hook.around && hook.around_owner != owner)
         return 0;
     hook.around_owner = owner;
+    hook.around_filter = filter;
     hook.around = around;
     return 1;
+}
+
+void hs_evalhook_set_filter(void *owner, uint64_t filter) {
+    if (hook.around_owner == owner)
+        hook.around_filter = filter;
 }
 
 void hs_evalhook_clear_around(void *owner) {
     if (hook.around_owner == owner) {
         hook.around = NULL;
         hook.around_owner = NULL;
+        hook.around_filter = 0;
     }
 }
 
@@ -99,11 +121,13 @@ hs_eval_levels *hs_evalhook_levels(void) {
     return NULL;
 }
 
-int hs_evalhook_acquire(void) {
+int hs_evalhook_acquire(int reads_levels) {
+    (void)reads_levels;
     return 0;
 }
 
-void hs_evalhook_release(void) {
+void hs_evalhook_release(int reads_levels) {
+    (void)reads_levels;
 }
 
 #endif

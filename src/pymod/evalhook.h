@@ -31,7 +31,11 @@
  * The levels are the thread's, not an engine's (calls that entered the
  * hook keep leaving through it after an engine stopped; a fixed array, so
  * nothing to free); an engine notes itself as the reader that last reset
- * the mark.
+ * the mark. Only the calls that enter while an engine reading the levels
+ * holds the hook are counted (each leaves as it entered): the others are
+ * like frames evaluated without the hook, which the engine's checks allow
+ * for (a counted call still running still means that nothing below it
+ * has changed).
  *
  * 2. An "around" function, for the line profiler: when one is set, the
  * hook lets it evaluate every frame (it calls hs_evalhook_default itself,
@@ -113,6 +117,14 @@ static inline PyObject *hs_evalhook_default(PyThreadState *tstate, hs_eval_frame
  * pointer given with it to hs_evalhook_set_around. */
 typedef PyObject *(*hs_eval_around)(void *owner, PyThreadState *tstate, hs_eval_frame *frame, int throwflag);
 
+/* The around function sees only the frames whose code object's bit is set
+ * in its filter: one test keeps most frames from an indirect call there
+ * when it wants a few code objects (an all-ones filter passes every frame).
+ * Code objects are at least 16-byte aligned: the bits above vary. */
+static inline uint64_t hs_evalhook_code_bit(const void *code) {
+    return (uint64_t)1 << (((uintptr_t)code >> 4) & 63);
+}
+
 #endif /* HS_HAVE_EVALHOOK */
 
 #define HS_EVAL_SLOTS 16 /* a power of two */
@@ -133,20 +145,23 @@ typedef struct {
 hs_eval_levels *hs_evalhook_levels(void);
 
 /* Takes the hook for one more user, putting it in place on the calling
- * thread's interpreter if it is not yet (GIL held): 1, or 0 (nothing
- * taken) when that interpreter already has an evaluation function other
- * than the default one (a debugger's, left alone), when another
- * interpreter has the hook, or from 3.12 on. */
-int hs_evalhook_acquire(void);
-/* Gives back what one hs_evalhook_acquire that returned 1 took; the last
- * user out puts the default evaluation function back if the hook is still
- * the interpreter's (GIL held). */
-void hs_evalhook_release(void);
+ * thread's interpreter if it is not yet (GIL held); `reads_levels`: the
+ * user reads the levels (they are counted while one does). Returns 1, or
+ * 0 (nothing taken) when that interpreter already has an evaluation
+ * function other than the default one (a debugger's, left alone), when
+ * another interpreter has the hook, or from 3.12 on. */
+int hs_evalhook_acquire(int reads_levels);
+/* Gives back what one hs_evalhook_acquire that returned 1 took (with the
+ * same `reads_levels`); the last user out puts the default evaluation
+ * function back if the hook is still the interpreter's (GIL held). */
+void hs_evalhook_release(int reads_levels);
 
 #if HS_HAVE_EVALHOOK
-/* Sets the around function (for a user that acquired the hook): 1, or 0
- * when another owner's is set. */
-int hs_evalhook_set_around(hs_eval_around around, void *owner);
+/* Sets the around function and its filter (for a user that acquired the
+ * hook): 1, or 0 when another owner's is set. */
+int hs_evalhook_set_around(hs_eval_around around, void *owner, uint64_t filter);
+/* Changes the filter, if `owner` set the around function. */
+void hs_evalhook_set_filter(void *owner, uint64_t filter);
 /* Clears it if `owner` set it. Calls already inside it finish there. */
 void hs_evalhook_clear_around(void *owner);
 #endif
