@@ -67,6 +67,8 @@ typedef struct {
                                  * hook (hooks_evalframe.c), not a profile function */
     uint64_t session;           /* before 3.12: enables so far; an evaluation that
                                  * began under an earlier one is not closed by this one */
+    int64_t open_windows;       /* before 3.12: selected frames running with the
+                                 * trace function that their evaluation installed */
     int64_t unrecorded_runs;    /* before 3.12, since enable: runs of selected frames
                                  * left unrecorded, as another trace function had their
                                  * thread (sys.settrace, a debugger, coverage) */
