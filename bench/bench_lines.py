@@ -9,6 +9,7 @@ interleaved (repeat -> workload -> mode); medians over repeats.
     python bench/bench_lines.py --python .venvs/3.12/bin/python --repeat 7
     python bench/bench_lines.py --python main=/tmp/main311/bin/python \
                                 --python branch=.venvs/3.11/bin/python
+    python bench/bench_lines.py --workload unselected --workload unsel_calls
     python bench/bench_lines.py --quick
 
 Every interpreter is measured in turn within each repeat, so ratios of
@@ -149,6 +150,7 @@ def main():
     ap.add_argument("--python", action="append")
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--workload", action="append", choices=WORKLOADS, help="only these (repeatable)")
     args = ap.parse_args()
     if args.child:
         child(args.child[0], args.child[1], float(args.child[2]))
@@ -171,7 +173,7 @@ def main():
     width = max(6, max(len(name) for name, _, _ in setups))
     row = "%-" + str(width) + "s %-11s %9s %16s %11s %7s %7s"
     print(row % ("python", "workload", "none (s)", "line_profiler x", "hotscope x", "added", "floor"))
-    for workload in WORKLOADS:
+    for workload in args.workload or WORKLOADS:
         # Interleaved: repeat -> interpreter -> mode, so that every
         # interpreter's ratios are measured under the same load.
         times = {}

@@ -119,7 +119,7 @@ int hs_lines_hooks_remove(LineProfilerObject *lp) {
     }
     if (status == 0 && lp->unrecorded_runs > 0 &&
         PyErr_WarnFormat(PyExc_RuntimeWarning, 1,
-                         "hotscope: %lld runs of selected functions were not line-profiled: another "
+                         "hotscope: %lld run(s) of selected functions could not be line-profiled: another "
                          "trace function (sys.settrace, a debugger, coverage) had their thread; "
                          "on Python 3.12+ both work together",
                          (long long)lp->unrecorded_runs) < 0)
