@@ -410,3 +410,20 @@ def test_audit_hooks_that_run_python_code(tmp_path):
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out["same"] and out["hits"] > 0 and out["audited"] >= 2
+
+
+@pytest.mark.skipif(not LEGACY, reason="3.12+ uses sys.monitoring, not the evaluation hook")
+def test_another_evaluation_function_put_in_place_while_profiling(tmp_path):
+    foreign = build_foreign_evalhook(tmp_path)
+    lp = hotscope.lines(work)
+    lp.enable()
+    work(5)
+    foreign.install()  # a debugger attaching: hotscope's hook is no longer called
+    try:
+        work(5)
+        with pytest.warns(RuntimeWarning, match="replaced hotscope's while it ran"):
+            lp.disable()
+        assert not foreign.is_default()  # theirs is left in place
+    finally:
+        foreign.uninstall()
+    assert hotscope_counts(lp.data)[0] == settrace_counts(all_codes([work]), lambda: work(5))

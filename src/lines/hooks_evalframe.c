@@ -150,10 +150,12 @@ int hs_lines_evalframe_start(LineProfilerObject *lp) {
     return 1;
 }
 
-void hs_lines_evalframe_stop(LineProfilerObject *lp) {
+int hs_lines_evalframe_stop(LineProfilerObject *lp) {
+    int in_place = hs_evalhook_in_place();
     hs_evalhook_clear_around(lp);
     hs_evalhook_release(0);
     Py_DECREF(lp);
+    return in_place;
 }
 
 #endif /* !HS_HAVE_MONITORING */

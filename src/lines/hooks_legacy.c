@@ -113,7 +113,12 @@ int hs_lines_hooks_remove(LineProfilerObject *lp) {
     }
     if (lp->via_evalhook) {
         lp->via_evalhook = 0;
-        hs_lines_evalframe_stop(lp);
+        if (!hs_lines_evalframe_stop(lp) &&
+            PyErr_WarnEx(PyExc_RuntimeWarning,
+                         "hotscope: another frame evaluation function (a debugger's) replaced "
+                         "hotscope's while it ran: selected functions started after that are "
+                         "missing from the line profile", 1) < 0)
+            status = -1;
     } else if (hs_legacy_profile_remove(profile_function, (PyObject *)lp, &lp->saved_thread_hook) < 0) {
         status = -1;
     }

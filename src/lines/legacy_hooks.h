@@ -27,7 +27,10 @@ static inline int hs_lines_trace_is_ours(PyThreadState *ts, LineProfilerObject *
  * interpreter's: use the profile function), -1 with ValueError when
  * another line profiler has it. */
 int hs_lines_evalframe_start(LineProfilerObject *lp);
-void hs_lines_evalframe_stop(LineProfilerObject *lp);
+/* Stops; returns whether the hook was still the interpreter's evaluation
+ * function until then (0: something replaced it, and what started since
+ * was not seen). */
+int hs_lines_evalframe_stop(LineProfilerObject *lp);
 /* Tells the hook about the code objects selected since the start. */
 void hs_lines_evalframe_watch(LineProfilerObject *lp);
 

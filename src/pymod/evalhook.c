@@ -93,6 +93,10 @@ void hs_evalhook_release(int reads_levels) {
     hook.around_filter = 0;
 }
 
+int hs_evalhook_in_place(void) {
+    return hook.users > 0 && _PyInterpreterState_GetEvalFrameFunc(hook.interp) == eval_hook;
+}
+
 int hs_evalhook_set_around(hs_eval_around around, void *owner, uint64_t filter) {
     if (hook.around && hook.around_owner != owner)
         return 0;

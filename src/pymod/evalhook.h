@@ -157,6 +157,9 @@ int hs_evalhook_acquire(int reads_levels);
 void hs_evalhook_release(int reads_levels);
 
 #if HS_HAVE_EVALHOOK
+/* Whether the hook, taken, is still the interpreter's evaluation function
+ * (a debugger may have put its own in its place since). */
+int hs_evalhook_in_place(void);
 /* Sets the around function and its filter (for a user that acquired the
  * hook): 1, or 0 when another owner's is set. */
 int hs_evalhook_set_around(hs_eval_around around, void *owner, uint64_t filter);
