@@ -82,8 +82,8 @@ static int profile_function(PyObject *obj, PyFrameObject *frame, int what, PyObj
 
 int hs_lines_hooks_watch(LineProfilerObject *lp, hs_code_lines *entry) {
     (void)entry;
-    if (lp->via_evalhook)
-        hs_lines_evalframe_watch(lp); /* the profile function sees every code object */
+    if (lp->via_evalhook) /* a profile function sees every code object */
+        hs_lines_evalframe_watch(lp);
     return 0;
 }
 
