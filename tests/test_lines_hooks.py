@@ -427,3 +427,13 @@ def test_another_evaluation_function_put_in_place_while_profiling(tmp_path):
     finally:
         foreign.uninstall()
     assert hotscope_counts(lp.data)[0] == settrace_counts(all_codes([work]), lambda: work(5))
+
+
+def test_a_function_chosen_while_profiling_counts_from_then():
+    expected = settrace_counts(all_codes([traced_target]), lambda: traced_target(7))
+    with hotscope.lines(work) as lp:
+        traced_target(7)  # not chosen yet
+        lp.add_function(traced_target)
+        traced_target(7)
+    hits = hotscope_counts(lp.data)[0]
+    assert {k: v for k, v in hits.items() if k[1] == traced_target.__code__.co_firstlineno} == expected
