@@ -7,18 +7,28 @@ interleaved (repeat -> workload -> mode); medians over repeats.
 
     python bench/bench_lines.py                  # every .venvs/3.X found
     python bench/bench_lines.py --python .venvs/3.12/bin/python --repeat 7
+    python bench/bench_lines.py --python main=/tmp/main311/bin/python \
+                                --python branch=.venvs/3.11/bin/python
+    python bench/bench_lines.py --workload unselected --workload unsel_calls
     python bench/bench_lines.py --quick
 
+Every interpreter is measured in turn within each repeat, so ratios of
+several interpreters (or two builds of one) are taken under the same load.
+
 Workloads:
-  loops      many cheap lines in one selected function
-  calls      a selected function calling a small selected function
-  unselected the loops workload NOT selected, while the profiler runs on
-             another function: should run at unprofiled speed
+  loops       many cheap lines in one selected function
+  calls       a selected function calling a small selected function
+  callee      the calls workload with only the caller selected: a selected
+              function calling one that is not
+  unselected  the loops workload NOT selected, while the profiler runs on
+              another function: should run at unprofiled speed
+  unsel_calls the calls workload NOT selected (a call per iteration): the
+              same, for code whose cost is calls
 Columns: none (s) unprofiled; "line_profiler x", "hotscope x" = time under
 the tool / unprofiled; "added" = (t_hot - t_none) / (t_lp - t_none), the
 share of line_profiler's added cost hotscope adds (target: <= 0.33);
-"floor" (3.10/3.11) = the same share for a C trace function that does
-nothing (bench/floor_trace.c, built on the fly with gcc): what the
+"floor" (3.10/3.11; loops and calls) = the same share for a C trace function
+that does nothing (bench/floor_trace.c, built on the fly with gcc): what the
 interpreter's own line tracing costs, which no profiler on that path avoids.
 line_profiler must be installed in the interpreter (pip install line_profiler).
 """
@@ -35,7 +45,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-WORKLOADS = ["loops", "calls", "unselected"]
+WORKLOADS = ["loops", "calls", "callee", "unselected", "unsel_calls"]
+FLOOR_WORKLOADS = ("loops", "calls")  # the others trace what the floor does not
 MODES = ["none", "line_profiler", "hotscope", "floor"]
 
 
@@ -73,6 +84,10 @@ def child(mode, workload, size):
         run, selected = (lambda: loops(n)), [loops]
     elif workload == "calls":
         run, selected = (lambda: calls(n // 2)), [calls, small]
+    elif workload == "callee":
+        run, selected = (lambda: calls(n // 2)), [calls]
+    elif workload == "unsel_calls":
+        run, selected = (lambda: calls(n // 2)), [other]
     else:
         run, selected = (lambda: loops(n)), [other]
     if mode == "line_profiler":
@@ -86,7 +101,7 @@ def child(mode, workload, size):
         sys.path.insert(0, os.environ["HS_FLOOR_DIR"])
         import _hs_floor
 
-        if workload == "unselected":
+        if workload.startswith("unsel"):
             start = stop = lambda: None  # nothing selected: nothing to trace
         else:
             start, stop = _hs_floor.enable, _hs_floor.disable
@@ -135,50 +150,66 @@ def main():
     ap.add_argument("--python", action="append")
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--workload", action="append", choices=WORKLOADS, help="only these (repeatable)")
     args = ap.parse_args()
     if args.child:
         child(args.child[0], args.child[1], float(args.child[2]))
         return 0
-    pythons = [os.path.abspath(p) for p in args.python] if args.python else sorted(glob.glob(os.path.join(ROOT, ".venvs", "3.*", "bin", "python")))
+    # --python LABEL=PATH names a column (say main=... and branch=... to
+    # compare two builds of one interpreter side by side).
+    pythons = []
+    for arg in args.python or sorted(glob.glob(os.path.join(ROOT, ".venvs", "3.*", "bin", "python"))):
+        label, _, path = arg.rpartition("=") if "=" in arg else ("", "", arg)
+        pythons.append((label, os.path.abspath(path)))
     size = 200_000 if args.quick else 2_000_000
     repeat = 1 if args.quick else args.repeat
-    print("%-6s %-11s %9s %16s %11s %7s %7s" % ("python", "workload", "none (s)", "line_profiler x",
-                                                "hotscope x", "added", "floor"))
     scratch = tempfile.mkdtemp(prefix="bench_lines.")
-    for python in pythons:
+    setups = []
+    for label, python in pythons:
         version = subprocess.run([python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
                                  capture_output=True, text=True).stdout.strip()
-        floor_dir = build_floor(python, os.path.join(scratch, version))
-        modes = MODES if floor_dir else MODES[:-1]
-        for workload in WORKLOADS:
-            times = {m: [] for m in modes}
-            errors = {}
-            for _ in range(repeat):
+        floor_dir = build_floor(python, os.path.join(scratch, label + version))
+        setups.append(((label + " " if label else "") + version, python, floor_dir))
+    width = max(6, max(len(name) for name, _, _ in setups))
+    row = "%-" + str(width) + "s %-11s %9s %16s %11s %7s %7s"
+    print(row % ("python", "workload", "none (s)", "line_profiler x", "hotscope x", "added", "floor"))
+    for workload in args.workload or WORKLOADS:
+        # Interleaved: repeat -> interpreter -> mode, so that every
+        # interpreter's ratios are measured under the same load.
+        times = {}
+        errors = {}
+        for _ in range(repeat):
+            for name, python, floor_dir in setups:
+                modes = MODES if floor_dir and workload in FLOOR_WORKLOADS else MODES[:-1]
                 for mode in modes:
                     t, err = measure(python, mode, workload, size, floor_dir)
                     if t is None:
-                        errors[mode] = err
+                        errors[(name, mode)] = err
                     else:
-                        times[mode].append(t)
-            med = {m: statistics.median(v) if v else None for m, v in times.items()}
+                        times.setdefault(name, {m: [] for m in modes})[mode].append(t)
+        for name, _, _ in setups:
+            mine = times.get(name, {})
+            med = {m: statistics.median(v) if v else None for m, v in mine.items()}
             added, floor = [], []
-            for i in range(min(len(v) for v in times.values()) if all(times.values()) else 0):
-                lp_cost = times["line_profiler"][i] - times["none"][i]
+            for i in range(min(len(v) for v in mine.values()) if mine and all(mine.values()) else 0):
+                lp_cost = mine["line_profiler"][i] - mine["none"][i]
                 if lp_cost > 0:
-                    added.append((times["hotscope"][i] - times["none"][i]) / lp_cost)
-                    if "floor" in times:
-                        floor.append((times["floor"][i] - times["none"][i]) / lp_cost)
+                    added.append((mine["hotscope"][i] - mine["none"][i]) / lp_cost)
+                    if "floor" in mine:
+                        floor.append((mine["floor"][i] - mine["none"][i]) / lp_cost)
 
             def ratio(m):
-                return "%.2f" % (med[m] / med["none"]) if med[m] and med["none"] else "n/a"
+                return "%.2f" % (med[m] / med["none"]) if med.get(m) and med.get("none") else "n/a"
 
-            shown = workload != "unselected"
-            print("%-6s %-11s %9s %16s %11s %7s %7s" % (
-                version, workload, "%.3f" % med["none"] if med["none"] else "n/a", ratio("line_profiler"),
+            shown = not workload.startswith("unsel")
+            print(row % (
+                name, workload, "%.3f" % med["none"] if med.get("none") else "n/a", ratio("line_profiler"),
                 ratio("hotscope"), "%.2f" % statistics.median(added) if added and shown else "-",
                 "%.2f" % statistics.median(floor) if floor and shown else "-"))
-            for mode, err in errors.items():
-                print("       %s: %s" % (mode, err))
+            for (who, mode), err in errors.items():
+                if who == name:
+                    print("       %s: %s" % (mode, err))
+        sys.stdout.flush()
     shutil.rmtree(scratch, ignore_errors=True)
     return 0
 

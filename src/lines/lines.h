@@ -5,8 +5,10 @@
  *
  * Only the selected code objects cost anything: on 3.12+ sys.monitoring
  * LINE events are switched on for those code objects alone (local events,
- * hooks_monitoring.c); before 3.12 a C trace function returns at once for
- * any other code (hooks_legacy.c). Both reduce events to three calls:
+ * hooks_monitoring.c); before 3.12 a C trace function is installed only
+ * while a selected frame is being evaluated, as the frame evaluation hook
+ * sees (hooks_evalframe.c; a profile function where that hook is taken,
+ * hooks_legacy.c). Both reduce events to three calls:
  *   enter: a selected frame starts or resumes   (push an activation)
  *   line:  it reaches a new line                (charge the previous line)
  *   leave: it returns, yields or unwinds        (charge the last line, pop)
@@ -61,7 +63,16 @@ typedef struct {
     uint64_t enable_mark;
     PyObject *disable;          /* 3.12+: sys.monitoring.DISABLE */
     int frame_layout_ok;        /* before 3.12: legacy_frame.h may be used */
-    PyObject *thread_hook;      /* before 3.12: threading.settrace hook */
+    int via_evalhook;           /* before 3.12: driven by the frame evaluation
+                                 * hook (hooks_evalframe.c), not a profile function */
+    uint64_t session;           /* before 3.12: enables so far; an evaluation that
+                                 * began under an earlier one is not closed by this one */
+    int64_t open_windows;       /* before 3.12: selected frames running with the
+                                 * trace function that their evaluation installed */
+    int64_t unrecorded_runs;    /* before 3.12, since enable: runs of selected frames
+                                 * left unrecorded, as another trace function had their
+                                 * thread (sys.settrace, a debugger, coverage) */
+    PyObject *thread_hook;      /* before 3.12: threading.setprofile hook (profile path) */
     PyObject *saved_thread_hook;
     PyObject *weakreflist;
 } LineProfilerObject;

@@ -26,7 +26,7 @@
  * Allocation sizes are the sizes asked for, as tracemalloc counts them.
  */
 #include "mem.h"
-#include "mem_evalhook.h"
+#include "../pymod/evalhook.h"
 #include "mem_stack.h"
 
 /* No SLP vectorization here: GCC turns a pair of adjacent counter updates

@@ -6,7 +6,7 @@
  * Pieces: hooks.c (the allocator wrappers and what one event costs),
  * mem_stack.c (an allocation's node in the tree, from this thread's cache
  * of its last stack), pystack.c (the stack, read from the interpreter's
- * frames), mem_evalhook.c (3.10 and 3.11: frame entries and exits seen
+ * frames), src/pymod/evalhook.c (3.10 and 3.11: frame entries and exits seen
  * through the frame evaluation hook), stacktrie.c (stacks deduplicated
  * into a call tree with counters), ptrtable.c (live blocks),
  * mem_lines.c (per-line figures of chosen functions),
@@ -151,7 +151,7 @@ struct hs_mem {
 
     hs_pystack_layout layout;
     int watching;               /* frame exits are reported (mem_watch.c) */
-    int evalhook;               /* before 3.12: the evaluation hook reports them (mem_evalhook.h) */
+    int evalhook;               /* before 3.12: the evaluation hook reports them (src/pymod/evalhook.h) */
     int64_t full_walks;         /* events whose partial read failed its check */
     hs_stacktrie trie;
     hs_ptrtable table;

@@ -8,14 +8,14 @@
  * only its instruction is read. Otherwise mem_stack.c reads the frames
  * that may have changed since the thread's last read (3.12+: the exits
  * sys.monitoring reports, mem_watch.c; 3.10 and 3.11: the frame
- * evaluation hook, mem_evalhook.h) or the whole stack, and looks up what
+ * evaluation hook, src/pymod/evalhook.h) or the whole stack, and looks up what
  * differs from the cache.
  */
 #ifndef HOTSCOPE_MEM_STACK_H
 #define HOTSCOPE_MEM_STACK_H
 
 #include "mem.h"
-#include "mem_evalhook.h"
+#include "../pymod/evalhook.h"
 
 /* Every node that names a code object holds a reference to it (GIL
  * held); with --native, threads without the GIL may name it from now on. */
@@ -45,7 +45,7 @@ static inline uint32_t hs_mem_child_node(hs_mem *m, hs_mem_tls *tls, uint32_t pa
 }
 
 #if HS_HAVE_EVALHOOK
-/* With the evaluation hook (before 3.12, mem_evalhook.h): the frame of
+/* With the evaluation hook (before 3.12, src/pymod/evalhook.h): the frame of
  * the deepest level whose call has run throughout since this engine's
  * last read on this thread, when its slot still names it; 0 if none. */
 static inline uintptr_t hs_mem_steady_frame(const hs_eval_levels *h, uint64_t reader) {

@@ -8,7 +8,7 @@
 #include "mem.h"
 #include "mem_export.h"
 #include "mem_type.h"
-#include "mem_evalhook.h"
+#include "../pymod/evalhook.h"
 #include "../pymod/module.h"
 
 #include <stdlib.h>
@@ -87,7 +87,7 @@ static PyObject *mt_start(MemTracerObject *self, PyObject *unused) {
     self->started = 1;
     self->watch_tool = hs_mem_watch_start(self);
     if (self->watch_tool < 0)
-        m->evalhook = hs_evalhook_install();
+        m->evalhook = hs_evalhook_acquire(1);
     if (m->lines_gated) /* chosen frames already running here are counted */
         hs_mem_recount_chosen(m);
     hs_mem_set_busy(m, 0);
@@ -145,7 +145,7 @@ static void stop(MemTracerObject *self) {
     hs_mem_finish(self->engine);
     hs_mem_watch_stop(self);
     if (self->engine->evalhook)
-        hs_evalhook_uninstall();
+        hs_evalhook_release(1);
     self->engine->evalhook = 0;
 }
 
@@ -164,7 +164,7 @@ static PyObject *mt_after_fork_child(MemTracerObject *self, PyObject *unused) {
         self->stopped = 1;
         hs_mem_watch_stop(self);
         if (self->engine->evalhook)
-            hs_evalhook_uninstall();
+            hs_evalhook_release(1);
         self->engine->evalhook = 0;
     }
     Py_RETURN_NONE;
