@@ -66,8 +66,9 @@ def all_codes(functions):
     return codes
 
 
-def settrace_counts(codes, run):
-    """Line events per (file, code's first line, line) as sys.settrace reports them."""
+def counting_trace(codes):
+    """A sys.settrace function that counts the line events of `codes` per
+    (file, code's first line, line), and the dict it counts into."""
     counts = {}
     wanted = set(codes)
 
@@ -80,6 +81,12 @@ def settrace_counts(codes, run):
     def global_trace(frame, event, arg):
         return local if frame.f_code in wanted else None
 
+    return global_trace, counts
+
+
+def settrace_counts(codes, run):
+    """Line events per (file, code's first line, line) as sys.settrace reports them."""
+    global_trace, counts = counting_trace(codes)
     sys.settrace(global_trace)
     try:
         run()

@@ -25,7 +25,7 @@ import warnings
 import pytest
 
 import hotscope
-from lineskit import all_codes, hotscope_counts, settrace_counts
+from lineskit import all_codes, counting_trace, hotscope_counts, settrace_counts
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LEGACY = sys.version_info < (3, 12)
@@ -193,18 +193,7 @@ def traced_target(n):
 def test_a_trace_function_of_the_program_is_left_in_place():
     codes = all_codes([traced_target])
     expected = settrace_counts(codes, lambda: traced_target(9))
-    wanted = set(codes)
-    counts = {}
-
-    def local(frame, event, arg):
-        if event == "line":
-            key = (frame.f_code.co_filename, frame.f_code.co_firstlineno, frame.f_lineno)
-            counts[key] = counts.get(key, 0) + 1
-        return local
-
-    def program_trace(frame, event, arg):
-        return local if frame.f_code in wanted else None
-
+    program_trace, counts = counting_trace(codes)
     sys.settrace(program_trace)
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -374,7 +363,7 @@ AUDITED = textwrap.dedent("""
     import json, sys
     sys.path.insert(0, %(tests)r)
     import hotscope
-    from lineskit import all_codes, hotscope_counts, settrace_counts
+    from lineskit import all_codes, counting_trace, hotscope_counts, settrace_counts
 
     def not_selected(event):
         return len(event)
