@@ -321,6 +321,8 @@ static hs_id task_root(hs_sampler *s, hs_sample_target *t, const hs_raw_thread *
  * wall time (no CPU: waiting costs none), as the tracer charges waits. */
 static void add_waiting_tasks(hs_sampler *s, hs_sample_target *t, size_t span, int64_t interval_ns) {
     hs_async_waits *w = &t->waits;
+    if (!w->found_count)
+        return;
     uint8_t *headers = malloc(HS_WAITS_MAX_CHAIN * span);
     if (!headers || hs_grow((void **)&s->stack, &s->stack_cap, HS_WAITS_MAX_CHAIN + 2, sizeof *s->stack) != 0) {
         free(headers);
