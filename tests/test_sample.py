@@ -84,6 +84,15 @@ def sample_running(script, *args, rate, seconds, read_after=0):
     return sampler, lines
 
 
+def test_names_that_are_not_utf8_come_out_as_utf8():
+    """A lone surrogate in a thread's name becomes U+FFFD (a Python str can
+    hold it, UTF-8 cannot), a character beyond the BMP stays itself: every
+    output decodes as UTF-8."""
+    sampler, _ = sample_running(TARGETS / "sample_odd_names.py", 2.0, rate=500, seconds=0.5)
+    text = sampler.snapshot().collapsed(clock="samples").decode("utf-8")  # strict
+    assert "thread odd-\ufffd-\U0001F600 (tid " in text, text[:2000]
+
+
 def test_no_aliasing_with_a_loop_at_the_sampling_period():
     """A loop whose period is the sampling interval (10 ms at 100 Hz),
     70% in a() and 30% in b() by its own clock: each is seen in its share

@@ -16,7 +16,11 @@
 
 #define MAX_STR_CHARS 4096
 
+/* c (at most 0x10FFFF) as UTF-8; a lone surrogate, which a Python str
+ * may hold but UTF-8 may not, as U+FFFD. */
 static size_t utf8_encode(uint32_t c, char *out) {
+    if (c >= 0xD800 && c <= 0xDFFF)
+        c = 0xFFFD;
     if (c < 0x80) { out[0] = (char)c; return 1; }
     if (c < 0x800) { out[0] = (char)(0xC0 | (c >> 6)); out[1] = (char)(0x80 | (c & 0x3F)); return 2; }
     if (c < 0x10000) {
@@ -25,8 +29,6 @@ static size_t utf8_encode(uint32_t c, char *out) {
         out[2] = (char)(0x80 | (c & 0x3F));
         return 3;
     }
-    if (c > 0x10FFFF)
-        c = 0xFFFD;
     out[0] = (char)(0xF0 | (c >> 18));
     out[1] = (char)(0x80 | ((c >> 12) & 0x3F));
     out[2] = (char)(0x80 | ((c >> 6) & 0x3F));
@@ -69,6 +71,11 @@ int hs_read_str(const hs_proc *p, const hs_pylayout *l, uint64_t addr, char *out
                 c = v;
             } else {
                 memcpy(&c, raw + i * 4, 4);
+                if (c > 0x10FFFF) { /* no str holds that: a torn or freed object */
+                    n = 0;
+                    status = -2;
+                    break;
+                }
             }
             char enc[4];
             size_t k = utf8_encode(c, enc);
@@ -78,7 +85,7 @@ int hs_read_str(const hs_proc *p, const hs_pylayout *l, uint64_t addr, char *out
             n += k;
         }
         out[n] = '\0';
-        status = (int)n;
+        status = status == -2 ? -1 : (int)n;
     }
     if (raw != stackbuf)
         free(raw);
