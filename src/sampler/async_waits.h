@@ -9,7 +9,8 @@
  * asyncio keeps every pending task in a WeakSet (asyncio.tasks._all_tasks,
  * 3.10 and 3.11; _scheduled_tasks, 3.12 and 3.13, eager tasks being the
  * running ones): a set of weak references to them, read every
- * LIST_EVERY_NS (async_waits.c). A Task (TaskObj, Modules/_asynciomodule.c,
+ * LIST_EVERY_NS (async_waits.c) and at once when its number of entries
+ * changes. A Task (TaskObj, Modules/_asynciomodule.c,
  * 3.10-3.13) has its loop first after the object header (fut_loop) and
  * the future it waits on right before its coroutine (task_fut_waiter,
  * task_coro), whose place async_view.c learns. A suspended coroutine
@@ -24,11 +25,13 @@
  * its tasks, or else as the loop says (loop._thread_id, set by asyncio's
  * run_forever), or else (uvloop's loops have no such attribute to read)
  * the only thread of the process if it has one, so the waits go under
- * that thread, next to its running tasks. Cost is bounded: all waiting tasks are read together every M
- * passes, M chosen so that no more than VISITS_PER_SECOND task reads are
- * made a second, and each is weighted M passes (unbiased: each task's
- * state is sampled every M passes); beyond HS_WAITS_MAX_TASKS tasks, a
- * rotating share is read and weighted up.
+ * that thread, next to its running tasks.
+ *
+ * Cost is bounded: all waiting tasks are read together every M passes, M
+ * chosen so that no more than VISITS_PER_SECOND task reads are made a
+ * second, and each is weighted M passes (unbiased: each task's state is
+ * sampled every M passes); beyond HS_WAITS_MAX_TASKS tasks, a rotating
+ * share is read and weighted up.
  */
 #ifndef HOTSCOPE_ASYNC_WAITS_H
 #define HOTSCOPE_ASYNC_WAITS_H
