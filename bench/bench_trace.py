@@ -254,7 +254,8 @@ def main(argv=None):
     parser.add_argument("--timeout", type=int, default=300, help="seconds per child process")
     args = parser.parse_args(argv)
     args.workloads = args.workloads or WORKLOADS
-    pythons = args.python or find_pythons()
+    # the children run in bench/: a relative interpreter path is the caller's
+    pythons = [os.path.abspath(p) if os.sep in p else p for p in args.python] or find_pythons()
     if not pythons:
         parser.error("no interpreters found; pass --python")
     for python in pythons:
