@@ -519,22 +519,23 @@ static int find_section(elf_file *f, const char *name, elf64_shdr *out) {
     return rc;
 }
 
-/* Whether the program headers can be read: their entry size and extent. */
-static int usable_phdrs(const elf_file *f) {
-    return f->phnum > 0 && f->eh.e_phentsize == sizeof(elf64_phdr) &&
-           f->phnum <= f->size / sizeof(elf64_phdr) &&
-           in_file(f, f->eh.e_phoff, f->phnum * sizeof(elf64_phdr));
+/* elf_open, for a reader of the program headers: also checks they can be
+ * read (their entry size and extent). 0, or -1 closed with the error. */
+static int elf_open_segments(elf_file *f, const char *path, char *err, size_t errlen) {
+    if (elf_open(f, path, err, errlen) != 0)
+        return -1;
+    if (f->phnum > 0 && f->eh.e_phentsize == sizeof(elf64_phdr) &&
+        f->phnum <= f->size / sizeof(elf64_phdr) && in_file(f, f->eh.e_phoff, f->phnum * sizeof(elf64_phdr)))
+        return 0;
+    elf_close(f);
+    return fail(f, "no usable program headers");
 }
 
 int hs_elf_eh_frame(const char *path, hs_elf_eh_frame_copy *out, char *err, size_t errlen) {
     memset(out, 0, sizeof *out);
     elf_file f;
-    if (elf_open(&f, path, err, errlen) != 0)
+    if (elf_open_segments(&f, path, err, errlen) != 0)
         return -1;
-    if (!usable_phdrs(&f)) {
-        elf_close(&f);
-        return fail(&f, "no usable program headers");
-    }
     /* .eh_frame_hdr from its program header (what the loader and every
      * unwinder go by), and the loadable segment that holds it. */
     elf64_phdr hdr = {0}, seg = {0};
@@ -622,12 +623,8 @@ int hs_elf_load_bias(const char *path, uint64_t map_start, uint64_t map_offset,
                      uint64_t *bias, char *err, size_t errlen) {
     *bias = 0;
     elf_file f;
-    if (elf_open(&f, path, err, errlen) != 0)
+    if (elf_open_segments(&f, path, err, errlen) != 0)
         return -1;
-    if (!usable_phdrs(&f)) {
-        elf_close(&f);
-        return fail(&f, "no usable program headers");
-    }
     /* The loader maps each PT_LOAD from its offset rounded down to a page
      * (p_offset and p_vaddr agree modulo the page size, gABI "Program
      * Header"), so a mapping's file offset is page-aligned and may start
