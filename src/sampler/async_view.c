@@ -79,7 +79,8 @@ static hs_async_task *cache_slot(hs_async_view *v, uint64_t task) {
     return &v->cache[(home + v->evictions++ % PROBE) % HS_ASYNC_CACHE];
 }
 
-const hs_async_task *hs_async_view_entry(hs_async_view *v, const hs_target *t, hs_profile *p, uint64_t task) {
+const hs_async_task *hs_async_view_entry(hs_async_view *v, const hs_target *t, hs_profile *p, uint64_t task,
+                                         hs_task_state *now) {
     hs_async_task *slot = cache_slot(v, task);
     uint8_t bytes[TASK_BYTES];
     if (hs_proc_read(&t->proc, task, bytes, sizeof bytes) != 0)
@@ -88,6 +89,10 @@ const hs_async_task *hs_async_view_entry(hs_async_view *v, const hs_target *t, h
         calibrate(v, t, bytes);
     if (v->coro_offset < 0)
         return NULL;
+    if (now) { /* fut_loop first after the header; task_fut_waiter before task_coro */
+        memcpy(&now->loop, bytes + t->layout.object_type + 8, sizeof now->loop);
+        memcpy(&now->waiter, bytes + v->coro_offset - 8, sizeof now->waiter);
+    }
     uint64_t coro, name;
     memcpy(&coro, bytes + v->coro_offset, sizeof coro);
     memcpy(&name, bytes + v->coro_offset + 8, sizeof name);
@@ -135,7 +140,7 @@ void hs_async_view_pass(hs_async_view *v, const hs_target *t, hs_profile *p, int
         v->lookup_every_ns = FIRST_LOOK_EVERY_NS;
     }
     for (long i = 0; i < count && v->running_count < HS_ASYNC_RUNNING; i++) {
-        const hs_async_task *e = hs_async_view_entry(v, t, p, items[i].value);
+        const hs_async_task *e = hs_async_view_entry(v, t, p, items[i].value, NULL);
         if (e) {
             v->running[v->running_count] = *e;
             v->running[v->running_count++].loop = items[i].key;

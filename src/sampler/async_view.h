@@ -72,9 +72,19 @@ void hs_async_view_forget_tasks(hs_async_view *v);
 void hs_async_view_pass(hs_async_view *v, const hs_target *t, hs_profile *p, int64_t now_ns,
                         uint64_t code_met);
 
+/* What a Task holds that changes as it runs, read with its entry: its loop
+ * (fut_loop, first after the object header) and the future it waits on
+ * (task_fut_waiter, right before task_coro), TaskObj in
+ * Modules/_asynciomodule.c, 3.10-3.13. */
+typedef struct {
+    uint64_t loop, waiter;
+} hs_task_state;
+
 /* A task's coroutine, its frame and its name (cached by address, read on
- * first meeting), or NULL when it does not read as a Task. */
-const hs_async_task *hs_async_view_entry(hs_async_view *v, const hs_target *t, hs_profile *p, uint64_t task);
+ * first meeting), or NULL when it does not read as a Task; with `now`,
+ * also its state as read this time. */
+const hs_async_task *hs_async_view_entry(hs_async_view *v, const hs_target *t, hs_profile *p, uint64_t task,
+                                         hs_task_state *now);
 
 /* Whether there is asyncio to look for tasks in (it is imported). */
 int hs_async_view_active(const hs_async_view *v);

@@ -187,7 +187,7 @@ static hs_id awaited_label(hs_async_view *v, const hs_target *t, hs_profile *p, 
         return hs_intern_cstr(p, "[await]");
     const char *dot = strrchr(type, '.');
     const char *bare = dot ? dot + 1 : type;
-    const hs_async_task *awaited = strcmp(bare, "Task") == 0 ? hs_async_view_entry(v, t, p, waiter) : NULL;
+    const hs_async_task *awaited = strcmp(bare, "Task") == 0 ? hs_async_view_entry(v, t, p, waiter, NULL) : NULL;
     if (awaited)
         snprintf(label, sizeof label, "[await task %s]", hs_str(p, awaited->name, NULL));
     else
@@ -211,17 +211,13 @@ static void visit_task(hs_async_waits *w, hs_async_view *v, const hs_target *t, 
     if (v->coro_offset < 0 && (hs_read_type_name(&t->proc, &t->layout, task, type, sizeof type) != 0 ||
                                !strstr(type, "Task")))
         return; /* not a Task (a dead reference's None): no use to learn the layout from */
-    const hs_async_task *e = hs_async_view_entry(v, t, p, task);
-    if (!e || v->coro_offset < 8)
+    hs_task_state now;
+    const hs_async_task *e = hs_async_view_entry(v, t, p, task, &now);
+    if (!e)
         return;
     hs_id task_name = e->name;
-    uint64_t loop, waiter;
-    hs_remote_iov iov[2] = {{task + (uint64_t)t->layout.object_type + 8, &loop, sizeof loop},
-                            {task + (uint64_t)v->coro_offset - 8, &waiter, sizeof waiter}};
-    uint64_t coro = e->coro;
-    if (hs_proc_readv(&t->proc, iov, 2) != 2)
-        return;
-    uint64_t pthread_id = loop_thread(w, t, loop);
+    uint64_t coro = e->coro, waiter = now.waiter;
+    uint64_t pthread_id = loop_thread(w, t, now.loop);
     if (!pthread_id ||
         hs_grow((void **)&w->found, &w->found_cap, w->found_count + 1, sizeof *w->found) != 0)
         return;
