@@ -234,16 +234,6 @@ static hs_torn_reason check_apart(hs_target *t, hs_walk_result *r, stack_origin 
     return HS_TORN_NONE;
 }
 
-int32_t hs_frame_instr_offset(const hs_pylayout *l, const uint8_t *buf, uint64_t code) {
-    if (l->frame_instr_is_index) {
-        int32_t lasti;
-        memcpy(&lasti, buf + l->frame_instr, sizeof lasti);
-        return lasti >= 0 ? lasti * 2 : -1;
-    }
-    uint64_t instr = word_at(buf, l->frame_instr);
-    uint64_t start = code + (uint64_t)l->code_code_adaptive;
-    return instr >= start && instr - start < (1u << 30) ? (int32_t)(instr - start) : -1;
-}
 
 /* 3.10's f_state of a frame that can be on a stack: executing, or
  * unwinding an exception. */

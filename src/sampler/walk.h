@@ -42,6 +42,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "target.h"
 
@@ -122,7 +123,17 @@ void hs_walk_result_free(hs_walk_result *r);
 /* Byte offset of the instruction a frame executes, from its header bytes
  * (read at the frame's address) and its code object's address; -1 when
  * the instruction pointer is not inside the code object. */
-int32_t hs_frame_instr_offset(const hs_pylayout *l, const uint8_t *buf, uint64_t code);
+static inline int32_t hs_frame_instr_offset(const hs_pylayout *l, const uint8_t *buf, uint64_t code) {
+    if (l->frame_instr_is_index) {
+        int32_t lasti;
+        memcpy(&lasti, buf + l->frame_instr, sizeof lasti);
+        return lasti >= 0 ? lasti * 2 : -1;
+    }
+    uint64_t instr;
+    memcpy(&instr, buf + l->frame_instr, sizeof instr);
+    uint64_t start = code + (uint64_t)l->code_code_adaptive;
+    return instr >= start && instr - start < (1u << 30) ? (int32_t)(instr - start) : -1;
+}
 
 /* Walks every thread of the main interpreter. Returns 0, or -1 when the
  * interpreter itself could not be read (the process exited or is tearing
