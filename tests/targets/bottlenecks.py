@@ -246,7 +246,77 @@ def step_13(n):
     return x
 
 
-STEPS = [step_0, step_1, step_2, step_3, step_4, step_5, step_6, step_7, step_8, step_9, step_10, step_11, step_12, step_13]
+def step_14(n):
+    x = 0
+    for i in range(n):
+        x += i % 19
+    return x
+
+
+def step_15(n):
+    x = 0
+    for i in range(n):
+        x ^= i * 7
+    return x
+
+
+def step_16(n):
+    x = 0
+    for i in range(n):
+        x += (i << 2) & 511
+    return x
+
+
+def step_17(n):
+    x = 0
+    for i in range(n):
+        x = (x + 3 * i) % 999983
+    return x
+
+
+def step_18(n):
+    x = 0
+    for i in range(n):
+        x += i * 11 % 7
+    return x
+
+
+def step_19(n):
+    x = 0
+    for i in range(n):
+        x += i // 5
+    return x
+
+
+def step_20(n):
+    x = 0
+    for i in range(n):
+        x -= i % 11
+    return x
+
+
+def step_21(n):
+    x = 0
+    for i in range(n):
+        x += (i - 900) * 3
+    return x
+
+
+def step_22(n):
+    x = 0
+    for i in range(n):
+        x = (x * 5 + i) % 65519
+    return x
+
+
+def step_23(n):
+    x = 0
+    for i in range(n):
+        x += i * i % 23
+    return x
+
+
+STEPS = [step_0, step_1, step_2, step_3, step_4, step_5, step_6, step_7, step_8, step_9, step_10, step_11, step_12, step_13, step_14, step_15, step_16, step_17, step_18, step_19, step_20, step_21, step_22, step_23]
 
 
 def none():
