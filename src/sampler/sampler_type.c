@@ -569,6 +569,7 @@ static PyObject *dump_target(SamplerObject *self, hs_sample_target *st, int with
      * until a read is consistent (3.10 and 3.11 often need more than the
      * sampler's three tries), rather than shown empty. */
     walk.max_attempts = 500;
+    walk.whole_stacks = 1;
     /* --native: read while the process is stopped, in a thread of its own
      * (the GIL stays held: that thread never touches Python) */
     hs_native_dump_frame *merged = NULL;

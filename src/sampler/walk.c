@@ -465,11 +465,14 @@ static void walk_thread(hs_target *t, hs_walk_result *r, hs_raw_thread *th, stac
     int64_t started = r->retry_budget_ns > 0 ? hs_sampler_now_ns() : 0;
     for (th->attempts = 1;; th->attempts++) {
         hs_torn_reason reason = walk_frames(t, r, th, o);
+        int max_attempts = r->max_attempts > 0 ? r->max_attempts : HS_WALK_ATTEMPTS;
+        if (reason == HS_TORN_NONE &&
+            (!th->cut || !r->whole_stacks || th->attempts >= max_attempts))
+            return; /* a cut stack is kept when it is still cut at the last try */
         if (reason == HS_TORN_NONE)
-            return;
+            reason = HS_TORN_MOVED;
         uint8_t buf[512];
         size_t span = tstate_span(l);
-        int max_attempts = r->max_attempts > 0 ? r->max_attempts : HS_WALK_ATTEMPTS;
         int give_up = th->attempts >= max_attempts;
         if (give_up && r->retry_budget_ns > 0 && th->attempts < HS_WALK_MAX_RETRIES)
             give_up = hs_sampler_now_ns() - started >= r->retry_budget_ns;

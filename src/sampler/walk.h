@@ -111,6 +111,8 @@ typedef struct {
     hs_raw_frame *frames;
     size_t frame_count, frame_cap;
     int max_attempts;        /* reads of a stack before giving up; 0: HS_WALK_ATTEMPTS */
+    int whole_stacks;        /* a cut stack is read again (within max_attempts), for
+                                one-shot dumps that keep no rate and want every frame */
     int64_t retry_budget_ns; /* and beyond those, keep reading it while this much time
                                 has not passed since the first read (0: no budget) */
     int64_t usual_read_ns;   /* how long a read of two frames takes here (3.10) */
