@@ -491,16 +491,90 @@ class Periods:
         return upload
 
 
+class StopSignals:
+    """Ctrl-C and SIGTERM while the recording loop runs, as a flag it reads
+    and a pipe that ends its wait at once (signal.set_wakeup_fd).
+
+    Nothing is raised into the loop's work and the handler takes no lock: a
+    KeyboardInterrupt that lands between a lock's acquire and its `with`
+    block (Event.wait, the uploader's queue) leaves the lock held, and a
+    handler calling Event.set() while the main thread is inside Event.wait
+    on the same lock waits for itself. A second Ctrl-C raises
+    KeyboardInterrupt as usual, for a user who will not wait. Main thread
+    only, as signal handlers are."""
+
+    def __init__(self, on_terminate=None):
+        self.reason = None            # "interrupted" (SIGINT) or "terminated" (SIGTERM)
+        self._on_terminate = on_terminate
+        self._read, self._write = os.pipe()
+        os.set_blocking(self._read, False)
+        os.set_blocking(self._write, False)
+        self._previous = None
+
+    def install(self):
+        import signal
+
+        # A SIGINT ignored when hotscope started (nohup, a background job of
+        # a script) stays ignored, as Python's own KeyboardInterrupt would.
+        taken = [s for s in (signal.SIGINT, signal.SIGTERM)
+                 if s != signal.SIGINT or signal.getsignal(s) is not signal.SIG_IGN]
+        self._previous = {s: signal.signal(s, self._handle) for s in taken}
+        self._previous_fd = signal.set_wakeup_fd(self._write)
+        return self
+
+    def restore(self, signals=None):
+        """Puts back the previous handlers (of `signals`, default both);
+        with both, the pipe goes too."""
+        import signal
+
+        if self._previous is None:
+            return
+        for s in list(signals or self._previous):
+            if s in self._previous:
+                signal.signal(s, self._previous.pop(s))
+        if not self._previous:
+            signal.set_wakeup_fd(self._previous_fd)
+            os.close(self._read)
+            os.close(self._write)
+            self._previous = None
+
+    def _handle(self, signum, frame):
+        import signal
+
+        if signum == signal.SIGINT:
+            if self.reason == "interrupted":
+                raise KeyboardInterrupt
+            self.reason = "interrupted"
+        else:
+            self.reason = self.reason or "terminated"
+            if self._on_terminate is not None:
+                self._on_terminate()
+
+    def wait(self, seconds):
+        """Sleeps up to `seconds`, less when a signal comes."""
+        import select
+
+        try:
+            ready, _, _ = select.select([self._read], [], [], seconds)
+            if ready:
+                while os.read(self._read, 64):
+                    pass
+        except (BlockingIOError, InterruptedError):
+            pass
+
+
 def run(sampler, periods, every, child=None, duration=None, stop=None, tick=0.25):
     """Samples until the child (or the target) exits, the duration ends,
-    Ctrl-C or `stop` (an Event: SIGTERM); takes a period every `every`
-    seconds and the last, partial one at the end. Returns "exited",
-    "duration", "interrupted" or "terminated"."""
+    or `stop` (StopSignals) says Ctrl-C or SIGTERM; takes a period every
+    `every` seconds and the last, partial one at the end. Returns "exited",
+    "duration", "interrupted" or "terminated". After a SIGTERM a child
+    that hotscope started is sampled until it has wound down."""
     # Woken 4 times a second at most (and at each period): the check for
     # the program's exit is the only thing that needs waking, and each
-    # wake-up costs this process CPU time. A SIGTERM ends the wait at once.
+    # wake-up costs this process CPU time. A signal ends the wait at once.
     tick = min(tick, every / 4)
-    stop = stop if stop is not None else threading.Event()
+    if stop is None:
+        stop = StopSignals().install()
     sampler.start()
     started = time.monotonic()
     due = started + every
@@ -511,8 +585,8 @@ def run(sampler, periods, every, child=None, duration=None, stop=None, tick=0.25
                 break
             if child is None and sampler.finished:
                 break
-            if stop.is_set() and child is None:
-                reason = "terminated"
+            if stop.reason == "interrupted" or (stop.reason == "terminated" and child is None):
+                reason = stop.reason
                 break
             now = time.monotonic()
             if duration is not None and now - started >= duration:
@@ -523,16 +597,12 @@ def run(sampler, periods, every, child=None, duration=None, stop=None, tick=0.25
                 due += every
                 if due <= now:  # fell behind (a stopped process): no burst of periods
                     due = now + every
-            wait = max(0.0, min(tick, due - time.monotonic()))
-            if stop.is_set():  # the program is winding down after a SIGTERM
-                time.sleep(wait)
-            else:
-                stop.wait(wait)
+            stop.wait(max(0.0, min(tick, due - time.monotonic())))
     except KeyboardInterrupt:
         reason = "interrupted"
     finally:
         sampler.stop()
-    if stop.is_set() and reason == "exited" and child is not None:
+    if stop.reason == "terminated" and reason == "exited" and child is not None:
         reason = "terminated"
     try:
         periods.take()  # the last, partial period

@@ -850,7 +850,6 @@ def record_continuous(opts, command):
     SIGTERM (hotscope/_fleet.py)."""
     import signal
     import socket
-    import threading
 
     from . import _fleet, _sample
 
@@ -906,16 +905,14 @@ def record_continuous(opts, command):
         sampler, child, pid, _ = attach_record_target(opts, command)
     except RecordDone as done:
         return done.status
-    stop = threading.Event()
 
-    def on_sigterm(signum, frame):
+    def on_sigterm():
         # A clean stop: the program (when hotscope started it) is asked to
         # stop too, and sampling goes on while it winds down.
-        stop.set()
         if child is not None and child.poll() is None:
             child.send_signal(signal.SIGTERM)
 
-    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    stop = _fleet.StopSignals(on_sigterm).install()
     where = " and ".join(([endpoint.display + " as " + name] if endpoint else [])
                          + (["%s/" % folder.rstrip("/")] if folder else []))
     sys.stderr.write("hotscope record: profiling pid %d continuously at %g Hz, a profile every %gs to %s\n"
@@ -927,14 +924,20 @@ def record_continuous(opts, command):
                              pusher=pusher, folder=folder, service=service)
     reason = "interrupted"
     try:
-        reason = _fleet.run(sampler, periods, every, child=child, duration=opts.duration, stop=stop)
-        status = _sample.wait_child(child, "exited" if reason == "terminated" else reason)
-    except KeyboardInterrupt:
-        status = _sample.wait_child(child, "interrupted")
-        reason = "interrupted"
-    grace = _fleet.EXIT_GRACE if opts.push_grace is None else opts.push_grace
-    left = pusher.close(grace) if pusher is not None else 0
-    signal.signal(signal.SIGTERM, previous)
+        try:
+            reason = _fleet.run(sampler, periods, every, child=child, duration=opts.duration, stop=stop)
+            # From here Ctrl-C is the usual KeyboardInterrupt again: it cuts
+            # the waits short (for the program, for the last uploads).
+            stop.restore([signal.SIGINT])
+            status = _sample.wait_child(child, "exited" if reason == "terminated" else reason)
+        except KeyboardInterrupt:
+            status = _sample.wait_child(child, "interrupted")
+            reason = "interrupted"
+        stop.restore([signal.SIGINT])
+        grace = _fleet.EXIT_GRACE if opts.push_grace is None else opts.push_grace
+        left = pusher.close(grace) if pusher is not None else 0
+    finally:
+        stop.restore()
     stats = sampler.stats
     sent = periods.periods - periods.empty
     parts = ["%d period%s" % (periods.periods, "s" if periods.periods != 1 else "")]
