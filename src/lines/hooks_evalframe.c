@@ -84,7 +84,7 @@ static PyObject *evaluate_selected(LineProfilerObject *lp, hs_code_lines *entry,
      * runs. */
     Py_INCREF(lp);
     uint64_t session = lp->session;
-    hs_lines_enter(lp, entry, hs_eval_frame_is_new(frame), hs_ticks(&lp->clock));
+    hs_lines_enter(lp, entry, hs_eval_frame_is_new(frame));
     PyObject *result = hs_evalhook_default(ts, frame, throwflag);
     uint64_t now = hs_ticks(&lp->clock);
     /* Profiling stopped meanwhile: the stop charged the lines and took the

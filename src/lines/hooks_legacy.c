@@ -37,7 +37,7 @@ int hs_lines_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
     LineProfilerObject *lp = (LineProfilerObject *)obj;
     if (what != PyTrace_LINE && what != PyTrace_CALL)
         return 0;
-    uint64_t now = hs_ticks(&lp->clock);
+    uint64_t now = what == PyTrace_LINE ? hs_ticks(&lp->clock) : 0; /* first: the line's start */
     PyCodeObject *code = PyFrame_GetCode(frame);
     hs_code_lines *entry = hs_lines_find(lp, code);
     Py_DECREF(code); /* the frame keeps it alive */
@@ -62,18 +62,17 @@ static int profile_function(PyObject *obj, PyFrameObject *frame, int what, PyObj
     Py_DECREF(code);
     if (!entry)
         return 0;
-    uint64_t now = hs_ticks(&lp->clock);
     PyThreadState *ts = PyThreadState_Get();
     if (what == PyTrace_CALL) {
         /* A generator's resumption is a CALL too; only a frame that has
          * not run yet (f_lasti < 0) is a new call. */
-        hs_lines_enter(lp, entry, hs_frame_lasti(frame) < 0, now);
+        hs_lines_enter(lp, entry, hs_frame_lasti(frame) < 0);
         if (ts->c_tracefunc == NULL)
             PyEval_SetTrace(hs_lines_trace, obj);
         else if (!hs_lines_trace_is_ours(ts, lp))
             lp->unrecorded_runs++; /* another trace function has the thread */
     } else {
-        hs_lines_leave(lp, entry, now);
+        hs_lines_leave(lp, entry, hs_ticks(&lp->clock));
         if (hs_lines_depth(lp) == 0 && hs_lines_trace_is_ours(ts, lp))
             PyEval_SetTrace(NULL, NULL);
     }

@@ -23,7 +23,7 @@ static PyObject *on_start(PyObject *hook, PyObject *const *args, size_t nargsf, 
     LineProfilerObject *lp = OWNER(hook);
     hs_code_lines *entry = PyVectorcall_NARGS(nargsf) >= 1 ? hs_lines_find(lp, args[0]) : NULL;
     if (entry)
-        hs_lines_enter(lp, entry, 1, hs_ticks(&lp->clock));
+        hs_lines_enter(lp, entry, 1);
     Py_RETURN_NONE;
 }
 
@@ -32,7 +32,7 @@ static PyObject *on_resume(PyObject *hook, PyObject *const *args, size_t nargsf,
     LineProfilerObject *lp = OWNER(hook);
     hs_code_lines *entry = PyVectorcall_NARGS(nargsf) >= 1 ? hs_lines_find(lp, args[0]) : NULL;
     if (entry)
-        hs_lines_enter(lp, entry, 0, hs_ticks(&lp->clock));
+        hs_lines_enter(lp, entry, 0);
     Py_RETURN_NONE;
 }
 

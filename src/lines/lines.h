@@ -92,7 +92,7 @@ static inline hs_code_lines *hs_lines_find(LineProfilerObject *lp, const void *c
 }
 
 /* The engine's three events (lines_core.c). `now` is in clock ticks. */
-void hs_lines_enter(LineProfilerObject *lp, hs_code_lines *entry, int is_start, uint64_t now);
+void hs_lines_enter(LineProfilerObject *lp, hs_code_lines *entry, int is_start);
 /* With `repeat` 0 a line event for the line already being timed is
  * ignored: on 3.12+ a backward jump has counted it already (see
  * hooks_monitoring.c). With 1 every event counts (the legacy hooks, whose
