@@ -59,8 +59,7 @@ static void charge(hs_activation *a, uint64_t now) {
 }
 
 /* No clock read: until its first line event a frame times nothing (a
- * reading here would be charged to no line, see charge()), and on
- * call-heavy code the read was a sixth of the hooks' own cost. */
+ * reading here would be charged to no line, see charge()). */
 void hs_lines_enter(LineProfilerObject *lp, hs_code_lines *entry, int is_start) {
     hs_line_thread *t = current_thread(lp);
     hs_activation *a = t ? push(t) : NULL;
