@@ -14,6 +14,10 @@ from pathlib import Path
 
 import pytest
 
+import once
+
+pytestmark = once.newest_only
+
 ROOT = Path(__file__).resolve().parent.parent
 TEST_SOURCE = ROOT / "tests" / "c" / "test_codec.c"
 CFLAGS = ["-std=gnu11", "-Wall", "-Wextra", "-Wshadow", "-Werror", "-O1", "-g"]

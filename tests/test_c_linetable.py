@@ -20,6 +20,10 @@ from pathlib import Path
 
 import pytest
 
+import once
+
+pytestmark = once.newest_only
+
 ROOT = Path(__file__).resolve().parent.parent
 TEST_SOURCE = ROOT / "tests" / "c" / "test_linetable.c"
 LINETABLE = ROOT / "src" / "sampler" / "linetable.c"

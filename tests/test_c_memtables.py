@@ -10,6 +10,10 @@ from pathlib import Path
 
 import pytest
 
+import once
+
+pytestmark = once.newest_only
+
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = [ROOT / "tests" / "c" / "test_memtables.c", ROOT / "src" / "memory" / "ptrtable.c",
            ROOT / "src" / "memory" / "stacktrie.c"]

@@ -13,6 +13,10 @@ from pathlib import Path
 
 import pytest
 
+import once
+
+pytestmark = once.newest_only
+
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "src" / "model"
 TEST_SOURCE = ROOT / "tests" / "c" / "test_model.c"

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+import once
+
 ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "src"
 SOURCES = [ROOT / "tests" / "c" / "test_native_unwind.c"] + [
@@ -25,9 +27,9 @@ CFLAGS = ["-std=gnu11", "-Wall", "-Wextra", "-Werror", "-O1", "-g", "-pthread"]
 SANITIZERS = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer",
               "-fno-sanitize-recover=undefined"]
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.skipif(
     not sys.platform.startswith("linux") or platform.machine() != "x86_64",
-    reason="--native is x86-64 Linux only")
+    reason="--native is x86-64 Linux only"), once.newest_only]
 
 
 def _compile(cc, out, extra):

@@ -13,6 +13,10 @@ from pathlib import Path
 
 import pytest
 
+import once
+
+pytestmark = once.newest_only
+
 from readers_helpers import trace_profile
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -18,6 +18,10 @@ from pathlib import Path
 
 import pytest
 
+import once
+
+pytestmark = once.newest_only
+
 ROOT = Path(__file__).resolve().parent.parent
 # The flame graph and HTML renderers embed src/render/assets/ as C strings
 # (src/render/assets_gen.c), which setup.py generates before compiling.

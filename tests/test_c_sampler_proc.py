@@ -15,6 +15,10 @@ from pathlib import Path
 
 import pytest
 
+import once
+
+pytestmark = once.newest_only
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLER = ROOT / "src" / "sampler"
 TEST_SOURCE = ROOT / "tests" / "c" / "test_sampler_proc.c"

@@ -12,23 +12,16 @@ import sys
 
 import pytest
 
+import once
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tools"))
-import pythons  # noqa: E402
-
-
-def newest_interpreter():
-    found = [subprocess.run([p, "-c", "import sys; print(sys.version_info[1])"], capture_output=True,
-                            text=True).stdout.strip() for p in pythons.find()]
-    return max((int(v) for v in found if v.isdigit()), default=None)
 
 
 @pytest.mark.slow
+@once.newest_only
 def test_libfuzzer_finds_nothing_in_any_reader(tmp_path):
     if shutil.which("clang") is None:
         pytest.skip("clang is not installed (Debian: apt-get install clang)")
-    if newest_interpreter() not in (None, sys.version_info[1]):
-        pytest.skip("the C fuzzers run once per make test, with the newest interpreter")
     out = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "fuzz.py"), "--seconds", "3",
                           "--out", str(tmp_path)], capture_output=True, text=True, timeout=900)
     report = out.stdout + out.stderr
