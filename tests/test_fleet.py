@@ -407,6 +407,32 @@ def test_a_signal_uploads_the_last_partial_period(receiver, sig, status, said):
     assert abs(uploads[-1].end - signalled) < 0.5e9, (uploads[-1].end, signalled)  # the partial one
 
 
+def test_a_sigint_ignored_at_start_stays_ignored(tmp_path):
+    """Started with SIGINT ignored (nohup, a script's background job), the
+    recorder keeps recording through a SIGINT, as Python's own handling
+    would; SIGTERM still stops it cleanly, with the last period written."""
+    folder = tmp_path / "profiles"
+    target = subprocess.Popen([sys.executable, SPLIT, "60"])
+    try:
+        rec = subprocess.Popen([sys.executable, "-m", "hotscope", "record", "--continuous", "--pid",
+                                str(target.pid), "-o", str(folder), "--upload-every", "0.3"],
+                               stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+        deadline = time.monotonic() + 30
+        while len(os.listdir(folder) if folder.exists() else ()) < 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        rec.send_signal(signal.SIGINT)
+        time.sleep(0.8)  # more than two periods
+        assert rec.poll() is None, rec.stderr.read()
+        rec.send_signal(signal.SIGTERM)
+        _, stderr = rec.communicate(timeout=30)
+    finally:
+        target.kill()
+        target.wait()
+    assert rec.returncode == 0 and "stopped by SIGTERM" in stderr and "Traceback" not in stderr, stderr
+    assert len(os.listdir(folder)) >= 3, stderr
+
+
 def test_a_folder_gets_one_readable_file_per_period(tmp_path):
     folder = tmp_path / "profiles"
     out = hotscope("record", "--continuous", "-o", str(folder), "--upload-every", "0.5", "--service", "split",
