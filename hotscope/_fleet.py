@@ -506,13 +506,15 @@ class StopSignals:
     def __init__(self, on_terminate=None):
         self.reason = None            # "interrupted" (SIGINT) or "terminated" (SIGTERM)
         self._on_terminate = on_terminate
-        self._read, self._write = os.pipe()
-        os.set_blocking(self._read, False)
-        os.set_blocking(self._write, False)
+        self._read = self._write = None
         self._previous = None
 
     def install(self):
         import signal
+
+        self._read, self._write = os.pipe()
+        os.set_blocking(self._read, False)
+        os.set_blocking(self._write, False)
 
         # A SIGINT ignored when hotscope started (nohup, a background job of
         # a script) stays ignored, as Python's own KeyboardInterrupt would.
@@ -536,7 +538,7 @@ class StopSignals:
             signal.set_wakeup_fd(self._previous_fd)
             os.close(self._read)
             os.close(self._write)
-            self._previous = None
+            self._read = self._write = self._previous = None
 
     def _handle(self, signum, frame):
         import signal
@@ -551,9 +553,12 @@ class StopSignals:
                 self._on_terminate()
 
     def wait(self, seconds):
-        """Sleeps up to `seconds`, less when a signal comes."""
+        """Sleeps up to `seconds`, less when a signal comes (once installed)."""
         import select
 
+        if self._read is None:
+            time.sleep(seconds)
+            return
         try:
             ready, _, _ = select.select([self._read], [], [], seconds)
             if ready:
@@ -573,8 +578,7 @@ def run(sampler, periods, every, child=None, duration=None, stop=None, tick=0.25
     # the program's exit is the only thing that needs waking, and each
     # wake-up costs this process CPU time. A signal ends the wait at once.
     tick = min(tick, every / 4)
-    if stop is None:
-        stop = StopSignals().install()
+    stop = stop if stop is not None else StopSignals()  # not installed: Ctrl-C is a KeyboardInterrupt
     sampler.start()
     started = time.monotonic()
     due = started + every
