@@ -44,6 +44,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "heap_guess.h"
 #include "target.h"
 
 #define HS_WALK_MAX_DEPTH 16384   /* deeper stacks are cut (and flagged) */
@@ -89,6 +90,7 @@ typedef struct {
 typedef struct {
     uint64_t addr;
     int apart;               /* read apart from the window: checked again */
+    int from_guess;          /* 3.10: the copy read before the walk (heap_guess.h) */
     uint8_t bytes[HS_WALK_FRAME_SPAN];
 } hs_walk_node;
 
@@ -116,6 +118,7 @@ typedef struct {
     int64_t retry_budget_ns; /* and beyond those, keep reading it while this much time
                                 has not passed since the first read (0: no budget) */
     int64_t usual_read_ns;   /* how long a read of two frames takes here (3.10) */
+    hs_heap_guess *heap_guess; /* 3.10: frames read before each walk (heap_guess.h) */
     int gc_collecting;       /* a cyclic garbage collection was running (read once per
                                 pass, with the GIL holder: the thread that collects) */
 } hs_walk_result;
