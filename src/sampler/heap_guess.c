@@ -23,7 +23,6 @@ struct hs_heap_guess {
     uint64_t current;          /* its thread's current frame; 0: unusable */
     size_t read_count;
     uint64_t read_addrs[HS_GUESS_FRAMES];
-    uint8_t ok[HS_GUESS_FRAMES];
     uint8_t copies[2][HS_GUESS_FRAMES][HS_GUESS_SPAN];
     uint64_t current_copies[2];
 };
@@ -92,8 +91,6 @@ void hs_heap_guess_read(hs_heap_guess **gp, const hs_target *t, uint64_t tstate,
     if (slow || g->current_copies[0] != g->current_copies[1])
         return;
     memcpy(g->read_addrs, tg->addrs, n * sizeof *tg->addrs);
-    for (size_t i = 0; i < n; i++)
-        g->ok[i] = memcmp(g->copies[0][i], g->copies[1][i], span) == 0;
     g->read_count = n;
     g->current = g->current_copies[0];
 }
@@ -102,12 +99,15 @@ uint64_t hs_heap_guess_current(const hs_heap_guess *g) {
     return g ? g->current : 0;
 }
 
-const uint8_t *hs_heap_guess_frame(const hs_heap_guess *g, uint64_t addr) {
+const uint8_t *hs_heap_guess_frame(const hs_heap_guess *g, uint64_t addr, const uint8_t **again) {
     if (!g || !g->current)
         return NULL;
-    for (size_t i = 0; i < g->read_count; i++)
-        if (g->read_addrs[i] == addr)
-            return g->ok[i] ? g->copies[0][i] : NULL;
+    for (size_t i = 0; i < g->read_count; i++) {
+        if (g->read_addrs[i] == addr) {
+            *again = g->copies[1][i];
+            return g->copies[0][i];
+        }
+    }
     return NULL;
 }
 
@@ -124,6 +124,12 @@ void hs_heap_guess_add(hs_heap_guess **gp, uint64_t tstate, uint64_t addr) {
         return;
     }
     tg->addrs[tg->next++ % HS_GUESS_FRAMES] = addr;
+}
+
+void hs_heap_guess_drop(hs_heap_guess *g, uint64_t tstate) {
+    thread_guess *tg = g ? thread_of(g, tstate, 0) : NULL;
+    if (tg)
+        tg->count = tg->next = 0;
 }
 
 void hs_heap_guess_free(hs_heap_guess *g) {

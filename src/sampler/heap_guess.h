@@ -28,7 +28,7 @@
 
 #include "target.h"
 
-#define HS_GUESS_FRAMES 48   /* addresses kept per thread: 2 x 49 ranges, one readv */
+#define HS_GUESS_FRAMES 127  /* addresses kept per thread: 2 x 128 ranges, one readv */
 #define HS_GUESS_THREADS 16  /* thread states remembered; more evict in turn */
 #define HS_GUESS_SPAN 128    /* bytes of a frame read (HS_WALK_FRAME_SPAN) */
 
@@ -43,12 +43,18 @@ void hs_heap_guess_read(hs_heap_guess **g, const hs_target *t, uint64_t tstate, 
 /* The thread's current frame as that read saw it (0: not known). */
 uint64_t hs_heap_guess_current(const hs_heap_guess *g);
 
-/* The read's copy of the frame at `addr` (span bytes), or NULL when it was
- * not read or changed between its two copies. */
-const uint8_t *hs_heap_guess_frame(const hs_heap_guess *g, uint64_t addr);
+/* The read's first copy of the frame at `addr` (span bytes), and its
+ * second in `*again`; NULL when it was not read. Whether the two agree
+ * enough is the walk's to judge (the current frame moves on between
+ * them, its callers must not). */
+const uint8_t *hs_heap_guess_frame(const hs_heap_guess *g, uint64_t addr, const uint8_t **again);
 
 /* Remembers that `tstate` ran a frame at `addr` (after a walk). */
 void hs_heap_guess_add(hs_heap_guess **g, uint64_t tstate, uint64_t addr);
+
+/* Forgets what `tstate` ran: its stack is deeper than the addresses kept,
+ * and a read of part of it would only cost a system call more. */
+void hs_heap_guess_drop(hs_heap_guess *g, uint64_t tstate);
 
 void hs_heap_guess_free(hs_heap_guess *g);
 

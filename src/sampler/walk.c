@@ -266,8 +266,10 @@ static int slow_read(hs_walk_result *r, int64_t ns) {
  * frame: the thread's current frame as that read saw it, or the caller of
  * a frame whose copy came from the same read. */
 static const uint8_t *guessed_frame(const hs_pylayout *l, const hs_walk_result *r, uint64_t frame) {
-    const uint8_t *copy = hs_heap_guess_frame(r->heap_guess, frame);
-    if (!copy || !legacy_frame_live(l, copy))
+    const uint8_t *again = NULL;
+    const uint8_t *copy = hs_heap_guess_frame(r->heap_guess, frame, &again);
+    if (!copy || !legacy_frame_live(l, copy) || !legacy_frame_live(l, again) ||
+        !same_frame(l, copy, again, r->node_count == 0))
         return NULL;
     if (r->node_count == 0)
         return frame == hs_heap_guess_current(r->heap_guess) ? copy : NULL;
@@ -486,9 +488,13 @@ static void walk_thread(hs_target *t, hs_walk_result *r, hs_raw_thread *th, stac
     int64_t started = r->retry_budget_ns > 0 ? hs_sampler_now_ns() : 0;
     for (th->attempts = 1;; th->attempts++) {
         hs_torn_reason reason = walk_frames(t, r, th, o);
-        if (reason == HS_TORN_NONE && l->tstate_datastack_chunk < 0) /* 3.10: heap_guess.h */
-            for (size_t i = 0; i < r->node_count; i++)
-                hs_heap_guess_add(&r->heap_guess, o->tstate, r->nodes[i].addr);
+        if (reason == HS_TORN_NONE && l->tstate_datastack_chunk < 0) { /* 3.10: heap_guess.h */
+            if (r->node_count > HS_GUESS_FRAMES)
+                hs_heap_guess_drop(r->heap_guess, o->tstate);
+            else
+                for (size_t i = 0; i < r->node_count; i++)
+                    hs_heap_guess_add(&r->heap_guess, o->tstate, r->nodes[i].addr);
+        }
         int max_attempts = r->max_attempts > 0 ? r->max_attempts : HS_WALK_ATTEMPTS;
         if (reason == HS_TORN_NONE &&
             (!th->cut || !r->whole_stacks || th->attempts >= max_attempts))
