@@ -16,9 +16,12 @@
  *    call; every frame of the chain from that pointer must read the same
  *    in both copies (caller, code, owner and, but for the leaf,
  *    instruction), so it held at the moment the pointer was read.
- *  - 3.10: each heap frame is read between two reads of its callee, which
- *    must agree, still link to it and, for a caller, be unchanged since
- *    the read that found it.
+ *  - 3.10: the frames a thread ran lately are read twice in one system
+ *    call with its current-frame pointer first (heap_guess.h), and the
+ *    chain is taken from those copies, as for 3.11, as far as it runs
+ *    through them; below, each heap frame is read between two reads of
+ *    its callee, which must agree, still link to it and, for a caller, be
+ *    unchanged since the read that found it.
  *  - 3.10, 3.11: a frame that fails is cut off with the frames above it
  *    and the walk goes on from the next one down as the leaf (counted as
  *    `cut`). Dropping such samples instead, as earlier versions did, lost
