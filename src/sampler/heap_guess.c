@@ -13,12 +13,13 @@ typedef struct {
     uint64_t tstate;           /* 0: free */
     uint64_t addrs[HS_GUESS_FRAMES];
     size_t count, next;        /* a ring once full: the oldest address goes */
+    int64_t usual_ns;          /* how long its read takes here (reads of threads
+                                  with more frames take longer) */
 } thread_guess;
 
 struct hs_heap_guess {
     thread_guess threads[HS_GUESS_THREADS];
     size_t evict_next;
-    int64_t usual_ns;          /* how long such a read takes here */
     /* the last read */
     uint64_t current;          /* its thread's current frame; 0: unusable */
     size_t read_count;
@@ -81,7 +82,7 @@ void hs_heap_guess_read(hs_heap_guess **gp, const hs_target *t, uint64_t tstate,
     }
     int64_t started = hs_sampler_now_ns();
     size_t got = hs_proc_readv(&t->proc, iov, 2 * (n + 1));
-    int slow = hs_read_was_slow(&g->usual_ns, hs_sampler_now_ns() - started);
+    int slow = hs_read_was_slow(&tg->usual_ns, hs_sampler_now_ns() - started);
     if (got < 2 * (n + 1)) {
         /* a frame's memory went back to the system: that address goes */
         if (got >= 1 && got <= n)
@@ -128,8 +129,10 @@ void hs_heap_guess_add(hs_heap_guess **gp, uint64_t tstate, uint64_t addr) {
 
 void hs_heap_guess_drop(hs_heap_guess *g, uint64_t tstate) {
     thread_guess *tg = g ? thread_of(g, tstate, 0) : NULL;
-    if (tg)
+    if (tg) {
         tg->count = tg->next = 0;
+        tg->usual_ns = 0;
+    }
 }
 
 void hs_heap_guess_free(hs_heap_guess *g) {
