@@ -189,16 +189,14 @@ def chains_verdict(collapsed):
 # One full suite run saw 0.041% on 3.13 (58 of 140,021; 11 runs here, idle
 # and loaded, 0-0.0045%): the bound is 0.1%, still 9x below what 3.13 and
 # 100x below what 3.12 showed without the checks.
-# 3.10 on an idle machine measured 0.7-5.5% until a thread's recent frames
-# were read in one go before each walk (src/sampler/heap_guess.h): then
-# 0.03-0.98% idle over 8 runs and 0.02-0.54% loaded over 6, but 4.7% in a
-# full CI-like run, so 3.10 stays an expected failure.
+# 3.10 on an idle machine measured 0.7-5.5% (0.8-3.5% over 5 runs later,
+# one 11%): an expected failure there.
 IMPOSSIBLE_BOUND = {10: 0.03, 11: 0.001, 12: 0.001, 13: 0.001}
 
 
 @pytest.mark.xfail(sys.version_info < (3, 11), strict=False,
-                   reason="3.10: 0.02-0.98% impossible stacks at 100 kHz in 14 runs here, 4.7% in one "
-                          "CI-like run (bound 3%): open in issue 3")
+                   reason="3.10 on an idle machine: 0.7-5.5% impossible stacks at 100 kHz between runs, "
+                          "one of 11% (bound 3%; 0-1.4% under load): open in issue 3")
 def test_no_impossible_stacks_at_the_highest_rate():
     sampler, _ = sample_running(CHAINS, rate=100000, seconds=3.0)
     possible, impossible, bad = chains_verdict(sampler.snapshot().collapsed(clock="samples"))
@@ -217,9 +215,8 @@ def test_no_impossible_stacks_at_the_highest_rate():
 
 
 @pytest.mark.xfail(sys.version_info < (3, 11), strict=False,
-                   reason="3.10 on a quiet machine: fib recorded 8-10 points under its true share, "
-                          "0.6-7.3 since heap_guess.h (measured with 2 idle cores; within 1-4 points "
-                          "under load): open in issue 3")
+                   reason="3.10 on a quiet machine: fib recorded 6.5-10 points under its true share "
+                          "(measured with 2 idle cores; within 1-4 points under load): open in issue 3")
 def test_fast_changing_stacks_keep_their_share():
     """A sampler that drops the reads it cannot trust loses fast-changing
     stacks more often than still ones: before frames that changed were cut

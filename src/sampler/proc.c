@@ -270,10 +270,9 @@ int hs_proc_read(const hs_proc *p, uint64_t addr, void *buf, size_t len) {
 
 size_t hs_proc_readv(const hs_proc *p, const hs_remote_iov *iov, size_t count) {
     /* The kernel takes at most IOV_MAX (1024) entries per call. We batch
-     * fewer, 256, to keep the two iovec arrays at 8 KiB of stack on this
-     * per-sample path; a sample rarely reads more ranges than that (3.10's
-     * frames read before a walk are 2 x 128, heap_guess.h). */
-    enum { BATCH = IOV_MAX < 256 ? IOV_MAX : 256 };
+     * fewer, 128, to keep the two iovec arrays at 4 KiB of stack on this
+     * per-sample path; a sample rarely reads more ranges than that. */
+    enum { BATCH = IOV_MAX < 128 ? IOV_MAX : 128 };
     struct iovec local[BATCH], remote[BATCH];
     size_t done = 0;
     while (done < count) {

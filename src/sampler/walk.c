@@ -43,7 +43,6 @@ void hs_walk_result_free(hs_walk_result *r) {
     free(r->again);
     free(r->threads);
     free(r->frames);
-    hs_heap_guess_free(r->heap_guess);
     memset(r, 0, sizeof *r);
 }
 
@@ -235,7 +234,6 @@ static hs_torn_reason check_apart(hs_target *t, hs_walk_result *r, stack_origin 
     return HS_TORN_NONE;
 }
 
-
 /* 3.10's f_state of a frame that can be on a stack: executing, or
  * unwinding an exception. */
 static int legacy_frame_live(const hs_pylayout *l, const uint8_t *buf) {
@@ -256,36 +254,21 @@ static int legacy_frame_live(const hs_pylayout *l, const uint8_t *buf) {
 #define HS_WALK_CUT ((hs_torn_reason)-1)
 #define HS_WALK_SLOW_READ_TRIES 8
 
-/* A read of two frames (2-4 us on a 2-core VM) that was slow
- * (heap_guess.h). */
+/* Whether a read that took `ns` was slow: more than twice the usual time
+ * (plus a microsecond), the usual being a running estimate that follows the
+ * fastest reads at once and slower ones slowly. How long a read takes
+ * depends on the machine (2-4 us on a 2-core VM), so no fixed figure. */
 static int slow_read(hs_walk_result *r, int64_t ns) {
-    return hs_read_was_slow(&r->usual_read_ns, ns);
+    int64_t usual = r->usual_read_ns;
+    if (usual == 0 || ns < usual)
+        r->usual_read_ns = ns;
+    else
+        r->usual_read_ns = usual + (ns - usual) / 64;
+    return usual && ns > 2 * usual + 1000;
 }
-
-/* The copy read before the walk (heap_guess.h), when it may stand for the
- * frame: the thread's current frame as that read saw it, or the caller of
- * a frame whose copy came from the same read. */
-static const uint8_t *guessed_frame(const hs_pylayout *l, const hs_walk_result *r, uint64_t frame) {
-    const uint8_t *again = NULL;
-    const uint8_t *copy = hs_heap_guess_frame(r->heap_guess, frame, &again);
-    if (!copy || !legacy_frame_live(l, copy) || !legacy_frame_live(l, again) ||
-        !same_frame(l, copy, again, r->node_count == 0))
-        return NULL;
-    if (r->node_count == 0)
-        return frame == hs_heap_guess_current(r->heap_guess) ? copy : NULL;
-    const hs_walk_node *callee = &r->nodes[r->node_count - 1];
-    return callee->from_guess && word_at(callee->bytes, l->frame_previous) == frame ? copy : NULL;
-}
-
 static hs_torn_reason read_heap_frame(hs_target *t, hs_walk_result *r, uint64_t frame, size_t span,
-                                      uint8_t *buf, int *from_guess) {
+                                      uint8_t *buf) {
     const hs_pylayout *l = &t->layout;
-    const uint8_t *copy = guessed_frame(l, r, frame);
-    *from_guess = copy != NULL;
-    if (copy) {
-        memcpy(buf, copy, span);
-        return HS_TORN_NONE;
-    }
     if (r->node_count == 0)
         return hs_proc_read(&t->proc, frame, buf, span) == 0 ? HS_TORN_NONE : HS_TORN_INVALID;
     hs_walk_node *callee = &r->nodes[r->node_count - 1];
@@ -353,19 +336,13 @@ static hs_torn_reason walk_frames(hs_target *t, hs_walk_result *r, hs_raw_thread
     int heap_frames = l->tstate_datastack_chunk < 0; /* 3.10 */
     int twice = !heap_frames && !marks_running(l);
     th->cut = 0;
-    if (heap_frames) {
-        /* the current frame as of that read: its copies start the chain */
-        hs_heap_guess_read(&r->heap_guess, t, o->tstate, l->tstate_frame, span);
-        if (hs_heap_guess_current(r->heap_guess))
-            frame = first = hs_heap_guess_current(r->heap_guess);
-    }
     while (frame) {
-        int apart = 0, from_guess = 0;
+        int apart = 0;
         const uint8_t *buf = local;
         if (!plausible(frame))
             return HS_TORN_INVALID;
         if (heap_frames) {
-            hs_torn_reason reason = read_heap_frame(t, r, frame, span, local, &from_guess);
+            hs_torn_reason reason = read_heap_frame(t, r, frame, span, local);
             if (reason == HS_WALK_CUT)
                 cut_stack(r, th, &late, &last_apart, &after_shim);
             else if (reason != HS_TORN_NONE)
@@ -394,7 +371,6 @@ static hs_torn_reason walk_frames(hs_target *t, hs_walk_result *r, hs_raw_thread
         hs_walk_node *node = &r->nodes[r->node_count++];
         node->addr = frame;
         node->apart = apart;
-        node->from_guess = from_guess;
         memcpy(node->bytes, buf, span);
         if (th->depth >= HS_WALK_MAX_DEPTH) {
             th->truncated = 1;
@@ -488,13 +464,6 @@ static void walk_thread(hs_target *t, hs_walk_result *r, hs_raw_thread *th, stac
     int64_t started = r->retry_budget_ns > 0 ? hs_sampler_now_ns() : 0;
     for (th->attempts = 1;; th->attempts++) {
         hs_torn_reason reason = walk_frames(t, r, th, o);
-        if (reason == HS_TORN_NONE && l->tstate_datastack_chunk < 0) { /* 3.10: heap_guess.h */
-            if (r->node_count > HS_GUESS_FRAMES)
-                hs_heap_guess_drop(r->heap_guess, o->tstate);
-            else
-                for (size_t i = 0; i < r->node_count; i++)
-                    hs_heap_guess_add(&r->heap_guess, o->tstate, r->nodes[i].addr);
-        }
         int max_attempts = r->max_attempts > 0 ? r->max_attempts : HS_WALK_ATTEMPTS;
         if (reason == HS_TORN_NONE &&
             (!th->cut || !r->whole_stacks || th->attempts >= max_attempts))

@@ -16,12 +16,9 @@
  *    call; every frame of the chain from that pointer must read the same
  *    in both copies (caller, code, owner and, but for the leaf,
  *    instruction), so it held at the moment the pointer was read.
- *  - 3.10: the frames a thread ran lately are read twice in one system
- *    call with its current-frame pointer first (heap_guess.h), and the
- *    chain is taken from those copies, as for 3.11, as far as it runs
- *    through them; below, each heap frame is read between two reads of
- *    its callee, which must agree, still link to it and, for a caller, be
- *    unchanged since the read that found it.
+ *  - 3.10: each heap frame is read between two reads of its callee, which
+ *    must agree, still link to it and, for a caller, be unchanged since
+ *    the read that found it.
  *  - 3.10, 3.11: a frame that fails is cut off with the frames above it
  *    and the walk goes on from the next one down as the leaf (counted as
  *    `cut`). Dropping such samples instead, as earlier versions did, lost
@@ -47,7 +44,6 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "heap_guess.h"
 #include "target.h"
 
 #define HS_WALK_MAX_DEPTH 16384   /* deeper stacks are cut (and flagged) */
@@ -93,7 +89,6 @@ typedef struct {
 typedef struct {
     uint64_t addr;
     int apart;               /* read apart from the window: checked again */
-    int from_guess;          /* 3.10: the copy read before the walk (heap_guess.h) */
     uint8_t bytes[HS_WALK_FRAME_SPAN];
 } hs_walk_node;
 
@@ -121,7 +116,6 @@ typedef struct {
     int64_t retry_budget_ns; /* and beyond those, keep reading it while this much time
                                 has not passed since the first read (0: no budget) */
     int64_t usual_read_ns;   /* how long a read of two frames takes here (3.10) */
-    hs_heap_guess *heap_guess; /* 3.10: frames read before each walk (heap_guess.h) */
     int gc_collecting;       /* a cyclic garbage collection was running (read once per
                                 pass, with the GIL holder: the thread that collects) */
 } hs_walk_result;
