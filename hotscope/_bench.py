@@ -36,6 +36,7 @@ import os
 import platform
 import subprocess
 import sys
+import time
 
 from . import _core
 
@@ -196,10 +197,13 @@ class Statement:
                 raise BenchError("%s left the timing loop early (break or return), so the number of loops "
                                  "is unknown" % self.name, status=2)
             if "generator" in str(e):
+                if not any(isinstance(n, (ast.Yield, ast.YieldFrom)) for s in self.body for n in ast.walk(s)):
+                    raise BenchError("%s left the timing loop early (return), so the number of loops "
+                                     "is unknown" % self.name, status=2)
                 raise BenchError("%s contains yield, which turns the timing function into a generator "
                                  "that never runs" % self.name, status=2)
             raise self._raised(e)
-        except Exception as e:
+        except (Exception, SystemExit) as e:
             raise self._raised(e)
         finally:
             if gc_was_on:
@@ -440,35 +444,49 @@ class BenchResult:
         loops = d.get("loops", 1)
         if not isinstance(loops, int) or isinstance(loops, bool) or loops < 1:
             raise ValueError("%s: \"loops\" must be a whole number above 0" % where)
+        counts = {}
+        for key, default, minimum in (("warmup", 0, 0), ("processes", 0, 0), ("unroll", 1, 1)):
+            value = d.get(key, default)
+            if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+                raise ValueError("%s: \"%s\" must be a whole number of %d or more" % (where, key, minimum))
+            counts[key] = value
         setup = d.get("setup", "pass")
         return cls(stmt, setup if isinstance(setup, str) else "pass", [float(t) for t in times], loops,
-                   warmup=int(d.get("warmup", 0) or 0), processes=int(d.get("processes", 0) or 0),
-                   unroll=int(d.get("unroll", 1) or 1), index=index, empty=bool(d.get("empty", False)),
-                   gc=bool(d.get("gc", False)))
+                   index=index, empty=bool(d.get("empty", False)), gc=bool(d.get("gc", False)), **counts)
 
 
 # ---- running ------------------------------------------------------------------------
 
 class Progress:
-    """A one-line bar on stderr, redrawn between repeats (never inside one)."""
+    """A one-line bar on stderr, redrawn between repeats (never inside one),
+    shown once the steps done so far say the whole will take more than
+    `after` seconds: so whether the loops were calibrated or given (-n)."""
 
-    def __init__(self, total, enabled):
+    def __init__(self, total, enabled, after=1.0):
         self.total = max(total, 1)
         self.done = 0
         self.enabled = enabled
+        self.shown = False
+        self.after = after
+        self.started = time.perf_counter()
         self.width = 30
 
     def step(self, label=""):
         self.done += 1
         if not self.enabled:
             return
+        if not self.shown:
+            elapsed = time.perf_counter() - self.started
+            if elapsed / self.done * self.total <= self.after:
+                return
+            self.shown = True
         filled = int(self.width * self.done / self.total)
         sys.stderr.write("\r  [%s%s] %3d%%  %s\x1b[K" % ("#" * filled, "." * (self.width - filled),
                                                       100 * self.done // self.total, label))
         sys.stderr.flush()
 
     def close(self):
-        if self.enabled:
+        if self.shown:
             sys.stderr.write("\r\x1b[K")
             sys.stderr.flush()
 
@@ -519,13 +537,13 @@ def run(statements, setup="pass", number=None, repeat=None, warmup=1, processes=
         ns_times = _run_workers(compiled, setup, loops, unrolls, repeat, warmup, processes, gc, progress,
                                 target_time)
     else:
-        estimate = sum((repeat + warmup) * (target_time if number is None else 0) for _ in compiled)
-        bar = Progress(len(compiled) * (repeat + warmup), progress and estimate > 1.0)
+        bar = Progress(len(compiled) * (repeat + warmup), progress)
         try:
             ns_times = _interleaved(compiled, loops, unrolls, repeat, warmup, gc, bar)
         finally:
             bar.close()
     results = []
+    processes = min(processes, repeat)  # workers that had repeats to run
     for st, n, u, ns in zip(compiled, loops, unrolls, ns_times):
         results.append(BenchResult(st.text, st.setup_text, [t / 1e9 / n for t in ns], n, warmup=warmup,
                                    processes=processes, unroll=u, index=st.index, empty=st.empty, gc=gc))
@@ -567,11 +585,9 @@ def _run_workers(compiled, setup, loops, unrolls, repeat, warmup, processes, kee
     another (never at once: they would compete for the CPU), each with its
     own warm-up, as pyperf does."""
     shares = [s for s in _shares(repeat, processes) if s]
-    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = dict(os.environ)
-    env["PYTHONPATH"] = package_parent + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     times = [[] for _ in compiled]
-    bar = Progress(len(shares), progress and len(compiled) * (repeat + warmup * len(shares)) * target_time > 1.0)
+    bar = Progress(len(shares), progress)
     try:
         for share in shares:
             spec = {"statements": [st.text for st in compiled], "setup": setup, "loops": loops,
@@ -588,10 +604,18 @@ def _run_workers(compiled, setup, loops, unrolls, repeat, warmup, processes, kee
     return times
 
 
+# The worker imports this very hotscope, put first on its path: with `-m
+# hotscope` the current directory comes first, and a folder named hotscope
+# there (a source checkout, unbuilt) would be imported instead.
+WORKER_CODE = ("import sys; sys.path.insert(0, %r); from hotscope.cli import main; "
+               "sys.exit(main(['bench', '--worker', sys.argv[1]]))")
+
+
 def _one_worker(spec, env):
     read_fd, write_fd = os.pipe()
+    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     try:
-        child = subprocess.Popen([sys.executable, "-m", "hotscope", "bench", "--worker", str(write_fd)],
+        child = subprocess.Popen([sys.executable, "-c", WORKER_CODE % package_parent, str(write_fd)],
                                  stdin=subprocess.PIPE, pass_fds=(write_fd,), env=env)
     except OSError as e:
         os.close(read_fd)
@@ -667,12 +691,22 @@ def load(path):
 
 
 def pair_results(before, after):
-    """(before, after) pairs: by statement text when every statement of
-    AFTER is in BEFORE, else by position. Second value: True if by text."""
-    by_text = {(r.stmt, r.setup): r for r in before}
-    if all((r.stmt, r.setup) in by_text for r in after):
-        return [(by_text[(r.stmt, r.setup)], r) for r in after], True
-    return list(zip(before, after)), False
+    """(pairs, by_text, unpaired): (before, after) pairs, first those with
+    the same statement text and setup, then the rest of each file in order
+    (statements renamed between the two); by_text: True when every pair
+    has the same text; unpaired: the results left without a partner in
+    the longer file, as (which file, result)."""
+    key = lambda r: (r.stmt, r.setup)
+    before_by_key = {key(r): r for r in before}
+    same = {key(r) for r in after if key(r) in before_by_key}
+    rest_before = [r for r in before if key(r) not in same]
+    rest_after = [r for r in after if key(r) not in same]
+    n = min(len(rest_before), len(rest_after))
+    moved = dict(zip(map(id, rest_after[:n]), rest_before[:n]))
+    pairs = [(before_by_key[key(r)] if key(r) in same else moved[id(r)], r)
+             for r in after if key(r) in same or id(r) in moved]
+    unpaired = [("BEFORE", r) for r in rest_before[n:]] + [("AFTER", r) for r in rest_after[n:]]
+    return pairs, all(key(b) == key(a) for b, a in pairs), unpaired
 
 
 # ---- reports ----------------------------------------------------------------------
@@ -699,22 +733,24 @@ def report(results, confidence=0.95):
     return "\n".join(out)
 
 
-def compare_report(before_path, after_path, pairs, by_text, fail_above, confidence=0.95):
+def compare_report(before_path, after_path, pairs, by_text, fail_above, confidence=0.95, unpaired=()):
     """(text, regressions): the changes from BEFORE to AFTER; a regression
     is a significant slow-down by more than fail_above (a fraction)."""
     out = ["hotscope bench --compare: %s -> %s (a regression: significantly slower by more than %g%%)"
            % (before_path, after_path, fail_above * 100), ""]
     if not by_text:
-        out.append("note: the statements differ; compared by position")
+        out.append("note: the statements differ; those not in both files are compared by position")
     regressions = 0
     for b, a in pairs:
         c = Comparison(b, a, confidence)
         regressed = c.significant and c.ratio > 1.0 + fail_above
         regressions += regressed
-        name = a.stmt if by_text else "%s  ->  %s" % (b.stmt, a.stmt)
+        name = a.stmt if (b.stmt, b.setup) == (a.stmt, a.setup) else "%s  ->  %s" % (b.stmt, a.stmt)
         out.append(name)
         out.append("    before %s   after %s   %s%s" % (format_time(b.median), format_time(a.median), c.describe(),
                                                        "   REGRESSION" if regressed else ""))
+    for which, r in unpaired:
+        out.append("only in %s (not compared): %s" % (which, r.stmt))
     out.append("")
     if regressions:
         out.append("%d significant regression%s above %g%%" % (regressions, "s" if regressions > 1 else "",

@@ -491,10 +491,11 @@ def bench_compare(opts):
             raise CommandLineError("cannot read %s: %s" % (path, e.strerror or e))
         except ValueError as e:
             raise CommandLineError(str(e))
-    pairs, by_text = _bench.pair_results(*loaded)
+    pairs, by_text, unpaired = _bench.pair_results(*loaded)
     fail_above = 0.05 if opts.fail_above is None else opts.fail_above
     try:
-        text, regressions = _bench.compare_report(before_path, after_path, pairs, by_text, fail_above)
+        text, regressions = _bench.compare_report(before_path, after_path, pairs, by_text, fail_above,
+                                                    unpaired=unpaired)
     except _bench.BenchError as e:
         return bench_failure(e)
     try:

@@ -337,6 +337,24 @@ def test_processes_run_the_repeats_elsewhere(tmp_path):
     assert len(pids) == 2
 
 
+def test_processes_use_this_hotscope_whatever_the_current_folder_holds(tmp_path, monkeypatch):
+    # A folder named hotscope in the current directory (a source checkout
+    # not built in place, as the repository root is) must not be what the
+    # workers import: `python -m hotscope` would put it first.
+    (tmp_path / "hotscope").mkdir()
+    (tmp_path / "hotscope" / "__init__.py").write_text("raise ImportError('the wrong hotscope')\n")
+    (tmp_path / "helper.py").write_text("def work():\n    return sum(range(10))\n")
+    monkeypatch.chdir(tmp_path)
+    r = hotscope.bench("helper.work()", setup="import helper", number=10, repeat=2, processes=2)
+    assert r.repeats == 2 and r.processes == 2
+
+
+def test_processes_counts_the_workers_that_ran():
+    r = hotscope.bench("sum(range(10))", number=10, repeat=2, processes=5)
+    assert r.repeats == 2 and r.processes == 2
+    assert "2 worker processes" in hotscope._bench.header([r])
+
+
 def test_processes_report_a_statement_error():
     proc = hotscope_bench("--processes", "2", "-r", "2", "-n", "5", "1/0")
     assert_clean_error(proc, 1)
@@ -414,6 +432,33 @@ def test_compare_constructed_files(tmp_path):
     assert "f()" in proc.stdout and "by position" not in proc.stdout
 
 
+def test_compare_pairs_by_text_and_names_what_it_could_not_pair(tmp_path):
+    def write(name, stmts):
+        base = [1e-6 * (1 + 0.001 * i) for i in range(20)]
+        doc = {"format": "hotscope-bench", "version": 1,
+               "results": [{"stmt": stmt, "times": [t * factor for t in base]} for stmt, factor in stmts]}
+        path = tmp_path / name
+        path.write_text(json.dumps(doc))
+        return str(path)
+
+    before = write("before.json", [("f()", 1), ("g()", 1)])
+    # A statement added: the two kept are paired by text, the new one named.
+    added = hotscope_bench("--compare", before, write("added.json", [("g()", 1.5), ("f()", 1), ("h()", 9)]))
+    assert added.returncode == 1, added.stdout
+    lines = added.stdout.splitlines()
+    assert "by position" not in added.stdout
+    assert lines[lines.index("g()") + 1].endswith("REGRESSION") and "f()" in lines
+    assert "only in AFTER (not compared): h()" in lines
+    # One kept, one renamed: the renamed pair by position, said so.
+    renamed = hotscope_bench("--compare", before, write("renamed.json", [("f()", 1), ("g2()", 1.5)]))
+    assert renamed.returncode == 1
+    assert "g()  ->  g2()" in renamed.stdout and "by position" in renamed.stdout
+    assert "\nf()\n" in renamed.stdout and "only in" not in renamed.stdout
+    # A statement dropped.
+    dropped = hotscope_bench("--compare", before, write("dropped.json", [("f()", 1)]))
+    assert dropped.returncode == 0 and "only in BEFORE (not compared): g()" in dropped.stdout
+
+
 @pytest.mark.parametrize("content,message", [
     ("{", "is not JSON"),
     ("[]", "is not a hotscope bench file"),
@@ -423,6 +468,12 @@ def test_compare_constructed_files(tmp_path):
      "must hold non-negative numbers"),
     ('{"format": "hotscope-bench", "version": 1, "results": [{"stmt": "x", "times": [0.0, 0.0]}]}',
      "measured 0 ns per loop"),
+    ('{"format": "hotscope-bench", "version": 1, "results": [{"stmt": "x", "times": [1e-6], "processes": [1]}]}',
+     '"processes" must be a whole number'),
+    ('{"format": "hotscope-bench", "version": 1, "results": [{"stmt": "x", "times": [1e-6], "warmup": "abc"}]}',
+     '"warmup" must be a whole number'),
+    ('{"format": "hotscope-bench", "version": 1, "results": [{"stmt": "x", "times": [1e-6], "unroll": 0}]}',
+     '"unroll" must be a whole number of 1 or more'),
 ])
 def test_compare_bad_files(tmp_path, content, message):
     good = tmp_path / "good.json"
@@ -468,8 +519,18 @@ def test_statement_that_raises_shows_its_own_traceback(tmp_path):
     assert lines[6].startswith("ValueError: invalid literal")
 
 
+def test_statement_that_exits_is_reported():
+    proc = hotscope_bench("-n", "3", "-r", "1", "raise SystemExit(3)")
+    assert_clean_error(proc, 1)
+    assert proc.stderr.splitlines()[0] == "hotscope: statement raised SystemExit: 3"
+    setup = hotscope_bench("-n", "3", "-r", "1", "-s", "import sys; sys.exit()", "pass")
+    assert_clean_error(setup, 1)
+    assert setup.stderr.splitlines()[0] == "hotscope: the setup raised SystemExit"
+
+
 def test_statements_that_leave_the_loop():
     for stmt, words in (("break", "left the timing loop early"), ("yield 1", "contains yield"),
+                        ("return 1", "left the timing loop early (return)"),
                         ("await x", "'await' outside")):
         proc = hotscope_bench("-n", "3", "-r", "1", stmt)
         assert_clean_error(proc, 2)
@@ -511,6 +572,39 @@ def test_help_lists_bench():
     assert "  bench    time statements" in proc.stdout and "not in this version" not in proc.stdout.split("bench")[1][:60]
     proc = hotscope_bench("--help")
     assert proc.returncode == 0 and "--compare BEFORE.json AFTER.json" in proc.stdout
+
+
+def stderr_on_a_terminal(args):
+    """(status, what went to the terminal on stderr, stdout) of a run."""
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=slave)
+        os.close(slave)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            seen += chunk
+        out = proc.communicate()[0]
+    finally:
+        os.close(master)
+    return proc.returncode, seen, out
+
+
+def test_progress_bar_with_a_given_loop_count():
+    # -n 100 of a 1 ms sleep, 10 repeats and a warm-up: over a second.
+    args = [sys.executable, "-m", "hotscope", "bench", "-n", "100", "-r", "10", "-s", "import time",
+            "time.sleep(0.001)"]
+    status, seen, out = stderr_on_a_terminal(args)
+    assert status == 0 and b"per loop" in out
+    assert b"%  repeat 10/10" in seen and seen.endswith(b"\r\x1b[K")
+    # A short run shows none.
+    status, seen, out = stderr_on_a_terminal(args[:4] + ["-n", "10", "-r", "3", "pass"])
+    assert status == 0 and seen == b""
 
 
 def test_progress_bar_on_a_terminal_only():
