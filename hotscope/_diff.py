@@ -8,6 +8,7 @@ from -o's extension and reports bad input as one line naming the file.
 import os
 
 from . import _core
+from ._view import printable
 
 # -o extension -> _core.diff format; no -o: the text table on stdout.
 DIFF_FORMATS = {
@@ -39,11 +40,11 @@ def read_file(path):
         with open(path, "rb") as f:
             payload = f.read()
     except IsADirectoryError:
-        raise DiffError("%s: is a directory, not a profile" % path)
+        raise DiffError("%s: is a directory, not a profile" % printable(path))
     except OSError as e:
-        raise DiffError("%s: cannot read it: %s" % (path, e.strerror or e))
+        raise DiffError("%s: cannot read it: %s" % (printable(path), e.strerror or e))
     if not payload:
-        raise DiffError("%s: the file is empty" % path)
+        raise DiffError("%s: the file is empty" % printable(path))
     return payload
 
 
@@ -59,21 +60,18 @@ def parse_profile(path, payload):
         if loader is not None:
             return loader(path)
         if not hasattr(_core, "load"):
-            raise DiffError("%s: reading saved profiles is not in this build of hotscope" % path)
+            raise DiffError("%s: reading saved profiles is not in this build of hotscope" % printable(path))
         lower = str(path).lower()
         fmt = next((f for ext, f in LOAD_FORMATS if lower.endswith(ext)), None)
         if fmt is None:
             raise DiffError("%s: cannot tell the format from the file name (hotscope reads: %s)"
-                            % (path, ", ".join(ext for ext, _ in LOAD_FORMATS)))
+                            % (printable(path), ", ".join(ext for ext, _ in LOAD_FORMATS)))
         return _core.load(payload, fmt)
     except DiffError:
         raise
     except (ValueError, UnicodeError, OverflowError, MemoryError) as e:
-        message = str(e).strip().splitlines()
-        message = message[0] if message else type(e).__name__
-        if str(path) in message:
-            raise DiffError(message)
-        raise DiffError("%s: %s" % (path, message))
+        message = " ".join(str(e).split()) or type(e).__name__
+        raise DiffError("%s: %s" % (printable(path), message))
 
 
 def load_profiles(*paths):
@@ -100,6 +98,19 @@ def compare(before, after, clock="wall"):
 
 def render(before, after, fmt, clock="wall", limit=0, title=None):
     return _core.diff(before, after, clock=clock, format=fmt, limit=limit, title=title)
+
+
+CLOCKS = ("wall", "cpu", "samples")
+
+
+def common_clock(before, after):
+    """The first of wall, CPU time and samples both profiles recorded (a
+    trace has wall time, a sampled profile or collapsed stacks samples),
+    or None when they have none in common."""
+    for clock in CLOCKS:
+        if before.total(clock=clock) > 0 and after.total(clock=clock) > 0:
+            return clock
+    return None
 
 
 def no_common_weight(before, after, clock):

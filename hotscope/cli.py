@@ -1066,7 +1066,7 @@ DIFF_USAGE = "hotscope diff BEFORE AFTER [-o FILE] [--clock wall|cpu|samples] [-
 
 
 def cmd_diff(argv):
-    from . import _diff
+    from . import _diff, _view
 
     p = Parser(
         prog="hotscope diff",
@@ -1082,8 +1082,9 @@ def cmd_diff(argv):
     p.add_argument("before", metavar="BEFORE", help="the profile to compare against")
     p.add_argument("after", metavar="AFTER", help="the new profile")
     p.add_argument("-o", "--output", metavar="FILE", help="write the comparison to FILE")
-    p.add_argument("--clock", choices=("wall", "cpu", "samples"), default="wall",
-                   help="which weight to compare (default wall)")
+    p.add_argument("--clock", choices=_diff.CLOCKS, default=None,
+                   help="which weight to compare (default: wall time when both profiles have it, "
+                   "else CPU time, else samples)")
     p.add_argument("--limit", type=int, default=30, metavar="N",
                    help="rows of the table of changes (default 30; 0 = all)")
     opts = p.parse_args(argv)
@@ -1100,12 +1101,17 @@ def cmd_diff(argv):
         before, after = _diff.load_profiles(opts.before, opts.after)
     except _diff.DiffError as e:
         return fail("error: %s" % e)
-    problem = _diff.no_common_weight(before, after, opts.clock)
+    names = "%s and %s" % (_view.printable(opts.before), _view.printable(opts.after))
+    clock = opts.clock or _diff.common_clock(before, after)
+    if clock is None:
+        return fail("error: %s: no weight recorded in both (wall time, CPU time or samples): "
+                    "nothing to compare" % names)
+    problem = _diff.no_common_weight(before, after, clock)
     if problem:
-        return fail("error: %s and %s: %s" % (opts.before, opts.after, problem))
+        return fail("error: %s: %s" % (names, problem))
     title = "hotscope diff: %s -> %s" % (os.path.basename(opts.before), os.path.basename(opts.after))
     try:
-        payload = _diff.render(before, after, fmt, clock=opts.clock, limit=opts.limit, title=title)
+        payload = _diff.render(before, after, fmt, clock=clock, limit=opts.limit, title=title)
     except ValueError as e:
         return fail("error: %s" % e)
     if not opts.output:

@@ -380,3 +380,38 @@ def test_cli_text_diff_of_saved_profiles(tmp_path):
     out = tmp_path / "changes.txt"
     proc = hotscope_cli("diff", before, after, "-o", str(out))
     assert proc.returncode == 0 and out.read_text() == text
+
+
+def test_cli_names_with_control_characters_stay_on_one_line(tmp_path):
+    """A file name holding a newline or an escape sequence is shown escaped:
+    the error is still one line, and nothing reaches the terminal raw."""
+    good = saved(tmp_path, "good.prof", run(50, 50))
+    for name in ("two\nlines.prof", "esc\x1b[31mred.prof"):
+        bad = tmp_path / name
+        bad.write_bytes(b"not a profile")
+        for args in ((str(bad), good), (good, str(bad))):
+            proc = hotscope_cli("diff", *args)
+            assert proc.returncode == 2, proc.stderr
+            err = proc.stderr.decode()
+            assert len(err.splitlines()) == 1 and "\x1b" not in err, err
+            assert repr(name)[1:-1] in err and "Traceback" not in err
+
+
+def test_cli_compares_sampled_files_without_clock(tmp_path):
+    """Two collapsed files (sample counts, as py-spy and hotscope record
+    write them) are compared by samples without --clock; a trace by wall
+    time; and profiles with no weight in common get one clear line."""
+    before, after = tmp_path / "before.collapsed", tmp_path / "after.collapsed"
+    before.write_bytes(b"main (app.py:1);slow (app.py:5) 90\nmain (app.py:1);fast (app.py:9) 10\n")
+    after.write_bytes(b"main (app.py:1);slow (app.py:5) 30\nmain (app.py:1);fast (app.py:9) 10\n")
+    proc = hotscope_cli("diff", str(before), str(after))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.decode().startswith("samples: before ")
+    traced = saved(tmp_path, "t.prof", run(50, 50))
+    proc = hotscope_cli("diff", traced, traced)
+    assert proc.returncode == 0 and proc.stdout.decode().startswith("wall time: before "), proc.stderr
+    proc = hotscope_cli("diff", str(before), traced)
+    assert proc.returncode == 2 and len(proc.stderr.decode().splitlines()) == 1
+    assert "no weight recorded in both" in proc.stderr.decode()
+    proc = hotscope_cli("diff", "--clock", "wall", str(before), str(after))
+    assert proc.returncode == 2 and "neither profile has any wall time recorded" in proc.stderr.decode()
