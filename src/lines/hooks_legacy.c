@@ -32,23 +32,31 @@
 
 #if !HS_HAVE_MONITORING
 
+/* The frame's code object through the C-API, borrowed: the frame keeps
+ * it alive. */
+static const void *frame_code_checked(PyFrameObject *frame) {
+    PyCodeObject *code = PyFrame_GetCode(frame);
+    Py_DECREF(code);
+    return code;
+}
+
 int hs_lines_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg) {
     (void)arg;
     LineProfilerObject *lp = (LineProfilerObject *)obj;
-    if (what != PyTrace_LINE && what != PyTrace_CALL)
-        return 0;
-    uint64_t now = what == PyTrace_LINE ? hs_ticks(&lp->clock) : 0; /* first: the line's start */
-    PyCodeObject *code = PyFrame_GetCode(frame);
-    hs_code_lines *entry = hs_lines_find(lp, code);
-    Py_DECREF(code); /* the frame keeps it alive */
-    if (what == PyTrace_CALL) {
-        if (!entry && lp->frame_layout_ok)
-            hs_frame_stop_line_events(frame);
+    if (what == PyTrace_LINE) {
+        uint64_t now = hs_ticks(&lp->clock); /* first: the line's start */
+        if (lp->frame_layout_ok)
+            hs_lines_line(lp, hs_frame_code(frame), hs_frame_event_line(frame), 1, now);
+        else
+            hs_lines_line(lp, frame_code_checked(frame), PyFrame_GetLineNumber(frame), 1, now);
         return 0;
     }
-    if (entry)
-        hs_lines_line(lp, entry, lp->frame_layout_ok ? hs_frame_event_line(frame) : PyFrame_GetLineNumber(frame),
-                      1, now);
+    /* Found by the frame evaluation hook, a frame of other code runs
+     * without this trace function: only the profile function's way needs
+     * line events stopped in the frames a selected one calls. */
+    if (what == PyTrace_CALL && !lp->via_evalhook && lp->frame_layout_ok &&
+        !hs_lines_find(lp, hs_frame_code(frame)))
+        hs_frame_stop_line_events(frame);
     return 0;
 }
 

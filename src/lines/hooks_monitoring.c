@@ -40,13 +40,13 @@ static PyObject *on_line(PyObject *hook, PyObject *const *args, size_t nargsf, P
     (void)kwnames;
     uint64_t now = hs_ticks(&OWNER(hook)->clock);
     LineProfilerObject *lp = OWNER(hook);
-    hs_code_lines *entry = PyVectorcall_NARGS(nargsf) >= 2 ? hs_lines_find(lp, args[0]) : NULL;
-    if (entry) {
-        int line = (int)PyLong_AsLong(args[1]);
-        if (line == -1 && PyErr_Occurred())
-            return NULL;
-        hs_lines_line(lp, entry, line, 0, now);
-    }
+    if (PyVectorcall_NARGS(nargsf) < 2)
+        Py_RETURN_NONE;
+    /* Only selected code objects have LINE events switched on. */
+    int line = (int)PyLong_AsLong(args[1]);
+    if (line == -1 && PyErr_Occurred())
+        return NULL;
+    hs_lines_line(lp, args[0], line, 0, now);
     Py_RETURN_NONE;
 }
 
@@ -75,9 +75,8 @@ static PyObject *on_jump(PyObject *hook, PyObject *const *args, size_t nargsf, P
     int line = PyCode_Addr2Line(code, (int)to);
     if (line != PyCode_Addr2Line(code, (int)from))
         return Py_NewRef(lp->disable);
-    hs_code_lines *entry = hs_lines_find(lp, args[0]);
-    if (entry && line > 0)
-        hs_lines_line(lp, entry, line, 1, now);
+    if (line > 0)
+        hs_lines_line(lp, args[0], line, 1, now);
     Py_RETURN_NONE;
 }
 

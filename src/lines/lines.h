@@ -39,8 +39,9 @@ typedef struct {
     uint64_t since;      /* ticks when that line started */
 } hs_activation;
 
+/* One OS thread's running selected frames. */
 typedef struct {
-    const void *key;     /* the PyThreadState this stack belongs to */
+    const void *key;     /* the thread's key (lines_core.c, thread_key) */
     hs_activation *stack;
     size_t depth, cap;
 } hs_line_thread;
@@ -53,9 +54,11 @@ typedef struct {
     hs_code_lines **code_slots; /* open-addressing index by code address */
     size_t code_slot_count;
     hs_code_lines *last_code;   /* the entry found last: most events repeat it */
-    hs_line_thread *threads;
+    hs_line_thread **threads;   /* each allocated apart: a thread's address
+                                 * stays valid while threads are added */
     size_t thread_count, thread_cap;
-    size_t last_thread;         /* index of the thread found last */
+    uint64_t epoch;             /* names this profiler's thread stacks in each
+                                 * thread's cache (lines_core.c); 0: not yet */
     int enabled;
     int tool_id;                /* sys.monitoring tool id while enabled (3.12+) */
     uint64_t started_ticks;     /* first enable, for the duration */
@@ -91,13 +94,69 @@ static inline hs_code_lines *hs_lines_find(LineProfilerObject *lp, const void *c
     return NULL;
 }
 
+/* ---- the calling thread's stack ---------------------------------------- */
+
+/* What each OS thread remembers of the stack it used last (lines_core.c
+ * says why and when it is valid). Initial-exec TLS: one load from the
+ * thread pointer (src/tracer/tracer.h asks for the static TLS block too). */
+typedef struct {
+    const LineProfilerObject *lp;
+    uint64_t epoch;
+    hs_line_thread *stack;
+} hs_lines_thread_cache;
+
+extern __thread hs_lines_thread_cache hs_lines_this_thread __attribute__((tls_model("initial-exec")));
+
+/* Finds or makes the calling thread's stack and remembers it; NULL when
+ * memory runs out (the event is then not recorded). */
+hs_line_thread *hs_lines_thread_slow(LineProfilerObject *lp);
+
+/* The calling thread's stack (or NULL, as above). A profiler's epoch is
+ * never 0 once a thread has remembered it. */
+static inline hs_line_thread *hs_lines_thread(LineProfilerObject *lp) {
+    const hs_lines_thread_cache *c = &hs_lines_this_thread;
+    if (c->lp == lp && c->epoch == lp->epoch)
+        return c->stack;
+    return hs_lines_thread_slow(lp);
+}
+
+/* Charges the activation's line with the time since it started. */
+static inline void hs_lines_charge(hs_activation *a, uint64_t now) {
+    int i = a->line - a->entry->first_line;
+    if (a->line != 0 && i >= 0 && i < a->entry->line_count)
+        a->entry->ticks[i] += now - a->since;
+}
+
+/* ---- events ------------------------------------------------------------ */
+
 /* The engine's three events (lines_core.c). `now` is in clock ticks. */
 void hs_lines_enter(LineProfilerObject *lp, hs_code_lines *entry, int is_start);
-/* With `repeat` 0 a line event for the line already being timed is
- * ignored: on 3.12+ a backward jump has counted it already (see
+
+/* hs_lines_line's whole work, for the events its inline part leaves. */
+void hs_lines_line_slow(LineProfilerObject *lp, const void *code, int line, int repeat, uint64_t now);
+
+/* A line event of a frame running `code`; nothing when the code object is
+ * not selected. With `repeat` 0 a line event for the line already being
+ * timed is ignored: on 3.12+ a backward jump has counted it already (see
  * hooks_monitoring.c). With 1 every event counts (the legacy hooks, whose
- * events already follow sys.settrace's rules). */
-void hs_lines_line(LineProfilerObject *lp, hs_code_lines *entry, int line, int repeat, uint64_t now);
+ * events already follow sys.settrace's rules). Inline, the usual case: the
+ * thread's innermost selected frame goes on to another line. */
+static inline void hs_lines_line(LineProfilerObject *lp, const void *code, int line, int repeat, uint64_t now) {
+    hs_line_thread *t = hs_lines_thread(lp);
+    hs_activation *a = t && t->depth ? &t->stack[t->depth - 1] : NULL;
+    if (a && a->entry->code == code && a->line != line) {
+        hs_code_lines *entry = a->entry;
+        int i = line - entry->first_line;
+        if (i >= 0 && i < entry->line_count) {
+            entry->hits[i]++;
+            hs_lines_charge(a, now);
+            a->line = line;
+            a->since = now;
+            return;
+        }
+    }
+    hs_lines_line_slow(lp, code, line, repeat, now);
+}
 void hs_lines_leave(LineProfilerObject *lp, hs_code_lines *entry, uint64_t now);
 
 /* Charges every running line of every thread up to `now` and empties

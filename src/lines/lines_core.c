@@ -10,31 +10,45 @@
 
 /* ---- per-thread stacks ----------------------------------------------- */
 
-/* The stack of the calling thread, created on first use; NULL when memory
- * runs out (the event is then not recorded). A handful of threads at most
- * report to a line profiler, so a scan behind a last-hit check is enough. */
-static hs_line_thread *current_thread(LineProfilerObject *lp) {
-    const void *key = PyThreadState_Get();
-    if (lp->last_thread < lp->thread_count && lp->threads[lp->last_thread].key == key)
-        return &lp->threads[lp->last_thread];
-    for (size_t i = 0; i < lp->thread_count; i++) {
-        if (lp->threads[i].key == key) {
-            lp->last_thread = i;
-            return &lp->threads[i];
+/* Each OS thread remembers the stack it used last, and for which profiler
+ * (lines.h, hs_lines_thread): every event needs the calling thread's stack,
+ * and a lookup by thread state (a function call, then a search) was a
+ * fifth of the engine's own cost on call-heavy code. The cache is valid
+ * while `epoch` is still that profiler's: every profiler draws a new one
+ * when its stacks are first made, and again after hs_lines_clear frees
+ * them, so neither a second profiler nor one allocated where a freed one
+ * was can meet a stale entry. The cache's address is the thread's key: a
+ * thread keeps one stack even where C code gives it a new thread state for
+ * each call into Python (PyGILState_Ensure/Release). */
+__thread hs_lines_thread_cache hs_lines_this_thread;
+
+/* Epochs drawn so far; changed with the GIL held. */
+static uint64_t epochs_drawn;
+
+hs_line_thread *hs_lines_thread_slow(LineProfilerObject *lp) {
+    const void *key = &hs_lines_this_thread;
+    if (!lp->epoch)
+        lp->epoch = ++epochs_drawn;
+    hs_line_thread *t = NULL;
+    for (size_t i = 0; i < lp->thread_count && !t; i++) {
+        if (lp->threads[i]->key == key)
+            t = lp->threads[i];
+    }
+    if (!t) {
+        if (lp->thread_count == lp->thread_cap) {
+            size_t cap = lp->thread_cap ? lp->thread_cap * 2 : 4;
+            hs_line_thread **grown = realloc(lp->threads, cap * sizeof *grown);
+            if (!grown)
+                return NULL;
+            lp->threads = grown;
+            lp->thread_cap = cap;
         }
-    }
-    if (lp->thread_count == lp->thread_cap) {
-        size_t cap = lp->thread_cap ? lp->thread_cap * 2 : 4;
-        hs_line_thread *grown = realloc(lp->threads, cap * sizeof *grown);
-        if (!grown)
+        if (!(t = calloc(1, sizeof *t)))
             return NULL;
-        lp->threads = grown;
-        lp->thread_cap = cap;
+        t->key = key;
+        lp->threads[lp->thread_count++] = t;
     }
-    hs_line_thread *t = &lp->threads[lp->thread_count];
-    memset(t, 0, sizeof *t);
-    t->key = key;
-    lp->last_thread = lp->thread_count++;
+    hs_lines_this_thread = (hs_lines_thread_cache){lp, lp->epoch, t};
     return t;
 }
 
@@ -50,18 +64,10 @@ static hs_activation *push(hs_line_thread *t) {
     return &t->stack[t->depth++];
 }
 
-static void charge(hs_activation *a, uint64_t now) {
-    if (a->line == 0)
-        return;
-    int i = a->line - a->entry->first_line;
-    if (i >= 0 && i < a->entry->line_count)
-        a->entry->ticks[i] += now - a->since;
-}
-
 /* No clock read: until its first line event a frame times nothing (a
- * reading here would be charged to no line, see charge()). */
+ * reading here would be charged to no line, see hs_lines_charge()). */
 void hs_lines_enter(LineProfilerObject *lp, hs_code_lines *entry, int is_start) {
-    hs_line_thread *t = current_thread(lp);
+    hs_line_thread *t = hs_lines_thread(lp);
     hs_activation *a = t ? push(t) : NULL;
     if (!a)
         return;
@@ -72,32 +78,36 @@ void hs_lines_enter(LineProfilerObject *lp, hs_code_lines *entry, int is_start) 
         entry->calls++;
 }
 
-void hs_lines_line(LineProfilerObject *lp, hs_code_lines *entry, int line, int repeat, uint64_t now) {
-    hs_line_thread *t = current_thread(lp);
+void hs_lines_line_slow(LineProfilerObject *lp, const void *code, int line, int repeat, uint64_t now) {
+    hs_line_thread *t = hs_lines_thread(lp);
     hs_activation *a = t && t->depth ? &t->stack[t->depth - 1] : NULL;
-    if (!repeat && a && a->entry == entry && a->line == line)
-        return;
+    hs_code_lines *entry;
+    if (a && a->entry->code == code) {
+        entry = a->entry;
+        if (!repeat && a->line == line)
+            return;
+        hs_lines_charge(a, now);
+    } else {
+        entry = hs_lines_find(lp, code);
+        if (!entry)
+            return;
+        /* A frame that was already running when profiling began: it had
+         * no start event, so it begins here. */
+        a = t ? push(t) : NULL;
+        if (a)
+            a->entry = entry;
+    }
     int i = line - entry->first_line;
     if (i >= 0 && i < entry->line_count)
         entry->hits[i]++;
-    if (!t)
-        return;
-    if (!a || a->entry != entry) {
-        /* A frame that was already running when profiling began: it had no
-         * start event, so it begins here. */
-        a = push(t);
-        if (!a)
-            return;
-        a->entry = entry;
-    } else {
-        charge(a, now);
+    if (a) {
+        a->line = line;
+        a->since = now;
     }
-    a->line = line;
-    a->since = now;
 }
 
 void hs_lines_leave(LineProfilerObject *lp, hs_code_lines *entry, uint64_t now) {
-    hs_line_thread *t = current_thread(lp);
+    hs_line_thread *t = hs_lines_thread(lp);
     if (!t)
         return;
     /* Normally the top; if frames above it left without an event (profiling
@@ -108,21 +118,21 @@ void hs_lines_leave(LineProfilerObject *lp, hs_code_lines *entry, uint64_t now) 
     if (k == 0)
         return; /* it started before profiling did: nothing to close */
     while (t->depth >= k) {
-        charge(&t->stack[t->depth - 1], now);
+        hs_lines_charge(&t->stack[t->depth - 1], now);
         t->depth--;
     }
 }
 
 void hs_lines_close_all(LineProfilerObject *lp, uint64_t now) {
     for (size_t i = 0; i < lp->thread_count; i++) {
-        hs_line_thread *t = &lp->threads[i];
+        hs_line_thread *t = lp->threads[i];
         while (t->depth > 0)
-            charge(&t->stack[--t->depth], now);
+            hs_lines_charge(&t->stack[--t->depth], now);
     }
 }
 
 size_t hs_lines_depth(LineProfilerObject *lp) {
-    hs_line_thread *t = current_thread(lp);
+    hs_line_thread *t = hs_lines_thread(lp);
     return t ? t->depth : 0;
 }
 
@@ -233,13 +243,16 @@ void hs_lines_clear(LineProfilerObject *lp) {
     }
     free(lp->codes);
     free(lp->code_slots);
-    for (size_t i = 0; i < lp->thread_count; i++)
-        free(lp->threads[i].stack);
+    for (size_t i = 0; i < lp->thread_count; i++) {
+        free(lp->threads[i]->stack);
+        free(lp->threads[i]);
+    }
     free(lp->threads);
     lp->codes = NULL;
     lp->code_slots = NULL;
     lp->threads = NULL;
     lp->code_count = lp->code_cap = lp->code_slot_count = 0;
-    lp->thread_count = lp->thread_cap = lp->last_thread = 0;
+    lp->thread_count = lp->thread_cap = 0;
+    lp->epoch = 0; /* threads' caches may name the stacks just freed */
     lp->last_code = NULL;
 }
