@@ -24,6 +24,11 @@ Workloads:
               another function: should run at unprofiled speed
   unsel_calls the calls workload NOT selected (a call per iteration): the
               same, for code whose cost is calls
+For the two unselected workloads the "x" columns are measured in one
+process: the code runs with and without the profiler taking turns, 6
+pairs per process (either first in turn), and the median of the pairs' ratios is that process's
+figure (separate processes differ by more than what is measured, see
+paired_ratio); the median over repeats is shown.
 Columns: none (s) unprofiled; "line_profiler x", "hotscope x" = time under
 the tool / unprofiled; "added" = (t_hot - t_none) / (t_lp - t_none), the
 share of line_profiler's added cost hotscope adds (target: <= 0.33);
@@ -48,6 +53,7 @@ ROOT = os.path.dirname(HERE)
 WORKLOADS = ["loops", "calls", "callee", "unselected", "unsel_calls"]
 FLOOR_WORKLOADS = ("loops", "calls")  # the others trace what the floor does not
 MODES = ["none", "line_profiler", "hotscope", "floor"]
+PAIRS = 6  # per process, for the unchosen workloads (paired_ratio)
 
 
 def loops(n):
@@ -112,12 +118,37 @@ def child(mode, workload, size):
         start, stop = prof.enable, prof.disable
     else:
         start = stop = lambda: None
+    if workload.startswith("unsel") and mode != "none":
+        print(paired_ratio(run, start, stop))
+        return
     start()
     t0 = time.perf_counter()
     run()
     elapsed = time.perf_counter() - t0
     stop()
     print(elapsed)
+
+
+def paired_ratio(run, start, stop, pairs=PAIRS):
+    """Unchosen code: its time with the profiler running (on another
+    function) over its time without, in this one process, the two taking
+    turns; the median of the pairs' ratios. Separate processes put the
+    same code at other addresses, with other cache luck: their times
+    differed by up to half on this VM, far more than what is measured."""
+    run()  # warm: the specialising interpreter (3.11+) adapts on the first run
+    ratios = []
+    for i in range(pairs):
+        times = {}
+        for profiled in ((False, True) if i % 2 == 0 else (True, False)):  # either goes first in turn
+            if profiled:
+                start()
+            t0 = time.perf_counter()
+            run()
+            times[profiled] = time.perf_counter() - t0
+            if profiled:
+                stop()
+        ratios.append(times[True] / times[False])
+    return statistics.median(ratios)
 
 
 def build_floor(python, where):
@@ -199,6 +230,8 @@ def main():
                         floor.append((mine["floor"][i] - mine["none"][i]) / lp_cost)
 
             def ratio(m):
+                if workload.startswith("unsel") and m != "none":
+                    return "%.2f" % med[m] if med.get(m) else "n/a"  # paired in-process ratios
                 return "%.2f" % (med[m] / med["none"]) if med.get(m) and med.get("none") else "n/a"
 
             shown = not workload.startswith("unsel")
