@@ -223,6 +223,23 @@ static int probe_readable(pid_t pid) {
     return result;
 }
 
+/* Whether the process is gone or on its way out: no /proc entry, or its
+ * state (the field after the command's closing parenthesis, proc(5)) is
+ * zombie or dead. While a process exits its memory is taken down under
+ * readers, whose reads then fail with EFAULT rather than ESRCH. */
+static int process_exiting(pid_t pid) {
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *close = strrchr(buf, ')');
+    return close && close[1] == ' ' && (close[2] == 'Z' || close[2] == 'X' || close[2] == 'x');
+}
+
 int hs_proc_open(hs_proc *p, pid_t pid, char *err, size_t errlen) {
     p->pid = pid;
     p->self = pid == getpid();
@@ -236,6 +253,15 @@ int hs_proc_open(hs_proc *p, pid_t pid, char *err, size_t errlen) {
     int rc = probe_readable(pid);
     if (rc == 0)
         return 0;
+    if (rc != EPERM && rc != EACCES && rc != ESRCH) {
+        /* Say "exited" for a process that was exiting during the probe
+         * (seen once: "Bad address" as a recorded program ended). */
+        rc = probe_readable(pid);
+        if (rc == 0)
+            return 0;
+        if (process_exiting(pid))
+            rc = ESRCH;
+    }
     if (rc == EPERM || rc == EACCES) {
         hs_proc_explain_permission(pid, err, errlen);
     } else if (rc == ESRCH) {
