@@ -1131,7 +1131,8 @@ def cmd_diff(argv):
 
 # ---- hotscope view -------------------------------------------------------------
 
-VIEW_USAGE = "hotscope view FILE [-o OUT] [--clock wall|cpu|samples] [-s SORT] [--limit N] [--input FORMAT]"
+VIEW_USAGE = ("hotscope view FILE [-o OUT] [--clock wall|cpu|samples] [-s SORT] [--limit N] [--show-all] "
+              "[--input FORMAT]")
 
 
 def cmd_view(argv):
@@ -1157,6 +1158,7 @@ def cmd_view(argv):
     p.add_argument("--input", choices=_view.INPUT_FORMATS, metavar="FORMAT",
                    help="read FILE as this format (%s) instead of telling it from the content"
                    % ", ".join(_view.INPUT_FORMATS))
+    add_tree_options(p)
     opts = p.parse_args(argv)
     sort = [k.strip() for k in opts.sort.split(",") if k.strip()]
     for key in sort:
@@ -1174,7 +1176,8 @@ def cmd_view(argv):
         clock, sampled = opts.clock, False
     if opts.output:
         try:
-            _output.write(data, opts.output, sort=sort, limit=0, clock=clock, sampled=sampled)
+            _output.write(data, opts.output, sort=sort, limit=0, clock=clock, sampled=sampled,
+                          show_all=opts.show_all)
         except OSError as e:
             return fail("error: cannot write %s: %s" % (opts.output, e.strerror or e))
         except (ValueError, AttributeError) as e:
@@ -1182,15 +1185,20 @@ def cmd_view(argv):
         sys.stderr.write("hotscope: profile written to %s\n" % opts.output)
         return 0
     engine = data.meta().get("engine")
+    limit = 50 if opts.limit is None else opts.limit
+    # The call tree as record and trace -o x.txt show it: colors on a
+    # terminal (NO_COLOR, FORCE_COLOR), library frames folded unless --show-all.
+    color = _output.color_wanted(sys.stdout)
     try:
         if engine == "memory":
             report = data.mem_text(limit=10 if opts.limit is None else max(opts.limit, 1))
         elif engine == "lines":
             report = data.lines_text()
         elif sampled:
-            report = data.top(clock=clock, limit=50 if opts.limit is None else opts.limit) + "\n" + data.tree(clock=clock)
+            report = _output.sampled_report(data, clock=clock, limit=limit, show_all=opts.show_all, color=color)
         else:
-            report = _output.text_report(data, sort=sort, limit=50 if opts.limit is None else opts.limit, clock=clock)
+            report = _output.text_report(data, sort=sort, limit=limit, clock=clock, show_all=opts.show_all,
+                                         color=color)
         sys.stdout.write(report)
         sys.stdout.flush()
     except BrokenPipeError:
