@@ -96,8 +96,8 @@ def compare(before, after, clock="wall"):
     return _core.diff(before, after, clock=clock, format="figures")
 
 
-def render(before, after, fmt, clock="wall", limit=0, title=None):
-    return _core.diff(before, after, clock=clock, format=fmt, limit=limit, title=title)
+def render(before, after, fmt, clock="wall", limit=0, title=None, icicle=False):
+    return _core.diff(before, after, clock=clock, format=fmt, limit=limit, title=title, icicle=icicle)
 
 
 CLOCKS = ("wall", "cpu", "samples")

@@ -315,6 +315,59 @@ def test_cli_and_api_write_svg_and_html(tmp_path, split):
     assert ".svg" in hotscope.FORMATS and ".html" in hotscope.FORMATS
 
 
+def root_row(svg_bytes):
+    """("top" or "bottom": where the root box "all" is drawn, the SVG's data-icicle)."""
+    boxes = frames_of(svg_bytes)
+    ys = sorted({b["y"] for b in boxes})
+    (root,) = [b for b in boxes if b["label"] == "all"]
+    assert root["y"] in (ys[0], ys[-1]) and len(ys) > 2
+    return "top" if root["y"] == ys[0] else "bottom", ET.fromstring(svg_bytes).get("data-icicle")
+
+
+def test_icicle_from_the_command_line_and_save(tmp_path):
+    """--icicle (trace, view, record, mem, lines, diff) and save(icicle=True)
+    draw the flame graph top-down: the root on the first row, callees below."""
+    ice = flamekit.trace_to(tmp_path, "prog.py", flamekit.SPLIT_PROGRAM, "ice.svg", "30000", options=["--icicle"])
+    assert root_row(ice.read_bytes()) == ("top", "1")
+    saved = flamekit.trace_to(tmp_path, "prog.py", flamekit.SPLIT_PROGRAM, "prog.json", "30000")
+    flame = tmp_path / "flame.svg"
+    assert flamekit.hotscope("view", str(saved), "-o", str(flame)).returncode == 0
+    assert root_row(flame.read_bytes()) == ("bottom", "0")
+    viewed = tmp_path / "viewed.svg"
+    proc = flamekit.hotscope("view", str(saved), "--icicle", "-o", str(viewed))
+    assert proc.returncode == 0, proc.stderr
+    # The same boxes as the API's icicle of the same profile.
+    assert frames_of(viewed.read_bytes()) == frames_of(hotscope.load(str(saved)).svg(icicle=True))
+    assert root_row(viewed.read_bytes()) == ("top", "1")
+    diff_out = tmp_path / "diff.svg"
+    proc = flamekit.hotscope("diff", "--icicle", str(saved), str(saved), "-o", str(diff_out))
+    assert proc.returncode == 0, proc.stderr
+    assert root_row(diff_out.read_bytes())[0] == "top"
+    with hotscope.trace() as t:
+        sorted(range(200000), key=lambda v: -v)
+    t.save(str(tmp_path / "api.svg"), icicle=True)
+    assert root_row((tmp_path / "api.svg").read_bytes()) == ("top", "1")
+    t.save(str(tmp_path / "api-flame.svg"))
+    assert root_row((tmp_path / "api-flame.svg").read_bytes()) == ("bottom", "0")
+
+
+@pytest.mark.parametrize("args", [["view", "{saved}", "--icicle"], ["view", "{saved}", "--icicle", "-o", "x.html"],
+                                  ["view", "{saved}", "--icicle", "-o", "x.dot.svg"],
+                                  ["diff", "--icicle", "{saved}", "{saved}"],
+                                  ["trace", "--icicle", "-o", "x.txt", "-c", "pass"]])
+def test_icicle_without_an_svg_is_refused(tmp_path, split, args):
+    saved = tmp_path / "p.json"
+    saved.write_bytes(split.json())
+    proc = flamekit.hotscope(*[a.format(saved=saved) for a in args], cwd=str(tmp_path))
+    err = proc.stderr
+    assert proc.returncode == 2 and len(err.splitlines()) == 1 and "--icicle" in err and "FILE.svg" in err, err
+    assert "Traceback" not in err and not (tmp_path / "x.html").exists()
+    with hotscope.trace() as t:
+        sum(range(10))
+    with pytest.raises(ValueError, match="icicle"):
+        t.save(str(tmp_path / "api.html"), icicle=True)
+
+
 def test_sampled_profile_weighs_by_samples(tmp_path):
     script = tmp_path / "busy.py"
     script.write_text("import time\nend = time.time() + 1.0\nwhile time.time() < end:\n    pass\n")
