@@ -180,6 +180,32 @@ def test_bad_files_one_line_exit_2(tmp_path, traced):
     assert "pstats file: not a pstats file: the marshal data is a list, not a dict" in line
 
 
+@pytest.mark.parametrize("kind", ["html", "svg"])
+def test_truncated_report_is_named_by_view_and_diff(tmp_path, traced, kind):
+    """A report or flame graph cut anywhere after its embedded model (the
+    model reads, the rest of the document is missing): one line naming
+    the file and saying it is truncated, exit 2, from view and diff."""
+    whole = traced.html() if kind == "html" else traced.svg()
+    good = tmp_path / ("good." + kind)
+    good.write_bytes(whole)
+    assert hotscope("view", str(good)).returncode == 0
+    model_end = whole.index(b"</script>", whole.index(b'id="hotscope-profile"')) + len(b"</script>")
+    closing = b"</html>" if kind == "html" else b"</svg>"
+    for cut in sorted({model_end, model_end + 1, (model_end + len(whole)) // 2, len(whole) - 2}):
+        path = tmp_path / ("cut%d.%s" % (cut, kind))
+        path.write_bytes(whole[:cut])
+        line = assert_clean_error(hotscope("view", str(path)), str(path))
+        assert "truncated" in line and closing.decode() in line, line
+        line = assert_clean_error(hotscope("diff", str(good), str(path)), str(path))
+        assert "truncated" in line, line
+    # Cut inside the model, or before it: said too.
+    for cut in (model_end - 200, whole.index(b'id="hotscope-profile"') - 3):
+        path = tmp_path / ("early%d.%s" % (cut, kind))
+        path.write_bytes(whole[:cut])
+        line = assert_clean_error(hotscope("view", str(path)), str(path))
+        assert "truncated" in line and closing.decode() in line, line
+
+
 def test_random_bytes_one_line_exit_2(tmp_path):
     rng = random.Random(42)
     for i in range(20):
