@@ -206,6 +206,58 @@ def test_truncated_report_is_named_by_view_and_diff(tmp_path, traced, kind):
         assert "truncated" in line and closing.decode() in line, line
 
 
+def damaged(data, at, byte):
+    data = bytearray(data)
+    data[at] = byte
+    return bytes(data)
+
+
+@pytest.mark.parametrize("name", ["model.json", "flame.speedscope.json"])
+@pytest.mark.parametrize("at,byte", [(1, ord("X")), (1, 0), (1, ord(")")), (1, ord("0")), (300, 0), (301, 0x16)])
+def test_damaged_json_is_named_damaged_json_not_pstats(saved, tmp_path, name, at, byte):
+    """One changed byte in a JSON file (the second byte, or a NUL or a
+    control byte in a string): the error says damaged JSON and where, not
+    pstats' marshal error."""
+    path = tmp_path / ("damaged-" + name)
+    path.write_bytes(damaged(saved[name].read_bytes(), at, byte))
+    line = assert_clean_error(hotscope("view", str(path)), str(path))
+    assert "pstats" not in line and "marshal" not in line, line
+    kind = "hotscope JSON" if name == "model.json" else "speedscope file"
+    assert "%s: damaged JSON: " % kind in line and line.endswith(" at byte %d" % at), line
+    line = assert_clean_error(hotscope("diff", str(saved[name]), str(path)), str(path))
+    assert "damaged JSON: " in line and "pstats" not in line, line
+
+
+def test_damaged_json_of_no_known_kind(tmp_path):
+    path = tmp_path / "trace.json"
+    path.write_bytes(b'{"traceEvents": [1, 2,, 3]}')
+    line = assert_clean_error(hotscope("view", str(path)), str(path))
+    assert line.endswith(": damaged JSON: Expecting value at byte 22"), line
+    path.write_bytes(b'{"traceEvents": [1, 2, 3]}')
+    line = assert_clean_error(hotscope("view", str(path)), str(path))
+    assert "JSON, but neither hotscope's profile nor a speedscope file" in line
+
+
+def test_pstats_is_still_told_from_its_bytes(tmp_path, traced):
+    """pstats from hotscope, and marshal of every version (0xfb, '{(' ,
+    '{)'), still read as pstats; marshal of something else is named so."""
+    original = tmp_path / "h.prof"
+    original.write_bytes(traced.prof())
+    stats = pstats.Stats(str(original)).stats
+    for version in (0, 2, 4):
+        path = tmp_path / ("v%d.prof" % version)
+        path.write_bytes(marshal.dumps(stats, version))
+        proc = hotscope("view", str(path))
+        assert proc.returncode == 0 and b"_fib" in proc.stdout, (version, proc.stderr)
+    empty = tmp_path / "empty.prof"
+    empty.write_bytes(marshal.dumps({}, 2))
+    assert hotscope("view", str(empty)).returncode == 0
+    keys = tmp_path / "keys.prof"
+    keys.write_bytes(marshal.dumps({b"x": 1}))
+    line = assert_clean_error(hotscope("view", str(keys)), str(keys))
+    assert "pstats file: not a pstats file" in line
+
+
 def test_random_bytes_one_line_exit_2(tmp_path):
     rng = random.Random(42)
     for i in range(20):

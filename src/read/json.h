@@ -21,7 +21,9 @@
  *     undecodable bytes, PEP 383) become the byte they stand for, since
  *     profile strings are byte strings; other lone surrogates are errors;
  *   - numbers follow the grammar of RFC 8259 section 6 exactly.
- * Errors are one line with the byte offset: "... at byte 1234".
+ * Errors are one line with the byte offset: "... at byte 1234"; those of
+ * text that breaks the grammar (not a value of the wrong type or range)
+ * start "damaged JSON: ".
  *
  * The first error is sticky: every later call fails at once, so a reader
  * may check once after a loop.
