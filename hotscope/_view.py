@@ -16,7 +16,7 @@ from . import _core, _output
 INPUT_FORMATS = ("json", "html", "speedscope", "collapsed", "pstats", "pprof", "dot", "text", "lines", "mem")
 
 READS = ("hotscope's .json, .html, .svg and .txt, speedscope JSON, collapsed stacks, "
-         "pstats .prof and pprof .pb.gz")
+         "pstats .prof and pprof (.pb.gz, or raw profile.proto)")
 
 # The first line of hotscope's text reports (_output.render): a trace's
 # (threads table, or pstats' "N function calls ... in T seconds"), a
@@ -93,12 +93,50 @@ def _json_damage(data):
     return None
 
 
+def _varint(data, i):
+    """(value, next index) of the protobuf varint at data[i], or None."""
+    value = shift = 0
+    for k in range(i, min(i + 10, len(data))):
+        value |= (data[k] & 0x7F) << shift
+        if data[k] < 0x80:
+            return value, k + 1
+        shift += 7
+    return None
+
+
+def _looks_like_raw_pprof(data):
+    """Whether data starts as an uncompressed pprof Profile message does
+    (github.com/google/pprof, proto/profile.proto; encoding:
+    protobuf.dev/programming-guides/encoding): field 1, sample_type, a
+    length-delimited ValueType (tag byte 0x0a), whose bytes are exactly
+    its varint fields 1 (type) and 2 (unit), tags 0x08 and 0x10. pprof's
+    own writer and protobuf serializers put fields in number order, so
+    sample_type comes first. No text starts so (0x08, 0x10 are control
+    bytes after a line feed), nor marshal or gzip."""
+    if data[:1] != b"\n":
+        return False
+    length = _varint(data, 1)
+    if length is None or not 2 <= length[0] <= 22 or length[1] + length[0] > len(data):
+        return False
+    i, end = length[1], length[1] + length[0]
+    while i < end:
+        if data[i] not in (0x08, 0x10):
+            return False
+        field = _varint(data, i + 1)
+        if field is None or field[1] > end:
+            return False
+        i = field[1]
+    return True
+
+
 def sniff(data):
     """The input format of `data` (one of INPUT_FORMATS), or raise ViewError."""
     if not data:
         raise ViewError("empty file")
     if data[:2] == b"\x1f\x8b":
         return "pprof"  # gzip: pprof's .pb.gz
+    if _looks_like_raw_pprof(data):
+        return "pprof"  # the same profile.proto, not compressed
     if data[:1] in (b"{", b"[", b"\xfb", b"\xdb") and _is_marshal(data):
         return "pstats"
     text = _skip_text_start(data)

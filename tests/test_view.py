@@ -206,6 +206,36 @@ def test_truncated_report_is_named_by_view_and_diff(tmp_path, traced, kind):
         assert "truncated" in line and closing.decode() in line, line
 
 
+def test_raw_pprof_is_told_from_its_content(tmp_path, traced):
+    """profile.proto without gzip (what protoc and Go's proto.Marshal give):
+    read like the .pb.gz, stack for stack; cut short, a pprof error."""
+    import gzip
+
+    from pprof_synth import field_bytes, field_varint
+
+    raw = gzip.decompress(traced.pprof())
+    path = tmp_path / "raw.pb"
+    path.write_bytes(raw)
+    out = tmp_path / "raw.collapsed"
+    proc = hotscope("view", str(path), "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert parse_collapsed(out.read_bytes()) == parse_collapsed(_core.load_pprof(traced.pprof()).collapsed(clock="wall"))
+    # A foreign one: a sample type (type and unit as string indices), one
+    # sample of one location, its function and the strings.
+    foreign = (field_bytes(1, field_varint(1, 1) + field_varint(2, 2))
+               + field_bytes(2, field_varint(1, 1) + field_varint(2, 7))
+               + field_bytes(4, field_varint(1, 1) + field_bytes(4, field_varint(1, 1) + field_varint(2, 3)))
+               + field_bytes(5, field_varint(1, 1) + field_varint(2, 3) + field_varint(4, 4))
+               + b"".join(field_bytes(6, t) for t in (b"", b"samples", b"count", b"handler", b"srv.py")))
+    path.write_bytes(foreign)
+    proc = hotscope("view", str(path))
+    assert proc.returncode == 0 and b"handler" in proc.stdout, proc.stderr
+    for cut in (raw[:len(raw) // 2], raw[:40]):
+        path.write_bytes(cut)
+        line = assert_clean_error(hotscope("view", str(path)), str(path))
+        assert ": pprof file: " in line, line
+
+
 def damaged(data, at, byte):
     data = bytearray(data)
     data[at] = byte
