@@ -236,6 +236,29 @@ def test_raw_pprof_is_told_from_its_content(tmp_path, traced):
         assert ": pprof file: " in line, line
 
 
+def test_lone_surrogates_in_speedscope_names_are_text(tmp_path):
+    """JSON.stringify writes a lone surrogate as an escape ("\\ud800"):
+    such a name shows U+FFFD in its place, as invalid UTF-8 does, and the
+    rest of the file reads."""
+    doc = (b'{"$schema":"https://www.speedscope.app/file-format-schema.json","shared":{"frames":['
+           b'{"name":"a\\ud800b","file":"app.py","line":3},{"name":"\\udfffc"},{"name":"\\ud83d\\u0041"},'
+           b'{"name":"pair \\ud83d\\ude00"}]},"profiles":[{"type":"sampled","name":"main","unit":"none",'
+           b'"startValue":0,"endValue":4,"samples":[[0,1],[0,2],[3]],"weights":[5,3,2]}]}')
+    path = tmp_path / "lone.speedscope.json"
+    path.write_bytes(doc)
+    proc = hotscope("view", str(path))
+    assert proc.returncode == 0, proc.stderr
+    text = proc.stdout.decode("utf-8")
+    assert "a\ufffdb" in text and "\ufffdc" in text and "\ufffdA" in text and "pair \U0001f600" in text
+    out = tmp_path / "back.speedscope.json"
+    assert hotscope("view", str(path), "-o", str(out)).returncode == 0
+    names = [f["name"] for f in json.loads(out.read_text("utf-8"))["shared"]["frames"]]
+    assert {"a\ufffdb", "\ufffdc", "\ufffdA", "pair \U0001f600"} <= set(names), names
+    collapsed = tmp_path / "back.collapsed"
+    assert hotscope("view", str(path), "-o", str(collapsed)).returncode == 0
+    assert "a\ufffdb (app.py:3);\ufffdc 5" in collapsed.read_text("utf-8")
+
+
 def damaged(data, at, byte):
     data = bytearray(data)
     data[at] = byte

@@ -236,20 +236,24 @@ static int scan_string(hs_json *j, hs_buf *out) {
                 hex4((const char *)d + i + 2, &lo) == 0 && lo >= 0xDC00 && lo <= 0xDFFF) {
                 cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
                 i += 6;
+            } else if (j->lone_surrogates_as_fffd) {
+                cp = 0xFFFD; /* what follows is read on its own */
             } else {
                 j->pos = i - 6;
                 return hs_json_fail(j, "unpaired surrogate \\u%04x in a string", (unsigned)cp);
             }
-        } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-            if (cp < 0xDC80 || cp > 0xDCFF) {
-                j->pos = i - 6;
-                return hs_json_fail(j, "unpaired surrogate \\u%04x in a string", (unsigned)cp);
-            }
+        } else if (cp >= 0xDC80 && cp <= 0xDCFF) {
             /* PEP 383: U+DC80..U+DCFF carry the undecodable byte 0x80..0xFF. */
             if (out)
                 hs_buf_putc(out, (char)(cp - 0xDC00));
             run = i;
             continue;
+        } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+            if (!j->lone_surrogates_as_fffd) {
+                j->pos = i - 6;
+                return hs_json_fail(j, "unpaired surrogate \\u%04x in a string", (unsigned)cp);
+            }
+            cp = 0xFFFD;
         }
         if (out)
             put_utf8(out, cp);
