@@ -156,9 +156,15 @@ def test_svg_colors_by_category():
         return h * 360, l, s
 
     import json as stdlib_json
+    # Third-party code: a module installed in a virtual environment's
+    # site-packages (under lib/python3.N/, which alone would say stdlib).
+    third_party = {}
+    exec(compile("def crunch(n):\n    return sum(i * i for i in range(n))\n",
+                 "/opt/venv/lib/python3.12/site-packages/thirdparty/core.py", "exec"), third_party)
     with hotscope.trace() as t:
         sorted(range(300000), key=lambda v: -v)
         stdlib_json.loads(stdlib_json.dumps(list(range(20000))), parse_int=lambda v: int(v))
+        third_party["crunch"](100000)
     svg = t.snapshot().svg()
     seen = set()
     for b in frames_of(svg):
@@ -177,7 +183,9 @@ def test_svg_colors_by_category():
             assert 255 <= hue <= 300, b       # purple
         else:
             assert category == "synthetic" and sat == 0, b  # gray
-    assert {"user", "stdlib", "native", "synthetic"} <= seen
+        if b["label"].startswith("crunch ("):
+            assert category == "library", b
+    assert {"user", "stdlib", "native", "synthetic", "library"} <= seen
 
 
 def test_svg_and_html_carry_the_model(split):
