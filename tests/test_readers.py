@@ -24,6 +24,11 @@ from readers_helpers import (INVALID_UTF8_COLLAPSED, HOSTILE_NAMES, hostile_prof
                              ns_to_us, parse_collapsed, sample_profile, speedscope_stacks, trace_profile)
 
 HERE = pathlib.Path(__file__).resolve().parent
+# speedscope's published schema, byte for byte as www.speedscope.app serves
+# it: https://www.speedscope.app/file-format-schema.json, i.e. the gh-pages
+# branch of github.com/jlfwong/speedscope (deploy of speedscope@1.25.0,
+# 2025-12-03, commit 43ca88ab), which scripts/generate-file-format-schema-json.js
+# generates from src/lib/file-format-spec.ts (MIT license).
 SCHEMA = json.loads((HERE / "speedscope_schema.json").read_text())
 
 # (profile, clock its stacks are compared by)
