@@ -74,8 +74,16 @@ def _is_marshal(data):
     return _CONTROL.search(data, 2, 258) is not None
 
 
+# Beyond this size JSON of no known kind is not parsed to say where it is
+# damaged (it would cost seconds and gigabytes to say "not a profile").
+_JSON_DAMAGE_MAX = 16 << 20
+
+
 def _json_damage(data):
-    """Where and how `data` is not valid JSON (one line), or None if it is."""
+    """Where and how `data` is not valid JSON (one line), or None if it is
+    (or is too large to tell cheaply)."""
+    if len(data) > _JSON_DAMAGE_MAX:
+        return None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
