@@ -7,7 +7,7 @@ from -o's extension and reports bad input as one line naming the file.
 
 import os
 
-from . import _core
+from . import _core, _view
 from ._view import printable
 
 # -o extension -> _core.diff format; no -o: the text table on stdout.
@@ -16,18 +16,6 @@ DIFF_FORMATS = {
     ".html": "html",  # that graph and the table of changes, one page
     ".txt": "text",   # the table of changes
 }
-
-# Saved formats by extension, for _core.load when hotscope/_view.py's
-# sniffing is not there to ask.
-LOAD_FORMATS = (
-    (".speedscope.json", "speedscope"),
-    (".json", "json"),
-    (".prof", "pstats"),
-    (".pstats", "pstats"),
-    (".collapsed", "collapsed"),
-    (".html", "embedded"),
-    (".svg", "embedded"),
-)
 
 
 class DiffError(ValueError):
@@ -49,26 +37,11 @@ def read_file(path):
 
 
 def parse_profile(path, payload):
-    """The ProfileData in `payload` (the bytes of `path`), or DiffError
-    saying what is wrong with the file."""
+    """The ProfileData in `payload` (the bytes of `path`; the format told
+    from the content, as view tells it), or DiffError saying what is
+    wrong with the file."""
     try:
-        from . import _view
-    except ImportError:
-        _view = None
-    loader = getattr(_view, "load", None) if _view is not None else None
-    try:
-        if loader is not None:
-            return loader(path)
-        if not hasattr(_core, "load"):
-            raise DiffError("%s: reading saved profiles is not in this build of hotscope" % printable(path))
-        lower = str(path).lower()
-        fmt = next((f for ext, f in LOAD_FORMATS if lower.endswith(ext)), None)
-        if fmt is None:
-            raise DiffError("%s: cannot tell the format from the file name (hotscope reads: %s)"
-                            % (printable(path), ", ".join(ext for ext, _ in LOAD_FORMATS)))
-        return _core.load(payload, fmt)
-    except DiffError:
-        raise
+        return _view.load_bytes(payload)
     except (ValueError, UnicodeError, OverflowError, MemoryError) as e:
         message = " ".join(str(e).split()) or type(e).__name__
         raise DiffError("%s: %s" % (printable(path), message))
@@ -96,8 +69,8 @@ def compare(before, after, clock="wall"):
     return _core.diff(before, after, clock=clock, format="figures")
 
 
-def render(before, after, fmt, clock="wall", limit=0, title=None):
-    return _core.diff(before, after, clock=clock, format=fmt, limit=limit, title=title)
+def render(before, after, fmt, clock="wall", limit=0, title=None, icicle=False):
+    return _core.diff(before, after, clock=clock, format=fmt, limit=limit, title=title, icicle=icicle)
 
 
 CLOCKS = ("wall", "cpu", "samples")

@@ -146,8 +146,8 @@ class LineProfile:
 
     print_stats = print
 
-    def save(self, path):
-        _output.write(self.data, path)
+    def save(self, path, icicle=False):
+        _output.write(self.data, path, icicle=icicle)
 
 
 def lines(*functions):

@@ -368,9 +368,10 @@ class MemoryProfile:
     def print(self, limit=10):
         print(self.report(limit), end="")
 
-    def save(self, path):
-        """Write the recording to `path`; the extension picks the format."""
-        _output.write(self.data, path)
+    def save(self, path, icicle=False):
+        """Write the recording to `path`; the extension picks the format
+        (icicle=True: a .svg flame graph top-down)."""
+        _output.write(self.data, path, icicle=icicle)
 
 
 def memory(*functions, interval_ms=10.0, native=False):

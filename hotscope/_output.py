@@ -18,7 +18,7 @@ FORMATS = {
     ".dot.svg": "that call graph drawn by Graphviz's dot (needs graphviz installed)",
     ".speedscope.json": "speedscope (www.speedscope.app)",
     ".json": "hotscope's own JSON: the whole profile, read back by hotscope view",
-    ".svg": "interactive flame graph (click to zoom, search)",
+    ".svg": "interactive flame graph (click to zoom, search); --icicle draws it top-down",
     ".html": "self-contained HTML report: flame graph, table, call tree, threads",
 }
 
@@ -253,11 +253,21 @@ def html_report(data, clock=None, title=None):
     return data.html(clock=clock) if title is None else data.html(clock=clock, title=title)
 
 
-def render(data, path, sort=None, limit=0, clock="wall", sampled=False, show_all=False, separate=False):
+def check_icicle(path, icicle):
+    """UnsupportedFormat unless `path` is a flame graph SVG, when icicle is asked."""
+    if icicle and format_of(path) != ".svg":
+        raise UnsupportedFormat("icicle=True draws the flame graph SVG top-down: it needs a .svg file, not %s "
+                                "(the HTML report has its own Flame/Icicle switch)" % format_of(path))
+
+
+def render(data, path, sort=None, limit=0, clock="wall", sampled=False, show_all=False, separate=False,
+           icicle=False):
     """The bytes of `data` in the format `path` names. Sampled profiles
     write sample counts in collapsed stacks (what flame graph tools expect
-    of a sampler) and a hottest-functions table as text."""
+    of a sampler) and a hottest-functions table as text. icicle: the flame
+    graph SVG top-down (root at the top); any other format refuses it."""
     fmt = format_of(path)
+    check_icicle(path, icicle)
     engine = data.meta().get("engine")
     if engine == "memory":
         if fmt in NOT_FOR_MEMORY:
@@ -284,7 +294,7 @@ def render(data, path, sort=None, limit=0, clock="wall", sampled=False, show_all
     if fmt == ".speedscope.json":
         return data.speedscope(clock="samples" if sampled else clock)
     if fmt == ".svg":
-        return data.svg(clock="samples" if sampled else clock)
+        return data.svg(clock="samples" if sampled else clock, icicle=bool(icicle))
     if fmt == ".html":
         return html_report(data, clock="samples" if sampled else clock)
     if sampled:
@@ -293,9 +303,10 @@ def render(data, path, sort=None, limit=0, clock="wall", sampled=False, show_all
                        separate=separate).encode("utf-8")
 
 
-def write(data, path, sort=None, limit=0, clock="wall", sampled=False, show_all=False, separate=False):
+def write(data, path, sort=None, limit=0, clock="wall", sampled=False, show_all=False, separate=False,
+          icicle=False):
     payload = render(data, path, sort=sort, limit=limit, clock=clock, sampled=sampled, show_all=show_all,
-                     separate=separate)
+                     separate=separate, icicle=icicle)
     tmp = "%s.tmp-%d" % (path, os.getpid())
     with open(tmp, "wb") as f:
         f.write(payload)

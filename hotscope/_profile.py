@@ -59,10 +59,11 @@ class Profile(_core.Tracer):
         with open(file, "wb") as f:
             f.write(self.snapshot().prof(clock=self.clock))
 
-    def save(self, path, sort=None, limit=0):
-        """Write the profile in the format the extension names (.prof, .svg, .html, .collapsed, .txt)."""
+    def save(self, path, sort=None, limit=0, icicle=False):
+        """Write the profile in the format the extension names (.prof, .svg, .html, .collapsed, .txt);
+        icicle=True draws a .svg flame graph top-down."""
         self.create_stats()
-        _output.write(self.snapshot(), path, sort=sort, limit=limit, clock=self.clock)
+        _output.write(self.snapshot(), path, sort=sort, limit=limit, clock=self.clock, icicle=icicle)
 
     def report(self, sort="cumulative", limit=30):
         """The text summary (table and call tree) as a string."""

@@ -277,9 +277,11 @@ class Sample:
     def snapshot(self):
         return self.sampler.snapshot()
 
-    def save(self, path):
+    def save(self, path, icicle=False):
+        """Write the samples in the format the extension names; icicle=True
+        draws a .svg flame graph top-down."""
         data = self.data if self.data is not None else self.snapshot()
-        _output.write(data, path, clock="wall", sampled=True)
+        _output.write(data, path, clock="wall", sampled=True, icicle=icicle)
 
     def print_top(self, limit=20, file=None):
         data = self.data if self.data is not None else self.snapshot()

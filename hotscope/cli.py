@@ -52,11 +52,32 @@ def add_tree_options(parser):
                         "(standard library, site-packages, builtins) into '[N frames hidden]'")
 
 
+def add_flame_options(parser):
+    """--icicle, for every command that writes a flame graph with -o."""
+    parser.add_argument("--icicle", action="store_true",
+                        help="with -o FILE.svg: draw the flame graph top-down, the root at the top "
+                        "and callees below (an icicle graph)")
+
+
+def check_icicle(opts):
+    """Fail now if --icicle is given without a flame graph SVG to draw."""
+    if not opts.icicle:
+        return
+    try:
+        if opts.output:
+            _output.check_icicle(opts.output, True)
+            return
+    except ValueError:
+        pass
+    raise CommandLineError("--icicle draws the flame graph top-down: it goes with -o FILE.svg "
+                           "(the HTML report has its own Flame/Icicle switch)")
+
+
 # ---- hotscope trace ---------------------------------------------------------
 
 TRACE_USAGE = (
     "hotscope trace [-o FILE] [-s SORT] [--limit N] [--clock wall|cpu] [--no-builtins] [--no-gc] [--no-asyncio] "
-    "[--slow-calls N [--func MODULE:QUALNAME ...]] [--threads merged|separate] [--show-all] "
+    "[--slow-calls N [--func MODULE:QUALNAME ...]] [--threads merged|separate] [--show-all] [--icicle] "
     "(script.py | -m module | -c code) [args...]"
 )
 
@@ -98,6 +119,7 @@ def trace_parser():
                    help="with --slow-calls: only these functions (repeatable)")
     add_threads_option(p)
     add_tree_options(p)
+    add_flame_options(p)
     add_program_options(p)
     return p
 
@@ -183,6 +205,7 @@ def cmd_trace(argv):
     if opts.limit < 0:
         raise CommandLineError("--limit must be 0 (all) or more")
     check_output(opts.output)
+    check_icicle(opts)
 
     program.prepare()  # UsageError for a missing file, syntax error, unknown module
 
@@ -211,7 +234,7 @@ def cmd_trace(argv):
     if opts.output:
         try:
             _output.write(data, opts.output, sort=sort, limit=0, clock=opts.clock, show_all=opts.show_all,
-                          separate=separate)
+                          separate=separate, icicle=opts.icicle)
         except OSError as e:
             fail("cannot write %s: %s; the report follows on stderr" % (opts.output, e.strerror or e))
             sys.stderr.write(_output.text_report(data, sort=sort, limit=opts.limit, clock=opts.clock,
@@ -291,7 +314,8 @@ class profile_builtin:
         return False
 
 
-LINES_USAGE = "hotscope lines [-o FILE] [--func MODULE:QUALNAME ...] (script.py | -m module | -c code) [args...]"
+LINES_USAGE = ("hotscope lines [-o FILE] [--func MODULE:QUALNAME ...] [--hot N] [--icicle] "
+               "(script.py | -m module | -c code) [args...]")
 
 
 def cmd_lines(argv):
@@ -309,6 +333,7 @@ def cmd_lines(argv):
     p.add_argument("--hot", type=int, default=0, metavar="N",
                    help="first run the program once under the sampler, then line-profile the N "
                    "Python functions with the most own time (the program runs twice)")
+    add_flame_options(p)
     add_program_options(p)
     ours, rest = split_options(argv, {"-o", "--output", "--func", "--hot"})
     opts = p.parse_args(ours)
@@ -317,6 +342,7 @@ def cmd_lines(argv):
         raise CommandLineError("--hot must be 1 or more")
     check_func_specs(opts.func)
     check_output(opts.output)
+    check_icicle(opts)
     program.prepare()
 
     from . import _lines
@@ -343,7 +369,7 @@ def cmd_lines(argv):
     report = data.lines_text()
     if opts.output:
         try:
-            _output.write(data, opts.output)
+            _output.write(data, opts.output, icicle=opts.icicle)
         except OSError as e:
             fail("cannot write %s: %s; the report follows on stderr" % (opts.output, e.strerror or e))
             sys.stderr.write(report)
@@ -508,7 +534,7 @@ def bench_compare(opts):
 
 # ---- hotscope mem -------------------------------------------------------------
 
-MEM_USAGE = ("hotscope mem [-o FILE] [--native] [--func MODULE:QUALNAME ...] [--interval MS] [--limit N] "
+MEM_USAGE = ("hotscope mem [-o FILE] [--native] [--func MODULE:QUALNAME ...] [--interval MS] [--limit N] [--icicle] "
              "(script.py | -m module | -c code) [args...]")
 
 
@@ -569,6 +595,7 @@ def cmd_mem(argv):
     p.add_argument("--interval", type=positive_ms, default=10.0, metavar="MS",
                    help="at most one heap/RSS sample per MS milliseconds (default 10)")
     p.add_argument("--limit", type=int, default=10, metavar="N", help="rows per report section (default 10)")
+    add_flame_options(p)
     add_program_options(p)
     ours, rest = split_options(argv, {"-o", "--output", "--interval", "--limit", "--func"})
     opts = p.parse_args(ours)
@@ -583,6 +610,7 @@ def cmd_mem(argv):
             _output.check_writable(opts.output)
         except (ValueError, OSError) as e:
             raise CommandLineError("cannot write %s: %s" % (opts.output, e))
+    check_icicle(opts)
 
     from . import _mem
 
@@ -603,7 +631,7 @@ def cmd_mem(argv):
         data.set_meta("command", program.describe())
         if opts.output:
             try:
-                _output.write(data, opts.output, limit=opts.limit)
+                _output.write(data, opts.output, limit=opts.limit, icicle=opts.icicle)
             except OSError as e:
                 fail("cannot write %s: %s; the report follows on stderr" % (opts.output, e.strerror or e))
                 sys.stderr.write(data.mem_text(limit=opts.limit))
@@ -641,7 +669,7 @@ def cmd_mem(argv):
 # ---- hotscope record / top / dump ---------------------------------------------
 
 RECORD_USAGE = (
-    "hotscope record [-o FILE] [--rate HZ] [--mode wall|cpu|gil] [--duration S] [--idle] [--show-all] "
+    "hotscope record [-o FILE] [--rate HZ] [--mode wall|cpu|gil] [--duration S] [--idle] [--show-all] [--icicle] "
     "[--threads merged|separate] [--subprocesses] [--native] (--pid PID | -- command args...)\n"
     "       hotscope record --continuous [--push URL] [-o DIR] [--upload-every S] [--service NAME] "
     "[--service-version V] [--label KEY=VALUE ...] [--push-auth USER:TOKEN] [--push-tenant ID] "
@@ -706,6 +734,7 @@ def record_parser():
                    help="rows of the printed summary (default 30; 0 = all)")
     add_threads_option(p)
     add_tree_options(p)
+    add_flame_options(p)
     g = p.add_argument_group(
         "continuous profiling",
         "Keep sampling and hand over a pprof profile of each period: uploaded to a Pyroscope "
@@ -801,6 +830,7 @@ def cmd_record(argv):
     if opts.rate > 100000:
         raise CommandLineError("--rate must be at most 100000")
     given = [name for name in CONTINUOUS_ONLY if getattr(opts, name) is not None] + (["label"] if opts.label else [])
+    check_icicle(opts)
     if opts.continuous:
         return record_continuous(opts, command)
     if given:
@@ -823,7 +853,8 @@ def cmd_record(argv):
     separate = opts.threads == "separate"
     if opts.output:
         try:
-            _output.write(data, opts.output, clock=clock, sampled=True, show_all=opts.show_all, separate=separate)
+            _output.write(data, opts.output, clock=clock, sampled=True, show_all=opts.show_all, separate=separate,
+                          icicle=opts.icicle)
         except OSError as e:
             fail("cannot write %s: %s; the summary follows" % (opts.output, e.strerror or e))
             sys.stderr.write(header + _sample.sampled_text(data, clock, opts.limit, show_all=opts.show_all,
@@ -1062,7 +1093,7 @@ def cmd_top(argv):
 
 # ---- hotscope diff -------------------------------------------------------------
 
-DIFF_USAGE = "hotscope diff BEFORE AFTER [-o FILE] [--clock wall|cpu|samples] [--limit N]"
+DIFF_USAGE = "hotscope diff BEFORE AFTER [-o FILE] [--clock wall|cpu|samples] [--limit N] [--icicle]"
 
 
 def cmd_diff(argv):
@@ -1087,6 +1118,9 @@ def cmd_diff(argv):
                    "else CPU time, else samples)")
     p.add_argument("--limit", type=int, default=30, metavar="N",
                    help="rows of the table of changes (default 30; 0 = all)")
+    p.add_argument("--icicle", action="store_true",
+                   help="with -o FILE.svg or FILE.html: draw the differential flame graph top-down, "
+                   "the root at the top")
     opts = p.parse_args(argv)
     if opts.limit < 0:
         raise CommandLineError("--limit must be 0 (all) or more")
@@ -1097,6 +1131,9 @@ def cmd_diff(argv):
             _output.check_writable(opts.output)
         except (ValueError, OSError) as e:
             raise CommandLineError("cannot write %s: %s" % (opts.output, e))
+    if opts.icicle and fmt not in ("svg", "html"):
+        raise CommandLineError("--icicle goes with -o FILE.svg or FILE.html (the differential flame graph "
+                               "drawn top-down)")
     try:
         before, after = _diff.load_profiles(opts.before, opts.after)
     except _diff.DiffError as e:
@@ -1111,7 +1148,7 @@ def cmd_diff(argv):
         return fail("error: %s: %s" % (names, problem))
     title = "hotscope diff: %s -> %s" % (os.path.basename(opts.before), os.path.basename(opts.after))
     try:
-        payload = _diff.render(before, after, fmt, clock=clock, limit=opts.limit, title=title)
+        payload = _diff.render(before, after, fmt, clock=clock, limit=opts.limit, title=title, icicle=opts.icicle)
     except ValueError as e:
         return fail("error: %s" % e)
     if not opts.output:
@@ -1131,7 +1168,8 @@ def cmd_diff(argv):
 
 # ---- hotscope view -------------------------------------------------------------
 
-VIEW_USAGE = "hotscope view FILE [-o OUT] [--clock wall|cpu|samples] [-s SORT] [--limit N] [--input FORMAT]"
+VIEW_USAGE = ("hotscope view FILE [-o OUT] [--clock wall|cpu|samples] [-s SORT] [--limit N] [--show-all] "
+              "[--icicle] [--input FORMAT]")
 
 
 def cmd_view(argv):
@@ -1157,12 +1195,15 @@ def cmd_view(argv):
     p.add_argument("--input", choices=_view.INPUT_FORMATS, metavar="FORMAT",
                    help="read FILE as this format (%s) instead of telling it from the content"
                    % ", ".join(_view.INPUT_FORMATS))
+    add_tree_options(p)
+    add_flame_options(p)
     opts = p.parse_args(argv)
     sort = [k.strip() for k in opts.sort.split(",") if k.strip()]
     for key in sort:
         if key not in PSTATS_SORT_KEYS:
             raise CommandLineError("unknown sort key '%s' (use one of: %s)" % (key, ", ".join(PSTATS_SORT_KEYS)))
     check_output(opts.output)
+    check_icicle(opts)
     try:
         data = _view.load(opts.file, opts.input)
     except _view.ViewError as e:
@@ -1174,7 +1215,8 @@ def cmd_view(argv):
         clock, sampled = opts.clock, False
     if opts.output:
         try:
-            _output.write(data, opts.output, sort=sort, limit=0, clock=clock, sampled=sampled)
+            _output.write(data, opts.output, sort=sort, limit=0, clock=clock, sampled=sampled,
+                          show_all=opts.show_all, icicle=opts.icicle)
         except OSError as e:
             return fail("error: cannot write %s: %s" % (opts.output, e.strerror or e))
         except (ValueError, AttributeError) as e:
@@ -1182,15 +1224,20 @@ def cmd_view(argv):
         sys.stderr.write("hotscope: profile written to %s\n" % opts.output)
         return 0
     engine = data.meta().get("engine")
+    limit = 50 if opts.limit is None else opts.limit
+    # The call tree as record and trace -o x.txt show it: colors on a
+    # terminal (NO_COLOR, FORCE_COLOR), library frames folded unless --show-all.
+    color = _output.color_wanted(sys.stdout)
     try:
         if engine == "memory":
             report = data.mem_text(limit=10 if opts.limit is None else max(opts.limit, 1))
         elif engine == "lines":
             report = data.lines_text()
         elif sampled:
-            report = data.top(clock=clock, limit=50 if opts.limit is None else opts.limit) + "\n" + data.tree(clock=clock)
+            report = _output.sampled_report(data, clock=clock, limit=limit, show_all=opts.show_all, color=color)
         else:
-            report = _output.text_report(data, sort=sort, limit=50 if opts.limit is None else opts.limit, clock=clock)
+            report = _output.text_report(data, sort=sort, limit=limit, clock=clock, show_all=opts.show_all,
+                                         color=color)
         sys.stdout.write(report)
         sys.stdout.flush()
     except BrokenPipeError:

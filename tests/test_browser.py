@@ -17,6 +17,7 @@ they still cannot be found these tests fail, saying so.
 import json
 import re
 import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -240,6 +241,27 @@ def test_html_header_and_table(driver, split_files):
     box.send_keys(Keys.CONTROL, "a")
     box.send_keys(Keys.DELETE)
     WebDriverWait(driver, 5).until(lambda d: len(table_names(d)) > 5)
+    assert_clean(driver)
+
+
+def test_html_header_of_a_sampled_profile(driver, tmp_path):
+    """A recording's header: its sample count (the sampler's passes, as
+    the model's metadata holds it, grouped by thousands), rate, duration."""
+    script = tmp_path / "busy.py"
+    script.write_text("import time\nend = time.process_time() + 1.5\nwhile time.process_time() < end:\n    pass\n")
+    html = tmp_path / "rec.html"
+    proc = flamekit.hotscope("record", "--rate", "1000", "-o", str(html), "--", sys.executable, str(script))
+    assert proc.returncode == 0, proc.stderr
+    model = flamekit.embedded_model(html.read_bytes())
+    passes = int(model["meta"]["samples"])
+    # Every pass found the one busy thread, but a few at its start and end.
+    k = 2 + model["weights"].index("samples")
+    in_stacks = sum(model["nodes"][k::2 + len(model["weights"])])
+    assert 1000 < passes and 0.9 * passes <= in_stacks <= passes, (passes, in_stacks)
+    open_page(driver, html)
+    facts = driver.find_element(By.ID, "facts").text
+    assert "Samples\n{:,}".format(passes) in facts, facts
+    assert "Engine\nsample (wall)" in facts and "Rate\n1000 Hz" in facts and "Duration" in facts
     assert_clean(driver)
 
 

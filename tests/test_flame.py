@@ -156,9 +156,15 @@ def test_svg_colors_by_category():
         return h * 360, l, s
 
     import json as stdlib_json
+    # Third-party code: a module installed in a virtual environment's
+    # site-packages (under lib/python3.N/, which alone would say stdlib).
+    third_party = {}
+    exec(compile("def crunch(n):\n    return sum(i * i for i in range(n))\n",
+                 "/opt/venv/lib/python3.12/site-packages/thirdparty/core.py", "exec"), third_party)
     with hotscope.trace() as t:
         sorted(range(300000), key=lambda v: -v)
         stdlib_json.loads(stdlib_json.dumps(list(range(20000))), parse_int=lambda v: int(v))
+        third_party["crunch"](100000)
     svg = t.snapshot().svg()
     seen = set()
     for b in frames_of(svg):
@@ -177,7 +183,9 @@ def test_svg_colors_by_category():
             assert 255 <= hue <= 300, b       # purple
         else:
             assert category == "synthetic" and sat == 0, b  # gray
-    assert {"user", "stdlib", "native", "synthetic"} <= seen
+        if b["label"].startswith("crunch ("):
+            assert category == "library", b
+    assert {"user", "stdlib", "native", "synthetic", "library"} <= seen
 
 
 def test_svg_and_html_carry_the_model(split):
@@ -313,6 +321,59 @@ def test_cli_and_api_write_svg_and_html(tmp_path, split):
     assert flamekit.embedded_model((tmp_path / "api.html").read_bytes())["meta"]["engine"] == "trace"
     ET.fromstring((tmp_path / "api.svg").read_bytes())
     assert ".svg" in hotscope.FORMATS and ".html" in hotscope.FORMATS
+
+
+def root_row(svg_bytes):
+    """("top" or "bottom": where the root box "all" is drawn, the SVG's data-icicle)."""
+    boxes = frames_of(svg_bytes)
+    ys = sorted({b["y"] for b in boxes})
+    (root,) = [b for b in boxes if b["label"] == "all"]
+    assert root["y"] in (ys[0], ys[-1]) and len(ys) > 2
+    return "top" if root["y"] == ys[0] else "bottom", ET.fromstring(svg_bytes).get("data-icicle")
+
+
+def test_icicle_from_the_command_line_and_save(tmp_path):
+    """--icicle (trace, view, record, mem, lines, diff) and save(icicle=True)
+    draw the flame graph top-down: the root on the first row, callees below."""
+    ice = flamekit.trace_to(tmp_path, "prog.py", flamekit.SPLIT_PROGRAM, "ice.svg", "30000", options=["--icicle"])
+    assert root_row(ice.read_bytes()) == ("top", "1")
+    saved = flamekit.trace_to(tmp_path, "prog.py", flamekit.SPLIT_PROGRAM, "prog.json", "30000")
+    flame = tmp_path / "flame.svg"
+    assert flamekit.hotscope("view", str(saved), "-o", str(flame)).returncode == 0
+    assert root_row(flame.read_bytes()) == ("bottom", "0")
+    viewed = tmp_path / "viewed.svg"
+    proc = flamekit.hotscope("view", str(saved), "--icicle", "-o", str(viewed))
+    assert proc.returncode == 0, proc.stderr
+    # The same boxes as the API's icicle of the same profile.
+    assert frames_of(viewed.read_bytes()) == frames_of(hotscope.load(str(saved)).svg(icicle=True))
+    assert root_row(viewed.read_bytes()) == ("top", "1")
+    diff_out = tmp_path / "diff.svg"
+    proc = flamekit.hotscope("diff", "--icicle", str(saved), str(saved), "-o", str(diff_out))
+    assert proc.returncode == 0, proc.stderr
+    assert root_row(diff_out.read_bytes())[0] == "top"
+    with hotscope.trace() as t:
+        sorted(range(200000), key=lambda v: -v)
+    t.save(str(tmp_path / "api.svg"), icicle=True)
+    assert root_row((tmp_path / "api.svg").read_bytes()) == ("top", "1")
+    t.save(str(tmp_path / "api-flame.svg"))
+    assert root_row((tmp_path / "api-flame.svg").read_bytes()) == ("bottom", "0")
+
+
+@pytest.mark.parametrize("args", [["view", "{saved}", "--icicle"], ["view", "{saved}", "--icicle", "-o", "x.html"],
+                                  ["view", "{saved}", "--icicle", "-o", "x.dot.svg"],
+                                  ["diff", "--icicle", "{saved}", "{saved}"],
+                                  ["trace", "--icicle", "-o", "x.txt", "-c", "pass"]])
+def test_icicle_without_an_svg_is_refused(tmp_path, split, args):
+    saved = tmp_path / "p.json"
+    saved.write_bytes(split.json())
+    proc = flamekit.hotscope(*[a.format(saved=saved) for a in args], cwd=str(tmp_path))
+    err = proc.stderr
+    assert proc.returncode == 2 and len(err.splitlines()) == 1 and "--icicle" in err and "FILE.svg" in err, err
+    assert "Traceback" not in err and not (tmp_path / "x.html").exists()
+    with hotscope.trace() as t:
+        sum(range(10))
+    with pytest.raises(ValueError, match="icicle"):
+        t.save(str(tmp_path / "api.html"), icicle=True)
 
 
 def test_sampled_profile_weighs_by_samples(tmp_path):

@@ -24,6 +24,11 @@ from readers_helpers import (INVALID_UTF8_COLLAPSED, HOSTILE_NAMES, hostile_prof
                              ns_to_us, parse_collapsed, sample_profile, speedscope_stacks, trace_profile)
 
 HERE = pathlib.Path(__file__).resolve().parent
+# speedscope's published schema, byte for byte as www.speedscope.app serves
+# it: https://www.speedscope.app/file-format-schema.json, i.e. the gh-pages
+# branch of github.com/jlfwong/speedscope (deploy of speedscope@1.25.0,
+# 2025-12-03, commit 43ca88ab), which scripts/generate-file-format-schema-json.js
+# generates from src/lib/file-format-spec.ts (MIT license).
 SCHEMA = json.loads((HERE / "speedscope_schema.json").read_text())
 
 # (profile, clock its stacks are compared by)
@@ -280,12 +285,33 @@ def test_embedded_svg_with_cdata_and_other_attribute_order(profiles):
     assert _core.load(svg, "svg").json() == model
 
 
+def test_embedded_ends_with_its_root_closing_tag():
+    """Complete documents: the closing root tag last, white space after it
+    allowed, case as HTML allows; a fragment without a root is not judged."""
+    for doc in (html_with(GOOD) + b"\r\n\n", html_with(GOOD).replace(b"</html>", b"</HTML >"),
+                b'\xef\xbb\xbf<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "x.dtd">\n<svg><script id="hotscope-profile">'
+                + GOOD + b"</script></svg>\n",
+                b'<script id="hotscope-profile">' + GOOD + b"</script>"):
+        assert _core.load(doc, "html").json() == _core.load(GOOD, "json").json()
+
+
 @pytest.mark.parametrize("doc,message", [
     (html_with(b"{}").replace(b"hotscope-profile", b"other"), "no embedded hotscope profile"),
     (html_with(GOOD, after=b'<script id="hotscope-profile">' + GOOD + b"</script>"), "more than one"),
     (html_with(GOOD)[:200], "not closed"),
     (html_with(GOOD[:-5]), "embedded profile:"),
     (b"<html><script", "not closed"),
+    # Cut after the model: the rest of the document is missing.
+    (html_with(GOOD)[:-1], "truncated: the document ends before its closing </html>"),
+    (html_with(GOOD)[:-len(b"</body></html>")], "truncated: the document ends before its closing </html>"),
+    (b'<?xml version="1.0"?>\n<!-- c --><svg><script id="hotscope-profile">' + GOOD + b"</script><g></g>",
+     "truncated: the document ends before its closing </svg>"),
+    (b'<svg><script id="hotscope-profile">' + GOOD + b"</script></svg>\n<g>", "truncated"),
+    # Cut before or inside the model: said too, where the document has a root.
+    (html_with(GOOD)[:55], "truncated: the document ends before its closing </html> tag (no embedded"),
+    (html_with(GOOD)[:65], "truncated: the document ends before its closing </html> tag (cut inside a <script>"),
+    (html_with(GOOD)[:200], "truncated: the document ends before its closing </html> tag (cut inside the embedded"),
+    (b"<script", "a <script> tag is not closed"),
 ])
 def test_bad_embedded(doc, message):
     with pytest.raises(ValueError) as e:

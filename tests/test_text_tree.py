@@ -271,9 +271,15 @@ spin(0.6)
 def record(tmp_path, env_extra, tty=False):
     script = tmp_path / "spin.py"
     script.write_text(CHILD)
+    return hotscope_stdout(["record", "--rate", "200", "--", sys.executable, str(script)], env_extra, tty)
+
+
+def hotscope_stdout(args, env_extra, tty=False):
+    """What `hotscope ARGS` prints on stdout, a pipe or (tty) a terminal,
+    with NO_COLOR, FORCE_COLOR and TERM only as env_extra sets them."""
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "TERM")}
     env.update(env_extra)
-    cmd = [sys.executable, "-m", "hotscope", "record", "--rate", "200", "--", sys.executable, str(script)]
+    cmd = [sys.executable, "-m", "hotscope"] + list(args)
     if not tty:
         proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
         assert proc.returncode == 0, proc.stderr
@@ -329,3 +335,57 @@ def test_cli_show_all_in_text_file(tmp_path):
     def encoder_frames(text):
         return set(re.findall(r"\S+  json/encoder\.py:\d+", text))
     assert encoder_frames(default) < encoder_frames(every), (encoder_frames(default), encoder_frames(every))
+
+
+# ---- hotscope view: the same tree, colors and --show-all as record and trace --
+
+# A sampled profile as other tools write it: collapsed stacks of sample
+# counts, the library frames under json/__init__.py in a stdlib directory.
+SAMPLED_COLLAPSED = (
+    "main (/app/job.py:1);spin (/app/job.py:5) 60\n"
+    "main (/app/job.py:1);dumps (/usr/lib/python3.12/json/__init__.py:183);"
+    "encode (/usr/lib/python3.12/json/encoder.py:183);"
+    "iterencode (/usr/lib/python3.12/json/encoder.py:205) 40\n"
+)
+
+
+@pytest.fixture(scope="module")
+def saved_for_view(tmp_path_factory):
+    out = tmp_path_factory.mktemp("view_tree")
+    (out / "trace.json").write_bytes(traced(JSON_PROGRAM, clock="wall").json())
+    (out / "sampled.collapsed").write_text(SAMPLED_COLLAPSED)
+    return out
+
+
+@pytest.mark.parametrize("name,bold", [("trace.json", "\x1b[1mmain"), ("sampled.collapsed", "\x1b[1mspin")])
+def test_view_colors_follow_terminal_and_no_color(saved_for_view, name, bold):
+    args = ["view", str(saved_for_view / name)]
+    piped = hotscope_stdout(args, {})
+    assert re.search(r"\d+\.\d%  main", piped) and ESC not in piped
+    assert bold in hotscope_stdout(args, {"FORCE_COLOR": "1"})
+    assert ESC not in hotscope_stdout(args, {"FORCE_COLOR": "1", "NO_COLOR": "1"})
+    on_tty = hotscope_stdout(args, {"TERM": "xterm"}, tty=True)
+    assert bold in on_tty
+    # Without the escape sequences it is what a pipe gets.
+    assert re.sub(r"\x1b\[[0-9;]*m", "", on_tty).replace("\r\n", "\n") == piped
+    assert ESC not in hotscope_stdout(args, {"TERM": "xterm", "NO_COLOR": "1"}, tty=True)
+    assert ESC in hotscope_stdout(args, {"TERM": "xterm", "NO_COLOR": ""}, tty=True)
+
+
+@pytest.mark.parametrize("name", ["trace.json", "sampled.collapsed"])
+def test_view_show_all_on_stdout_and_in_text_file(saved_for_view, tmp_path, name):
+    path = str(saved_for_view / name)
+    default = hotscope_stdout(["view", path], {})
+    every = hotscope_stdout(["view", path, "--show-all"], {})
+    hidden = re.compile(r"\[\d+ frames? hidden\]")
+    assert hidden.search(default) and not hidden.search(every)
+    encoder = r"\S+  json/encoder\.py:\d+"
+    assert set(re.findall(encoder, every)) > set(re.findall(encoder, default))
+    for out, extra in ((tmp_path / "a.txt", []), (tmp_path / "b.txt", ["--show-all"])):
+        proc = subprocess.run([sys.executable, "-m", "hotscope", "view", path, "-o", str(out)] + extra,
+                              capture_output=True, timeout=60, env=dict(os.environ, FORCE_COLOR="1"))
+        assert proc.returncode == 0, proc.stderr
+    in_file, in_file_all = (tmp_path / "a.txt").read_text(), (tmp_path / "b.txt").read_text()
+    assert ESC not in in_file and ESC not in in_file_all  # files never get colors
+    assert hidden.search(in_file) and not hidden.search(in_file_all)
+    assert set(re.findall(encoder, in_file_all)) > set(re.findall(encoder, in_file))

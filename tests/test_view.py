@@ -180,6 +180,137 @@ def test_bad_files_one_line_exit_2(tmp_path, traced):
     assert "pstats file: not a pstats file: the marshal data is a list, not a dict" in line
 
 
+@pytest.mark.parametrize("kind", ["html", "svg"])
+def test_truncated_report_is_named_by_view_and_diff(tmp_path, traced, kind):
+    """A report or flame graph cut anywhere after its embedded model (the
+    model reads, the rest of the document is missing): one line naming
+    the file and saying it is truncated, exit 2, from view and diff."""
+    whole = traced.html() if kind == "html" else traced.svg()
+    good = tmp_path / ("good." + kind)
+    good.write_bytes(whole)
+    assert hotscope("view", str(good)).returncode == 0
+    model_end = whole.index(b"</script>", whole.index(b'id="hotscope-profile"')) + len(b"</script>")
+    closing = b"</html>" if kind == "html" else b"</svg>"
+    for cut in sorted({model_end, model_end + 1, (model_end + len(whole)) // 2, len(whole) - 2}):
+        path = tmp_path / ("cut%d.%s" % (cut, kind))
+        path.write_bytes(whole[:cut])
+        line = assert_clean_error(hotscope("view", str(path)), str(path))
+        assert "truncated" in line and closing.decode() in line, line
+        line = assert_clean_error(hotscope("diff", str(good), str(path)), str(path))
+        assert "truncated" in line, line
+    # Cut inside the model, or before it: said too.
+    for cut in (model_end - 200, whole.index(b'id="hotscope-profile"') - 3):
+        path = tmp_path / ("early%d.%s" % (cut, kind))
+        path.write_bytes(whole[:cut])
+        line = assert_clean_error(hotscope("view", str(path)), str(path))
+        assert "truncated" in line and closing.decode() in line, line
+
+
+def test_raw_pprof_is_told_from_its_content(tmp_path, traced):
+    """profile.proto without gzip (what protoc and Go's proto.Marshal give):
+    read like the .pb.gz, stack for stack; cut short, a pprof error."""
+    import gzip
+
+    from pprof_synth import field_bytes, field_varint
+
+    raw = gzip.decompress(traced.pprof())
+    path = tmp_path / "raw.pb"
+    path.write_bytes(raw)
+    out = tmp_path / "raw.collapsed"
+    proc = hotscope("view", str(path), "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert parse_collapsed(out.read_bytes()) == parse_collapsed(_core.load_pprof(traced.pprof()).collapsed(clock="wall"))
+    # A foreign one: a sample type (type and unit as string indices), one
+    # sample of one location, its function and the strings.
+    foreign = (field_bytes(1, field_varint(1, 1) + field_varint(2, 2))
+               + field_bytes(2, field_varint(1, 1) + field_varint(2, 7))
+               + field_bytes(4, field_varint(1, 1) + field_bytes(4, field_varint(1, 1) + field_varint(2, 3)))
+               + field_bytes(5, field_varint(1, 1) + field_varint(2, 3) + field_varint(4, 4))
+               + b"".join(field_bytes(6, t) for t in (b"", b"samples", b"count", b"handler", b"srv.py")))
+    path.write_bytes(foreign)
+    proc = hotscope("view", str(path))
+    assert proc.returncode == 0 and b"handler" in proc.stdout, proc.stderr
+    for cut in (raw[:len(raw) // 2], raw[:40]):
+        path.write_bytes(cut)
+        line = assert_clean_error(hotscope("view", str(path)), str(path))
+        assert ": pprof file: " in line, line
+
+
+def test_lone_surrogates_in_speedscope_names_are_text(tmp_path):
+    """JSON.stringify writes a lone surrogate as an escape ("\\ud800"):
+    such a name shows U+FFFD in its place, as invalid UTF-8 does, and the
+    rest of the file reads."""
+    doc = (b'{"$schema":"https://www.speedscope.app/file-format-schema.json","shared":{"frames":['
+           b'{"name":"a\\ud800b","file":"app.py","line":3},{"name":"\\udfffc"},{"name":"\\ud83d\\u0041"},'
+           b'{"name":"pair \\ud83d\\ude00"}]},"profiles":[{"type":"sampled","name":"main","unit":"none",'
+           b'"startValue":0,"endValue":4,"samples":[[0,1],[0,2],[3]],"weights":[5,3,2]}]}')
+    path = tmp_path / "lone.speedscope.json"
+    path.write_bytes(doc)
+    proc = hotscope("view", str(path))
+    assert proc.returncode == 0, proc.stderr
+    text = proc.stdout.decode("utf-8")
+    assert "a\ufffdb" in text and "\ufffdc" in text and "\ufffdA" in text and "pair \U0001f600" in text
+    out = tmp_path / "back.speedscope.json"
+    assert hotscope("view", str(path), "-o", str(out)).returncode == 0
+    names = [f["name"] for f in json.loads(out.read_text("utf-8"))["shared"]["frames"]]
+    assert {"a\ufffdb", "\ufffdc", "\ufffdA", "pair \U0001f600"} <= set(names), names
+    collapsed = tmp_path / "back.collapsed"
+    assert hotscope("view", str(path), "-o", str(collapsed)).returncode == 0
+    assert "a\ufffdb (app.py:3);\ufffdc 5" in collapsed.read_text("utf-8")
+
+
+def damaged(data, at, byte):
+    data = bytearray(data)
+    data[at] = byte
+    return bytes(data)
+
+
+@pytest.mark.parametrize("name", ["model.json", "flame.speedscope.json"])
+@pytest.mark.parametrize("at,byte", [(1, ord("X")), (1, 0), (1, ord(")")), (1, ord("0")), (300, 0), (301, 0x16)])
+def test_damaged_json_is_named_damaged_json_not_pstats(saved, tmp_path, name, at, byte):
+    """One changed byte in a JSON file (the second byte, or a NUL or a
+    control byte in a string): the error says damaged JSON and where, not
+    pstats' marshal error."""
+    path = tmp_path / ("damaged-" + name)
+    path.write_bytes(damaged(saved[name].read_bytes(), at, byte))
+    line = assert_clean_error(hotscope("view", str(path)), str(path))
+    assert "pstats" not in line and "marshal" not in line, line
+    kind = "hotscope JSON" if name == "model.json" else "speedscope file"
+    assert "%s: damaged JSON: " % kind in line and line.endswith(" at byte %d" % at), line
+    line = assert_clean_error(hotscope("diff", str(saved[name]), str(path)), str(path))
+    assert "damaged JSON: " in line and "pstats" not in line, line
+
+
+def test_damaged_json_of_no_known_kind(tmp_path):
+    path = tmp_path / "trace.json"
+    path.write_bytes(b'{"traceEvents": [1, 2,, 3]}')
+    line = assert_clean_error(hotscope("view", str(path)), str(path))
+    assert line.endswith(": damaged JSON: Expecting value at byte 22"), line
+    path.write_bytes(b'{"traceEvents": [1, 2, 3]}')
+    line = assert_clean_error(hotscope("view", str(path)), str(path))
+    assert "JSON, but neither hotscope's profile nor a speedscope file" in line
+
+
+def test_pstats_is_still_told_from_its_bytes(tmp_path, traced):
+    """pstats from hotscope, and marshal of every version (0xfb, '{(' ,
+    '{)'), still read as pstats; marshal of something else is named so."""
+    original = tmp_path / "h.prof"
+    original.write_bytes(traced.prof())
+    stats = pstats.Stats(str(original)).stats
+    for version in (0, 2, 4):
+        path = tmp_path / ("v%d.prof" % version)
+        path.write_bytes(marshal.dumps(stats, version))
+        proc = hotscope("view", str(path))
+        assert proc.returncode == 0 and b"_fib" in proc.stdout, (version, proc.stderr)
+    empty = tmp_path / "empty.prof"
+    empty.write_bytes(marshal.dumps({}, 2))
+    assert hotscope("view", str(empty)).returncode == 0
+    keys = tmp_path / "keys.prof"
+    keys.write_bytes(marshal.dumps({b"x": 1}))
+    line = assert_clean_error(hotscope("view", str(keys)), str(keys))
+    assert "pstats file: not a pstats file" in line
+
+
 def test_random_bytes_one_line_exit_2(tmp_path):
     rng = random.Random(42)
     for i in range(20):

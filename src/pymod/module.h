@@ -77,10 +77,11 @@ PyObject *hs_pd_dot(PyObject *self, PyObject *args, PyObject *kwds);
 /* pd_diff.c: hotscope._core.diff() */
 PyObject *hs_py_diff(PyObject *module, PyObject *args, PyObject *kwds);
 #define HS_PY_DIFF_DOC                                                                              \
-    "diff(before, after, clock='wall', format='figures', limit=0, title=None): AFTER compared\n"    \
-    "with BEFORE, paths matched by function. format: 'figures' (dict of totals and per-function\n" \
-    "rows, largest self change first), 'text' (the table), 'svg' (differential flame graph),\n"   \
-    "'html' (both), 'profile' (the merged tree with AFTER's weights, as a ProfileData)."
+    "diff(before, after, clock='wall', format='figures', limit=0, title=None, icicle=False):\n"   \
+    "AFTER compared with BEFORE, paths matched by function. format: 'figures' (dict of totals\n"  \
+    "and per-function rows, largest self change first), 'text' (the table), 'svg' (differential\n" \
+    "flame graph; icicle: top-down), 'html' (both), 'profile' (the merged tree with AFTER's\n"   \
+    "weights, as a ProfileData)."
 
 /* pd_readers.c: _core.load() and ProfileData.speedscope(). */
 PyObject *hs_load(PyObject *module, PyObject *args);

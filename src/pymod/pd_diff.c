@@ -52,12 +52,13 @@ static PyObject *figures(hs_diff *d, hs_weight w) {
 }
 
 PyObject *hs_py_diff(PyObject *module, PyObject *args, PyObject *kwds) {
-    static char *kwlist[] = {"before", "after", "clock", "format", "limit", "title", NULL};
+    static char *kwlist[] = {"before", "after", "clock", "format", "limit", "title", "icicle", NULL};
     PyObject *before, *after, *clock = Py_None;
     const char *format = "figures", *title = NULL;
     long limit = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO|Oslz:diff", kwlist, &before, &after, &clock, &format,
-                                     &limit, &title))
+    int icicle = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO|Oslzp:diff", kwlist, &before, &after, &clock, &format,
+                                     &limit, &title, &icicle))
         return NULL;
     hs_module_state *state = PyModule_GetState(module);
     if (!PyObject_TypeCheck(before, state->profile_type) || !PyObject_TypeCheck(after, state->profile_type)) {
@@ -91,10 +92,10 @@ PyObject *hs_py_diff(PyObject *module, PyObject *args, PyObject *kwds) {
         result = hs_py_buf_result(&buf, hs_render_diff_table(&d, w, limit, &buf, err), err, 1);
         break;
     case 2:
-        result = hs_py_buf_result(&buf, hs_render_diff_svg(&d, w, title, &buf, err), err, 0);
+        result = hs_py_buf_result(&buf, hs_render_diff_svg(&d, w, title, icicle, &buf, err), err, 0);
         break;
     case 3:
-        result = hs_py_buf_result(&buf, hs_render_diff_html(&d, w, limit, title, &buf, err), err, 0);
+        result = hs_py_buf_result(&buf, hs_render_diff_html(&d, w, limit, title, icicle, &buf, err), err, 0);
         break;
     default:
         result = hs_profile_data_new(state->profile_type, d.after); /* takes it */

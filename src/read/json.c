@@ -62,9 +62,14 @@ static const char *describe_here(const hs_json *j, char *tmp, size_t n) {
     return tmp;
 }
 
+/* Messages of text that breaks JSON's grammar itself (RFC 8259), rather
+ * than a value of the wrong type or range, start so: a file with one byte
+ * changed is named damaged JSON, not a profile with a strange value. */
+#define DAMAGED "damaged JSON: "
+
 static int fail_unexpected(hs_json *j, const char *expected) {
     char tmp[16];
-    return hs_json_fail(j, "expected %s, found %s", expected, describe_here(j, tmp, sizeof tmp));
+    return hs_json_fail(j, DAMAGED "expected %s, found %s", expected, describe_here(j, tmp, sizeof tmp));
 }
 
 static void skip_ws(hs_json *j) {
@@ -170,20 +175,20 @@ static int scan_string(hs_json *j, hs_buf *out) {
             i++;
         if (i >= n) {
             j->pos = i;
-            return hs_json_fail(j, "unterminated string");
+            return hs_json_fail(j, DAMAGED "unterminated string");
         }
         unsigned char c = d[i];
         if (c == '"')
             break;
         if (c < 0x20) {
             j->pos = i;
-            return hs_json_fail(j, "control character 0x%02x in a string (must be escaped)", c);
+            return hs_json_fail(j, DAMAGED "control character 0x%02x in a string (must be escaped)", c);
         }
         if (c >= 0x80) {
             size_t k = hs_read_utf8_seq(d, n, i);
             if (k == 0) {
                 j->pos = i;
-                return hs_json_fail(j, "invalid UTF-8 in a string");
+                return hs_json_fail(j, DAMAGED "invalid UTF-8 in a string");
             }
             i += k;
             continue;
@@ -193,7 +198,7 @@ static int scan_string(hs_json *j, hs_buf *out) {
             hs_buf_append(out, d + run, i - run);
         if (i + 1 >= n) {
             j->pos = i;
-            return hs_json_fail(j, "unterminated string");
+            return hs_json_fail(j, DAMAGED "unterminated string");
         }
         char e = (char)d[i + 1];
         const char *simple = NULL;
@@ -209,7 +214,7 @@ static int scan_string(hs_json *j, hs_buf *out) {
         case 'u': break;
         default:
             j->pos = i;
-            return hs_json_fail(j, "invalid escape '\\%c' in a string", e >= 0x20 && e < 0x7f ? e : '?');
+            return hs_json_fail(j, DAMAGED "invalid escape '\\%c' in a string", e >= 0x20 && e < 0x7f ? e : '?');
         }
         if (simple) {
             if (out)
@@ -221,7 +226,7 @@ static int scan_string(hs_json *j, hs_buf *out) {
         uint32_t cp;
         if (i + 6 > n || hex4((const char *)d + i + 2, &cp) < 0) {
             j->pos = i;
-            return hs_json_fail(j, "invalid \\u escape in a string");
+            return hs_json_fail(j, DAMAGED "invalid \\u escape in a string");
         }
         i += 6;
         if (cp >= 0xD800 && cp <= 0xDBFF) {
@@ -231,20 +236,24 @@ static int scan_string(hs_json *j, hs_buf *out) {
                 hex4((const char *)d + i + 2, &lo) == 0 && lo >= 0xDC00 && lo <= 0xDFFF) {
                 cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
                 i += 6;
+            } else if (j->lone_surrogates_as_fffd) {
+                cp = 0xFFFD; /* what follows is read on its own */
             } else {
                 j->pos = i - 6;
                 return hs_json_fail(j, "unpaired surrogate \\u%04x in a string", (unsigned)cp);
             }
-        } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-            if (cp < 0xDC80 || cp > 0xDCFF) {
-                j->pos = i - 6;
-                return hs_json_fail(j, "unpaired surrogate \\u%04x in a string", (unsigned)cp);
-            }
+        } else if (cp >= 0xDC80 && cp <= 0xDCFF) {
             /* PEP 383: U+DC80..U+DCFF carry the undecodable byte 0x80..0xFF. */
             if (out)
                 hs_buf_putc(out, (char)(cp - 0xDC00));
             run = i;
             continue;
+        } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+            if (!j->lone_surrogates_as_fffd) {
+                j->pos = i - 6;
+                return hs_json_fail(j, "unpaired surrogate \\u%04x in a string", (unsigned)cp);
+            }
+            cp = 0xFFFD;
         }
         if (out)
             put_utf8(out, cp);

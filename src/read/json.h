@@ -19,9 +19,14 @@
  *     of RFC 8259 section 7; \u escapes of surrogate pairs are combined.
  *     A lone surrogate cannot be UTF-8: U+DC80..U+DCFF (how Python carries
  *     undecodable bytes, PEP 383) become the byte they stand for, since
- *     profile strings are byte strings; other lone surrogates are errors;
+ *     profile strings are byte strings; other lone surrogates are errors,
+ *     or U+FFFD with lone_surrogates_as_fffd set (RFC 8259 section 8.2
+ *     allows them in the grammar; JavaScript's JSON.stringify writes them
+ *     as escapes, ECMA-262 "QuoteJSONString");
  *   - numbers follow the grammar of RFC 8259 section 6 exactly.
- * Errors are one line with the byte offset: "... at byte 1234".
+ * Errors are one line with the byte offset: "... at byte 1234"; those of
+ * text that breaks the grammar (not a value of the wrong type or range)
+ * start "damaged JSON: ".
  *
  * The first error is sticky: every later call fails at once, so a reader
  * may check once after a loop.
@@ -57,6 +62,7 @@ typedef struct {
     size_t err_size;
     hs_buf scratch;  /* decoded strings live here until the next read */
     hs_buf key;      /* the last member name */
+    int lone_surrogates_as_fffd; /* set after hs_json_init: see above */
 } hs_json;
 
 /* A position to come back to (hs_json_mark / hs_json_seek). */

@@ -18,6 +18,7 @@
  * the time it spent on top of the stack as its self weight and counts its
  * openings as calls; times are converted once per event, relative to the
  * first event, so self times add up exactly to the span the events cover.
+ * Names: a lone surrogate escape becomes U+FFFD (json.h).
  * Frames: no "file" is a synthetic frame, file "~" a builtin (pstats'
  * convention, which speedscope.c writes), anything else a Python function
  * whose first line is "line".
@@ -589,6 +590,10 @@ hs_profile *hs_read_speedscope(const char *data, size_t len, char *err) {
     err[0] = '\0';
     hs_json_init(&r.j, data, len, err, HS_READ_ERR_SIZE);
     hs_json *j = &r.j;
+    /* Other tools' files: a name with a lone surrogate escape (a JavaScript
+     * string cut inside a pair, say) is read with U+FFFD for it, as the
+     * writers show a byte that is not UTF-8, not refused whole. */
+    j->lone_surrogates_as_fffd = 1;
     r.p = hs_profile_new();
     if (!r.p) {
         hs_json_free(j);

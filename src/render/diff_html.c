@@ -25,7 +25,8 @@ static void put_percent_cell(hs_buf *out, int64_t before, int64_t after) {
         hs_buf_printf(out, "<td%s>%+.1f%%</td>", cls, 100.0 * (double)delta / (double)before);
 }
 
-int hs_render_diff_html(hs_diff *d, hs_weight w, long limit, const char *title, hs_buf *out, char *err) {
+int hs_render_diff_html(hs_diff *d, hs_weight w, long limit, const char *title, int icicle, hs_buf *out,
+                        char *err) {
     hs_diff_row *rows;
     size_t count;
     int64_t before, after;
@@ -35,7 +36,7 @@ int hs_render_diff_html(hs_diff *d, hs_weight w, long limit, const char *title, 
     }
     hs_buf svg;
     hs_buf_init(&svg);
-    if (hs_render_diff_svg(d, w, title, &svg, err) != 0) {
+    if (hs_render_diff_svg(d, w, title, icicle, &svg, err) != 0) {
         hs_buf_free(&svg);
         return -1;
     }

@@ -23,12 +23,6 @@
 #include "render.h"
 #include "render_util.h"
 
-#if defined(__has_include)
-#if __has_include("flame.h")
-#define HS_HAVE_FLAMEGRAPH_SVG 1
-#endif
-#endif
-
 /* totals[node] = sum over its subtree of max(BEFORE self, AFTER self).
  * Nodes are created after their parents (model.h), so one pass from the
  * last node up sums every subtree. -1 if a profile breaks that order. */
@@ -49,8 +43,7 @@ static int union_totals(const hs_diff *d, hs_weight w, int64_t *totals) {
     return 0;
 }
 
-int hs_render_diff_svg(hs_diff *d, hs_weight w, const char *title, hs_buf *out, char *err) {
-#ifdef HS_HAVE_FLAMEGRAPH_SVG
+int hs_render_diff_svg(hs_diff *d, hs_weight w, const char *title, int icicle, hs_buf *out, char *err) {
     size_t n = d->before->node_count ? d->before->node_count : 1;
     int64_t *baseline = malloc(n * sizeof *baseline);
     int64_t *widths = malloc(n * sizeof *widths);
@@ -75,15 +68,10 @@ int hs_render_diff_svg(hs_diff *d, hs_weight w, const char *title, hs_buf *out, 
     opts.title = title ? title : "Differential flame graph";
     opts.baseline_totals = baseline;
     opts.width_totals = widths;
+    opts.icicle = icicle;
     opts.omit_model = 1; /* the model would be AFTER's alone: misleading to read back */
     int rc = hs_render_flamegraph_svg(d->after, &opts, out, err);
     free(baseline);
     free(widths);
     return rc;
-#else
-    (void)d, (void)w, (void)title, (void)out, (void)union_totals;
-    hs_render_error(err, "the differential flame graph needs the flame graph renderer, "
-                         "which is not in this build of hotscope");
-    return -1;
-#endif
 }

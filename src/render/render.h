@@ -68,10 +68,12 @@ int hs_render_dot(hs_profile *p, const hs_dot_opts *opts, hs_buf *out, char *err
 /* hotscope diff (diff.h): the table of the largest changes by function
  * (diff_table.c), the differential flame graph (diff_svg.c: AFTER's tree
  * colored by the change from BEFORE) and both in one HTML page
- * (diff_html.c). limit <= 0: every function. title may be NULL. */
+ * (diff_html.c). limit <= 0: every function. title may be NULL. icicle:
+ * the graph top-down, root at the top (hs_flame_opts.icicle). */
 int hs_render_diff_table(hs_diff *d, hs_weight w, long limit, hs_buf *out, char *err);
-int hs_render_diff_svg(hs_diff *d, hs_weight w, const char *title, hs_buf *out, char *err);
-int hs_render_diff_html(hs_diff *d, hs_weight w, long limit, const char *title, hs_buf *out, char *err);
+int hs_render_diff_svg(hs_diff *d, hs_weight w, const char *title, int icicle, hs_buf *out, char *err);
+int hs_render_diff_html(hs_diff *d, hs_weight w, long limit, const char *title, int icicle, hs_buf *out,
+                        char *err);
 /* A function as the diff names it: "name  file:line" or a builtin's label. */
 void hs_render_diff_function_name(const hs_profile *p, hs_id function, hs_buf *out);
 
