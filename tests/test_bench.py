@@ -432,6 +432,61 @@ def test_compare_constructed_files(tmp_path):
     assert "f()" in proc.stdout and "by position" not in proc.stdout
 
 
+def constructed_pair(tmp_path, factor):
+    """BEFORE and AFTER files of one statement, AFTER `factor` times slower
+    at every repeat (20 repeats: significant for any factor above 1)."""
+    base = [1e-6 * (1 + 0.001 * i) for i in range(20)]
+    paths = []
+    for name, times in (("before.json", base), ("after.json", [t * factor for t in base])):
+        doc = {"format": "hotscope-bench", "version": 1,
+               "results": [{"stmt": "f()", "setup": "pass", "loops": 1000, "times": times}]}
+        (tmp_path / name).write_text(json.dumps(doc))
+        paths.append(str(tmp_path / name))
+    return paths
+
+
+@pytest.mark.parametrize("args,status", [
+    (["--fail-above", "0%"], 1),        # any significant slow-down
+    (["--fail-above", "2.5%"], 1),
+    (["--fail-above", ".5%"], 1),
+    (["--fail-above=2%"], 1),
+    (["--fail-above", "3.5%"], 0),
+    (["--fail-above", "100%"], 0),
+    ([], 0),                            # the default, 5%
+])
+def test_fail_above_is_the_percentage_given(tmp_path, args, status):
+    # AFTER is 3% slower than BEFORE by construction.
+    before, after = constructed_pair(tmp_path, 1.03)
+    proc = hotscope_bench("--compare", before, after, *args)
+    assert proc.returncode == status, proc.stdout + proc.stderr
+    assert ("REGRESSION" in proc.stdout) == (status == 1)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--fail-above", "-5%"], "must be 0% or more, not -5%"),
+    (["--fail-above", "-5"], "must be 0% or more, not -5"),
+    (["--fail-above", "-.5%"], "must be 0% or more, not -.5%"),
+    (["--fail-above=-5%"], "must be 0% or more, not -5%"),
+    (["--fail-a", "-5%"], "must be 0% or more, not -5%"),
+    (["--fail-above", "0.05"], "0.05 has no % sign (write 5% for five percent"),
+    (["--fail-above", "5"], "5 has no % sign"),
+    (["--fail-above", "5%%"], "not a percentage: '5%%'"),
+    (["--fail-above", "%"], "not a percentage: '%'"),
+    (["--fail-above", ""], "not a percentage: ''"),
+    (["--fail-above", "five%"], "not a percentage: 'five%'"),
+    (["--fail-above", "nan%"], "not a percentage: 'nan%'"),
+    (["--fail-above", "inf%"], "not a percentage: 'inf%'"),
+    (["--fail-above", "1e3%"], "not a percentage: '1e3%'"),
+    (["--fail-above", " 5%"], "not a percentage: ' 5%'"),
+])
+def test_fail_above_takes_a_percentage_with_its_sign(tmp_path, args, message):
+    before, after = constructed_pair(tmp_path, 1.03)
+    proc = hotscope_bench("--compare", before, after, *args)
+    assert_clean_error(proc, 2)
+    assert proc.stderr.startswith("hotscope: argument --fail-above: " + message), proc.stderr
+    assert len(proc.stderr.splitlines()) == 1
+
+
 def test_compare_pairs_by_text_and_names_what_it_could_not_pair(tmp_path):
     def write(name, stmts):
         base = [1e-6 * (1 + 0.001 * i) for i in range(20)]
