@@ -74,6 +74,15 @@ class BenchError(Exception):
 
 # ---- compiling a statement ---------------------------------------------------
 
+EMPTY_LABEL = "(empty statement)"
+
+
+def shown(stmt):
+    """A statement's text as reports name it: an empty or blank one
+    (timed as `pass`) gets a visible name instead of nothing."""
+    return stmt if stmt.strip() else EMPTY_LABEL
+
+
 def _describe(kind, index):
     return kind if index is None else "%s %d" % (kind, index)
 
@@ -392,12 +401,12 @@ class BenchResult:
         return Comparison(self, other, confidence)
 
     def label(self):
-        return "[%d] %s" % (self.index, self.stmt) if self.index else self.stmt
+        return "[%d] %s" % (self.index, shown(self.stmt)) if self.index else shown(self.stmt)
 
     def report(self):
         low, high = self.outliers
         lines = ["%s" % self.label()]
-        if self.setup not in ("pass", ""):
+        if self.setup.strip() not in ("pass", ""):
             lines.append("    setup: %s" % self.setup.replace("\n", "; "))
         procs = (", %d processes" % self.processes) if self.processes else ""
         lines.append("    %s per loop (median)   %d repeats x %d loops%s, %d warm-up discarded" % (
@@ -745,12 +754,13 @@ def compare_report(before_path, after_path, pairs, by_text, fail_above, confiden
         c = Comparison(b, a, confidence)
         regressed = c.significant and c.ratio > 1.0 + fail_above
         regressions += regressed
-        name = a.stmt if (b.stmt, b.setup) == (a.stmt, a.setup) else "%s  ->  %s" % (b.stmt, a.stmt)
+        name = shown(a.stmt) if (b.stmt, b.setup) == (a.stmt, a.setup) else "%s  ->  %s" % (shown(b.stmt),
+                                                                                         shown(a.stmt))
         out.append(name)
         out.append("    before %s   after %s   %s%s" % (format_time(b.median), format_time(a.median), c.describe(),
                                                        "   REGRESSION" if regressed else ""))
     for which, r in unpaired:
-        out.append("only in %s (not compared): %s" % (which, r.stmt))
+        out.append("only in %s (not compared): %s" % (which, shown(r.stmt)))
     out.append("")
     if regressions:
         out.append("%d significant regression%s above %g%%" % (regressions, "s" if regressions > 1 else "",

@@ -602,6 +602,25 @@ def test_zero_time_statements():
         zero.compare(other)
 
 
+def test_an_empty_statement_has_a_visible_label(tmp_path):
+    # "" (or blank) is timed as pass; its label must not be blank.
+    single = hotscope_bench("-n", "1000", "-r", "3", "")
+    assert single.returncode == 0, single.stderr
+    lines = single.stdout.splitlines()
+    assert lines[1] == "" and lines[2] == "(empty statement)", lines[:4]
+    assert "compiles to no code" in single.stdout
+    path = tmp_path / "empty.json"
+    proc = hotscope_bench("-n", "1000", "-r", "3", "--json", str(path), "x = 1", "", "  ")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert "[2] (empty statement)" in lines and "[3] (empty statement)" in lines
+    assert not any(line.startswith("[") and not line.split("]", 1)[1].strip() for line in lines), lines
+    # The file keeps the text as given; --compare names it as the report does.
+    assert [r["stmt"] for r in json.loads(path.read_text())["results"]] == ["x = 1", "", "  "]
+    compare = hotscope_bench("--compare", str(path), str(path))
+    assert compare.returncode == 0 and compare.stdout.count("\n(empty statement)\n") == 2, compare.stdout
+
+
 @pytest.mark.parametrize("args,message", [
     ([], "nothing to time"),
     (["-n", "0", "pass"], "-n/--number"),
