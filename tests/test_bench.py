@@ -256,6 +256,20 @@ def test_statement_and_setup_run_exactly_as_often_as_said(number):
     assert r.loops == number and r.repeats == 4 and len(r.times) == 4
 
 
+def test_a_statement_longer_than_the_target_is_calibrated_in_one_run():
+    # A 20 ms sleep against a 10 ms target: one loop per repeat, known
+    # after one run; then the warm-up and the repeats.
+    calls = []
+    r = hotscope.bench("calls.append(1); time.sleep(0.02)", setup="import time", target_time=0.01, repeat=2,
+                       warmup=1, globals={"calls": calls})
+    assert r.loops == 1 and len(calls) == 1 + 1 + 2
+    # Shorter than the target (6 ms against 50 ms): the fastest of three runs.
+    calls.clear()
+    r = hotscope.bench("calls.append(1); time.sleep(0.006)", setup="import time", target_time=0.05, repeat=2,
+                       warmup=1, globals={"calls": calls})
+    assert r.loops > 1 and len(calls) == 3 + (1 + 2) * r.loops
+
+
 def test_result_statistics_are_over_its_times():
     r = hotscope.bench("sum(range(50))", repeat=12, target_time=0.005)
     assert r.median == pytest.approx(statistics.median(r.times), rel=1e-12)
@@ -679,6 +693,20 @@ def test_progress_bar_with_a_given_loop_count():
     # A short run shows none.
     status, seen, out = stderr_on_a_terminal(args[:4] + ["-n", "10", "-r", "3", "pass"])
     assert status == 0 and seen == b""
+
+
+def test_progress_bar_while_calibrating():
+    # Three calibration runs of 0.4 s (each over a tenth of the 0.6 s
+    # target, under the target): 1.2 s before the first repeat, so the bar
+    # shows while calibrating; the single 0.4 s repeat alone would get none.
+    args = [sys.executable, "-m", "hotscope", "bench", "--target-time", "0.6", "-r", "1", "--warmup", "0",
+            "-s", "import time", "time.sleep(0.4)"]
+    status, seen, out = stderr_on_a_terminal(args)
+    assert status == 0 and b"1 repeats x 1 loops" in out, out
+    assert b"\r  [" + b"." * 30 + b"]   0%  calibrating" in seen, seen
+    assert b"100%  repeat 1/1" in seen and seen.endswith(b"\r\x1b[K"), seen
+    piped = subprocess.run(args, capture_output=True)
+    assert piped.returncode == 0 and piped.stderr == b""
 
 
 def test_progress_bar_on_a_terminal_only():
