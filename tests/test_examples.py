@@ -176,8 +176,12 @@ def test_record_puts_the_quadratic_search_first_among_the_running_threads(tmp_pa
     assert first[:2] == ("slow.py", "find_open_session"), sorted(ours.items(), key=lambda kv: -kv[1])[:5]
     lookups = len({request.address for request in requests(tmp_path, TRACE_RECORDS)}) * logdata.GEO_LATENCY
     flushes = (TRACE_RECORDS // slow.CHECKPOINT_EVERY) * logdata.DISK_DELAY
-    assert own_of(own, "logdata.py", "def lookup(self, address):") < 0.2 * lookups, own
-    assert own_of(own, "logdata.py", "def write_slowly(path, text):") < 0.2 * flushes, own
+    # Most of their time left out, not all: a thread woken from its sleep
+    # is running (or ready to) until it sleeps again, and on a loaded
+    # machine it may wait that long for a CPU (0.1 of the lookups' sleep
+    # was seen on a 20000-request day, under 0.06 here on this day).
+    assert own_of(own, "logdata.py", "def lookup(self, address):") < 0.5 * lookups, own
+    assert own_of(own, "logdata.py", "def write_slowly(path, text):") < 0.5 * flushes, own
 
 
 def test_record_idle_shows_the_waiting(tmp_path):
