@@ -253,6 +253,11 @@ def choose_functions(specs, program, add_code):
         main_names.add(program.target)
     missing = []
     for spec in specs:
+        # Other modules are imported now, before the program runs, from
+        # the path the program will have: a script's own folder first, so
+        # that a module beside it (as logdata.py is beside the worked
+        # example's slow.py) is found.
+        sys.path.insert(0, program.path0)
         try:
             codes = _lines.resolve(spec, program.code, main_names)
         except ValueError as e:
@@ -260,6 +265,8 @@ def choose_functions(specs, program, add_code):
         except LookupError as e:
             codes = []
             sys.stderr.write("hotscope: --func %s: %s\n" % (spec, e))
+        finally:
+            sys.path.remove(program.path0)
         if not codes:
             missing.append(spec)
         for code in codes:

@@ -376,3 +376,23 @@ def test_mem_native_from_a_folder_holding_a_hotscope_package(checkout):
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr and "wrong hotscope" not in proc.stderr, proc.stderr
     assert proc.stdout.startswith("done\n") and "and of malloc, --native" in proc.stdout, proc.stdout
+
+
+def test_lines_func_of_a_module_beside_the_script(tmp_path):
+    # --func names a function of a module the script imports from its own
+    # folder (as the worked example's slow.py imports logdata): found from
+    # the path the script will have, whatever the current folder.
+    write(tmp_path, "helper.py", """\
+        def total(n):
+            t = 0
+            for i in range(n):
+                t += i
+            return t
+        """)
+    write(tmp_path, "main.py", "import helper\nprint(helper.total(1000))\n")
+    out = tmp_path / "lines.txt"
+    proc = hotscope("lines", "--func", "helper:total", "-o", str(out), str(tmp_path / "main.py"), cwd=str(TARGETS))
+    assert proc.returncode == 0 and proc.stdout == "499500\n", proc.stderr
+    assert "names nothing" not in proc.stderr and "cannot import" not in proc.stderr, proc.stderr
+    rows = {int(m.group(1)): int(m.group(2)) for m in re.finditer(r"^\s+(\d+)\s+(\d+)\s", out.read_text(), re.M)}
+    assert rows[3] == 1001 and rows[4] == 1000, out.read_text()  # the loop's 1000 turns and its end
