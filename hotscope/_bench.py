@@ -74,6 +74,15 @@ class BenchError(Exception):
 
 # ---- compiling a statement ---------------------------------------------------
 
+EMPTY_LABEL = "(empty statement)"
+
+
+def shown(stmt):
+    """A statement's text as reports name it: an empty or blank one
+    (timed as `pass`) gets a visible name instead of nothing."""
+    return stmt if stmt.strip() else EMPTY_LABEL
+
+
 def _describe(kind, index):
     return kind if index is None else "%s %d" % (kind, index)
 
@@ -268,7 +277,7 @@ def _round_loops(loops, multiple):
     return max(1, loops)
 
 
-def calibrate(statement, target_time, keep_gc=False):
+def calibrate(statement, target_time, keep_gc=False, after_run=None):
     """Loops per repeat so that one repeat takes about target_time: like
     timeit's autorange (1, 2, 5, 10, 20, ... loops until a run is long
     enough), but stopping at a tenth of the target, then taking the fastest
@@ -278,16 +287,31 @@ def calibrate(statement, target_time, keep_gc=False):
     reads several times slower: one unlucky run would shrink the loop
     count, and statements calibrated in luckier moments would get longer
     repeats, which a loaded machine inflates more. Calibrated on their
-    undisturbed speed, statements get repeats of the same length."""
+    undisturbed speed, statements get repeats of the same length.
+
+    Except when a single loop already takes the target time or more: the
+    count is then 1 (two more runs could only make it 2, by showing the
+    first run slowed down more than twice), and each of those runs would
+    take longer than a repeat. after_run(), when given, is called after
+    each run (the progress bar)."""
     enough = max(target_time / 10.0, 1e-4) * 1e9
+
+    def timed(n, unroll):
+        ns = statement.time(n, unroll=unroll, keep_gc=keep_gc)
+        if after_run is not None:
+            after_run()
+        return ns
+
     loops = 1
     while True:
         for step in (1, 2, 5):
             n = loops * step
             unroll = 1 if n < UNROLL else statement.unroll_for(n)
-            ns = statement.time(n, unroll=unroll, keep_gc=keep_gc)
+            ns = timed(n, unroll)
             if ns >= enough:
-                ns = min([ns] + [statement.time(n, unroll=unroll, keep_gc=keep_gc) for _ in range(2)])
+                if n == 1 and ns >= target_time * 1e9:
+                    return 1
+                ns = min([ns] + [timed(n, unroll) for _ in range(2)])
                 per_loop = ns / n
                 return _round_loops(target_time * 1e9 / max(per_loop, 1e-3), statement.max_unroll)
         loops *= 10
@@ -392,12 +416,12 @@ class BenchResult:
         return Comparison(self, other, confidence)
 
     def label(self):
-        return "[%d] %s" % (self.index, self.stmt) if self.index else self.stmt
+        return "[%d] %s" % (self.index, shown(self.stmt)) if self.index else shown(self.stmt)
 
     def report(self):
         low, high = self.outliers
         lines = ["%s" % self.label()]
-        if self.setup not in ("pass", ""):
+        if self.setup.strip() not in ("pass", ""):
             lines.append("    setup: %s" % self.setup.replace("\n", "; "))
         procs = (", %d processes" % self.processes) if self.processes else ""
         lines.append("    %s per loop (median)   %d repeats x %d loops%s, %d warm-up discarded" % (
@@ -458,9 +482,11 @@ class BenchResult:
 # ---- running ------------------------------------------------------------------------
 
 class Progress:
-    """A one-line bar on stderr, redrawn between repeats (never inside one),
+    """A one-line bar on stderr, redrawn between runs (never inside one),
     shown once the steps done so far say the whole will take more than
-    `after` seconds: so whether the loops were calibrated or given (-n)."""
+    `after` seconds: so whether the loops were calibrated or given (-n).
+    Before the steps, calibration redraws it without a step done (wait()),
+    shown once calibrating has taken more than `after` seconds."""
 
     def __init__(self, total, enabled, after=1.0):
         self.total = max(total, 1)
@@ -471,6 +497,19 @@ class Progress:
         self.started = time.perf_counter()
         self.width = 30
 
+    def wait(self, label=""):
+        if not self.enabled:
+            return
+        if not self.shown:
+            if time.perf_counter() - self.started <= self.after:
+                return
+            self.shown = True
+        self._draw(label)
+
+    def begin(self):
+        """The steps start now: their projection counts from here."""
+        self.started = time.perf_counter()
+
     def step(self, label=""):
         self.done += 1
         if not self.enabled:
@@ -480,6 +519,9 @@ class Progress:
             if elapsed / self.done * self.total <= self.after:
                 return
             self.shown = True
+        self._draw(label)
+
+    def _draw(self, label):
         filled = int(self.width * self.done / self.total)
         sys.stderr.write("\r  [%s%s] %3d%%  %s\x1b[K" % ("#" * filled, "." * (self.width - filled),
                                                       100 * self.done // self.total, label))
@@ -530,18 +572,23 @@ def run(statements, setup="pass", number=None, repeat=None, warmup=1, processes=
     for i, stmt in enumerate(statements):
         ns = globals if globals is not None else {"__name__": "__main__", "__builtins__": builtins}
         compiled.append(Statement(stmt, setup, ns, index=(i + index_from) if several else None))
-    # Calibrate here even when workers will time: all processes use the same loops.
-    loops = [number if number is not None else calibrate(st, target_time, keep_gc=gc) for st in compiled]
-    unrolls = [st.unroll_for(n) for st, n in zip(compiled, loops)]
-    if processes:
-        ns_times = _run_workers(compiled, setup, loops, unrolls, repeat, warmup, processes, gc, progress,
-                                target_time)
-    else:
-        bar = Progress(len(compiled) * (repeat + warmup), progress)
-        try:
+    shares = [s for s in _shares(repeat, processes) if s] if processes else []
+    bar = Progress(len(shares) if processes else len(compiled) * (repeat + warmup), progress)
+    try:
+        # Calibrate here even when workers will time: all processes use the same loops.
+        loops = []
+        for st in compiled:
+            label = "calibrating" + (" [%d]" % st.index if several else "")
+            loops.append(number if number is not None else
+                         calibrate(st, target_time, keep_gc=gc, after_run=lambda: bar.wait(label)))
+        unrolls = [st.unroll_for(n) for st, n in zip(compiled, loops)]
+        bar.begin()
+        if processes:
+            ns_times = _run_workers(compiled, setup, loops, unrolls, shares, warmup, gc, bar)
+        else:
             ns_times = _interleaved(compiled, loops, unrolls, repeat, warmup, gc, bar)
-        finally:
-            bar.close()
+    finally:
+        bar.close()
     results = []
     processes = min(processes, repeat)  # workers that had repeats to run
     for st, n, u, ns in zip(compiled, loops, unrolls, ns_times):
@@ -580,27 +627,22 @@ def _shares(total, parts):
     return [base + (1 if i < extra else 0) for i in range(parts)]
 
 
-def _run_workers(compiled, setup, loops, unrolls, repeat, warmup, processes, keep_gc, progress, target_time):
-    """Runs the repeats in `processes` fresh interpreters, one after
-    another (never at once: they would compete for the CPU), each with its
-    own warm-up, as pyperf does."""
-    shares = [s for s in _shares(repeat, processes) if s]
+def _run_workers(compiled, setup, loops, unrolls, shares, warmup, keep_gc, bar):
+    """Runs the repeats in fresh interpreters, one after another (never at
+    once: they would compete for the CPU), `shares` of them each, each
+    with its own warm-up, as pyperf does."""
     env = dict(os.environ)
     times = [[] for _ in compiled]
-    bar = Progress(len(shares), progress)
-    try:
-        for share in shares:
-            spec = {"statements": [st.text for st in compiled], "setup": setup, "loops": loops,
-                    "unrolls": unrolls, "repeats": share, "warmup": warmup, "gc": keep_gc,
-                    "indexes": [st.index for st in compiled], "path": os.getcwd()}
-            result = _one_worker(spec, env)
-            if "error" in result:
-                raise BenchError(result["error"], result.get("detail", ""), result.get("status", 1))
-            for i, ns in enumerate(result["times"]):
-                times[i].extend(ns)
-            bar.step("process %d/%d" % (bar.done + 1, len(shares)))
-    finally:
-        bar.close()
+    for share in shares:
+        spec = {"statements": [st.text for st in compiled], "setup": setup, "loops": loops,
+                "unrolls": unrolls, "repeats": share, "warmup": warmup, "gc": keep_gc,
+                "indexes": [st.index for st in compiled], "path": os.getcwd()}
+        result = _one_worker(spec, env)
+        if "error" in result:
+            raise BenchError(result["error"], result.get("detail", ""), result.get("status", 1))
+        for i, ns in enumerate(result["times"]):
+            times[i].extend(ns)
+        bar.step("process %d/%d" % (bar.done + 1, len(shares)))
     return times
 
 
@@ -745,12 +787,13 @@ def compare_report(before_path, after_path, pairs, by_text, fail_above, confiden
         c = Comparison(b, a, confidence)
         regressed = c.significant and c.ratio > 1.0 + fail_above
         regressions += regressed
-        name = a.stmt if (b.stmt, b.setup) == (a.stmt, a.setup) else "%s  ->  %s" % (b.stmt, a.stmt)
+        name = shown(a.stmt) if (b.stmt, b.setup) == (a.stmt, a.setup) else "%s  ->  %s" % (shown(b.stmt),
+                                                                                         shown(a.stmt))
         out.append(name)
         out.append("    before %s   after %s   %s%s" % (format_time(b.median), format_time(a.median), c.describe(),
                                                        "   REGRESSION" if regressed else ""))
     for which, r in unpaired:
-        out.append("only in %s (not compared): %s" % (which, r.stmt))
+        out.append("only in %s (not compared): %s" % (which, shown(r.stmt)))
     out.append("")
     if regressions:
         out.append("%d significant regression%s above %g%%" % (regressions, "s" if regressions > 1 else "",

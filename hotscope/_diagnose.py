@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 
-from . import _findings, _lines, _sample
+from . import _findings, _lines, _runner, _sample
 
 SAMPLE_RATE = 1000
 MAX_LINE_FUNCTIONS = 3
@@ -60,9 +60,9 @@ def sample_phase(program, rate):
 
 
 def _child_run(args, timeout=None):
-    """Runs `python -m hotscope ARGS` quietly; True when it wrote its file."""
+    """Runs `hotscope ARGS` (this hotscope) quietly in a new process."""
     try:
-        proc = subprocess.run([sys.executable, "-m", "hotscope"] + args, stdin=subprocess.DEVNULL,
+        proc = subprocess.run(_runner.hotscope_again(args), stdin=subprocess.DEVNULL,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=timeout)
     except KeyboardInterrupt:
         raise

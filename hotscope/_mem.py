@@ -34,7 +34,7 @@ import sys
 import threading
 import weakref
 
-from . import _core, _lines, _output
+from . import _core, _lines, _output, _runner
 
 _HOTSCOPE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
@@ -77,7 +77,7 @@ def reexec_native(args):
         flags = subprocess._args_from_interpreter_flags()
     except (ImportError, AttributeError):
         flags = []
-    argv = [sys.executable] + flags + ["-m", "hotscope"] + list(args)
+    argv = _runner.hotscope_again(args, flags)
     sys.stdout.flush()
     sys.stderr.flush()
     os.execve(sys.executable, argv, env)

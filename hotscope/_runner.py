@@ -14,6 +14,27 @@ import traceback
 import types
 
 
+# `python -m hotscope` puts the current folder first on the path, so from a
+# folder holding a hotscope package of its own (a source checkout, such as
+# the repository root, not built in place) the child would import that one.
+# A command that starts hotscope again in a new process runs this instead:
+# the current folder (-c's first path entry) out, this very hotscope's
+# folder first, as the hotscope command itself has it.
+_AGAIN_CODE = ("import sys\n"
+               "if sys.path[:1] == ['']: del sys.path[0]\n"
+               "sys.path.insert(0, %r)\n"
+               "from hotscope.cli import main\n"
+               "sys.exit(main(sys.argv[1:]))\n")
+
+
+def hotscope_again(args, flags=()):
+    """The command line of a new interpreter running `hotscope ARGS` with
+    this hotscope, whatever the current folder holds; `flags` are the
+    interpreter's own (-X ...)."""
+    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return [sys.executable] + list(flags) + ["-c", _AGAIN_CODE % package_parent] + list(args)
+
+
 class UsageError(Exception):
     """The program could not be started; the message is one line for the user."""
 

@@ -6,6 +6,7 @@ for bad usage; a profiled program's own exit status is passed through.
 
 import argparse
 import os
+import re
 import sys
 
 from . import __version__, _output
@@ -275,6 +276,11 @@ def choose_functions(specs, program, add_code):
         main_names.add(program.target)
     missing = []
     for spec in specs:
+        # Other modules are imported now, before the program runs, from
+        # the path the program will have: a script's own folder first, so
+        # that a module beside it (as logdata.py is beside the worked
+        # example's slow.py) is found.
+        sys.path.insert(0, program.path0)
         try:
             codes = _lines.resolve(spec, program.code, main_names)
         except ValueError as e:
@@ -282,6 +288,8 @@ def choose_functions(specs, program, add_code):
         except LookupError as e:
             codes = []
             sys.stderr.write("hotscope: --func %s: %s\n" % (spec, e))
+        finally:
+            sys.path.remove(program.path0)
         if not codes:
             missing.append(spec)
         for code in codes:
@@ -406,15 +414,36 @@ def count_arg(minimum):
     return parse
 
 
+PERCENT = re.compile(r"(-?)([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(%?)\Z")
+
+
 def percent_arg(text):
-    """'5%' or '5' -> 0.05."""
-    try:
-        value = float(text.strip().rstrip("%"))
-    except ValueError:
-        raise argparse.ArgumentTypeError("not a percentage: %r (e.g. 5%%)" % text)
-    if not value >= 0 or value != value or value == float("inf"):
+    """'5%' -> 0.05. The % sign is required: a bare 0.05 could mean 5% (a
+    fraction) or 0.05%, so it is refused rather than guessed."""
+    match = PERCENT.match(text)
+    if not match:
+        raise argparse.ArgumentTypeError("not a percentage: %r (write it as e.g. 5%%)" % text)
+    minus, number, sign = match.groups()
+    if minus:
         raise argparse.ArgumentTypeError("must be 0%% or more, not %s" % text)
-    return value / 100.0
+    if not sign:
+        raise argparse.ArgumentTypeError("%s has no %% sign (write 5%% for five percent: a bare number "
+                                         "could be a fraction or a percentage)" % text)
+    return float(number) / 100.0
+
+
+def join_negative_value(argv, option):
+    """argparse reads a value such as -5% after an option as an option of
+    its own ("expected one argument"); given as OPTION=-5% it reaches the
+    option's own check, which says what is wrong with it. `option` also
+    matches its abbreviations, as argparse allows them."""
+    out = list(argv)
+    for i, word in enumerate(argv[:-1]):
+        if word == "--":
+            break
+        if len(word) > 2 and option.startswith(word) and re.match(r"-[0-9.]", argv[i + 1]):
+            out[i:i + 2] = [word + "=" + argv[i + 1], None]
+    return [word for word in out if word is not None]
 
 
 def bench_parser():
@@ -445,7 +474,8 @@ def bench_parser():
     p.add_argument("--compare", nargs=2, metavar=("BEFORE", "AFTER"),
                    help="compare two --json files instead of timing")
     p.add_argument("--fail-above", type=percent_arg, default=None, metavar="PCT",
-                   help="with --compare: what slow-down counts as a regression (default 5%%)")
+                   help="with --compare: what slow-down counts as a regression, a percentage with its "
+                   "%% sign (default 5%%)")
     p.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     p.add_argument("statements", nargs="*", metavar="STMT", help="a statement to time")
     return p
@@ -461,7 +491,7 @@ def bench_failure(e):
 def cmd_bench(argv):
     from . import _bench
 
-    opts = bench_parser().parse_args(argv)
+    opts = bench_parser().parse_args(join_negative_value(argv, "--fail-above"))
     if opts.worker is not None:
         try:
             return _bench.worker_main(opts.worker)

@@ -256,6 +256,20 @@ def test_statement_and_setup_run_exactly_as_often_as_said(number):
     assert r.loops == number and r.repeats == 4 and len(r.times) == 4
 
 
+def test_a_statement_longer_than_the_target_is_calibrated_in_one_run():
+    # A 20 ms sleep against a 10 ms target: one loop per repeat, known
+    # after one run; then the warm-up and the repeats.
+    calls = []
+    r = hotscope.bench("calls.append(1); time.sleep(0.02)", setup="import time", target_time=0.01, repeat=2,
+                       warmup=1, globals={"calls": calls})
+    assert r.loops == 1 and len(calls) == 1 + 1 + 2
+    # Shorter than the target (6 ms against 50 ms): the fastest of three runs.
+    calls.clear()
+    r = hotscope.bench("calls.append(1); time.sleep(0.006)", setup="import time", target_time=0.05, repeat=2,
+                       warmup=1, globals={"calls": calls})
+    assert r.loops > 1 and len(calls) == 3 + (1 + 2) * r.loops
+
+
 def test_result_statistics_are_over_its_times():
     r = hotscope.bench("sum(range(50))", repeat=12, target_time=0.005)
     assert r.median == pytest.approx(statistics.median(r.times), rel=1e-12)
@@ -432,6 +446,61 @@ def test_compare_constructed_files(tmp_path):
     assert "f()" in proc.stdout and "by position" not in proc.stdout
 
 
+def constructed_pair(tmp_path, factor):
+    """BEFORE and AFTER files of one statement, AFTER `factor` times slower
+    at every repeat (20 repeats: significant for any factor above 1)."""
+    base = [1e-6 * (1 + 0.001 * i) for i in range(20)]
+    paths = []
+    for name, times in (("before.json", base), ("after.json", [t * factor for t in base])):
+        doc = {"format": "hotscope-bench", "version": 1,
+               "results": [{"stmt": "f()", "setup": "pass", "loops": 1000, "times": times}]}
+        (tmp_path / name).write_text(json.dumps(doc))
+        paths.append(str(tmp_path / name))
+    return paths
+
+
+@pytest.mark.parametrize("args,status", [
+    (["--fail-above", "0%"], 1),        # any significant slow-down
+    (["--fail-above", "2.5%"], 1),
+    (["--fail-above", ".5%"], 1),
+    (["--fail-above=2%"], 1),
+    (["--fail-above", "3.5%"], 0),
+    (["--fail-above", "100%"], 0),
+    ([], 0),                            # the default, 5%
+])
+def test_fail_above_is_the_percentage_given(tmp_path, args, status):
+    # AFTER is 3% slower than BEFORE by construction.
+    before, after = constructed_pair(tmp_path, 1.03)
+    proc = hotscope_bench("--compare", before, after, *args)
+    assert proc.returncode == status, proc.stdout + proc.stderr
+    assert ("REGRESSION" in proc.stdout) == (status == 1)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--fail-above", "-5%"], "must be 0% or more, not -5%"),
+    (["--fail-above", "-5"], "must be 0% or more, not -5"),
+    (["--fail-above", "-.5%"], "must be 0% or more, not -.5%"),
+    (["--fail-above=-5%"], "must be 0% or more, not -5%"),
+    (["--fail-a", "-5%"], "must be 0% or more, not -5%"),
+    (["--fail-above", "0.05"], "0.05 has no % sign (write 5% for five percent"),
+    (["--fail-above", "5"], "5 has no % sign"),
+    (["--fail-above", "5%%"], "not a percentage: '5%%'"),
+    (["--fail-above", "%"], "not a percentage: '%'"),
+    (["--fail-above", ""], "not a percentage: ''"),
+    (["--fail-above", "five%"], "not a percentage: 'five%'"),
+    (["--fail-above", "nan%"], "not a percentage: 'nan%'"),
+    (["--fail-above", "inf%"], "not a percentage: 'inf%'"),
+    (["--fail-above", "1e3%"], "not a percentage: '1e3%'"),
+    (["--fail-above", " 5%"], "not a percentage: ' 5%'"),
+])
+def test_fail_above_takes_a_percentage_with_its_sign(tmp_path, args, message):
+    before, after = constructed_pair(tmp_path, 1.03)
+    proc = hotscope_bench("--compare", before, after, *args)
+    assert_clean_error(proc, 2)
+    assert proc.stderr.startswith("hotscope: argument --fail-above: " + message), proc.stderr
+    assert len(proc.stderr.splitlines()) == 1
+
+
 def test_compare_pairs_by_text_and_names_what_it_could_not_pair(tmp_path):
     def write(name, stmts):
         base = [1e-6 * (1 + 0.001 * i) for i in range(20)]
@@ -547,6 +616,25 @@ def test_zero_time_statements():
         zero.compare(other)
 
 
+def test_an_empty_statement_has_a_visible_label(tmp_path):
+    # "" (or blank) is timed as pass; its label must not be blank.
+    single = hotscope_bench("-n", "1000", "-r", "3", "")
+    assert single.returncode == 0, single.stderr
+    lines = single.stdout.splitlines()
+    assert lines[1] == "" and lines[2] == "(empty statement)", lines[:4]
+    assert "compiles to no code" in single.stdout
+    path = tmp_path / "empty.json"
+    proc = hotscope_bench("-n", "1000", "-r", "3", "--json", str(path), "x = 1", "", "  ")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert "[2] (empty statement)" in lines and "[3] (empty statement)" in lines
+    assert not any(line.startswith("[") and not line.split("]", 1)[1].strip() for line in lines), lines
+    # The file keeps the text as given; --compare names it as the report does.
+    assert [r["stmt"] for r in json.loads(path.read_text())["results"]] == ["x = 1", "", "  "]
+    compare = hotscope_bench("--compare", str(path), str(path))
+    assert compare.returncode == 0 and compare.stdout.count("\n(empty statement)\n") == 2, compare.stdout
+
+
 @pytest.mark.parametrize("args,message", [
     ([], "nothing to time"),
     (["-n", "0", "pass"], "-n/--number"),
@@ -605,6 +693,20 @@ def test_progress_bar_with_a_given_loop_count():
     # A short run shows none.
     status, seen, out = stderr_on_a_terminal(args[:4] + ["-n", "10", "-r", "3", "pass"])
     assert status == 0 and seen == b""
+
+
+def test_progress_bar_while_calibrating():
+    # Three calibration runs of 0.4 s (each over a tenth of the 0.6 s
+    # target, under the target): 1.2 s before the first repeat, so the bar
+    # shows while calibrating; the single 0.4 s repeat alone would get none.
+    args = [sys.executable, "-m", "hotscope", "bench", "--target-time", "0.6", "-r", "1", "--warmup", "0",
+            "-s", "import time", "time.sleep(0.4)"]
+    status, seen, out = stderr_on_a_terminal(args)
+    assert status == 0 and b"1 repeats x 1 loops" in out, out
+    assert b"\r  [" + b"." * 30 + b"]   0%  calibrating" in seen, seen
+    assert b"100%  repeat 1/1" in seen and seen.endswith(b"\r\x1b[K"), seen
+    piped = subprocess.run(args, capture_output=True)
+    assert piped.returncode == 0 and piped.stderr == b""
 
 
 def test_progress_bar_on_a_terminal_only():

@@ -321,3 +321,78 @@ def test_syntax_error_in_script(tmp_path):
     assert_usage_error(proc)
     assert "bad.py" in proc.stderr
     assert re.search(r"\b3\b", proc.stderr), proc.stderr
+
+
+# --------------------------------------------------------------------------
+# commands that start hotscope again in a new process
+
+# The hotscope command as installed: its own folder (not the current one)
+# first on the path.
+AS_INSTALLED = "import sys; del sys.path[0]; from hotscope.cli import main; sys.exit(main(sys.argv[1:]))"
+
+BUSY_SCRIPT = '''\
+import time
+
+def busy():
+    end = time.perf_counter() + 0.6
+    n = 0
+    while time.perf_counter() < end:
+        n += 1
+    return n
+
+print("busy", busy() > 0)
+'''
+
+
+@pytest.fixture
+def checkout(tmp_path):
+    """A folder holding a hotscope package that cannot be imported, as the
+    repository root holds the sources, unbuilt."""
+    (tmp_path / "hotscope").mkdir()
+    (tmp_path / "hotscope" / "__init__.py").write_text("raise ImportError('the wrong hotscope')\n")
+    return tmp_path
+
+
+def test_diagnose_from_a_folder_holding_a_hotscope_package(checkout):
+    # Its traced and line-by-line runs must import the hotscope that was
+    # started (python -m hotscope would take the folder's): the tutorial
+    # runs it from the repository root.
+    write(checkout, "busy.py", BUSY_SCRIPT)
+    proc = subprocess.run([sys.executable, "-c", AS_INSTALLED, "diagnose", "busy.py"], capture_output=True,
+                          text=True, cwd=checkout, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr and "wrong hotscope" not in proc.stderr, proc.stderr
+    assert "wrote no profile" not in proc.stdout, proc.stdout
+    assert "Runs: sampled, traced, lines of 1 function" in proc.stdout, proc.stdout
+    assert proc.stdout.count("busy True") == 1  # the program's output, once: its first run's
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="--native is Linux-only")
+def test_mem_native_from_a_folder_holding_a_hotscope_package(checkout):
+    # mem --native starts the interpreter again with its malloc interposer.
+    proc = subprocess.run([sys.executable, "-c", AS_INSTALLED, "mem", "--native", "--limit", "1", "-c",
+                           "x = bytearray(10 ** 6); print('done')"], capture_output=True, text=True,
+                          cwd=checkout, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr and "wrong hotscope" not in proc.stderr, proc.stderr
+    assert proc.stdout.startswith("done\n") and "and of malloc, --native" in proc.stdout, proc.stdout
+
+
+def test_lines_func_of_a_module_beside_the_script(tmp_path):
+    # --func names a function of a module the script imports from its own
+    # folder (as the worked example's slow.py imports logdata): found from
+    # the path the script will have, whatever the current folder.
+    write(tmp_path, "helper.py", """\
+        def total(n):
+            t = 0
+            for i in range(n):
+                t += i
+            return t
+        """)
+    write(tmp_path, "main.py", "import helper\nprint(helper.total(1000))\n")
+    out = tmp_path / "lines.txt"
+    proc = hotscope("lines", "--func", "helper:total", "-o", str(out), str(tmp_path / "main.py"), cwd=str(TARGETS))
+    assert proc.returncode == 0 and proc.stdout == "499500\n", proc.stderr
+    assert "names nothing" not in proc.stderr and "cannot import" not in proc.stderr, proc.stderr
+    rows = {int(m.group(1)): int(m.group(2)) for m in re.finditer(r"^\s+(\d+)\s+(\d+)\s", out.read_text(), re.M)}
+    assert rows[3] == 1001 and rows[4] == 1000, out.read_text()  # the loop's 1000 turns and its end

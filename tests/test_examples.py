@@ -26,6 +26,9 @@ SLOW = EXAMPLE / "slow.py"
 # machine may delay one past the loop, never (in this session's runs) all.
 RECORDS = 6000
 TRACE_RECORDS = 10000
+# The sampler's rate: at least a few hundred samples of the search, on a
+# TRACE_RECORDS day, even when a loaded machine slows the sampler down.
+RECORD_RATE = 1000
 
 
 def load_example():
@@ -137,6 +140,64 @@ def test_trace_shows_the_main_thread_waiting_for_the_checkpointers_lock(trace):
     _, wall_self, _ = stats_by_line(trace, "wall")[line]
     _, cpu_self, _ = stats_by_line(trace, "cpu")[line]
     assert wall_self - cpu_self >= 0.5 * held, (wall_self, cpu_self, held)
+
+
+def record(tmp_path, *options):
+    """The sampled profile of slow.py on a TRACE_RECORDS day, as the
+    tutorial's first step takes it: own wall time (seconds) by function,
+    keyed (file name, name, first line)."""
+    out = tmp_path / ("record%s.json" % "".join(options))
+    run("-m", "hotscope", "record", "--rate", RECORD_RATE, *options, "-o", out, "--", sys.executable, SLOW,
+        "--records", TRACE_RECORDS)
+    own = {}
+    for (file, line, name), (_cc, _calls, tt, _ct, _callers) in hotscope.load(str(out)).pstats(clock="wall").items():
+        key = (os.path.basename(file), name, line)
+        own[key] = own.get(key, 0.0) + tt
+    return own
+
+
+def own_of(own, file, definition):
+    """The own time of the function of `file` (slow.py or logdata.py)
+    whose first line reads `definition`."""
+    lines = [n for n, line in enumerate((EXAMPLE / file).read_text().splitlines(), 1)
+             if line.strip() == definition]
+    assert len(lines) == 1, definition
+    name = definition.split()[1].split("(")[0]
+    return own.get((file, name, lines[0]), 0.0)
+
+
+def test_record_puts_the_quadratic_search_first_among_the_running_threads(tmp_path):
+    # Without --idle only threads on a CPU are kept: the search does the
+    # most work of the example's functions, and what only waits (the geo
+    # lookups, the checkpoint's slow disk) is left out.
+    own = record(tmp_path)
+    ours = {key: t for key, t in own.items() if key[0] in ("slow.py", "logdata.py")}
+    first = max(ours, key=ours.get)
+    assert first[:2] == ("slow.py", "find_open_session"), sorted(ours.items(), key=lambda kv: -kv[1])[:5]
+    lookups = len({request.address for request in requests(tmp_path, TRACE_RECORDS)}) * logdata.GEO_LATENCY
+    flushes = (TRACE_RECORDS // slow.CHECKPOINT_EVERY) * logdata.DISK_DELAY
+    # Most of their time left out, not all: a thread woken from its sleep
+    # is running (or ready to) until it sleeps again, and on a loaded
+    # machine it may wait that long for a CPU (0.1 of the lookups' sleep
+    # was seen on a 20000-request day, under 0.06 here on this day).
+    assert own_of(own, "logdata.py", "def lookup(self, address):") < 0.5 * lookups, own
+    assert own_of(own, "logdata.py", "def write_slowly(path, text):") < 0.5 * flushes, own
+
+
+def test_record_idle_shows_the_waiting(tmp_path):
+    # With --idle waiting threads are kept: the main thread asleep in each
+    # geo lookup (one per distinct address, GEO_LATENCY each), the
+    # checkpointer in each flush (one per CHECKPOINT_EVERY requests,
+    # DISK_DELAY each), and the main thread blocked on the lock in
+    # Totals.add while the checkpointer flushes holding it (see
+    # test_trace_shows_the_main_thread_waiting_for_the_checkpointers_lock).
+    own = record(tmp_path, "--idle")
+    lookups = len({request.address for request in requests(tmp_path, TRACE_RECORDS)}) * logdata.GEO_LATENCY
+    checkpoints = TRACE_RECORDS // slow.CHECKPOINT_EVERY
+    held = (checkpoints - 1) * logdata.DISK_DELAY
+    assert own_of(own, "logdata.py", "def lookup(self, address):") >= 0.6 * lookups, own
+    assert own_of(own, "logdata.py", "def write_slowly(path, text):") >= 0.6 * checkpoints * logdata.DISK_DELAY, own
+    assert own_of(own, "slow.py", "def add(self, request, robot):") >= 0.5 * held, own
 
 
 def test_lines_shows_the_comparison_as_the_hottest_line(tmp_path):
