@@ -39,6 +39,7 @@ import sys
 import time
 
 from . import _core
+from ._runner import hotscope_again
 
 DEFAULT_TARGET_TIME = 0.1   # seconds per repeat
 DEFAULT_REPEAT = 20
@@ -646,18 +647,12 @@ def _run_workers(compiled, setup, loops, unrolls, shares, warmup, keep_gc, bar):
     return times
 
 
-# The worker imports this very hotscope, put first on its path: with `-m
-# hotscope` the current directory comes first, and a folder named hotscope
-# there (a source checkout, unbuilt) would be imported instead.
-WORKER_CODE = ("import sys; sys.path.insert(0, %r); from hotscope.cli import main; "
-               "sys.exit(main(['bench', '--worker', sys.argv[1]]))")
-
-
 def _one_worker(spec, env):
     read_fd, write_fd = os.pipe()
-    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     try:
-        child = subprocess.Popen([sys.executable, "-c", WORKER_CODE % package_parent, str(write_fd)],
+        # This very hotscope, whatever the current folder holds; the worker
+        # puts the parent's folder on its path itself (spec "path").
+        child = subprocess.Popen(hotscope_again(["bench", "--worker", str(write_fd)]),
                                  stdin=subprocess.PIPE, pass_fds=(write_fd,), env=env)
     except OSError as e:
         os.close(read_fd)

@@ -711,23 +711,8 @@ def test_progress_bar_while_calibrating():
 
 def test_progress_bar_on_a_terminal_only():
     args = [sys.executable, "-m", "hotscope", "bench", "--target-time", "0.05", "-r", "20", "sum(range(100))"]
-    master, slave = pty.openpty()
-    try:
-        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=slave)
-        os.close(slave)
-        seen = b""
-        while True:
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not chunk:
-                break
-            seen += chunk
-        out = proc.communicate()[0]
-    finally:
-        os.close(master)
-    assert proc.returncode == 0
+    status, seen, out = stderr_on_a_terminal(args)
+    assert status == 0
     assert b"\r  [" in seen and b"%  repeat 20/20" in seen and seen.endswith(b"\r\x1b[K")
     assert b"per loop" in out
     # The same run on a pipe: nothing on stderr.
