@@ -254,7 +254,7 @@ static PyObject *pd_pstats(ProfileDataObject *self, PyObject *args, PyObject *kw
         return NULL;
     hs_profile *p = self->profile;
     hs_stats st;
-    if (hs_stats_compute(p, subtree, &st) != 0)
+    if (hs_stats_compute(p, subtree, w, &st) != 0)
         return PyErr_NoMemory();
     PyObject *result = PyDict_New();
     PyObject **keys = calloc(st.func_count ? st.func_count : 1, sizeof *keys);
@@ -280,7 +280,7 @@ static PyObject *pd_pstats(ProfileDataObject *self, PyObject *args, PyObject *kw
     for (size_t e = 0; e < st.edge_count; e++) {
         const hs_edge_stats *edge = &st.edges[e];
         PyObject *value = Py_BuildValue("(LLdd)", (long long)edge->calls, (long long)edge->primitive_calls,
-                                        edge->self[w] / 1e9, edge->total[w] / 1e9);
+                                        edge->self / 1e9, edge->total / 1e9);
         if (!value || PyDict_SetItem(callers[index_of[edge->callee]], keys[index_of[edge->caller]], value) < 0) {
             Py_XDECREF(value);
             goto fail;

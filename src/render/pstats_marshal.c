@@ -172,7 +172,7 @@ int hs_render_pstats_marshal(hs_profile *p, hs_id subtree, hs_weight time_weight
         return -1;
     }
     hs_stats st;
-    if (hs_stats_compute(p, subtree, &st) < 0) {
+    if (hs_stats_compute(p, subtree, time_weight, &st) < 0) {
         hs_render_error(err, "pstats file: out of memory");
         return -1;
     }
@@ -205,8 +205,8 @@ int hs_render_pstats_marshal(hs_profile *p, hs_id subtree, hs_weight time_weight
             hs_buf_putc(out, 4);
             w_int(out, es->calls);
             w_int(out, es->primitive_calls);
-            w_float(out, seconds(es->self[tw], tw));
-            w_float(out, seconds(es->total[tw], tw));
+            w_float(out, seconds(es->self, tw));
+            w_float(out, seconds(es->total, tw));
         }
         hs_buf_putc(out, TYPE_NULL);
     }
