@@ -124,6 +124,19 @@ hs_id hs_frame_intern(hs_profile *p, hs_id name, hs_id file, int32_t first_line,
     return id;
 }
 
+int hs_frames_truncate(hs_profile *p, size_t count) {
+    if (count >= p->frame_count)
+        return 0;
+    size_t was = p->frame_count;
+    p->frame_count = count;
+    /* Open addressing cannot drop entries in place: index afresh. */
+    if (frame_index_build(p, p->frame_slot_count ? p->frame_slot_count : HS_MIN_SLOTS) != 0) {
+        p->frame_count = was;
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- nodes ----------------------------------------------------------- */
 
 static uint64_t child_hash(hs_id parent, hs_id frame) {

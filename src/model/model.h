@@ -214,6 +214,11 @@ hs_id hs_frame_intern(hs_profile *p, hs_id name, hs_id file, int32_t first_line,
 static inline const hs_frame *hs_frame_get(const hs_profile *p, hs_id id) {
     return &p->frames[id];
 }
+/* Forgets the frames interned after the first `count`, which no node may
+ * use: for a renderer that interned function frames (stats.h) only to
+ * compute with them, so that rendering leaves the profile as it was.
+ * Returns 0, or -1 on allocation failure (the frames are then kept). */
+int hs_frames_truncate(hs_profile *p, size_t count);
 
 /* The child of `parent` for `frame`, created if absent. HS_NONE on failure. */
 hs_id hs_node_child(hs_profile *p, hs_id parent, hs_id frame);
