@@ -11,6 +11,10 @@
  *            for each format below; prints "build seconds nodes", a
  *            "# ..." line describing the profile, then one line per
  *            format: "format seconds bytes"
+ *   merge    the realistic profile (big_profiles.h), too big for an HTML
+ *            page whole: merge.json, merge.html (its tree merged to fit,
+ *            narrow_merge.h), merge.after.json (which must equal
+ *            merge.json: the report leaves the profile as it was)
  *   hostile  two threads whose function, file, thread and command names
  *            hold markup, quotes, &, newlines, "]]>", "</script>" and
  *            invalid UTF-8, with a per-thread "samples" series:
@@ -148,6 +152,30 @@ static int big(const char *dir, const char *shape) {
     return status;
 }
 
+/* ---- merge ---------------------------------------------------------------- */
+
+/* The realistic profile, too big for an HTML page whole: merge.json, then
+ * merge.html (its tree merged to fit), then merge.after.json, which must
+ * equal merge.json: rendering the report leaves the profile as it was. */
+static int merge(const char *dir) {
+    hs_profile *p = big_profile("realistic");
+    static const char *const names[] = {"merge.json", "merge.html", "merge.after.json"};
+    int status = 0;
+    for (int k = 0; k < 3; k++) {
+        hs_buf b;
+        hs_buf_init(&b);
+        char err[256] = {0};
+        int rc = k == 1 ? render_html(p, &b, err) : render_json(p, &b, err);
+        if (rc != 0 || b.failed || write_file(dir, names[k], &b) != 0) {
+            fprintf(stderr, "%s: %s\n", names[k], err);
+            status = 1;
+        }
+        hs_buf_free(&b);
+    }
+    hs_profile_free(p);
+    return status;
+}
+
 /* ---- hostile ------------------------------------------------------------ */
 
 static hs_profile *build_hostile(void) {
@@ -251,13 +279,15 @@ static int diff(const char *dir) {
 
 int main(int argc, char **argv) {
     if (argc != 3 && !(argc == 4 && strcmp(argv[1], "big") == 0)) {
-        fprintf(stderr, "usage: flame_fixtures big|hostile|diff OUTDIR [realistic|shared|random]\n");
+        fprintf(stderr, "usage: flame_fixtures big|merge|hostile|diff OUTDIR [realistic|shared|random]\n");
         return 2;
     }
     if (strcmp(argv[1], "big") == 0)
         return big(argv[2], argc == 4 ? argv[3] : "shared");
     if (strcmp(argv[1], "hostile") == 0)
         return hostile(argv[2]);
+    if (strcmp(argv[1], "merge") == 0)
+        return merge(argv[2]);
     if (strcmp(argv[1], "diff") == 0)
         return diff(argv[2]);
     fprintf(stderr, "unknown fixture %s\n", argv[1]);
