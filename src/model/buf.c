@@ -68,6 +68,12 @@ void hs_buf_puts(hs_buf *b, const char *s) {
 }
 
 void hs_buf_putc(hs_buf *b, char c) {
+    /* Room to spare (and the NUL's): the common case, without a call. */
+    if (b->len + 2 <= b->cap && !b->failed) {
+        b->data[b->len++] = c;
+        b->data[b->len] = '\0';
+        return;
+    }
     hs_buf_append(b, &c, 1);
 }
 
