@@ -162,6 +162,14 @@ typedef struct {
     hs_id args;      /* string: the arguments, e.g. "n=5, items=[1, 2, ...]"; "" unknown */
 } hs_slow_call;
 
+/* A slot of the index of children: the key beside the node it finds, so
+ * a lookup reads the slot alone. With millions of nodes each read is a
+ * cache miss, and reading each node on the probe sequence to compare
+ * keys was one more per step. node HS_NONE: empty. */
+typedef struct {
+    hs_id parent, frame, node;
+} hs_child_slot;
+
 typedef struct hs_profile {
     hs_strtab strings;
 
@@ -172,7 +180,7 @@ typedef struct hs_profile {
 
     hs_node *nodes;
     size_t node_count, node_cap;
-    hs_id *child_slots;      /* hash of (parent, frame) -> node id */
+    hs_child_slot *child_slots; /* hash of (parent, frame) -> node id */
     size_t child_slot_count;
 
     hs_thread *threads;
