@@ -237,8 +237,14 @@ int hs_node_view_fit(const hs_profile *p, size_t budget, hs_node_view *v) {
             }
         }
         c.bucket[i] = thread ? FORCED : bucket_of(share, t);
-        in_bucket[c.bucket[i]] += c.bytes[i];
     }
+    /* Threads' nodes stay whatever a reader made of them (the JSON names
+     * them), and so do the nodes above them. */
+    for (size_t k = 0; k < p->thread_count; k++)
+        for (hs_id a = p->threads[k].root; a != HS_ROOT && a < n; a = p->nodes[a].parent)
+            c.bucket[a] = FORCED;
+    for (size_t i = 1; i < n; i++)
+        in_bucket[c.bucket[i]] += c.bytes[i];
 
     /* The widest buckets whose records fit, then (pass 3) narrower
      * thresholds until the merged nodes fit too. */
