@@ -1238,6 +1238,15 @@ def cmd_view(argv):
         data = _view.load(opts.file, opts.input)
     except _view.ViewError as e:
         return fail("error: %s: %s" % (_view.printable(opts.file), _one_line(str(e))))
+    merged = data.meta().get("merged")
+    if merged:
+        # An HTML report of a big profile carries its call tree with the
+        # narrowest paths merged (src/render/narrow_merge.h): say so, since
+        # every figure by function read from it counts those paths under
+        # the merged frame, not under their own functions.
+        sys.stderr.write("hotscope: note: %s holds a call tree cut to fit: %s. What was merged counts here as "
+                         "'[narrow paths merged]'; the report's own function table (in a browser) is exact.\n"
+                         % (_view.printable(opts.file), _one_line(merged)))
     clock, sampled = _view.default_clock(data)
     if opts.clock == "samples":
         clock, sampled = "samples", True

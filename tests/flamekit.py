@@ -32,7 +32,7 @@ def build_fixtures(out_dir, sanitize=False):
     embed_assets.write()
     # The renderers with what they use: the model, and the codecs (pprof's
     # gzip and protobuf writers live in src/codec).
-    sources = ([ROOT / "tests" / "c" / "flame_fixtures.c"] + sorted((ROOT / "src" / "model").glob("*.c"))
+    sources = ([ROOT / "tests" / "c" / "flame_fixtures.c", ROOT / "tests" / "c" / "big_profiles.c"] + sorted((ROOT / "src" / "model").glob("*.c"))
                + sorted((ROOT / "src" / "render").glob("*.c")) + sorted((ROOT / "src" / "codec").glob("*.c")))
     exe = Path(out_dir) / ("flame_fixtures_san" if sanitize else "flame_fixtures")
     attempts = [FLAGS + ["-O1", "-g"] + SANITIZERS, FLAGS + ["-O1", "-g"]] if sanitize else [FLAGS + ["-O2"]]
@@ -48,9 +48,11 @@ def build_fixtures(out_dir, sanitize=False):
     raise BuildError("compiling flame_fixtures.c failed:\n" + "\n".join(errors))
 
 
-def run_fixture(exe, kind, out_dir, timeout=300):
-    """Runs one fixture; returns its stdout lines."""
-    proc = subprocess.run([str(exe), kind, str(out_dir)], capture_output=True, text=True, timeout=timeout)
+def run_fixture(exe, kind, out_dir, timeout=300, shape=None):
+    """Runs one fixture (`shape`: big's profile, see tests/c/big_profiles.h);
+    returns its stdout lines."""
+    cmd = [str(exe), kind, str(out_dir)] + ([shape] if shape else [])
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     if proc.returncode != 0:
         raise AssertionError("flame_fixtures %s failed:\n%s%s" % (kind, proc.stdout, proc.stderr))
     return proc.stdout.splitlines()

@@ -529,6 +529,40 @@ def test_big_profile_opens_and_draws(driver, tmp_path):
     assert_clean(driver)
 
 
+def test_merged_report_shows_exact_tables(driver, tmp_path):
+    """A tree too big for a page is merged (narrow_merge.h): the page says
+    so, and its function table is the exact one it carries, for all
+    threads and for one."""
+    exe = flamekit.build_fixtures(tmp_path)
+    flamekit.run_fixture(exe, "merge", tmp_path)
+    html = tmp_path / "merge.html"
+    model = flamekit.embedded_model(html.read_bytes())
+    stride = 2 + 2 * len(model["weights"])
+    k = model["weights"].index("samples")
+    seconds = open_page(driver, html, timeout=60)
+    assert seconds < 10, seconds
+    note = driver.find_element(By.ID, "merged-note").text
+    assert "[narrow paths merged]" in note and "counts them exactly" in note
+    tables = {t["root"]: t["rows"] for t in model["functions"]}
+
+    def shown(root):
+        rows = tables[root]
+        count = driver.find_element(By.ID, "table-count").text
+        assert count == "%d functions" % (len(rows) // stride)
+        top = max(rows[j + 3 + 2 * k] for j in range(0, len(rows), stride))
+        cells = driver.execute_script(
+            "var th = Array.from(document.querySelectorAll('#functions thead th')).map(t => t.textContent);"
+            "var tr = document.querySelector('#functions tbody tr');"
+            "return Array.from(tr.children)[th.indexOf('Total')].textContent;")
+        assert cells == "{:,}".format(top)
+
+    shown(0)
+    select = Select(driver.find_element(By.ID, "thread"))
+    select.select_by_index(2)
+    shown(model["threads"][1]["root"])
+    assert_clean(driver)
+
+
 # ---- hotscope diff -----------------------------------------------------------------------
 
 def test_diff_html_draws_removed_code(driver, tmp_path):

@@ -79,6 +79,8 @@ def big(tmp_path_factory):
     lines = flamekit.run_fixture(exe, "big", out)
     timings = {}
     for line in lines:
+        if line.startswith("#"):
+            continue
         name, seconds, size = line.split()
         timings[name] = (float(seconds), int(size))
     return out, timings
@@ -283,7 +285,7 @@ def test_differential_colors_and_tooltips(fixtures):
 
 def test_big_profile_renders_fast_and_small(big):
     out, timings = big
-    assert set(timings) >= {"svg", "html", "collapsed", "prof", "txt"}
+    assert set(timings) >= {"svg", "html", "collapsed", "prof", "table", "calltree"}
     assert len((out / "big.collapsed").read_bytes().splitlines()) == 100000
     assert timings["html"][1] < 10 * 1024 * 1024
     # Measured at about 0.1 s each; 1 s leaves room for a busy machine.
@@ -304,6 +306,89 @@ def test_big_svg_merges_what_is_too_narrow(big):
     model = flamekit.embedded_model(data)
     k = 2 + model["weights"].index("samples")
     assert sum(model["nodes"][k::2 + len(model["weights"])]) == 1000000
+
+
+# ---- a tree too big for a page: merged, with exact function tables ------------------
+
+@pytest.fixture(scope="module")
+def merged(big):
+    out, _ = big
+    folder = out / "merge"
+    folder.mkdir()
+    flamekit.run_fixture(out / "flame_fixtures", "merge", folder)
+    return folder
+
+
+def test_big_html_merges_narrow_paths_to_fit(merged):
+    """The realistic profile (600,930 nodes: ~10.5 MB of JSON) makes a
+    report under 10 MB whose tree keeps every path that is not narrow and
+    the root's total, and says what it merged."""
+    html = (merged / "merge.html").read_bytes()
+    whole = json.loads((merged / "merge.json").read_bytes())
+    assert len(html) < 10 * 1000 * 1000 < len((merged / "merge.json").read_bytes())
+    model = flamekit.embedded_model(html)
+    info = model["merged"]
+    rec = 2 + len(model["weights"])
+    written = len(model["nodes"]) // rec + 1
+    assert info["of"] == len(whole["nodes"]) // rec + 1 == 600930
+    assert written - 1 - info["into"] + info["nodes"] == info["of"] - 1
+    assert 0 < info["share"] < 0.001 and info["nodes"] > 0
+    name, _, _, _, kind, category = model["frames"][info["frame"]]
+    assert model["strings"][name] == "[narrow paths merged]" and (kind, category) == ("other", "synthetic")
+    assert info["frame"] == len(model["frames"]) - 1
+    assert "merged %d of the call tree's 600930 nodes" % info["nodes"] in model["meta"]["merged"]
+    k = 2 + model["weights"].index("samples")
+    assert sum(model["nodes"][k::rec]) == 1000000
+    # Rendering the report left the profile as it was (no function frames
+    # interned for the tables stay behind).
+    assert (merged / "merge.after.json").read_bytes() == (merged / "merge.json").read_bytes()
+
+
+def test_merged_html_function_tables_are_exact(merged):
+    """The tables the page carries equal the whole profile's (pstats from
+    the model JSON), for all threads and each thread."""
+    from hotscope import _core
+
+    html = (merged / "merge.html").read_bytes()
+    model = flamekit.embedded_model(html)
+    profile = _core.load((merged / "merge.json").read_bytes(), "json")
+    weights, strings, frames = model["weights"], model["strings"], model["frames"]
+    stride = 2 + 2 * len(weights)
+    k = weights.index("samples")
+    roots = {t["root"]: i for i, t in enumerate(model["threads"])}
+    tables = model["functions"]
+    assert [t["root"] for t in tables] == [0] + [t["root"] for t in model["threads"]]
+    for table in tables:
+        expected = profile.pstats(clock="samples", thread=None if table["root"] == 0 else roots[table["root"]])
+        rows = table["rows"]
+        got = {}
+        for j in range(0, len(rows), stride):
+            name, file, first_line = frames[rows[j]][:3]
+            key = (strings[file], first_line, strings[name].rsplit(".", 1)[-1])
+            got[key] = (round(rows[j + 2 + 2 * k]), round(rows[j + 3 + 2 * k]))
+        want = {key: (round(v[2] * 1e9), round(v[3] * 1e9)) for key, v in expected.items()}
+        assert got == want, table["root"]
+
+
+def test_merged_html_reads_back_and_view_says_so(merged, tmp_path):
+    from hotscope import _core
+
+    html = merged / "merge.html"
+    profile = _core.load(html.read_bytes(), "html")
+    assert "narrow paths merged" in profile.meta()["merged"]
+    assert profile.total(clock="samples") == 1000000
+    proc = subprocess.run([sys.executable, "-m", "hotscope", "view", str(html), "--limit", "3"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.startswith("hotscope: note: %s holds a call tree cut to fit: the HTML report merged " % html)
+    assert proc.stderr.count("\n") == 1
+    # Written again as a report, it fits whole and still says it was merged.
+    again = tmp_path / "again.html"
+    proc = subprocess.run([sys.executable, "-m", "hotscope", "view", str(html), "-o", str(again)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    model = flamekit.embedded_model(again.read_bytes())
+    assert "merged" not in model and "narrow paths merged" in model["meta"]["merged"]
 
 
 # ---- through the command line and the API ------------------------------------------

@@ -18,10 +18,13 @@ void hs_buf_init(hs_buf *b) {
     b->len = 0;
     b->cap = 0;
     b->failed = 0;
+    b->grow = NULL;
+    b->owner = NULL;
 }
 
 void hs_buf_free(hs_buf *b) {
-    free(b->data);
+    if (!b->grow)
+        free(b->data);
     hs_buf_init(b);
 }
 
@@ -45,7 +48,7 @@ int hs_buf_reserve(hs_buf *b, size_t extra) {
         }
         cap *= 2;
     }
-    char *data = realloc(b->data, cap);
+    char *data = b->grow ? b->grow(b, cap) : realloc(b->data, cap);
     if (data == NULL) {
         b->failed = 1;
         return -1;
@@ -68,6 +71,12 @@ void hs_buf_puts(hs_buf *b, const char *s) {
 }
 
 void hs_buf_putc(hs_buf *b, char c) {
+    /* Room to spare (and the NUL's): the common case, without a call. */
+    if (b->len + 2 <= b->cap && !b->failed) {
+        b->data[b->len++] = c;
+        b->data[b->len] = '\0';
+        return;
+    }
     hs_buf_append(b, &c, 1);
 }
 

@@ -12,12 +12,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct {
+typedef struct hs_buf hs_buf;
+
+/* Grows a buffer's storage to at least `cap` bytes, the first len kept:
+ * returns the new data, or NULL (the buffer then fails). */
+typedef char *(*hs_buf_grow_fn)(hs_buf *b, size_t cap);
+
+struct hs_buf {
     char *data;
     size_t len;
     size_t cap;
     int failed; /* set once an allocation failed; later appends are no-ops */
-} hs_buf;
+    /* NULL: the storage is malloc'd, and hs_buf_free frees it. Otherwise
+     * it belongs to `owner` and grows through `grow`, and hs_buf_free
+     * leaves it to whoever set them: src/pymod has renderers write into a
+     * Python bytes object, so that a 200 MB output is not copied once more
+     * (fresh memory is slow to touch on a VM). */
+    hs_buf_grow_fn grow;
+    void *owner;
+};
 
 void hs_buf_init(hs_buf *b);
 void hs_buf_free(hs_buf *b);

@@ -79,9 +79,9 @@ int hs_diff_rows(hs_diff *d, hs_weight w, hs_diff_row **rows, size_t *count, int
     *rows = NULL;
     *count = 0;
     hs_stats sa, sb;
-    if (hs_stats_compute(d->after, HS_ROOT, &sa) != 0)
+    if (hs_stats_compute(d->after, HS_ROOT, HS_W_COUNT, &sa) != 0)
         return -1;
-    if (hs_stats_compute(d->before, HS_ROOT, &sb) != 0) {
+    if (hs_stats_compute(d->before, HS_ROOT, HS_W_COUNT, &sb) != 0) {
         hs_stats_free(&sa);
         return -1;
     }

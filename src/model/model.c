@@ -124,28 +124,45 @@ hs_id hs_frame_intern(hs_profile *p, hs_id name, hs_id file, int32_t first_line,
     return id;
 }
 
+int hs_frames_truncate(hs_profile *p, size_t count) {
+    if (count >= p->frame_count)
+        return 0;
+    size_t was = p->frame_count;
+    p->frame_count = count;
+    /* Open addressing cannot drop entries in place: index afresh. */
+    if (frame_index_build(p, p->frame_slot_count ? p->frame_slot_count : HS_MIN_SLOTS) != 0) {
+        p->frame_count = was;
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- nodes ----------------------------------------------------------- */
 
 static uint64_t child_hash(hs_id parent, hs_id frame) {
     return hs_hash_mix(hs_hash_mix(0, parent), frame);
 }
 
+static void child_slot_put(hs_child_slot *slots, size_t mask, hs_child_slot e) {
+    size_t i = (size_t)child_hash(e.parent, e.frame) & mask;
+    while (slots[i].node != HS_NONE)
+        i = (i + 1) & mask;
+    slots[i] = e;
+}
+
 static int child_index_grow(hs_profile *p) {
     size_t n = p->child_slot_count ? p->child_slot_count * 2 : HS_MIN_SLOTS;
-    if (n < p->child_slot_count)
+    if (n < p->child_slot_count || n > SIZE_MAX / sizeof(hs_child_slot))
         return -1;
-    hs_id *slots = new_slots(n);
+    hs_child_slot *slots = malloc(n * sizeof *slots);
     if (slots == NULL)
         return -1;
-    size_t mask = n - 1;
-    /* The root has no parent and is never looked up as a child. */
-    for (size_t id = 1; id < p->node_count; id++) {
-        const hs_node *nd = &p->nodes[id];
-        size_t i = (size_t)child_hash(nd->parent, nd->frame) & mask;
-        while (slots[i] != HS_NONE)
-            i = (i + 1) & mask;
-        slots[i] = (hs_id)id;
-    }
+    for (size_t i = 0; i < n; i++)
+        slots[i].node = HS_NONE;
+    /* The old slots hold the keys: the nodes need not be read. */
+    for (size_t i = 0; i < p->child_slot_count; i++)
+        if (p->child_slots[i].node != HS_NONE)
+            child_slot_put(slots, n - 1, p->child_slots[i]);
     free(p->child_slots);
     p->child_slots = slots;
     p->child_slot_count = n;
@@ -185,10 +202,9 @@ hs_id hs_node_child(hs_profile *p, hs_id parent, hs_id frame) {
     uint64_t h = child_hash(parent, frame);
     if (p->child_slot_count) {
         size_t mask = p->child_slot_count - 1;
-        for (size_t i = (size_t)h & mask; p->child_slots[i] != HS_NONE; i = (i + 1) & mask) {
-            const hs_node *nd = &p->nodes[p->child_slots[i]];
-            if (nd->parent == parent && nd->frame == frame)
-                return p->child_slots[i];
+        for (size_t i = (size_t)h & mask; p->child_slots[i].node != HS_NONE; i = (i + 1) & mask) {
+            if (p->child_slots[i].parent == parent && p->child_slots[i].frame == frame)
+                return p->child_slots[i].node;
         }
     }
     /* Grow the index before creating the node, so a failure leaves no
@@ -198,11 +214,7 @@ hs_id hs_node_child(hs_profile *p, hs_id parent, hs_id frame) {
     hs_id id = node_append(p, parent, frame);
     if (id == HS_NONE)
         return HS_NONE;
-    size_t mask = p->child_slot_count - 1;
-    size_t i = (size_t)h & mask;
-    while (p->child_slots[i] != HS_NONE)
-        i = (i + 1) & mask;
-    p->child_slots[i] = id;
+    child_slot_put(p->child_slots, p->child_slot_count - 1, (hs_child_slot){parent, frame, id});
     return id;
 }
 

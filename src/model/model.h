@@ -162,6 +162,14 @@ typedef struct {
     hs_id args;      /* string: the arguments, e.g. "n=5, items=[1, 2, ...]"; "" unknown */
 } hs_slow_call;
 
+/* A slot of the index of children: the key beside the node it finds, so
+ * a lookup reads the slot alone. With millions of nodes each read is a
+ * cache miss, and reading each node on the probe sequence to compare
+ * keys was one more per step. node HS_NONE: empty. */
+typedef struct {
+    hs_id parent, frame, node;
+} hs_child_slot;
+
 typedef struct hs_profile {
     hs_strtab strings;
 
@@ -172,7 +180,7 @@ typedef struct hs_profile {
 
     hs_node *nodes;
     size_t node_count, node_cap;
-    hs_id *child_slots;      /* hash of (parent, frame) -> node id */
+    hs_child_slot *child_slots; /* hash of (parent, frame) -> node id */
     size_t child_slot_count;
 
     hs_thread *threads;
@@ -214,6 +222,11 @@ hs_id hs_frame_intern(hs_profile *p, hs_id name, hs_id file, int32_t first_line,
 static inline const hs_frame *hs_frame_get(const hs_profile *p, hs_id id) {
     return &p->frames[id];
 }
+/* Forgets the frames interned after the first `count`, which no node may
+ * use: for a renderer that interned function frames (stats.h) only to
+ * compute with them, so that rendering leaves the profile as it was.
+ * Returns 0, or -1 on allocation failure (the frames are then kept). */
+int hs_frames_truncate(hs_profile *p, size_t count);
 
 /* The child of `parent` for `frame`, created if absent. HS_NONE on failure. */
 hs_id hs_node_child(hs_profile *p, hs_id parent, hs_id frame);

@@ -7,14 +7,28 @@
  * goes into "cumtime" only when the level returns to zero, and a call
  * made while the level was already positive counts as recursive
  * (Lib/cProfile.py create_stats turns that into nc/cc/tt/ct and callers).
- * Here one depth-first walk replays those calls over the tree: entering a
+ * Here a depth-first walk replays those calls over the tree: entering a
  * node is a call, leaving it a return, and the same two kinds of counters
  * (active depth per function, per edge) decide which nodes are outermost.
  * Because a tree node already merges every call along one path, its
  * weights are added in bulk and the result equals cProfile's exactly.
  *
- * The walk follows parent/sibling links rather than recursing: profiles
+ * The walks follow parent/sibling links rather than recursing: profiles
  * contain stacks 100,000 frames deep.
+ *
+ * Cost, for profiles of millions of nodes (a sampled profile of 100,000
+ * distinct random stacks has 2 million nodes and as many edges):
+ *   - only the weights the profile has are summed (a sampled profile has
+ *     two of ten), and node totals are kept node by node, so one node's
+ *     are one cache line;
+ *   - edges are computed only when asked for, with one weight;
+ *   - edges are found by sorting rather than hashing: the first walk
+ *     notes each node called from a function with both functions, then
+ *     two counting sorts over function ranks (by caller, then by callee)
+ *     line up the nodes of each caller -> callee pair, in the order the
+ *     edges are published in, and a second walk adds them up. A hash of
+ *     millions of edges cost a cache miss or two per node, more than all
+ *     the rest; a comparison sort of 184-byte edges took seconds.
  */
 #include "stats.h"
 
@@ -35,10 +49,26 @@ hs_id hs_function_of(hs_profile *p, hs_id frame) {
     return hs_frame_intern(p, f.name, f.file, f.first_line, 0, f.kind);
 }
 
+/* A node called from a function (not from a thread frame, nor from
+ * outside the subtree): its caller's function and its own, as function
+ * indexes in the first walk and as ranks in function frame id order
+ * when sorted, so that sorting and scanning read the items alone. */
+typedef struct {
+    hs_id caller, callee;
+    hs_id node;
+} called_node;
+
+/* An edge while the walk adds it up: how many of its nodes are open, and
+ * its sums. */
+typedef struct {
+    uint32_t active;
+    int64_t calls, primitive_calls, self, total;
+} edge_acc;
+
 typedef struct {
     hs_profile *p;
     hs_stats *out;
-    size_t func_cap, edge_cap;
+    size_t func_cap;
 
     hs_id *func_of_frame;   /* node frame id -> index in out->funcs */
     size_t frame_limit;     /* frames that existed before we interned any */
@@ -46,12 +76,20 @@ typedef struct {
     size_t fid_limit;
     size_t *func_active;    /* per function: how many of its nodes are open */
 
-    size_t *edge_active;    /* per edge: how many of its nodes are open */
-    hs_id *edge_slots;      /* (caller index, callee index) -> edge index */
-    size_t edge_slot_count;
-    hs_id *node_edge;       /* per node: the edge it entered through */
+    /* Edges only. */
+    int with_edges;
+    called_node *called;    /* the nodes called from a function, in walk order */
+    size_t called_count;
+    hs_id *node_edge;       /* per node: its edge, or HS_NONE */
+    edge_acc *edges;        /* in the order of out->edges */
 
-    int64_t *totals;        /* HS_W_COUNT rows of node_count totals */
+    /* The weights the profile has. The others are zero on every node
+     * (hs_node_add, the one writer of weights, marks each it adds), so
+     * their sums are zero without adding anything up. */
+    hs_weight present[HS_W_COUNT];
+    int npresent;
+    int edge_k;             /* the edge weight's index in present, or -1 */
+    int64_t *totals;        /* node by node: totals[node * npresent + k] */
 } stats_ctx;
 
 static void *grow(void *arr, size_t *cap, size_t elem, size_t count) {
@@ -118,142 +156,81 @@ static hs_id function_index(stats_ctx *c, hs_id frame) {
     return index;
 }
 
-static uint64_t edge_hash(hs_id caller, hs_id callee) {
-    return hs_hash_mix(hs_hash_mix(0, caller), callee);
-}
-
-static int edge_index_grow(stats_ctx *c) {
-    size_t n = c->edge_slot_count ? c->edge_slot_count * 2 : 64;
-    if (n < c->edge_slot_count)
-        return -1;
-    hs_id *slots = alloc_array(n, sizeof *slots);
-    if (slots == NULL)
-        return -1;
-    for (size_t i = 0; i < n; i++)
-        slots[i] = HS_NONE;
-    size_t mask = n - 1;
-    const hs_stats *out = c->out;
-    for (size_t e = 0; e < out->edge_count; e++) {
-        /* While the walk runs, caller/callee hold function indexes; they
-         * become frame ids at the end. */
-        size_t i = (size_t)edge_hash(out->edges[e].caller, out->edges[e].callee) & mask;
-        while (slots[i] != HS_NONE)
-            i = (i + 1) & mask;
-        slots[i] = (hs_id)e;
-    }
-    free(c->edge_slots);
-    c->edge_slots = slots;
-    c->edge_slot_count = n;
-    return 0;
-}
-
-/* The edge index of caller -> callee (function indexes), created if
- * absent; HS_NONE on failure. */
-static hs_id edge_index(stats_ctx *c, hs_id caller, hs_id callee) {
-    hs_stats *out = c->out;
-    uint64_t h = edge_hash(caller, callee);
-    if (c->edge_slot_count) {
-        size_t mask = c->edge_slot_count - 1;
-        for (size_t i = (size_t)h & mask; c->edge_slots[i] != HS_NONE; i = (i + 1) & mask) {
-            const hs_edge_stats *e = &out->edges[c->edge_slots[i]];
-            if (e->caller == caller && e->callee == callee)
-                return c->edge_slots[i];
-        }
-    }
-    if (out->edge_count >= (size_t)HS_NONE)
-        return HS_NONE;
-    if ((c->edge_slot_count == 0 || (out->edge_count + 1) * 3 > c->edge_slot_count * 2) &&
-        edge_index_grow(c) != 0)
-        return HS_NONE;
-    size_t cap = c->edge_cap;
-    hs_edge_stats *edges = grow(out->edges, &cap, sizeof *edges, out->edge_count);
-    if (edges == NULL)
-        return HS_NONE;
-    out->edges = edges;
-    size_t active_cap = c->edge_cap;
-    size_t *active = grow(c->edge_active, &active_cap, sizeof *active, out->edge_count);
-    if (active == NULL)
-        return HS_NONE;
-    c->edge_active = active;
-    c->edge_cap = cap;
-    hs_id index = (hs_id)out->edge_count++;
-    memset(&edges[index], 0, sizeof edges[index]);
-    edges[index].caller = caller;
-    edges[index].callee = callee;
-    active[index] = 0;
-    size_t mask = c->edge_slot_count - 1;
-    size_t i = (size_t)h & mask;
-    while (c->edge_slots[i] != HS_NONE)
-        i = (i + 1) & mask;
-    c->edge_slots[i] = index;
-    return index;
-}
-
-/* A call: adds node n's numbers to its function and to the edge it was
- * called through. */
-static int enter_node(stats_ctx *c, hs_id n, hs_id start) {
-    const hs_profile *p = c->p;
-    size_t nodes = p->node_count;
-    const hs_node *nd = &p->nodes[n];
-    c->node_edge[n] = HS_NONE;
+/* First walk, a call: adds node n's numbers to its function, and notes
+ * the node if it lies on an edge. */
+static int enter_function(stats_ctx *c, hs_id n, hs_id start) {
+    const hs_node *nd = &c->p->nodes[n];
     hs_id fi = function_index(c, nd->frame);
     if (fi == HS_NONE)
         return -1;
     if (fi == NOT_A_FUNCTION)
         return 0;
+    if (c->with_edges && n != start) {
+        /* The parent was entered before, so its function is resolved
+         * (no allocation) and its node is still in cache. */
+        hs_id ci = function_index(c, c->p->nodes[nd->parent].frame);
+        if (ci < NOT_A_FUNCTION)
+            c->called[c->called_count++] = (called_node){ci, fi, n};
+    }
     int64_t calls = nd->self[HS_W_CALLS];
-
     hs_func_stats *f = &c->out->funcs[fi];
     f->calls = hs_sat_add(f->calls, calls);
     int outermost = c->func_active[fi]++ == 0;
     if (outermost)
         f->primitive_calls = hs_sat_add(f->primitive_calls, calls);
-    for (int w = 0; w < HS_W_COUNT; w++) {
+    const int64_t *totals = c->totals + (size_t)n * (size_t)c->npresent;
+    for (int k = 0; k < c->npresent; k++) {
+        hs_weight w = c->present[k];
         f->self[w] = hs_sat_add(f->self[w], nd->self[w]);
         if (outermost)
-            f->total[w] = hs_sat_add(f->total[w], c->totals[(size_t)w * nodes + n]);
-    }
-
-    /* The start node's caller lies outside the subtree being summarised. */
-    if (n == start)
-        return 0;
-    hs_id ci = function_index(c, p->nodes[nd->parent].frame);
-    if (ci == HS_NONE)
-        return -1;
-    if (ci == NOT_A_FUNCTION)
-        return 0;
-    hs_id ei = edge_index(c, ci, fi);
-    if (ei == HS_NONE)
-        return -1;
-    c->node_edge[n] = ei;
-    hs_edge_stats *e = &c->out->edges[ei];
-    e->calls = hs_sat_add(e->calls, calls);
-    outermost = c->edge_active[ei]++ == 0;
-    if (outermost)
-        e->primitive_calls = hs_sat_add(e->primitive_calls, calls);
-    for (int w = 0; w < HS_W_COUNT; w++) {
-        e->self[w] = hs_sat_add(e->self[w], nd->self[w]);
-        if (outermost)
-            e->total[w] = hs_sat_add(e->total[w], c->totals[(size_t)w * nodes + n]);
+            f->total[w] = hs_sat_add(f->total[w], totals[k]);
     }
     return 0;
 }
 
-/* A return: closes what enter_node opened. */
-static void leave_node(stats_ctx *c, hs_id n) {
+/* First walk, a return: closes what enter_function opened. */
+static void leave_function(stats_ctx *c, hs_id n) {
     hs_id fi = function_index(c, c->p->nodes[n].frame);
     /* Already resolved on entry, so this cannot allocate or fail. */
-    if (fi == HS_NONE || fi == NOT_A_FUNCTION)
-        return;
-    c->func_active[fi]--;
-    if (c->node_edge[n] != HS_NONE)
-        c->edge_active[c->node_edge[n]]--;
+    if (fi != HS_NONE && fi != NOT_A_FUNCTION)
+        c->func_active[fi]--;
 }
 
-static int walk(stats_ctx *c, hs_id start) {
+/* Second walk, a call: adds node n's numbers to the edge it was called
+ * through, if any (find_edges decided which). */
+static int enter_edge(stats_ctx *c, hs_id n, hs_id start) {
+    (void)start;
+    hs_id ei = c->node_edge[n];
+    if (ei == HS_NONE)
+        return 0;
+    const hs_node *nd = &c->p->nodes[n];
+    int64_t calls = nd->self[HS_W_CALLS];
+    edge_acc *e = &c->edges[ei];
+    e->calls = hs_sat_add(e->calls, calls);
+    int outermost = e->active++ == 0;
+    if (outermost)
+        e->primitive_calls = hs_sat_add(e->primitive_calls, calls);
+    if (c->edge_k >= 0) {
+        e->self = hs_sat_add(e->self, nd->self[c->present[c->edge_k]]);
+        if (outermost)
+            e->total = hs_sat_add(e->total, c->totals[(size_t)n * (size_t)c->npresent + (size_t)c->edge_k]);
+    }
+    return 0;
+}
+
+static void leave_edge(stats_ctx *c, hs_id n) {
+    if (c->node_edge[n] != HS_NONE)
+        c->edges[c->node_edge[n]].active--;
+}
+
+/* Depth-first over the subtree at `start`: the first walk (functions) or
+ * the second (edges). */
+static int walk(stats_ctx *c, hs_id start, int edges) {
+    int (*enter)(stats_ctx *, hs_id, hs_id) = edges ? enter_edge : enter_function;
+    void (*leave)(stats_ctx *, hs_id) = edges ? leave_edge : leave_function;
     const hs_profile *p = c->p;
     hs_id n = start;
-    if (enter_node(c, n, start) != 0)
+    if (enter(c, n, start) != 0)
         return -1;
     for (;;) {
         if (p->nodes[n].first_child != HS_NONE) {
@@ -261,7 +238,7 @@ static int walk(stats_ctx *c, hs_id start) {
         } else {
             /* Return from n and every ancestor that has no next sibling. */
             for (;;) {
-                leave_node(c, n);
+                leave(c, n);
                 if (n == start)
                     return 0;
                 if (p->nodes[n].next_sibling != HS_NONE)
@@ -270,28 +247,113 @@ static int walk(stats_ctx *c, hs_id start) {
             }
             n = p->nodes[n].next_sibling;
         }
-        if (enter_node(c, n, start) != 0)
+        if (enter(c, n, start) != 0)
             return -1;
     }
 }
 
-static int edge_order(const void *a, const void *b) {
-    const hs_edge_stats *x = a, *y = b;
-    if (x->callee != y->callee)
-        return x->callee < y->callee ? -1 : 1;
-    if (x->caller != y->caller)
-        return x->caller < y->caller ? -1 : 1;
-    return 0;
+/* Per node, its totals of the weights present, node by node. Children
+ * have larger ids than their parent (model.c), so one backward pass adds
+ * every subtree into its root. */
+static void node_totals(const hs_profile *p, const hs_weight *present, int np, int64_t *totals) {
+    size_t n = p->node_count, stride = (size_t)np;
+    for (size_t i = 0; i < n; i++)
+        for (int k = 0; k < np; k++)
+            totals[i * stride + (size_t)k] = p->nodes[i].self[present[k]];
+    for (size_t i = n; i-- > 1;) {
+        int64_t *to = totals + (size_t)p->nodes[i].parent * stride;
+        const int64_t *from = totals + i * stride;
+        for (int k = 0; k < np; k++)
+            to[k] = hs_sat_add(to[k], from[k]);
+    }
 }
 
-int hs_stats_compute(hs_profile *p, hs_id start, hs_stats *out) {
+/* One stable counting sort of `from` into `to` by caller rank (by_callee
+ * 0) or callee rank (1). (`from` is not const only because GCC then takes
+ * the malloc'd array for unwritten.) */
+static void count_sort(called_node *from, size_t n, int by_callee, size_t ranks, called_node *to,
+                       size_t *start) {
+    memset(start, 0, (ranks + 1) * sizeof *start);
+    for (size_t i = 0; i < n; i++)
+        start[(by_callee ? from[i].callee : from[i].caller) + 1]++;
+    for (size_t r = 0; r < ranks; r++)
+        start[r + 1] += start[r];
+    for (size_t i = 0; i < n; i++)
+        to[start[by_callee ? from[i].callee : from[i].caller]++] = from[i];
+}
+
+/* After the first walk: the edges, in (callee, caller) order of function
+ * frame ids, and each node's edge (a node called from a function lies on
+ * the edge (its caller's function, its own)). Returns 0 or -1. */
+static int find_edges(stats_ctx *c) {
+    hs_stats *out = c->out;
+    size_t nf = out->func_count, n = c->called_count;
+    hs_id *rank = alloc_array(nf, sizeof *rank), *fid_of_rank = alloc_array(nf, sizeof *fid_of_rank);
+    size_t *bucket = alloc_array(nf + 1, sizeof *bucket);
+    called_node *a = c->called, *b = alloc_array(n, sizeof *b);
+    int rc = -1;
+    if (!rank || !fid_of_rank || !bucket || !b)
+        goto done;
+    /* Ranks in function frame id order, the order edges are published in. */
+    hs_id next = 0;
+    for (size_t fid = 0; fid < c->fid_limit; fid++)
+        if (c->func_of_fid[fid] != HS_NONE) {
+            fid_of_rank[next] = (hs_id)fid;
+            rank[c->func_of_fid[fid]] = next++;
+        }
+    for (size_t i = 0; i < n; i++) {
+        a[i].caller = rank[a[i].caller];
+        a[i].callee = rank[a[i].callee];
+    }
+    count_sort(a, n, 0, nf, b, bucket);
+    count_sort(b, n, 1, nf, a, bucket);
+    size_t ne = 0;
+    for (size_t i = 0; i < n; i++)
+        if (i == 0 || a[i].callee != a[i - 1].callee || a[i].caller != a[i - 1].caller)
+            ne++;
+    if (ne >= (size_t)HS_NONE)
+        goto done;
+    out->edges = alloc_array(ne, sizeof *out->edges);
+    c->edges = calloc(ne ? ne : 1, sizeof *c->edges);
+    if (!out->edges || !c->edges)
+        goto done;
+    out->edge_count = ne;
+    size_t e = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i == 0 || a[i].callee != a[i - 1].callee || a[i].caller != a[i - 1].caller) {
+            e = i == 0 ? 0 : e + 1;
+            out->edges[e].callee = fid_of_rank[a[i].callee];
+            out->edges[e].caller = fid_of_rank[a[i].caller];
+        }
+        c->node_edge[a[i].node] = (hs_id)e;
+    }
+    rc = 0;
+done:
+    free(rank);
+    free(fid_of_rank);
+    free(bucket);
+    free(b);
+    return rc;
+}
+
+int hs_stats_compute(hs_profile *p, hs_id start, hs_weight edge_weight, hs_stats *out) {
     memset(out, 0, sizeof *out);
-    if (start >= p->node_count)
+    if (start >= p->node_count || (unsigned)edge_weight > HS_W_COUNT)
         return -1;
+    out->edge_weight = edge_weight;
     stats_ctx c;
     memset(&c, 0, sizeof c);
     c.p = p;
     c.out = out;
+    c.with_edges = edge_weight != HS_W_COUNT;
+    c.edge_k = -1;
+    for (int w = 0; w < HS_W_COUNT; w++) {
+        if (!(p->weights_present & (1u << w)))
+            continue;
+        if (w == (int)edge_weight)
+            c.edge_k = c.npresent;
+        c.present[c.npresent++] = (hs_weight)w;
+    }
     c.frame_limit = p->frame_count;
     c.fid_limit = p->frame_count <= SIZE_MAX / 2 ? 2 * p->frame_count : SIZE_MAX;
     size_t nodes = p->node_count;
@@ -299,39 +361,46 @@ int hs_stats_compute(hs_profile *p, hs_id start, hs_stats *out) {
 
     c.func_of_frame = alloc_array(c.frame_limit, sizeof *c.func_of_frame);
     c.func_of_fid = alloc_array(c.fid_limit, sizeof *c.func_of_fid);
-    c.node_edge = alloc_array(nodes, sizeof *c.node_edge);
-    c.totals = nodes <= SIZE_MAX / HS_W_COUNT ? alloc_array(nodes * HS_W_COUNT, sizeof *c.totals)
+    c.totals = nodes <= SIZE_MAX / HS_W_COUNT ? alloc_array(nodes * (size_t)c.npresent, sizeof *c.totals)
                                               : NULL;
-    if (!c.func_of_frame || !c.func_of_fid || !c.node_edge || !c.totals)
+    if (!c.func_of_frame || !c.func_of_fid || !c.totals)
         goto done;
+    if (c.with_edges) {
+        c.called = alloc_array(nodes, sizeof *c.called);
+        c.node_edge = alloc_array(nodes, sizeof *c.node_edge);
+        if (!c.called || !c.node_edge)
+            goto done;
+        memset(c.node_edge, 0xFF, nodes * sizeof *c.node_edge); /* HS_NONE */
+    }
     for (size_t i = 0; i < c.frame_limit; i++)
         c.func_of_frame[i] = UNRESOLVED;
     for (size_t i = 0; i < c.fid_limit; i++)
         c.func_of_fid[i] = HS_NONE;
-    for (int w = 0; w < HS_W_COUNT; w++)
-        hs_node_totals(p, (hs_weight)w, c.totals + (size_t)w * nodes);
+    node_totals(p, c.present, c.npresent, c.totals);
 
-    if (walk(&c, start) != 0)
+    if (walk(&c, start, 0) != 0)
         goto done;
-
-    for (int w = 0; w < HS_W_COUNT; w++)
-        out->total[w] = c.totals[(size_t)w * nodes + start];
-    /* Edges were keyed by function index during the walk; publish frame ids. */
-    for (size_t e = 0; e < out->edge_count; e++) {
-        out->edges[e].caller = out->funcs[out->edges[e].caller].function;
-        out->edges[e].callee = out->funcs[out->edges[e].callee].function;
+    if (c.with_edges) {
+        if (find_edges(&c) != 0 || walk(&c, start, 1) != 0)
+            goto done;
+        for (size_t e = 0; e < out->edge_count; e++) {
+            out->edges[e].calls = c.edges[e].calls;
+            out->edges[e].primitive_calls = c.edges[e].primitive_calls;
+            out->edges[e].self = c.edges[e].self;
+            out->edges[e].total = c.edges[e].total;
+        }
     }
-    if (out->edge_count > 1)
-        qsort(out->edges, out->edge_count, sizeof *out->edges, edge_order);
+    for (int k = 0; k < c.npresent; k++)
+        out->total[c.present[k]] = c.totals[(size_t)start * (size_t)c.npresent + (size_t)k];
     rc = 0;
 
 done:
     free(c.func_of_frame);
     free(c.func_of_fid);
     free(c.func_active);
-    free(c.edge_active);
-    free(c.edge_slots);
+    free(c.called);
     free(c.node_edge);
+    free(c.edges);
     free(c.totals);
     if (rc != 0)
         hs_stats_free(out);

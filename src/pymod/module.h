@@ -49,6 +49,9 @@ hs_profile *hs_profile_data_get(PyObject *obj);
 int hs_py_parse_clock(PyObject *clock, hs_weight *out);
 int hs_py_parse_thread(const hs_profile *p, PyObject *thread, hs_id *out);
 PyObject *hs_py_buf_result(hs_buf *buf, int status, const char *err, int as_text);
+/* An hs_buf whose storage is a Python bytes object, for a renderer whose
+ * output hs_py_buf_result returns as bytes: no copy of a big output. */
+void hs_py_bytes_buf_init(hs_buf *b);
 /* Raises ValueError(msg), or ValueError(fallback) when msg is empty. The
  * message may quote bytes of a file being read, or be cut in the middle of
  * a UTF-8 sequence: it is decoded with errors="replace", so the error is

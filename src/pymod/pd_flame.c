@@ -28,7 +28,7 @@ PyObject *hs_pd_svg(PyObject *self, PyObject *args, PyObject *kwds) {
     opts.min_width_px = min_width;
     opts.omit_model = !model;
     hs_buf buf;
-    hs_buf_init(&buf);
+    hs_py_bytes_buf_init(&buf);
     char err[256] = {0};
     /* The GIL stays held: set_meta() may change the same model. */
     int status = hs_render_flamegraph_svg(p, &opts, &buf, err);
@@ -45,7 +45,7 @@ PyObject *hs_pd_html(PyObject *self, PyObject *args, PyObject *kwds) {
         (clock != Py_None && hs_py_parse_clock(clock, &weight) < 0))
         return NULL;
     hs_buf buf;
-    hs_buf_init(&buf);
+    hs_py_bytes_buf_init(&buf);
     char err[256] = {0};
     int status = hs_render_html_report(p, weight, title, &buf, err);
     return hs_py_buf_result(&buf, status, err, 0);

@@ -14,7 +14,7 @@
 PyObject *hs_pd_pprof(PyObject *self, PyObject *unused) {
     (void)unused;
     hs_buf buf;
-    hs_buf_init(&buf);
+    hs_py_bytes_buf_init(&buf);
     char err[256] = {0};
     int status = hs_render_pprof(hs_profile_data_get(self), &buf, err);
     return hs_py_buf_result(&buf, status, err, 0);

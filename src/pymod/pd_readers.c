@@ -82,7 +82,7 @@ PyObject *hs_pd_speedscope(PyObject *self, PyObject *args, PyObject *kwds) {
         }
     }
     hs_buf buf;
-    hs_buf_init(&buf);
+    hs_py_bytes_buf_init(&buf);
     char err[256] = {0};
     int status = hs_render_speedscope(hs_profile_data_get(self), weight, exporter, &buf, err);
     Py_XDECREF(version);

@@ -86,16 +86,49 @@ PyObject *hs_py_value_error(const char *msg, const char *fallback) {
     return NULL;
 }
 
+/* hs_buf storage in a Python bytes object (buf.h): a renderer writes
+ * where the result will live, and the bytes need no copy at the end. The
+ * GIL is held while renderers run (they may read the model set_meta
+ * changes), so growing a Python object there is allowed. */
+static char *grow_bytes(hs_buf *b, size_t cap) {
+    PyObject *bytes = b->owner;
+    if (cap > (size_t)PY_SSIZE_T_MAX - 1)
+        return NULL;
+    if (bytes == NULL)
+        bytes = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)cap);
+    else if (_PyBytes_Resize(&bytes, (Py_ssize_t)cap) != 0)
+        bytes = NULL; /* freed by _PyBytes_Resize */
+    b->owner = bytes;
+    if (bytes == NULL) {
+        PyErr_Clear(); /* the buffer fails; buf_result raises MemoryError */
+        return NULL;
+    }
+    return PyBytes_AS_STRING(bytes);
+}
+
+void hs_py_bytes_buf_init(hs_buf *b) {
+    hs_buf_init(b);
+    b->grow = grow_bytes;
+}
+
 static PyObject *buf_result(hs_buf *buf, int status, const char *err, int as_text) {
     PyObject *result = NULL;
-    if (status != 0)
+    PyObject *bytes = buf->grow == grow_bytes ? buf->owner : NULL;
+    if (status != 0) {
         hs_py_value_error(err, "rendering failed");
-    else if (buf->failed)
+    } else if (buf->failed) {
         PyErr_NoMemory();
-    else if (as_text)
+    } else if (as_text) {
         result = PyUnicode_DecodeUTF8(buf->data ? buf->data : "", (Py_ssize_t)buf->len, "replace");
-    else
+    } else if (bytes) {
+        /* Shrink to the length: realloc, in place for big blocks. */
+        if (_PyBytes_Resize(&bytes, (Py_ssize_t)buf->len) == 0)
+            result = bytes;
+        bytes = NULL; /* now the result, or freed */
+    } else {
         result = PyBytes_FromStringAndSize(buf->data ? buf->data : "", (Py_ssize_t)buf->len);
+    }
+    Py_XDECREF(bytes);
     hs_buf_free(buf);
     return result;
 }
@@ -197,7 +230,7 @@ static PyObject *pd_collapsed(ProfileDataObject *self, PyObject *args, PyObject 
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O:collapsed", kwlist, &clock) || parse_clock(clock, &weight) < 0)
         return NULL;
     hs_buf buf;
-    hs_buf_init(&buf);
+    hs_py_bytes_buf_init(&buf);
     char err[256] = {0};
     int status = hs_render_collapsed(self->profile, weight, &buf, err);
     return buf_result(&buf, status, err, 0);
@@ -212,7 +245,7 @@ static PyObject *pd_prof(ProfileDataObject *self, PyObject *args, PyObject *kwds
         parse_subtree(self->profile, thread, &subtree) < 0 || parse_clock(clock, &weight) < 0)
         return NULL;
     hs_buf buf;
-    hs_buf_init(&buf);
+    hs_py_bytes_buf_init(&buf);
     char err[256] = {0};
     int status = hs_render_pstats_marshal(self->profile, subtree, weight, &buf, err);
     return buf_result(&buf, status, err, 0);
@@ -254,7 +287,7 @@ static PyObject *pd_pstats(ProfileDataObject *self, PyObject *args, PyObject *kw
         return NULL;
     hs_profile *p = self->profile;
     hs_stats st;
-    if (hs_stats_compute(p, subtree, &st) != 0)
+    if (hs_stats_compute(p, subtree, w, &st) != 0)
         return PyErr_NoMemory();
     PyObject *result = PyDict_New();
     PyObject **keys = calloc(st.func_count ? st.func_count : 1, sizeof *keys);
@@ -280,7 +313,7 @@ static PyObject *pd_pstats(ProfileDataObject *self, PyObject *args, PyObject *kw
     for (size_t e = 0; e < st.edge_count; e++) {
         const hs_edge_stats *edge = &st.edges[e];
         PyObject *value = Py_BuildValue("(LLdd)", (long long)edge->calls, (long long)edge->primitive_calls,
-                                        edge->self[w] / 1e9, edge->total[w] / 1e9);
+                                        edge->self / 1e9, edge->total / 1e9);
         if (!value || PyDict_SetItem(callers[index_of[edge->callee]], keys[index_of[edge->caller]], value) < 0) {
             Py_XDECREF(value);
             goto fail;
@@ -381,7 +414,7 @@ static PyObject *pd_set_meta(ProfileDataObject *self, PyObject *args) {
 static PyObject *pd_json(ProfileDataObject *self, PyObject *unused) {
     (void)unused;
     hs_buf buf;
-    hs_buf_init(&buf);
+    hs_py_bytes_buf_init(&buf);
     char err[256] = {0};
     int status = hs_render_model_json(self->profile, &buf, err);
     return buf_result(&buf, status, err, 0);

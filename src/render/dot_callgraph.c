@@ -148,7 +148,7 @@ int hs_render_dot(hs_profile *p, const hs_dot_opts *opts, hs_buf *out, char *err
         return -1;
     }
     hs_stats st;
-    if (hs_stats_compute(p, opts->subtree, &st) != 0) {
+    if (hs_stats_compute(p, opts->subtree, opts->weight, &st) != 0) {
         hs_render_error(err, "call graph: out of memory computing function statistics");
         return -1;
     }
@@ -206,7 +206,7 @@ int hs_render_dot(hs_profile *p, const hs_dot_opts *opts, hs_buf *out, char *err
     for (size_t e = 0; e < st.edge_count; e++) {
         const hs_edge_stats *edge = &st.edges[e];
         size_t from = index_of[edge->caller], to = index_of[edge->callee];
-        double total = share_of(edge->total[w], whole);
+        double total = share_of(edge->total, whole);
         if (!kept[from] || !kept[to] || (whole > 0 && total * 100.0 < opts->edge_threshold))
             continue;
         char color[8];

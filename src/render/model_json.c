@@ -34,14 +34,24 @@
  *                numbers each: the function's frame id, the caller's frame
  *                id or -1, the thread index, the duration in ns, and the
  *                string id of the arguments' text
+ *     "functions", "merged"
+ *                optional, in HTML reports whose call tree was too big
+ *                for a page and had its narrowest paths merged
+ *                (narrow_merge.h, function_tables.c): the function tables
+ *                computed before merging, and what was merged. The nodes
+ *                are then the merged tree, whose merged nodes have a last
+ *                frame of kind "other" named "[narrow paths merged]", and
+ *                meta "merged" says so in words. Readers that skip
+ *                unknown members (src/read does) read the merged tree.
  *   }
  * Flat arrays keep a profile of 100,000 stacks a few megabytes; integers
  * are written exactly (JavaScript reads those below 2^53 exactly: 104
  * days of nanoseconds).
  */
 #include <inttypes.h>
+#include <string.h>
 
-#include "render.h"
+#include "model_json.h"
 #include "render_util.h"
 
 static const char *kind_name(hs_frame_kind kind) {
@@ -64,16 +74,81 @@ static void put_string_id(hs_profile *p, hs_buf *out, hs_id id) {
     hs_render_put_json_string(out, s ? s : "", s ? len : 0);
 }
 
-int hs_render_model_json(hs_profile *p, hs_buf *out, char *err) {
-    hs_buf_puts(out, "{\"format\":\"hotscope-profile\",\"version\":1,\n\"meta\":{");
+static int is_merged_key(const hs_profile *p, hs_id key) {
+    size_t len = 0;
+    const char *s = hs_str(p, key, &len);
+    return s && len == 6 && memcmp(s, "merged", 6) == 0;
+}
+
+/* The "meta" object: the profile's entries, and the note of a merge. */
+static void put_meta(hs_profile *p, const char *note, hs_buf *out) {
+    hs_buf_puts(out, "{");
+    const char *earlier = NULL;
+    size_t written = 0;
     for (size_t i = 0; i < p->meta_count; i++) {
-        if (i)
+        if (note && is_merged_key(p, p->meta[i].key)) {
+            earlier = hs_str(p, p->meta[i].value, NULL);
+            continue;
+        }
+        if (written++)
             hs_buf_putc(out, ',');
         put_string_id(p, out, p->meta[i].key);
         hs_buf_putc(out, ':');
         put_string_id(p, out, p->meta[i].value);
     }
-    hs_buf_puts(out, "},\n\"weights\":[");
+    if (note) {
+        hs_buf text;
+        hs_buf_init(&text);
+        if (earlier && earlier[0]) {
+            hs_buf_puts(&text, earlier);
+            hs_buf_puts(&text, "; ");
+        }
+        hs_buf_puts(&text, note);
+        hs_buf_puts(out, written ? ",\"merged\":" : "\"merged\":");
+        hs_render_put_json_string(out, text.data ? text.data : "", text.len);
+        if (text.failed)
+            out->failed = 1;
+        hs_buf_free(&text);
+    }
+    hs_buf_puts(out, "}");
+}
+
+/* The "nodes" array: the profile's, or a view's (narrow_merge.h), whose
+ * merged nodes have the frame after the profile's. */
+static void put_nodes(const hs_profile *p, const hs_node_view *view, const int *present, int npresent,
+                      hs_buf *out) {
+    if (!view) {
+        for (size_t i = 1; i < p->node_count; i++) {
+            const hs_node *nd = &p->nodes[i];
+            hs_buf_printf(out, "%s%" PRIu32 ",%" PRIu32, i > 1 ? (i % 16 ? "," : ",\n") : "",
+                          nd->parent, nd->frame);
+            for (int k = 0; k < npresent; k++)
+                hs_buf_printf(out, ",%" PRId64, nd->self[present[k]]);
+        }
+        return;
+    }
+    size_t np = (size_t)view->npresent;
+    for (size_t j = 1; j < view->count; j++) {
+        hs_id frame = view->frame[j] == HS_NONE ? (hs_id)p->frame_count : view->frame[j];
+        hs_buf_printf(out, "%s%" PRIu32 ",%" PRIu32, j > 1 ? (j % 16 ? "," : ",\n") : "", view->parent[j],
+                      frame);
+        for (size_t k = 0; k < np; k++)
+            hs_buf_printf(out, ",%" PRId64, view->self[j * np + k]);
+    }
+}
+
+int hs_render_model_json(hs_profile *p, hs_buf *out, char *err) {
+    return hs_render_model_json_view(p, NULL, NULL, NULL, out, err);
+}
+
+int hs_render_model_json_view(hs_profile *p, const hs_node_view *view, const hs_buf *members,
+                              const char *note, hs_buf *out, char *err) {
+    if (view && view->count == 0)
+        view = NULL;
+    int extra_frame = view && view->merged_nodes > 0;
+    hs_buf_puts(out, "{\"format\":\"hotscope-profile\",\"version\":1,\n\"meta\":");
+    put_meta(p, note, out);
+    hs_buf_puts(out, ",\n\"weights\":[");
     int present[HS_W_COUNT];
     int npresent = 0;
     for (int w = 0; w < HS_W_COUNT; w++) {
@@ -88,6 +163,8 @@ int hs_render_model_json(hs_profile *p, hs_buf *out, char *err) {
             hs_buf_puts(out, i % 16 ? "," : ",\n");
         hs_render_put_json_string(out, p->strings.strings[i], p->strings.lengths[i]);
     }
+    if (extra_frame) /* the merged nodes' name and file */
+        hs_buf_printf(out, "%s\"" HS_NARROW_MERGED_NAME "\",\"\"", p->strings.count ? "," : "");
     hs_buf_puts(out, "],\n\"frames\":[");
     for (size_t i = 0; i < p->frame_count; i++) {
         const hs_frame *f = &p->frames[i];
@@ -95,14 +172,11 @@ int hs_render_model_json(hs_profile *p, hs_buf *out, char *err) {
                       i ? (i % 8 ? "," : ",\n") : "", f->name, f->file, f->first_line, f->line,
                       kind_name(f->kind), hs_category_name(hs_frame_category(p, (hs_id)i)));
     }
+    if (extra_frame)
+        hs_buf_printf(out, "%s[%zu,%zu,0,0,\"other\",\"synthetic\"]", p->frame_count ? "," : "",
+                      p->strings.count, p->strings.count + 1);
     hs_buf_puts(out, "],\n\"nodes\":[");
-    for (size_t i = 1; i < p->node_count; i++) {
-        const hs_node *nd = &p->nodes[i];
-        hs_buf_printf(out, "%s%" PRIu32 ",%" PRIu32, i > 1 ? (i % 16 ? "," : ",\n") : "",
-                      nd->parent, nd->frame);
-        for (int k = 0; k < npresent; k++)
-            hs_buf_printf(out, ",%" PRId64, nd->self[present[k]]);
-    }
+    put_nodes(p, view, present, npresent, out);
     hs_buf_puts(out, "],\n\"threads\":[");
     for (size_t i = 0; i < p->thread_count; i++) {
         const hs_thread *t = &p->threads[i];
@@ -111,7 +185,7 @@ int hs_render_model_json(hs_profile *p, hs_buf *out, char *err) {
         hs_buf_printf(out,
                       ",\"os_tid\":%" PRIu64 ",\"ident\":%" PRIu64 ",\"root\":%" PRIu32
                       ",\"wall_ns\":%" PRId64 ",\"cpu_ns\":%" PRId64 "}",
-                      t->os_tid, t->ident, t->root, t->wall_ns, t->cpu_ns);
+                      t->os_tid, t->ident, view ? view->written[t->root] : t->root, t->wall_ns, t->cpu_ns);
         int64_t states = 0;
         for (int k = 0; k < HS_GIL_STATE_COUNT; k++)
             states |= t->gil_states[k];
@@ -160,6 +234,8 @@ int hs_render_model_json(hs_profile *p, hs_buf *out, char *err) {
         }
         hs_buf_puts(out, "]");
     }
+    if (members)
+        hs_buf_append(out, members->data, members->len);
     hs_buf_puts(out, "}\n");
     if (out->failed) {
         hs_render_error(err, "out of memory writing the profile as JSON");

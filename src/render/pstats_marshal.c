@@ -153,6 +153,41 @@ static void w_key(hs_buf *out, const hs_profile *p, hs_id function) {
     w_str(out, name ? name : "", name ? name_len : 0);
 }
 
+/* Every function's key, marshalled once: a key is written once as a
+ * function and again for each function it calls, which for a profile of
+ * millions of edges is most of the file. */
+typedef struct {
+    hs_buf bytes;
+    size_t *start;    /* [function index]: offset in bytes; [count]: the end */
+    size_t *index_of; /* [function frame id]: function index */
+} key_cache;
+
+static int cache_keys(const hs_profile *p, const hs_stats *st, key_cache *k) {
+    hs_buf_init(&k->bytes);
+    k->start = malloc((st->func_count + 1) * sizeof *k->start);
+    k->index_of = malloc((p->frame_count ? p->frame_count : 1) * sizeof *k->index_of);
+    if (!k->start || !k->index_of)
+        return -1;
+    for (size_t i = 0; i < st->func_count; i++) {
+        k->start[i] = k->bytes.len;
+        k->index_of[st->funcs[i].function] = i;
+        w_key(&k->bytes, p, st->funcs[i].function);
+    }
+    k->start[st->func_count] = k->bytes.len;
+    return k->bytes.failed ? -1 : 0;
+}
+
+static void put_key(hs_buf *out, const key_cache *k, hs_id function) {
+    size_t i = k->index_of[function];
+    hs_buf_append(out, k->bytes.data + k->start[i], k->start[i + 1] - k->start[i]);
+}
+
+static void free_keys(key_cache *k) {
+    hs_buf_free(&k->bytes);
+    free(k->start);
+    free(k->index_of);
+}
+
 static double seconds(int64_t v, hs_weight w) {
     return hs_render_is_time_weight(w) ? (double)v / 1e9 : (double)v;
 }
@@ -172,7 +207,14 @@ int hs_render_pstats_marshal(hs_profile *p, hs_id subtree, hs_weight time_weight
         return -1;
     }
     hs_stats st;
-    if (hs_stats_compute(p, subtree, &st) < 0) {
+    if (hs_stats_compute(p, subtree, time_weight, &st) < 0) {
+        hs_render_error(err, "pstats file: out of memory");
+        return -1;
+    }
+    key_cache keys;
+    if (cache_keys(p, &st, &keys) != 0) {
+        free_keys(&keys);
+        hs_stats_free(&st);
         hs_render_error(err, "pstats file: out of memory");
         return -1;
     }
@@ -180,7 +222,7 @@ int hs_render_pstats_marshal(hs_profile *p, hs_id subtree, hs_weight time_weight
     hs_buf_putc(out, TYPE_DICT);
     for (size_t i = 0; i < st.func_count; i++) {
         const hs_func_stats *fs = &st.funcs[i];
-        w_key(out, p, fs->function);
+        put_key(out, &keys, fs->function);
         hs_buf_putc(out, TYPE_SMALL_TUPLE);
         hs_buf_putc(out, 5);
         w_int(out, fs->primitive_calls);
@@ -200,17 +242,18 @@ int hs_render_pstats_marshal(hs_profile *p, hs_id subtree, hs_weight time_weight
         hs_buf_putc(out, TYPE_DICT);
         for (size_t e = lo; e < st.edge_count && st.edges[e].callee == fs->function; e++) {
             const hs_edge_stats *es = &st.edges[e];
-            w_key(out, p, es->caller);
+            put_key(out, &keys, es->caller);
             hs_buf_putc(out, TYPE_SMALL_TUPLE);
             hs_buf_putc(out, 4);
             w_int(out, es->calls);
             w_int(out, es->primitive_calls);
-            w_float(out, seconds(es->self[tw], tw));
-            w_float(out, seconds(es->total[tw], tw));
+            w_float(out, seconds(es->self, tw));
+            w_float(out, seconds(es->total, tw));
         }
         hs_buf_putc(out, TYPE_NULL);
     }
     hs_buf_putc(out, TYPE_NULL);
+    free_keys(&keys);
     hs_stats_free(&st);
     if (out->failed) {
         hs_render_error(err, "pstats file: out of memory");

@@ -290,9 +290,9 @@ static int put_callers(hs_profile *p, const hs_stats *st, const row *rows, size_
                 hs_buf_pad(out, name_size + 1);
                 hs_buf_printf(out, "%9s ", calls);
             }
-            put_f8(out, in_units(es->self[tw], tw));
+            put_f8(out, in_units(es->self, tw));
             hs_buf_putc(out, ' ');
-            put_f8(out, in_units(es->total[tw], tw));
+            put_f8(out, in_units(es->total, tw));
             hs_buf_puts(out, "  ");
             callerlabel.len = 0;
             hs_function_label(p, es->caller, &callerlabel);
@@ -355,7 +355,8 @@ int hs_render_pstats_table(hs_profile *p, const hs_table_opts *opts, hs_buf *out
     }
 
     hs_stats st;
-    if (hs_stats_compute(p, opts->subtree, &st) < 0) {
+    if (hs_stats_compute(p, opts->subtree,
+                         opts->show_callers ? opts->time_weight : HS_W_COUNT, &st) < 0) {
         hs_render_error(err, "pstats table: out of memory");
         return -1;
     }

@@ -40,7 +40,7 @@ static void put_amount(hs_buf *out, hs_weight w, int64_t v) {
 int hs_render_top(hs_profile *p, hs_id subtree, hs_weight weight, long limit, hs_buf *out,
                   char *err) {
     hs_stats stats;
-    if (hs_stats_compute(p, subtree, &stats) != 0) {
+    if (hs_stats_compute(p, subtree, HS_W_COUNT, &stats) != 0) {
         hs_render_error(err, "out of memory computing function statistics");
         return -1;
     }

@@ -4,11 +4,17 @@
  * for the tests (test_flame.py, test_browser.py) and the render bench
  * (bench/bench_render.py).
  *
- * Usage: flame_fixtures KIND OUTDIR
- *   big      1,000,000 samples over 100,000 distinct stacks (a fixed
- *            pseudo-random generator: the same profile on every run),
- *            rendered to big.svg, big.html, big.collapsed, big.prof,
- *            big.txt; prints one line per format: "format seconds bytes"
+ * Usage: flame_fixtures KIND OUTDIR [SHAPE]
+ *   big      1,000,000 samples over 100,000 distinct stacks, of the shape
+ *            named by a third argument (big_profiles.h: realistic,
+ *            shared, random; shared when none), rendered to big.FORMAT
+ *            for each format below; prints "build seconds nodes", a
+ *            "# ..." line describing the profile, then one line per
+ *            format: "format seconds bytes"
+ *   merge    the realistic profile (big_profiles.h), too big for an HTML
+ *            page whole: merge.json, merge.html (its tree merged to fit,
+ *            narrow_merge.h), merge.after.json (which must equal
+ *            merge.json: the report leaves the profile as it was)
  *   hostile  two threads whose function, file, thread and command names
  *            hold markup, quotes, &, newlines, "]]>", "</script>" and
  *            invalid UTF-8, with a per-thread "samples" series:
@@ -23,6 +29,7 @@
 #include <time.h>
 
 #include "../../src/render/render.h"
+#include "big_profiles.h"
 
 static double now(void) {
     struct timespec ts;
@@ -43,89 +50,7 @@ static int write_file(const char *dir, const char *name, const hs_buf *b) {
     return fclose(f);
 }
 
-/* A 64-bit linear congruential generator (Knuth's MMIX constants). */
-static uint64_t rng_state = 88172645463325252ull;
-static uint32_t rnd(void) {
-    rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
-    return (uint32_t)(rng_state >> 33);
-}
-static double uniform(void) {
-    return (double)rnd() / 2147483648.0;
-}
-
 /* ---- big --------------------------------------------------------------- */
-
-#define FUNCTIONS 3000
-#define STACKS 100000
-#define SAMPLES 1000000
-
-static hs_id pool_frame(hs_profile *p, int f) {
-    char name[64], file[128];
-    int kind = f % 10;
-    snprintf(name, sizeof name, kind == 9 ? "<built-in method m%d>" : "func_%d", f);
-    if (kind <= 5)
-        snprintf(file, sizeof file, "/srv/app/mod%d.py", f % 40);
-    else if (kind <= 7)
-        snprintf(file, sizeof file, "/usr/lib/python3.12/std%d.py", f % 25);
-    else if (kind == 8)
-        snprintf(file, sizeof file, "/venv/lib/python3.12/site-packages/pkg%d/m.py", f % 7);
-    else
-        snprintf(file, sizeof file, "~");
-    return hs_frame_intern(p, hs_intern_cstr(p, name), hs_intern_cstr(p, file),
-                           kind == 9 ? 0 : 10 + f % 500, 0, kind == 9 ? HS_KIND_NATIVE : HS_KIND_PYTHON);
-}
-
-static hs_profile *build_big(void) {
-    hs_profile *p = hs_profile_new();
-    hs_meta_set(p, "command", "bench: 100000 distinct stacks");
-    hs_meta_set(p, "engine", "sample");
-    hs_meta_set(p, "samples", "1000000");
-    int main_thread = hs_thread_add(p, "MainThread", 1, 1);
-    int worker = hs_thread_add(p, "worker", 2, 2);
-    hs_id *frames = malloc(FUNCTIONS * sizeof *frames);
-    hs_id *leaves = malloc(STACKS * sizeof *leaves);
-    for (int f = 0; f < FUNCTIONS; f++)
-        frames[f] = pool_frame(p, f);
-    /* The tree grows as a random recursive tree: each new stack extends
-     * a node picked at random (a thread root to begin with) by one to
-     * three calls, and its last call is the new stack's leaf. So stacks
-     * share their callers as real ones do (about two nodes per stack)
-     * and the deepest run to about 40 frames. */
-    hs_id *grown = malloc((size_t)STACKS * 4 * sizeof *grown);
-    size_t grown_count = 0;
-    grown[grown_count++] = p->threads[main_thread].root;
-    grown[grown_count++] = p->threads[worker].root;
-    int made = 0;
-    while (made < STACKS) {
-        hs_id node = grown[rnd() % grown_count];
-        int extend = 1 + (int)(rnd() % 3);
-        size_t before = p->node_count;
-        for (int k = 0; k < extend; k++) {
-            node = hs_node_child(p, node, frames[rnd() % FUNCTIONS]);
-            if (p->node_count > before + (size_t)k)
-                grown[grown_count++] = node;
-        }
-        if (hs_node_get(p, node)->self[HS_W_SAMPLES] > 0)
-            continue; /* that stack exists already: draw again */
-        hs_node_add(p, node, HS_W_SAMPLES, 1);
-        leaves[made++] = node;
-    }
-    free(grown);
-    /* The other 900,000 samples, skewed towards the first stacks: a few
-     * hot paths and a long tail, as in real profiles. */
-    for (int s = STACKS; s < SAMPLES; s++) {
-        double u = uniform();
-        hs_node_add(p, leaves[(int)(u * u * u * STACKS) % STACKS], HS_W_SAMPLES, 1);
-    }
-    for (size_t i = 1; i < p->node_count; i++) {
-        int64_t n = p->nodes[i].self[HS_W_SAMPLES];
-        if (n)
-            hs_node_add(p, (hs_id)i, HS_W_WALL_NS, n * 1000000);
-    }
-    free(frames);
-    free(leaves);
-    return p;
-}
 
 typedef int (*render_fn)(hs_profile *p, hs_buf *out, char *err);
 
@@ -136,27 +61,76 @@ static int render_svg(hs_profile *p, hs_buf *out, char *err) {
 static int render_html(hs_profile *p, hs_buf *out, char *err) {
     return hs_render_html_report(p, HS_W_SAMPLES, NULL, out, err);
 }
+static int render_json(hs_profile *p, hs_buf *out, char *err) {
+    return hs_render_model_json(p, out, err);
+}
+static int render_speedscope(hs_profile *p, hs_buf *out, char *err) {
+    return hs_render_speedscope(p, HS_W_SAMPLES, "hotscope bench", out, err);
+}
+static int render_pprof(hs_profile *p, hs_buf *out, char *err) {
+    return hs_render_pprof(p, out, err);
+}
 static int render_collapsed(hs_profile *p, hs_buf *out, char *err) {
     return hs_render_collapsed(p, HS_W_SAMPLES, out, err);
 }
 static int render_prof(hs_profile *p, hs_buf *out, char *err) {
     return hs_render_pstats_marshal(p, HS_ROOT, HS_W_WALL_NS, out, err);
 }
-static int render_txt(hs_profile *p, hs_buf *out, char *err) {
+static int render_dot(hs_profile *p, hs_buf *out, char *err) {
+    /* ProfileData.dot()'s defaults. */
+    hs_dot_opts o = {.subtree = HS_ROOT, .weight = HS_W_WALL_NS, .node_threshold = 0.5, .edge_threshold = 0.1};
+    return hs_render_dot(p, &o, out, err);
+}
+/* The text reports with ProfileData's defaults: table(), tree(), text_tree(). */
+static int render_table(hs_profile *p, hs_buf *out, char *err) {
     hs_table_opts t = {.subtree = HS_ROOT, .time_weight = HS_W_WALL_NS, .other_weight = HS_W_COUNT};
+    return hs_render_pstats_table(p, &t, out, err);
+}
+static int render_calltree(hs_profile *p, hs_buf *out, char *err) {
     hs_tree_opts tr = {.subtree = HS_ROOT, .weight = HS_W_WALL_NS, .min_percent = 0.5, .unicode = 1};
-    return hs_render_pstats_table(p, &t, out, err) || hs_render_call_tree(p, &tr, out, err) ? -1 : 0;
+    return hs_render_call_tree(p, &tr, out, err);
+}
+static int render_texttree(hs_profile *p, hs_buf *out, char *err) {
+    hs_text_tree_opts o = {.subtree = HS_ROOT, .weight = HS_W_WALL_NS, .min_percent = 1.0, .unicode = 1};
+    return hs_render_text_tree(p, &o, out, err);
 }
 
-static int big(const char *dir) {
+/* Stack depths of the profile's leaves with samples: min, mean, max. */
+static void print_depths(const hs_profile *p) {
+    size_t *depth = calloc(p->node_count, sizeof *depth);
+    size_t lo = (size_t)-1, hi = 0, stacks = 0;
+    double sum = 0;
+    for (size_t i = 1; i < p->node_count; i++) {
+        const hs_node *nd = &p->nodes[i];
+        depth[i] = depth[nd->parent] + (p->frames[nd->frame].kind == HS_KIND_THREAD ? 0 : 1);
+        if (nd->self[HS_W_SAMPLES] > 0) {
+            stacks++;
+            sum += (double)depth[i];
+            lo = depth[i] < lo ? depth[i] : lo;
+            hi = depth[i] > hi ? depth[i] : hi;
+        }
+    }
+    printf("# %zu stacks, %zu nodes, %zu frames, %zu threads; depth %zu..%zu, mean %.1f\n", stacks,
+           p->node_count, p->frame_count, p->thread_count, lo, hi, stacks ? sum / (double)stacks : 0.0);
+    free(depth);
+}
+
+static int big(const char *dir, const char *shape) {
     double t0 = now();
-    hs_profile *p = build_big();
+    hs_profile *p = big_profile(shape);
+    if (!p) {
+        fprintf(stderr, "unknown shape %s (realistic, shared, random)\n", shape);
+        return 2;
+    }
     printf("build %.3f %zu\n", now() - t0, p->node_count);
+    print_depths(p);
     static const struct {
         const char *name;
         render_fn fn;
-    } formats[] = {{"svg", render_svg},   {"html", render_html}, {"collapsed", render_collapsed},
-                   {"prof", render_prof}, {"txt", render_txt}};
+    } formats[] = {{"svg", render_svg},         {"html", render_html},         {"json", render_json},
+                   {"speedscope", render_speedscope}, {"pprof", render_pprof}, {"collapsed", render_collapsed},
+                   {"prof", render_prof},       {"dot", render_dot},           {"table", render_table},
+                   {"calltree", render_calltree}, {"texttree", render_texttree}};
     int status = 0;
     for (size_t k = 0; k < sizeof formats / sizeof formats[0]; k++) {
         hs_buf b;
@@ -171,6 +145,31 @@ static int big(const char *dir) {
             status = 1;
         }
         printf("%s %.4f %zu\n", formats[k].name, took, b.len);
+        fflush(stdout);
+        hs_buf_free(&b);
+    }
+    hs_profile_free(p);
+    return status;
+}
+
+/* ---- merge ---------------------------------------------------------------- */
+
+/* The realistic profile, too big for an HTML page whole: merge.json, then
+ * merge.html (its tree merged to fit), then merge.after.json, which must
+ * equal merge.json: rendering the report leaves the profile as it was. */
+static int merge(const char *dir) {
+    hs_profile *p = big_profile("realistic");
+    static const char *const names[] = {"merge.json", "merge.html", "merge.after.json"};
+    int status = 0;
+    for (int k = 0; k < 3; k++) {
+        hs_buf b;
+        hs_buf_init(&b);
+        char err[256] = {0};
+        int rc = k == 1 ? render_html(p, &b, err) : render_json(p, &b, err);
+        if (rc != 0 || b.failed || write_file(dir, names[k], &b) != 0) {
+            fprintf(stderr, "%s: %s\n", names[k], err);
+            status = 1;
+        }
         hs_buf_free(&b);
     }
     hs_profile_free(p);
@@ -279,14 +278,16 @@ static int diff(const char *dir) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 3) {
-        fprintf(stderr, "usage: flame_fixtures big|hostile|diff OUTDIR\n");
+    if (argc != 3 && !(argc == 4 && strcmp(argv[1], "big") == 0)) {
+        fprintf(stderr, "usage: flame_fixtures big|merge|hostile|diff OUTDIR [realistic|shared|random]\n");
         return 2;
     }
     if (strcmp(argv[1], "big") == 0)
-        return big(argv[2]);
+        return big(argv[2], argc == 4 ? argv[3] : "shared");
     if (strcmp(argv[1], "hostile") == 0)
         return hostile(argv[2]);
+    if (strcmp(argv[1], "merge") == 0)
+        return merge(argv[2]);
     if (strcmp(argv[1], "diff") == 0)
         return diff(argv[2]);
     fprintf(stderr, "unknown fixture %s\n", argv[1]);

@@ -110,7 +110,7 @@ static void check_edge(const hs_stats *s, hs_id caller, hs_id callee, int64_t ca
         return;
     }
     int ok = e->calls == calls && e->primitive_calls == prim &&
-             e->self[HS_W_WALL_NS] == self && e->total[HS_W_WALL_NS] == total;
+             e->self == self && e->total == total;
     if (ok) {
         passed++;
     } else {
@@ -120,7 +120,7 @@ static void check_edge(const hs_stats *s, hs_id caller, hs_id callee, int64_t ca
                 " total %" PRId64 ", expected %" PRId64 "/%" PRId64 " self %" PRId64
                 " total %" PRId64 "\n",
                 line, (unsigned)caller, (unsigned)callee, e->calls, e->primitive_calls,
-                e->self[HS_W_WALL_NS], e->total[HS_W_WALL_NS], calls, prim, self, total);
+                e->self, e->total, calls, prim, self, total);
     }
 }
 
@@ -486,7 +486,7 @@ static void test_deep_chain(void) {
      * outermost call only); f -> f is 99999/1 calls with cumtime 100004 (the
      * second call, the outermost reached through f -> f). */
     hs_stats s;
-    CHECK(hs_stats_compute(p, HS_ROOT, &s) == 0);
+    CHECK(hs_stats_compute(p, HS_ROOT, HS_W_WALL_NS, &s) == 0);
     check_func(&s, f, DEEP, 1, DEEP, DEEP + 5, __LINE__);
     check_func(&s, g, 1, 1, 5, 5, __LINE__);
     check_edge(&s, f, f, DEEP - 1, 1, DEEP - 1, DEEP + 4, __LINE__);
@@ -527,7 +527,7 @@ static void test_stats_direct_recursion(void) {
     call(p, f2, f, 2);
 
     hs_stats s;
-    CHECK(hs_stats_compute(p, HS_ROOT, &s) == 0);
+    CHECK(hs_stats_compute(p, HS_ROOT, HS_W_WALL_NS, &s) == 0);
     CHECK(s.func_count == 2);
     CHECK(s.edge_count == 2);
     check_func(&s, main_f, 1, 1, 10, 20, __LINE__);
@@ -574,7 +574,7 @@ static void test_stats_mutual_recursion(void) {
     call(p, a2, fb, 5);
 
     hs_stats s;
-    CHECK(hs_stats_compute(p, HS_ROOT, &s) == 0);
+    CHECK(hs_stats_compute(p, HS_ROOT, HS_W_WALL_NS, &s) == 0);
     CHECK(s.func_count == 3 && s.edge_count == 3);
     check_func(&s, fm, 1, 1, 1, 15, __LINE__);
     check_func(&s, fa, 2, 1, 6, 14, __LINE__);
@@ -590,7 +590,7 @@ static void test_stats_mutual_recursion(void) {
     /* From a subtree: start at b1. Its caller edge (a -> b from a1) lies
      * outside and is not counted; a2 and b2 are now the outermost. */
     hs_stats sub;
-    CHECK(hs_stats_compute(p, b1, &sub) == 0);
+    CHECK(hs_stats_compute(p, b1, HS_W_WALL_NS, &sub) == 0);
     check_func(&sub, fb, 2, 1, 8, 12, __LINE__);
     check_func(&sub, fa, 1, 1, 4, 9, __LINE__);
     check_edge(&sub, fb, fa, 1, 1, 4, 9, __LINE__);
@@ -600,7 +600,7 @@ static void test_stats_mutual_recursion(void) {
     hs_stats_free(&sub);
     hs_stats_free(&s);
 
-    CHECK(hs_stats_compute(p, 12345, &s) == -1);
+    CHECK(hs_stats_compute(p, 12345, HS_W_WALL_NS, &s) == -1);
     CHECK(s.funcs == NULL && s.edges == NULL && s.func_count == 0);
     hs_profile_free(p);
 }
@@ -634,7 +634,7 @@ static void test_stats_threads(void) {
     call(p, r, gc, 7);
 
     hs_stats s;
-    CHECK(hs_stats_compute(p, HS_ROOT, &s) == 0);
+    CHECK(hs_stats_compute(p, HS_ROOT, HS_W_WALL_NS, &s) == 0);
     CHECK(s.func_count == 4 && s.edge_count == 3);
     check_func(&s, fw, 3, 3, 30, 30, __LINE__);
     check_func(&s, fm, 1, 1, 1, 11, __LINE__);
@@ -645,16 +645,29 @@ static void test_stats_threads(void) {
     check_edge(&s, fr, gc, 1, 1, 7, 7, __LINE__);
     CHECK(edges_sorted(&s));
     CHECK_I64(s.total[HS_W_WALL_NS], 40);
+
+    /* Without edges: the same functions, in the same order, and no edges. */
+    hs_stats f;
+    CHECK(hs_stats_compute(p, HS_ROOT, HS_W_COUNT, &f) == 0);
+    CHECK(f.edge_count == 0 && f.func_count == s.func_count);
+    for (size_t i = 0; i < f.func_count && i < s.func_count; i++)
+        CHECK(memcmp(&f.funcs[i], &s.funcs[i], sizeof f.funcs[i]) == 0);
+    hs_stats_free(&f);
+    /* Edges of CPU time, which this profile has none of: zero, counted calls. */
+    CHECK(hs_stats_compute(p, HS_ROOT, HS_W_CPU_NS, &f) == 0);
+    CHECK(f.edge_count == 3 && f.edges[0].self == 0 && f.edges[0].total == 0);
+    hs_stats_free(&f);
+    CHECK(hs_stats_compute(p, HS_ROOT, (hs_weight)(HS_W_COUNT + 1), &f) == -1);
     hs_stats_free(&s);
 
-    CHECK(hs_stats_compute(p, p->threads[t0].root, &s) == 0);
+    CHECK(hs_stats_compute(p, p->threads[t0].root, HS_W_WALL_NS, &s) == 0);
     CHECK(s.func_count == 2 && s.edge_count == 1);
     check_func(&s, fw, 1, 1, 10, 10, __LINE__);
     check_edge(&s, fm, fw, 1, 1, 10, 10, __LINE__);
     CHECK_I64(s.total[HS_W_WALL_NS], 11);
     hs_stats_free(&s);
 
-    CHECK(hs_stats_compute(p, p->threads[t1].root, &s) == 0);
+    CHECK(hs_stats_compute(p, p->threads[t1].root, HS_W_WALL_NS, &s) == 0);
     CHECK(s.func_count == 3 && s.edge_count == 2);
     check_func(&s, fw, 2, 2, 20, 20, __LINE__);
     check_func(&s, fr, 1, 1, 2, 29, __LINE__);
@@ -705,13 +718,13 @@ static void test_stats_line_folding(void) {
     CHECK(hs_function_of(p, 99999) == HS_NONE);
 
     hs_stats s;
-    CHECK(hs_stats_compute(p, HS_ROOT, &s) == 0);
+    CHECK(hs_stats_compute(p, HS_ROOT, HS_W_SAMPLES, &s) == 0);
     CHECK(s.func_count == 2 && s.edge_count == 2);
     const hs_func_stats *sf = find_func(&s, ff), *sg = find_func(&s, fg);
     CHECK(sf && sf->self[HS_W_SAMPLES] == 5 && sf->total[HS_W_SAMPLES] == 10);
     CHECK(sg && sg->self[HS_W_SAMPLES] == 5 && sg->total[HS_W_SAMPLES] == 5);
     const hs_edge_stats *e = find_edge(&s, ff, ff);
-    CHECK(e && e->self[HS_W_SAMPLES] == 4 && e->total[HS_W_SAMPLES] == 4);
+    CHECK(e && e->self == 4 && e->total == 4);
     CHECK_I64(s.total[HS_W_SAMPLES], 10);
     CHECK(edges_sorted(&s));
     hs_stats_free(&s);
@@ -719,7 +732,7 @@ static void test_stats_line_folding(void) {
     /* An empty profile has no functions and zero totals. */
     hs_profile *empty = hs_profile_new();
     if (empty != NULL) {
-        CHECK(hs_stats_compute(empty, HS_ROOT, &s) == 0);
+        CHECK(hs_stats_compute(empty, HS_ROOT, HS_W_WALL_NS, &s) == 0);
         CHECK(s.func_count == 0 && s.edge_count == 0 && s.total[HS_W_CALLS] == 0);
         hs_stats_free(&s);
         hs_profile_free(empty);

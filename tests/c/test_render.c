@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../src/render/narrow_merge.h"
 #include "../../src/render/render.h"
 
 static int failures;
@@ -503,6 +504,43 @@ static void test_deep(void) {
     hs_profile_free(p);
 }
 
+/* narrow_merge.h on profile A: a tree that fits is left alone; one cut
+ * to a small budget keeps the root, the thread and every total on its
+ * kept nodes, and its merged nodes hold what was folded away. */
+static void test_narrow_merge(void) {
+    hs_id th;
+    hs_profile *p = build_a(&th);
+    hs_node_view v;
+    CHECK(hs_node_view_fit(p, 1 << 20, &v) == 0 && v.count == 0);
+    CHECK(hs_node_view_fit(p, 60, &v) == 0);
+    CHECK(v.count > 0 && v.count < p->node_count && v.merged_nodes > 0);
+    CHECK(v.merged_away + (v.count - v.merged_nodes) == p->node_count);
+    CHECK(v.written[HS_ROOT] == 0 && v.written[th] != HS_NONE && v.npresent == 3);
+    CHECK(v.share > 0.0 && v.share <= 1.0);
+    int64_t *before = calloc(p->node_count, sizeof *before), *after = calloc(v.count, sizeof *after);
+    for (int k = 0; k < v.npresent; k++) {
+        hs_node_totals(p, v.present[k], before);
+        for (size_t j = 0; j < v.count; j++)
+            after[j] = v.self[j * (size_t)v.npresent + (size_t)k];
+        for (size_t j = v.count; j-- > 1;) {
+            CHECK(v.parent[j] < j);
+            after[v.parent[j]] += after[j];
+        }
+        for (size_t i = 0; i < p->node_count; i++)
+            if (v.written[i] != HS_NONE)
+                CHECK(after[v.written[i]] == before[i]);
+    }
+    /* A merged node is a leaf under a kept node; a kept node is under its
+     * own parent's copy. */
+    for (size_t i = 1; i < p->node_count; i++)
+        if (v.written[i] != HS_NONE)
+            CHECK(v.parent[v.written[i]] == v.written[p->nodes[i].parent] && v.frame[v.written[i]] == p->nodes[i].frame);
+    free(before);
+    free(after);
+    hs_node_view_free(&v);
+    hs_profile_free(p);
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: %s OUT.prof\n", argv[0]);
@@ -515,6 +553,7 @@ int main(int argc, char **argv) {
     test_collapsed();
     test_marshal_bytes();
     test_deep();
+    test_narrow_merge();
 
     hs_id th;
     hs_profile *p = build_a(&th);

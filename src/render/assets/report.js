@@ -9,7 +9,9 @@
 //     with the matched share, tooltip; boxes narrower than half a pixel
 //     are merged per parent at draw time, so 100,000 nodes stay fast,
 //   - the function table: self, total, calls, per call, other clocks;
-//     sortable by any header, filtered by a text box, 300 rows at a time,
+//     sortable by any header, filtered by a text box, 300 rows at a time;
+//     summed from the tree, or read from the exact tables the page
+//     carries when its tree was merged to fit (function_tables.c),
 //   - the call tree: expand/collapse; library frames (standard library,
 //     third-party, C) collapsed into "N library frames" rows by default,
 //   - for a line profile, first and in tabs with the others: the lines of
@@ -104,6 +106,11 @@
     m.threads = json.threads || [];
     m.series = json.series || [];
     m.slowCalls = json.slow_calls || [];
+    // A tree merged to fit (narrow_merge.h): what was merged, and the
+    // function tables computed before merging, by root node.
+    m.merged = json.merged || null;
+    m.functionTables = {};
+    (json.functions || []).forEach(function (t) { m.functionTables[t.root] = t.rows; });
     var fr = json.frames || [];
     var nf = fr.length;
     m.frameName = new Array(nf); m.frameFile = new Array(nf);
@@ -232,6 +239,7 @@
     if (meta.pid) fact('PID', meta.pid);
     fact('Threads', model.threads.length);
     fact('Distinct stacks', grouped(model.n - 1));
+    if (model.merged) fact('Merged', grouped(model.merged.nodes) + ' of ' + grouped(model.merged.of) + ' nodes');
     var dl = el('dl', { className: 'facts', id: 'facts' });
     facts.forEach(function (f) {
       dl.appendChild(el('div', null, [el('dt', { text: f[0] }), el('dd', { text: f[1] })]));
@@ -385,6 +393,16 @@
     var tooltip = el('div', { id: 'tooltip' });
     var crumb = el('span', { className: 'crumb', id: 'zoom-path' });
     var note = el('p', { className: 'note', id: 'flame-note' });
+    var mergedNote = el('p', { className: 'note', id: 'merged-note' });
+    if (model.merged) {
+      mergedNote.textContent = grouped(model.merged.nodes) + ' of the ' + grouped(model.merged.of) +
+        ' call paths, each under ' + (100 * model.merged.share).toPrecision(2) + '% of its thread, are merged into ' +
+        '"' + model.frameName[model.merged.frame] + '" boxes to keep this file small: zoomed in far enough, ' +
+        'they show as one box per caller. The function table counts them exactly.';
+    } else if (model.meta.merged) {
+      mergedNote.textContent = 'This profile was read from a report whose narrowest call paths were merged: ' +
+        model.meta.merged + '.';
+    }
     var flameButton = el('button', { id: 'mode-flame', className: 'on', text: 'Flame graph' });
     var icicleButton = el('button', { id: 'mode-icicle', text: 'Icicle' });
     var resetButton = el('button', { id: 'reset-zoom', text: 'Reset zoom', disabled: 'disabled' });
@@ -400,7 +418,7 @@
         el('span', { className: 'hint', text: 'click a frame to zoom; search above; hover for details' })]),
       legend,
       el('div', { className: 'flamebar' }, [flameButton, icicleButton, resetButton, crumb]),
-      wrap, note
+      wrap, note, mergedNote
     ]);
     document.body.appendChild(tooltip);
 
@@ -603,7 +621,25 @@
       el('h2', null, [document.createTextNode('Functions'), filter, count]),
       el('div', { className: 'tablewrap' }, [table]), more
     ]);
-    var sortKey = 'total', ascending = false, shown = TABLE_PAGE, rowsData = null, columns = [];
+    var sortKey = 'total', ascending = false, shown = TABLE_PAGE, rowsData = null, columns = [], exact = null;
+
+    // The table of the view from the page's exact tables (a merged tree):
+    // each row a frame of the function, its calls, then self and total
+    // per weight in the model's order.
+    function fromExact(rows, ws, selfs, tots, calls, seen) {
+      var W = model.weights.length, stride = 2 + 2 * W;
+      var at = ws.map(function (w) { return model.weights.indexOf(w); });
+      for (var j = 0; j + stride <= rows.length; j += stride) {
+        var fn = model.frameFunc[rows[j]];
+        seen[fn] = 1;
+        calls[fn] += rows[j + 1];
+        for (var k = 0; k < ws.length; k++) {
+          if (at[k] < 0) continue;
+          selfs[k][fn] += rows[j + 2 + 2 * at[k]];
+          tots[k][fn] += rows[j + 3 + 2 * at[k]];
+        }
+      }
+    }
 
     function aggregate() {
       var weight = state.weight, nf = model.funcFrame.length;
@@ -612,14 +648,16 @@
       var selfs = ws.map(function () { return new Float64Array(nf); });
       var tots = ws.map(function () { return new Float64Array(nf); });
       var calls = new Float64Array(nf), seen = new Uint8Array(nf);
+      exact = model.functionTables[state.root] || null;
+      if (exact) fromExact(exact, ws, selfs, tots, calls, seen);
       var onStack = new Int32Array(nf);
-      var T = ws.map(function (w) { return model.totals(w); });
-      var S = ws.map(function (w) { return model.self[w] || new Float64Array(model.n); });
+      var T = exact ? [] : ws.map(function (w) { return model.totals(w); });
+      var S = exact ? [] : ws.map(function (w) { return model.self[w] || new Float64Array(model.n); });
       var C = model.self.calls;
       var kids = model.kids, start = model.kidStart;
       // Depth-first with an exit marker (~node), so a function's total
       // counts only its outermost call on each stack, as cProfile's cumtime.
-      var stack = [state.root];
+      var stack = exact ? [] : [state.root];
       while (stack.length) {
         var v = stack.pop();
         if (v < 0) { onStack[model.frameFunc[model.frame[~v]]]--; continue; }
@@ -719,7 +757,9 @@
         body.appendChild(tr);
       }
       table.appendChild(body);
-      count.textContent = (test ? rows.length + ' of ' + rowsData.length : rowsData.length) + ' functions';
+      count.textContent = (test ? rows.length + ' of ' + rowsData.length : rowsData.length) + ' functions' +
+        (model.merged && !exact ? ' (summed from the merged tree: what was merged counts as "' +
+          model.frameName[model.merged.frame] + '")' : '');
       if (rows.length > limit) {
         more.className = 'more';
         more.textContent = 'Show ' + Math.min(TABLE_PAGE, rows.length - limit) + ' more (' + (rows.length - limit) + ' not shown)';
