@@ -389,11 +389,9 @@ hs_profile *hs_read_collapsed(const char *data, size_t len, char *err) {
         }
         if (failed)
             break;
-        if (sep == 1) {
-            hs_read_error(err, "line %zu: empty stack", lineno);
-            failed = 1;
-            break;
-        }
+        /* An empty stack (" 4"): samples that had no frame to show, as
+         * py-spy 0.4.3 writes them; they stay at the thread's root, so they
+         * count in its total and in no function. */
         int rc = add_line(&r, line, sep - 1, value, err, lineno);
         if (rc < 0) {
             if (rc == -1)
