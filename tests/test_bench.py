@@ -710,7 +710,9 @@ def test_progress_bar_while_calibrating():
 
 
 def test_progress_bar_on_a_terminal_only():
-    args = [sys.executable, "-m", "hotscope", "bench", "--target-time", "0.05", "-r", "20", "sum(range(100))"]
+    # 20 repeats of 0.1 s and a warm-up: the bar shows once the run
+    # projects over a second (at 0.05 s a fast run could stay under it).
+    args = [sys.executable, "-m", "hotscope", "bench", "--target-time", "0.1", "-r", "20", "sum(range(100))"]
     status, seen, out = stderr_on_a_terminal(args)
     assert status == 0
     assert b"\r  [" in seen and b"%  repeat 20/20" in seen and seen.endswith(b"\r\x1b[K")

@@ -23,6 +23,7 @@ import gzip
 import http.server
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -378,22 +379,64 @@ def test_an_unreachable_server_is_said_at_once_and_the_program_runs_on():
     assert re.search(r"hotscope: push: \d+ profiles? not delivered \(connection refused\)", out.stderr), out.stderr
 
 
+def default_sigint():
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def recorder(*args, **popen):
+    """A `hotscope record` process whose Python stacks faulthandler can dump.
+    It starts with SIGINT's default action, as from a terminal, whatever
+    this process has: a test run started in the background by a shell
+    without job control (`nohup make test &`) ignores SIGINT, its children
+    inherit that, and a recorder started so keeps ignoring it, rightly
+    (test_a_sigint_ignored_at_start_stays_ignored): the Ctrl-C test then
+    waited 30 s for nothing, in two CI-like runs here."""
+    popen.setdefault("preexec_fn", default_sigint)
+    return subprocess.Popen([sys.executable, "-X", "faulthandler", "-m", "hotscope", "record", *args],
+                            stderr=subprocess.PIPE, text=True, **popen)
+
+
+def ended(rec, timeout=30):
+    """(stdout, stderr) of a recorder asked to stop; when it has not ended
+    in `timeout` seconds, the test fails saying where each of its threads
+    is (gdb's C stacks if gdb is here, then faulthandler's Python stacks on
+    SIGABRT), so that a hang seen once on CI tells where it hung."""
+    try:
+        return rec.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        pass
+    native = ""
+    if shutil.which("gdb"):
+        try:
+            out = subprocess.run(["gdb", "-batch", "-p", str(rec.pid), "-ex", "thread apply all bt"],
+                                 capture_output=True, text=True, timeout=60).stdout
+            native = "\n".join(line for line in out.splitlines() if re.match(r"Thread |#\d", line))
+        except subprocess.TimeoutExpired:
+            native = "(gdb timed out)"
+    rec.send_signal(signal.SIGABRT)
+    try:
+        _, stderr = rec.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        rec.kill()
+        _, stderr = rec.communicate()
+    pytest.fail("the recorder did not end within %d s. Its Python threads (faulthandler):\n%s\n"
+                "Its threads in C (gdb):\n%s" % (timeout, stderr[-6000:], native[-8000:]))
+
+
 @pytest.mark.parametrize("sig, status, said", [(signal.SIGTERM, 0, "stopped by SIGTERM"),
                                                (signal.SIGINT, 130, "stopped by Ctrl-C")])
 def test_a_signal_uploads_the_last_partial_period(receiver, sig, status, said):
     r = receiver()
     target = subprocess.Popen([sys.executable, SPLIT, "60"])
     try:
-        rec = subprocess.Popen([sys.executable, "-m", "hotscope", "record", "--continuous", "--pid",
-                                str(target.pid), "--push", r.url, "--upload-every", "0.5"],
-                               stderr=subprocess.PIPE, text=True)
+        rec = recorder("--continuous", "--pid", str(target.pid), "--push", r.url, "--upload-every", "0.5")
         deadline = time.monotonic() + 30
         while len(r.accepted()) < 2 and time.monotonic() < deadline and rec.poll() is None:
             time.sleep(0.05)
         time.sleep(0.2)  # into the next period
         signalled = time.time_ns()
         rec.send_signal(sig)
-        _, stderr = rec.communicate(timeout=30)
+        _, stderr = ended(rec)
         assert rec.returncode == status, stderr
         assert said in stderr and "Traceback" not in stderr
         assert target.poll() is None  # --pid: the program is not ours to stop
@@ -414,10 +457,8 @@ def test_a_sigint_ignored_at_start_stays_ignored(tmp_path):
     folder = tmp_path / "profiles"
     target = subprocess.Popen([sys.executable, SPLIT, "60"])
     try:
-        rec = subprocess.Popen([sys.executable, "-m", "hotscope", "record", "--continuous", "--pid",
-                                str(target.pid), "-o", str(folder), "--upload-every", "0.3"],
-                               stderr=subprocess.PIPE, text=True,
-                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+        rec = recorder("--continuous", "--pid", str(target.pid), "-o", str(folder), "--upload-every", "0.3",
+                       preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
         deadline = time.monotonic() + 30
         while len(os.listdir(folder) if folder.exists() else ()) < 1 and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -425,7 +466,7 @@ def test_a_sigint_ignored_at_start_stays_ignored(tmp_path):
         time.sleep(0.8)  # more than two periods
         assert rec.poll() is None, rec.stderr.read()
         rec.send_signal(signal.SIGTERM)
-        _, stderr = rec.communicate(timeout=30)
+        _, stderr = ended(rec)
     finally:
         target.kill()
         target.wait()
