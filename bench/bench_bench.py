@@ -187,6 +187,15 @@ def run_overhead(python, invocations, have_pyperf):
 
 # ---- spread -----------------------------------------------------------------------------------
 
+def fit_repeats(wall_of, budget, few, many, least):
+    """Repeats for which a run takes `budget` seconds: two runs (of `few`
+    and `many` repeats) give a repeat's cost and the fixed part."""
+    short, long_ = wall_of(few), wall_of(many)
+    per_repeat = max((long_ - short) / (many - few), 1e-3)
+    fixed = max(short - per_repeat * few, 0.0)
+    return max(least, int(round((budget - fixed) / per_repeat)))
+
+
 def run_spread(python, invocations, have_pyperf, pyperf_fast, processes):
     stmt = SPREAD_STMT
     if have_pyperf:
@@ -197,10 +206,12 @@ def run_spread(python, invocations, have_pyperf, pyperf_fast, processes):
         _, _, budget = run_pyperf(python, stmt, fast=pyperf_fast)
     else:
         budget = 8.0
-    # hotscope: 0.1 s per repeat plus about 0.4 s of start-up, calibration
-    # and warm-up; with workers, about 0.25 s more per worker.
-    ours_repeat = max(5, int(round((budget - 0.4) / 0.1)))
-    ours_proc_repeat = max(processes, int(round((budget - 0.4 - 0.25 * processes) / 0.1)))
+    # hotscope: sized from two runs of each of our two ways (a repeat's cost
+    # and the fixed start-up, calibration and warm-up), which an estimate
+    # of 0.1 s per repeat and 0.4 s fixed got wrong by a quarter to a half.
+    ours_repeat = fit_repeats(lambda r: run_ours(python, stmt, repeat=r)[2], budget, 10, 30, 5)
+    ours_proc_repeat = fit_repeats(lambda r: run_ours(python, stmt, repeat=r, processes=processes)[2],
+                                   budget, processes, 3 * processes, processes)
     # timeit: autorange (one 0.2 s+ run) then repeats of at least 0.2 s.
     timeit_repeat = max(3, int(round((budget - 0.5) / 0.3)))
     tools = []
