@@ -4,9 +4,9 @@
  * to lines. Called with the GIL held, from the hooks of either mechanism.
  */
 #include "lines.h"
+#include "../sampler/grow.h"
 
 #include <stdlib.h>
-#include <string.h>
 
 /* ---- per-thread stacks ----------------------------------------------- */
 
@@ -35,15 +35,8 @@ hs_line_thread *hs_lines_thread_slow(LineProfilerObject *lp) {
             t = lp->threads[i];
     }
     if (!t) {
-        if (lp->thread_count == lp->thread_cap) {
-            size_t cap = lp->thread_cap ? lp->thread_cap * 2 : 4;
-            hs_line_thread **grown = realloc(lp->threads, cap * sizeof *grown);
-            if (!grown)
-                return NULL;
-            lp->threads = grown;
-            lp->thread_cap = cap;
-        }
-        if (!(t = calloc(1, sizeof *t)))
+        if (hs_grow((void **)&lp->threads, &lp->thread_cap, lp->thread_count + 1, sizeof *lp->threads) != 0 ||
+            !(t = calloc(1, sizeof *t)))
             return NULL;
         t->key = key;
         lp->threads[lp->thread_count++] = t;
@@ -53,14 +46,8 @@ hs_line_thread *hs_lines_thread_slow(LineProfilerObject *lp) {
 }
 
 static hs_activation *push(hs_line_thread *t) {
-    if (t->depth == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 16;
-        hs_activation *grown = realloc(t->stack, cap * sizeof *grown);
-        if (!grown)
-            return NULL;
-        t->stack = grown;
-        t->cap = cap;
-    }
+    if (hs_grow((void **)&t->stack, &t->cap, t->depth + 1, sizeof *t->stack) != 0)
+        return NULL;
     return &t->stack[t->depth++];
 }
 
@@ -200,14 +187,8 @@ int hs_lines_select(LineProfilerObject *lp, PyObject *code) {
     int lo = ((PyCodeObject *)code)->co_firstlineno, hi = lo;
     if (line_range(code, &lo, &hi) < 0)
         return -1;
-    if (lp->code_count == lp->code_cap) {
-        size_t cap = lp->code_cap ? lp->code_cap * 2 : 8;
-        hs_code_lines **grown = realloc(lp->codes, cap * sizeof *grown);
-        if (!grown)
-            return PyErr_NoMemory(), -1;
-        lp->codes = grown;
-        lp->code_cap = cap;
-    }
+    if (hs_grow((void **)&lp->codes, &lp->code_cap, lp->code_count + 1, sizeof *lp->codes) != 0)
+        return PyErr_NoMemory(), -1;
     hs_code_lines *entry = calloc(1, sizeof *entry);
     size_t n = (size_t)(hi - lo + 1);
     if (entry) {
