@@ -23,7 +23,6 @@ import gzip
 import http.server
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -35,6 +34,7 @@ import urllib.parse
 import pytest
 
 from hotscope import _core, _fleet
+from recordkit import ended, recorder
 from test_pprof import parse as parse_pprof
 
 TARGETS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "targets")
@@ -377,50 +377,6 @@ def test_an_unreachable_server_is_said_at_once_and_the_program_runs_on():
     assert "Traceback" not in out.stderr
     assert not any("cannot deliver" in l for l in lines), out.stderr  # the same outage: said once
     assert re.search(r"hotscope: push: \d+ profiles? not delivered \(connection refused\)", out.stderr), out.stderr
-
-
-def default_sigint():
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
-def recorder(*args, **popen):
-    """A `hotscope record` process whose Python stacks faulthandler can dump.
-    It starts with SIGINT's default action, as from a terminal, whatever
-    this process has: a test run started in the background by a shell
-    without job control (`nohup make test &`) ignores SIGINT, its children
-    inherit that, and a recorder started so keeps ignoring it, rightly
-    (test_a_sigint_ignored_at_start_stays_ignored): the Ctrl-C test then
-    waited 30 s for nothing, in two CI-like runs here."""
-    popen.setdefault("preexec_fn", default_sigint)
-    return subprocess.Popen([sys.executable, "-X", "faulthandler", "-m", "hotscope", "record", *args],
-                            stderr=subprocess.PIPE, text=True, **popen)
-
-
-def ended(rec, timeout=30):
-    """(stdout, stderr) of a recorder asked to stop; when it has not ended
-    in `timeout` seconds, the test fails saying where each of its threads
-    is (gdb's C stacks if gdb is here, then faulthandler's Python stacks on
-    SIGABRT), so that a hang seen once on CI tells where it hung."""
-    try:
-        return rec.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        pass
-    native = ""
-    if shutil.which("gdb"):
-        try:
-            out = subprocess.run(["gdb", "-batch", "-p", str(rec.pid), "-ex", "thread apply all bt"],
-                                 capture_output=True, text=True, timeout=60).stdout
-            native = "\n".join(line for line in out.splitlines() if re.match(r"Thread |#\d", line))
-        except subprocess.TimeoutExpired:
-            native = "(gdb timed out)"
-    rec.send_signal(signal.SIGABRT)
-    try:
-        _, stderr = rec.communicate(timeout=10)
-    except subprocess.TimeoutExpired:
-        rec.kill()
-        _, stderr = rec.communicate()
-    pytest.fail("the recorder did not end within %d s. Its Python threads (faulthandler):\n%s\n"
-                "Its threads in C (gdb):\n%s" % (timeout, stderr[-6000:], native[-8000:]))
 
 
 @pytest.mark.parametrize("sig, status, said", [(signal.SIGTERM, 0, "stopped by SIGTERM"),

@@ -22,6 +22,7 @@ import pytest
 from hotscope import _core
 
 import test_sample
+from recordkit import ended, recorder
 from test_sample import CHAINS, chains_verdict, hotscope, marker_line
 
 TARGETS = test_sample.TARGETS
@@ -287,13 +288,10 @@ def test_never_left_stopped_with_threads_coming_and_going(tmp_path):
         assert run.returncode == 0, run.stderr
         assert_running_untraced(proc.pid)
         # Ctrl-C in the middle of sampling
-        rec = subprocess.Popen([sys.executable, "-m", "hotscope", "record", "--native", "--rate",
-                                "1000", "--pid", str(proc.pid), "-o", str(tmp_path / "b.collapsed")],
-                               stderr=subprocess.PIPE, text=True,
-                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        rec = recorder("--native", "--rate", "1000", "--pid", str(proc.pid), "-o", str(tmp_path / "b.collapsed"))
         time.sleep(1.0)
         rec.send_signal(signal.SIGINT)
-        _, err = rec.communicate(timeout=60)
+        _, err = ended(rec, timeout=60)
         assert rec.returncode == 130, err
         assert "stopped by Ctrl-C" in err
         assert_running_untraced(proc.pid)
