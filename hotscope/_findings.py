@@ -30,7 +30,7 @@ MANY_CALLS = 10000        # calls from one site that make a "thousand calls" pat
 CHEAP_CALL_NS = 2000      # ... when each costs at most this (2 us, the tracer's own cost included)
 ROUND_TRIPS = 100         # calls of a waiting function that make an N+1 pattern
 GIL_BUSY = 0.7            # share of passes some thread held the GIL: the GIL is busy
-GIL_WAITER = 0.2          # share of its passes a thread waited in a futex: it waits for it
+GIL_WAITER = 0.2          # share of its passes a thread waited for the GIL: a waiter
 GROWTH_BYTES = 64 << 20   # RSS growth worth a finding ...
 GROWTH_RATIO = 1.5        # ... when the end is also this many times the start
 
@@ -350,7 +350,7 @@ def off_cpu_shares(model):
     for t in model.threads:
         states = t.get("gil_states")
         if states and sum(states):
-            out[_thread_name(t.get("name"))] = (states[2] + states[3]) / sum(states)
+            out[_thread_name(t.get("name"))] = sum(states[2:]) / sum(states)  # GIL, other, lock waits
     return out or None
 
 
@@ -484,8 +484,10 @@ def gil_findings(model):
         return []
     held = sum(s[0] for _t, s in states)
     holders = [t for t, s in states if s[0] >= 0.1 * passes]
-    # A thread that mostly waits for work or for the others (join) waits
-    # in a futex too, for a lock: not for the GIL.
+    # The sampler tells a wait for the GIL from one for a lock by the futex
+    # word's address; files from before it did (four states) count lock
+    # waits as GIL waits, and there a thread that mostly waits for work or
+    # for the others (join) is left out by its stacks.
     split = _split_time(model)
     index = {id(t): i for i, t in enumerate(model.threads)}
 
@@ -501,7 +503,8 @@ def gil_findings(model):
     if wait_ns < MIN_SHARE * run_ns:
         return []
     evidence = ["the GIL was held %.0f%% of the time; %s" % (100 * held / passes, ", ".join(
-        "%s waited for it (or a lock) %.0f%% of its time" % (t["name"], 100 * s[2] / sum(s))
+        "%s waited for it%s %.0f%% of its time" % (t["name"], "" if len(s) > 4 else " (or a lock)",
+                                                   100 * s[2] / sum(s))
         for t, s in waiters))]
     return [_finding("gil", None, wait_ns, run_ns, evidence, threads=len(waiters))]
 

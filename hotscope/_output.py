@@ -172,24 +172,25 @@ def sampled_threads(data):
     return "\n".join(lines) + "\n\n"
 
 
-GIL_STATES = (("held", "holds GIL"), ("running", "runs w/o GIL"), ("futex_wait", "waits GIL/lock"),
-              ("other_wait", "waits other"))
+GIL_STATES = (("held", "holds GIL"), ("running", "runs w/o GIL"), ("gil_wait", "waits GIL"),
+              ("lock_wait", "waits lock"), ("other_wait", "waits other"))
 
 
 def gil_table(data):
     """Per thread, the share of the sampler's passes that found it holding
-    the GIL, on a CPU without it, waiting in a futex (the GIL or a lock) or
-    waiting otherwise (sleep, I/O): recorded in the cpu and gil modes."""
+    the GIL, on a CPU without it, waiting for it, waiting for a lock (a
+    condition, join()) or waiting otherwise (sleep, I/O): recorded in the
+    cpu and gil modes."""
     threads = [t for t in data.threads() if t.get("gil_states")]
     if not threads:
         return ""
     lines = ["GIL (share of each thread's samples):",
-             "  %-32s %s" % ("thread", "".join("%17s" % title for _, title in GIL_STATES))]
+             "  %-32s %s" % ("thread", "".join("%14s" % title for _, title in GIL_STATES))]
     for t in threads:
         states = t["gil_states"]
         seen = sum(states.values()) or 1
         lines.append("  %-32s %s" % (t["name"][:32], "".join(
-            "%16.1f%%" % (100.0 * states[key] / seen) for key, _ in GIL_STATES)))
+            "%13.1f%%" % (100.0 * states[key] / seen) for key, _ in GIL_STATES)))
     return "\n".join(lines) + "\n\n"
 
 

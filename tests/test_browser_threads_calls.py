@@ -96,5 +96,5 @@ def test_waiting_column_and_gil_states(driver, tmp_path):
     assert record.returncode == 0, record.stderr
     open_page(driver, tmp_path / "rec.html")
     options = [o.text for o in Select(driver.find_element(By.ID, "thread")).options]
-    assert any(" \u2014 holds GIL " in o and "waits other" in o for o in options), options
+    assert any(" \u2014 holds GIL " in o and "waits lock" in o and "waits other" in o for o in options), options
     assert_clean(driver)

@@ -161,10 +161,15 @@ def check_gil_states(shares, passes, data):
     assert a["held"] + b["held"] >= 0.8, shares
     assert abs(a["held"] - b["held"]) <= 0.15, shares
     assert a["other_wait"] < 0.05 and b["other_wait"] < 0.05, shares
+    # and what they wait for off the CPU is the GIL, never a lock
+    assert a["gil_wait"] + b["gil_wait"] >= 0.1 and a["lock_wait"] + b["lock_wait"] < 0.02, shares
     # hashlib releases the GIL: the hasher mostly runs without it
     assert shares["hasher"]["held"] < 0.05 and shares["hasher"]["running"] >= 0.5, shares
     # the sleeper sleeps, but for taking the GIL to start and to end
     assert shares["sleeper"]["other_wait"] >= 0.8 and shares["sleeper"]["held"] < 0.05, shares
+    # the thread blocked on a lock waits in a futex that is not the GIL's
+    locked = shares["locked"]
+    assert locked["lock_wait"] >= 0.8 and locked["gil_wait"] < 0.05, shares
     # one holder at most per pass
     held = sum(t["gil_states"]["held"] for t in data.threads() if t.get("gil_states"))
     assert held <= passes
@@ -186,9 +191,9 @@ def test_gil_states_in_record_output_and_files(tmp_path):
     assert run.returncode == 0, run.stderr
     data = hotscope.load(str(tmp_path / "g.json"))
     shares = gil_shares(data, run.stdout)
-    assert {"spin-a", "spin-b", "hasher", "sleeper"} <= set(shares)
+    assert {"spin-a", "spin-b", "hasher", "sleeper", "locked"} <= set(shares)
     doc = json.loads((tmp_path / "g.json").read_text())
-    assert any(len(t.get("gil_states", [])) == 4 for t in doc["threads"])
+    assert any(len(t.get("gil_states", [])) == 5 for t in doc["threads"])
     text = cli("view", "g.json", "-o", "g.txt", cwd=tmp_path)
     assert text.returncode == 0, text.stderr
     report = (tmp_path / "g.txt").read_text()
@@ -198,6 +203,18 @@ def test_gil_states_in_record_output_and_files(tmp_path):
     gil_section = report[report.index("GIL (share"):]
     row = next(line for line in gil_section.splitlines() if line.strip().startswith(sleeper["name"][:32]))
     assert row.split()[-1] == "%.1f%%" % (100 * shares["sleeper"]["other_wait"])
+    # a file of an earlier version (four states: lock waits counted with
+    # the GIL's) reads with no lock waits
+    for t in doc["threads"]:
+        if len(t.get("gil_states", [])) == 5:
+            held, running, gil, other, lock = t["gil_states"]
+            t["gil_states"] = [held, running, gil + lock, other]
+    (tmp_path / "old.json").write_text(json.dumps(doc))
+    old = {t["name"]: t.get("gil_states") for t in hotscope.load(str(tmp_path / "old.json")).threads()}
+    for t in data.threads():
+        if t.get("gil_states"):
+            s = t["gil_states"]
+            assert old[t["name"]] == dict(s, gil_wait=s["gil_wait"] + s["lock_wait"], lock_wait=0)
     merged = hotscope.load(str(tmp_path / "g.json")).merge_threads()
     (only,) = merged.threads()
     assert sum(only["gil_states"].values()) == sum(sum(t["gil_states"].values())

@@ -91,9 +91,14 @@ typedef enum {
     HS_GIL_HELD = 0,        /* it held the GIL */
     HS_GIL_RUNNING = 1,     /* on a CPU (running or runnable) without the GIL: C code
                              * that released it (hashlib, zlib, numpy...) */
-    HS_GIL_FUTEX_WAIT = 2,  /* off the CPU in a futex wait: for the GIL, or for a lock */
+    HS_GIL_WAIT = 2,        /* off the CPU in a futex wait on the GIL's own mutex or
+                             * condition (in files of four states, written before
+                             * the sampler told them apart, lock waits too) */
     HS_GIL_OTHER_WAIT = 3,  /* off the CPU otherwise: sleep, I/O, select */
-    HS_GIL_STATE_COUNT = 4
+    HS_GIL_LOCK_WAIT = 4,   /* off the CPU in any other futex wait: a threading lock,
+                             * a condition, a queue, join() (last, so that files of
+                             * four states keep their meaning) */
+    HS_GIL_STATE_COUNT = 5
 } hs_gil_state;
 
 typedef struct {

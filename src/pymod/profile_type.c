@@ -356,10 +356,11 @@ static PyObject *pd_threads(ProfileDataObject *self, PyObject *unused) {
             counted |= t->gil_states[k];
         if (item && counted) {
             /* the sampler's cpu and gil modes: passes in each state */
-            PyObject *states = Py_BuildValue("{s:L,s:L,s:L,s:L}", "held", (long long)t->gil_states[HS_GIL_HELD],
-                                             "running", (long long)t->gil_states[HS_GIL_RUNNING], "futex_wait",
-                                             (long long)t->gil_states[HS_GIL_FUTEX_WAIT], "other_wait",
-                                             (long long)t->gil_states[HS_GIL_OTHER_WAIT]);
+            PyObject *states = Py_BuildValue(
+                "{s:L,s:L,s:L,s:L,s:L}", "held", (long long)t->gil_states[HS_GIL_HELD], "running",
+                (long long)t->gil_states[HS_GIL_RUNNING], "gil_wait", (long long)t->gil_states[HS_GIL_WAIT],
+                "lock_wait", (long long)t->gil_states[HS_GIL_LOCK_WAIT], "other_wait",
+                (long long)t->gil_states[HS_GIL_OTHER_WAIT]);
             if (!states || PyDict_SetItemString(item, "gil_states", states) < 0)
                 Py_CLEAR(item);
             Py_XDECREF(states);
@@ -480,8 +481,8 @@ static PyMethodDef pd_methods[] = {
     {"threads", (PyCFunction)pd_threads, METH_NOARGS,
      "threads() -> list of dicts: index, name, ident, os_tid, wall_ns, cpu_ns, and for a profile\n"
      "sampled in the cpu or gil mode gil_states: passes that found the thread holding the GIL\n"
-     "(held), on a CPU without it (running), waiting in a futex (futex_wait: the GIL or a lock)\n"
-     "or waiting otherwise (other_wait: sleep, I/O)"},
+     "(held), on a CPU without it (running), waiting for it (gil_wait), for a lock, condition or\n"
+     "join (lock_wait) or otherwise (other_wait: sleep, I/O)"},
     {"merge_threads", (PyCFunction)hs_pd_merge_threads, METH_NOARGS,
      "merge_threads() -> ProfileData: a copy with every thread folded into one, 'all threads'"},
     {"slow_calls", (PyCFunction)hs_pd_slow_calls, METH_NOARGS,

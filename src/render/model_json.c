@@ -22,8 +22,10 @@
  *                is always smaller than its children's.
  *     "threads": [{"name", "os_tid", "ident", "root", "wall_ns", "cpu_ns",
  *                  "gil_states"}], gil_states optional (written when
- *                counted): [held, running without, futex wait, other
- *                wait], passes of the sampler (model.h, hs_gil_state)
+ *                counted): [held, running without, GIL wait, other
+ *                wait, lock wait], passes of the sampler (model.h,
+ *                hs_gil_state); files of earlier versions have the
+ *                first four, with lock waits in the third
  *     "series":  [{"name", "unit", "thread", "points": [t_ns, v, t_ns, v, ...]}],
  *     "line_tables": [{"name", "unit", "rows": [frame, v, frame, v, ...]}]
  *                optional (absent in files of earlier versions): figures

@@ -642,10 +642,11 @@ int hs_proc_thread_sample(pid_t pid, pid_t tid, hs_thread_files *f, int want_cpu
     return 0;
 }
 
-int hs_proc_thread_in_futex(pid_t pid, pid_t tid, hs_thread_files *f) {
-    /* "202 0x7f... ..." (the number, then the arguments), "-1 sp pc" when
-     * blocked outside a system call, "running" (Documentation/filesystems/
-     * proc.rst, /proc/PID/syscall). */
+int hs_proc_thread_futex(pid_t pid, pid_t tid, hs_thread_files *f, uint64_t *word) {
+    /* "202 0x7f... ..." (the number, then the arguments in hex: a futex's
+     * first is the address of its word), "-1 sp pc" when blocked outside a
+     * system call, "running" (Documentation/filesystems/proc.rst,
+     * /proc/PID/syscall). */
     char buf[160];
     ssize_t n = reread(&f->syscall_fd, pid, tid, "syscall", buf, sizeof buf - 1);
     if (n <= 0)
@@ -653,7 +654,11 @@ int hs_proc_thread_in_futex(pid_t pid, pid_t tid, hs_thread_files *f) {
     buf[n] = '\0';
     if (!(buf[0] == '-' || (buf[0] >= '0' && buf[0] <= '9')))
         return -1;
-    return strtol(buf, NULL, 10) == SYS_futex;
+    char *end;
+    if (strtol(buf, &end, 10) != SYS_futex)
+        return 0;
+    *word = (uint64_t)strtoull(end, NULL, 16);
+    return 1;
 }
 
 int hs_proc_thread_comm(pid_t pid, pid_t tid, char *out, size_t outlen) {

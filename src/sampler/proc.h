@@ -105,9 +105,10 @@ int hs_proc_thread_sample(pid_t pid, pid_t tid, hs_thread_files *f, int want_cpu
 /* Whether a thread that is off the CPU waits in a futex (a mutex or a
  * condition variable: CPython's GIL, a threading lock) rather than in
  * another system call (sleep, I/O, select), from the system call number
- * in /proc/PID/task/TID/syscall (kept open in `f`). 1 futex, 0 another
- * wait, -1 running or unknown. */
-int hs_proc_thread_in_futex(pid_t pid, pid_t tid, hs_thread_files *f);
+ * in /proc/PID/task/TID/syscall (kept open in `f`). 1 futex, with the
+ * futex word's address in *word (which lock: the caller compares it with
+ * the GIL's), 0 another wait, -1 running or unknown. */
+int hs_proc_thread_futex(pid_t pid, pid_t tid, hs_thread_files *f, uint64_t *word);
 
 /* A thread's state letter alone (/proc/PID/task/TID/stat), or 0. */
 char hs_proc_thread_letter(pid_t pid, pid_t tid);

@@ -384,6 +384,17 @@ static void add_waiting_tasks(hs_sampler *s, hs_sample_target *t, size_t span, i
     free(headers);
 }
 
+/* What a thread off the CPU waits for, from the futex word its system call
+ * waits on: inside the GIL's struct, the GIL; any other futex, a lock. */
+static hs_gil_state off_cpu_state(const hs_target *target, pid_t tid, hs_thread_files *files) {
+    uint64_t word = 0;
+    if (hs_proc_thread_futex(target->pid, tid, files, &word) != 1)
+        return HS_GIL_OTHER_WAIT;
+    if (!target->gil_start) /* no GIL address: a futex wait is most often the GIL's */
+        return HS_GIL_WAIT;
+    return word - target->gil_start < HS_GIL_STRUCT_SIZE ? HS_GIL_WAIT : HS_GIL_LOCK_WAIT;
+}
+
 static void sample_target(hs_sampler *s, hs_sample_target *t, int64_t interval_ns, int64_t now_ns) {
     rss_point(s, t, now_ns);
     if (hs_walk_threads(&t->target, &s->walk) != 0) {
@@ -427,14 +438,13 @@ static void sample_target(hs_sampler *s, hs_sample_target *t, int64_t interval_n
         mt->cpu_ns = hs_sat_add(mt->cpu_ns, cpu_delta);
         if (s->mode != HS_MODE_WALL && have_state) {
             /* GIL contention, per thread: holding it, running without it
-             * (C code that released it), or off the CPU, where a futex
-             * wait is the GIL's (or a lock's) and anything else a sleep
-             * or I/O. The system call is read only for that last case. */
+             * (C code that released it), or off the CPU: in a futex wait
+             * on the GIL's own mutex or condition, on another futex (a
+             * lock, a condition, join()), or otherwise (sleep, I/O). The
+             * system call is read only for the off-CPU cases. */
             hs_gil_state gs = raw->holds_gil ? HS_GIL_HELD
                               : running      ? HS_GIL_RUNNING
-                              : hs_proc_thread_in_futex(t->target.pid, (pid_t)raw->native_tid, &st->files) == 1
-                                  ? HS_GIL_FUTEX_WAIT
-                                  : HS_GIL_OTHER_WAIT;
+                                             : off_cpu_state(&t->target, (pid_t)raw->native_tid, &st->files);
             mt->gil_states[gs]++;
         }
         if (!keep && !s->idle) {

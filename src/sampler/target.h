@@ -31,7 +31,18 @@ typedef struct {
     uint64_t interp_seen;    /* the main interpreter and its first thread state at the */
     uint64_t tstate_seen;    /* last pass: walk.c reads them, and checks them, in one
                                 system call with the interpreter's fields */
+    uint64_t gil_start;      /* the main interpreter's struct _gil_runtime_state (the
+                                runtime's before 3.12), 0 unknown: a futex word in it
+                                is a wait for the GIL (walk.c, HS_GIL_STRUCT_SIZE) */
 } hs_target;
+
+/* struct _gil_runtime_state (Include/internal/pycore_gil.h, 3.10-3.13):
+ * interval (8), last_holder (8), locked (4, padded to 8), switch_number (8),
+ * cond (pthread_cond_t, 48 on x86-64 glibc), mutex (pthread_mutex_t, 40),
+ * then with FORCE_SWITCHING, on by default: switch_cond (48), switch_mutex
+ * (40). take_gil waits on cond and mutex, drop_gil on switch_cond. */
+#define HS_GIL_STRUCT_SIZE 208
+#define HS_GIL_HOLDER_OFFSET 8   /* last_holder's place in it */
 
 /* Attaches. Returns 0; 1 when the process is not ready yet (still
  * starting, no interpreter yet: try again); -1 for good, with a one-line

@@ -556,6 +556,7 @@ static size_t read_interp_fields(hs_target *t, uint64_t interp, interp_fields *f
                                                          : l->interp_gil_last_holder;
     int64_t locked_off = l->runtime_gil_locked >= 0 ? l->runtime_gil_locked : l->interp_gil_locked;
     uint64_t gil_base = l->runtime_gil_last_holder >= 0 ? t->runtime : interp;
+    t->gil_start = holder_off >= 0 ? gil_base + (uint64_t)holder_off - HS_GIL_HOLDER_OFFSET : 0;
     hs_remote_iov iov[6] = {
         {t->runtime + (uint64_t)l->runtime_interpreters_head, &f->interp_now, sizeof f->interp_now},
         {interp + (uint64_t)l->interp_threads_head, &f->tstate, sizeof f->tstate}};

@@ -43,16 +43,28 @@ def sleeper(seconds):
     time.sleep(seconds)
 
 
+@known
+def locked(lock):
+    with lock:
+        pass
+
+
 def main(seconds):
     data = b"x" * (16 << 20)
     threads = [threading.Thread(target=spin, args=(seconds,), name="spin-a"),
                threading.Thread(target=spin, args=(seconds,), name="spin-b"),
                threading.Thread(target=hasher, args=(seconds, data), name="hasher"),
                threading.Thread(target=sleeper, args=(seconds,), name="sleeper")]
+    lock = threading.Lock()
+    lock.acquire()
+    waiter = threading.Thread(target=locked, args=(lock,), name="locked")
+    waiter.start()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    lock.release()
+    waiter.join()
     print(json.dumps(native_ids), flush=True)
 
 

@@ -255,15 +255,18 @@
   // ---- controls: thread, weight, search --------------------------------
 
   // A sampled thread's GIL states (the sampler's cpu and gil modes:
-  // [held, running without it, futex wait, other wait], in passes) as the
-  // share of its passes, for the thread selector.
+  // [held, running without it, GIL wait, other wait, lock wait], in passes;
+  // files of earlier versions have the first four, lock waits in the third)
+  // as the share of its passes, for the thread selector.
   function gilText(t) {
     var s = t.gil_states;
-    if (!s || s.length !== 4) return '';
-    var n = s[0] + s[1] + s[2] + s[3];
+    if (!s || (s.length !== 4 && s.length !== 5)) return '';
+    var lock = s.length === 5 ? s[4] : 0;
+    var n = s[0] + s[1] + s[2] + s[3] + lock;
     if (!(n > 0)) return '';
     function p(v) { return Math.round(100 * v / n) + '%'; }
-    return ' \u2014 holds GIL ' + p(s[0]) + ', runs w/o GIL ' + p(s[1]) + ', waits GIL/lock ' + p(s[2]) +
+    return ' \u2014 holds GIL ' + p(s[0]) + ', runs w/o GIL ' + p(s[1]) +
+      (s.length === 5 ? ', waits GIL ' + p(s[2]) + ', waits lock ' + p(lock) : ', waits GIL/lock ' + p(s[2])) +
       ', waits other ' + p(s[3]);
   }
 
