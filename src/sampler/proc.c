@@ -579,6 +579,8 @@ int hs_proc_thread_state(pid_t pid, pid_t tid, hs_thread_state *st) {
     st->state = '?';
     st->cpu_ns = 0;
     st->cpu_ns_precise = 0;
+    st->in_futex = 0;
+    st->futex_word = 0;
 
     snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)tid);
     stat_fields fields;
@@ -625,9 +627,42 @@ static ssize_t reread(int *fd, pid_t pid, pid_t tid, const char *name, char *buf
     return n;
 }
 
-int hs_proc_thread_sample(pid_t pid, pid_t tid, hs_thread_files *f, int want_cpu,
-                          hs_thread_state *st) {
+/* /proc/PID/task/TID/syscall (Documentation/filesystems/proc.rst): "running"
+ * for a task on a CPU or runnable (the kernel does not stop it to look:
+ * task_current_syscall answers -EAGAIN for TASK_RUNNING); else the system
+ * call's number, then its six arguments in hex, the stack and program
+ * counters ("202 0x7f... ..."; a futex's first argument is the address of
+ * its word); "-1 sp pc" when blocked outside a system call. 0 when
+ * understood, -1 not. */
+static int parse_syscall(const char *buf, hs_thread_state *st) {
+    st->in_futex = 0;
+    st->futex_word = 0;
+    if (strncmp(buf, "running", 7) == 0) {
+        st->state = 'R';
+        return 0;
+    }
+    if (!(buf[0] == '-' || (buf[0] >= '0' && buf[0] <= '9')))
+        return -1;
+    char *end;
+    long number = strtol(buf, &end, 10);
+    st->state = number < 0 ? 'D' : 'S';
+    if (number == SYS_futex) {
+        st->in_futex = 1;
+        st->futex_word = (uint64_t)strtoull(end, NULL, 16);
+    }
+    return 0;
+}
+
+int hs_proc_thread_sample(pid_t pid, pid_t tid, hs_thread_files *f, hs_thread_state *st) {
     char buf[2048];
+    st->cpu_ns_precise = 0;
+    int have_state = reread(&f->syscall_fd, pid, tid, "syscall", buf, 160) > 0 && parse_syscall(buf, st) == 0;
+    if (have_state && reread(&f->schedstat_fd, pid, tid, "schedstat", buf, 128) > 0) {
+        stat_fields none = {0};
+        set_cpu_time(st, &none, buf);
+        if (st->cpu_ns_precise)
+            return 0;
+    }
     stat_fields fields;
     memset(&fields, 0, sizeof fields);
     ssize_t n = reread(&f->stat_fd, pid, tid, "stat", buf, sizeof buf);
@@ -635,30 +670,13 @@ int hs_proc_thread_sample(pid_t pid, pid_t tid, hs_thread_files *f, int want_cpu
         hs_thread_files_close(f);
         return -1;
     }
-    st->state = fields.state;
-    st->cpu_ns_precise = 0;
-    int have_schedstat = want_cpu && reread(&f->schedstat_fd, pid, tid, "schedstat", buf, 128) > 0;
-    set_cpu_time(st, &fields, have_schedstat ? buf : NULL);
+    if (!have_state) {
+        st->state = fields.state;
+        st->in_futex = 0;
+        st->futex_word = 0;
+    }
+    set_cpu_time(st, &fields, NULL);
     return 0;
-}
-
-int hs_proc_thread_futex(pid_t pid, pid_t tid, hs_thread_files *f, uint64_t *word) {
-    /* "202 0x7f... ..." (the number, then the arguments in hex: a futex's
-     * first is the address of its word), "-1 sp pc" when blocked outside a
-     * system call, "running" (Documentation/filesystems/proc.rst,
-     * /proc/PID/syscall). */
-    char buf[160];
-    ssize_t n = reread(&f->syscall_fd, pid, tid, "syscall", buf, sizeof buf - 1);
-    if (n <= 0)
-        return -1;
-    buf[n] = '\0';
-    if (!(buf[0] == '-' || (buf[0] >= '0' && buf[0] <= '9')))
-        return -1;
-    char *end;
-    if (strtol(buf, &end, 10) != SYS_futex)
-        return 0;
-    *word = (uint64_t)strtoull(end, NULL, 16);
-    return 1;
 }
 
 int hs_proc_thread_comm(pid_t pid, pid_t tid, char *out, size_t outlen) {

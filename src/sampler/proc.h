@@ -81,34 +81,34 @@ int hs_proc_threads(pid_t pid, pid_t **tids, size_t *count);
 /* A thread's scheduler view: state letter from /proc/PID/task/TID/stat
  * ('R' running or runnable, 'S' sleeping, 'D' disk wait, ...), and the
  * CPU time it has used in ns (from .../schedstat when available, else
- * utime+stime from stat at clock-tick resolution). */
+ * utime+stime from stat at clock-tick resolution). hs_proc_thread_sample
+ * also says, for a thread off the CPU, whether it waits in a futex (a
+ * mutex or a condition variable: CPython's GIL, a threading lock) and on
+ * which word (the caller compares it with the GIL's). */
 typedef struct {
     char state;
     uint64_t cpu_ns;
     int cpu_ns_precise;     /* cpu_ns came from schedstat */
+    int in_futex;           /* off the CPU in futex(2): 1, with its word's */
+    uint64_t futex_word;    /* address; 0 another wait or unknown */
 } hs_thread_state;
 int hs_proc_thread_state(pid_t pid, pid_t tid, hs_thread_state *st);
 
 /* The same, for a thread sampled again and again: its /proc files stay
  * open and are re-read from offset 0 (procfs regenerates them), one
- * system call per file. cpu_ns comes from schedstat only when want_cpu
- * (else stat's clock ticks). On failure (thread gone) the files are closed
- * and -1 returned; the next call opens them afresh. */
+ * system call per file. The state comes from .../syscall ("running", or
+ * the system call it waits in: which also tells a futex and its word) and
+ * the CPU time from schedstat, two reads that cost the kernel a fifth of
+ * what formatting the 52 fields of stat does; stat is read only where
+ * those two are missing (kernels built without them). On failure (thread
+ * gone) the files are closed and -1 returned; the next call opens them
+ * afresh. */
 typedef struct {
     int stat_fd, schedstat_fd, syscall_fd;
 } hs_thread_files;
 void hs_thread_files_init(hs_thread_files *f);
 void hs_thread_files_close(hs_thread_files *f);
-int hs_proc_thread_sample(pid_t pid, pid_t tid, hs_thread_files *f, int want_cpu,
-                          hs_thread_state *st);
-
-/* Whether a thread that is off the CPU waits in a futex (a mutex or a
- * condition variable: CPython's GIL, a threading lock) rather than in
- * another system call (sleep, I/O, select), from the system call number
- * in /proc/PID/task/TID/syscall (kept open in `f`). 1 futex, with the
- * futex word's address in *word (which lock: the caller compares it with
- * the GIL's), 0 another wait, -1 running or unknown. */
-int hs_proc_thread_futex(pid_t pid, pid_t tid, hs_thread_files *f, uint64_t *word);
+int hs_proc_thread_sample(pid_t pid, pid_t tid, hs_thread_files *f, hs_thread_state *st);
 
 /* A thread's state letter alone (/proc/PID/task/TID/stat), or 0. */
 char hs_proc_thread_letter(pid_t pid, pid_t tid);

@@ -43,6 +43,7 @@ void hs_sampler_free(hs_sampler *s) {
         hs_codecache_free(&s->targets[i].codes);
         hs_native_target_free(s->targets[i].native);
         hs_async_waits_free(&s->targets[i].waits);
+        hs_walk_memory_free(&s->targets[i].walk_memory);
         if (s->targets[i].statm_fd >= 0)
             close(s->targets[i].statm_fd);
         for (size_t k = 0; k < s->targets[i].thread_count; k++)
@@ -55,6 +56,8 @@ void hs_sampler_free(hs_sampler *s) {
     free(s->header_of);
     free(s->dedup_keys);
     free(s->dedup_values);
+    free(s->unique_codes);
+    free(s->code_used);
     free(s->stack);
     if (s->profile)
         hs_profile_free(s->profile);
@@ -167,10 +170,28 @@ static hs_sampled_thread *thread_of(hs_sampler *s, hs_sample_target *t, const hs
  * system call per 512, into s->headers (span bytes each); s->header_of
  * maps each frame to its header. Recursion and loops repeat code objects,
  * so this is often far fewer reads than frames. */
+/* Keeps the code objects this pass's frames ran (of the `unique` header
+ * slots, those some frame uses: an early one may have left the stacks),
+ * for the next pass to read early. */
+static void remember_codes(hs_sampler *s, hs_walk_memory *m, size_t unique) {
+    m->code_count = 0;
+    if (hs_grow((void **)&s->code_used, &s->code_used_cap, unique, 1) != 0 ||
+        hs_grow((void **)&m->codes, &m->code_cap, unique, sizeof *m->codes) != 0)
+        return;
+    memset(s->code_used, 0, unique);
+    for (size_t i = 0; i < s->walk.frame_count; i++)
+        s->code_used[s->header_of[i]] = 1;
+    for (size_t k = 0; k < unique && m->code_count < HS_WALK_EARLY_CODES; k++)
+        if (s->code_used[k])
+            m->codes[m->code_count++] = s->unique_codes[k];
+}
+
 static int read_code_headers(hs_sampler *s, hs_sample_target *t, size_t span) {
     size_t n = s->walk.frame_count;
+    hs_walk_memory *m = &t->walk_memory;
+    size_t early = m->code_span == span ? m->codes_read : 0;
     size_t cap = 16;
-    while (cap < n * 2)
+    while (cap < (n + early) * 2)
         cap *= 2;
     if (hs_grow((void **)&s->header_of, &s->header_of_cap, n, sizeof *s->header_of) != 0)
         return -1;
@@ -186,25 +207,33 @@ static int read_code_headers(hs_sampler *s, hs_sample_target *t, size_t span) {
         s->dedup_cap = cap;
     }
     memset(s->dedup_keys, 0, cap * sizeof *s->dedup_keys);
+    /* The code objects of the last pass come first: their headers were
+     * read at the start of this pass, with the interpreter's fields. */
     size_t unique = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t code = s->walk.frames[i].code;
+    if (hs_grow((void **)&s->unique_codes, &s->unique_codes_cap, early + n, sizeof *s->unique_codes) != 0)
+        return -1;
+    for (size_t i = 0; i < early + n; i++) {
+        uint64_t code = i < early ? m->codes[i] : s->walk.frames[i - early].code;
         size_t slot = (size_t)((code >> 4) * 0x9E3779B97F4A7C15ULL >> 20) & (cap - 1);
         while (s->dedup_keys[slot] && s->dedup_keys[slot] != code)
             slot = (slot + 1) & (cap - 1);
         if (!s->dedup_keys[slot]) {
             s->dedup_keys[slot] = code;
+            s->unique_codes[unique] = code;
             s->dedup_values[slot] = (uint32_t)unique++;
         }
-        s->header_of[i] = s->dedup_values[slot];
+        if (i >= early)
+            s->header_of[i - early] = s->dedup_values[slot];
     }
     if (hs_grow((void **)&s->headers, &s->headers_cap, unique * span, 1) != 0)
         return -1;
-    /* the distinct addresses, in header order */
+    if (early)
+        memcpy(s->headers, m->code_bytes, early * span);
+    /* the distinct addresses met for the first time, in header order */
     enum { BATCH = 512 };
     hs_remote_iov iov[BATCH];
-    size_t k = 0, next = 0;
-    for (size_t i = 0; i < n; i++) {
+    size_t k = 0, next = early;
+    for (size_t i = 0; i < n && next < unique; i++) {
         if (s->header_of[i] != next)
             continue; /* a repeat, or not the next new one */
         iov[k++] = (hs_remote_iov){s->walk.frames[i].code, s->headers + next * span, span};
@@ -216,6 +245,7 @@ static int read_code_headers(hs_sampler *s, hs_sample_target *t, size_t span) {
             k = 0;
         }
     }
+    remember_codes(s, m, unique);
     return 0;
 }
 
@@ -386,18 +416,21 @@ static void add_waiting_tasks(hs_sampler *s, hs_sample_target *t, size_t span, i
 
 /* What a thread off the CPU waits for, from the futex word its system call
  * waits on: inside the GIL's struct, the GIL; any other futex, a lock. */
-static hs_gil_state off_cpu_state(const hs_target *target, pid_t tid, hs_thread_files *files) {
-    uint64_t word = 0;
-    if (hs_proc_thread_futex(target->pid, tid, files, &word) != 1)
+static hs_gil_state off_cpu_state(const hs_target *target, const hs_thread_state *state) {
+    if (!state->in_futex)
         return HS_GIL_OTHER_WAIT;
     if (!target->gil_start) /* no GIL address: a futex wait is most often the GIL's */
         return HS_GIL_WAIT;
-    return word - target->gil_start < HS_GIL_STRUCT_SIZE ? HS_GIL_WAIT : HS_GIL_LOCK_WAIT;
+    return state->futex_word - target->gil_start < HS_GIL_STRUCT_SIZE ? HS_GIL_WAIT : HS_GIL_LOCK_WAIT;
 }
 
 static void sample_target(hs_sampler *s, hs_sample_target *t, int64_t interval_ns, int64_t now_ns) {
     rss_point(s, t, now_ns);
-    if (hs_walk_threads(&t->target, &s->walk) != 0) {
+    s->walk.memory = &t->walk_memory;
+    t->walk_memory.code_span = hs_pylayout_code_span(&t->target.layout);
+    int walked = hs_walk_threads(&t->target, &s->walk);
+    s->walk.memory = NULL;
+    if (walked != 0) {
         if (!hs_proc_alive(t->target.pid))
             t->gone = 1;
         return;
@@ -418,10 +451,9 @@ static void sample_target(hs_sampler *s, hs_sample_target *t, int64_t interval_n
         if (!st)
             continue;
         st->seen_in_pass = s->passes;
-        hs_thread_state state = {0, 0, 0};
+        hs_thread_state state = {0};
         int have_state = raw->native_tid > 0 &&
-                         hs_proc_thread_sample(t->target.pid, (pid_t)raw->native_tid, &st->files,
-                                               s->mode == HS_MODE_CPU, &state) == 0;
+                         hs_proc_thread_sample(t->target.pid, (pid_t)raw->native_tid, &st->files, &state) == 0;
         if (have_state && t->native) /* stopped, it reads 't' */
             state.state = hs_native_run_state(t->native, raw->native_tid, state.state);
         int64_t cpu_delta = 0;
@@ -440,11 +472,10 @@ static void sample_target(hs_sampler *s, hs_sample_target *t, int64_t interval_n
             /* GIL contention, per thread: holding it, running without it
              * (C code that released it), or off the CPU: in a futex wait
              * on the GIL's own mutex or condition, on another futex (a
-             * lock, a condition, join()), or otherwise (sleep, I/O). The
-             * system call is read only for the off-CPU cases. */
+             * lock, a condition, join()), or otherwise (sleep, I/O). */
             hs_gil_state gs = raw->holds_gil ? HS_GIL_HELD
                               : running      ? HS_GIL_RUNNING
-                                             : off_cpu_state(&t->target, (pid_t)raw->native_tid, &st->files);
+                                             : off_cpu_state(&t->target, &state);
             mt->gil_states[gs]++;
         }
         if (!keep && !s->idle) {

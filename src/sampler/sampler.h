@@ -62,6 +62,7 @@ typedef struct {
     int rss_series;           /* its "rss_bytes" series in the profile, or -1 */
     int64_t rss_bucket;       /* the timeline bucket of its last RSS point */
     struct hs_native_target *native; /* --native: its threads' native frames, else NULL */
+    hs_walk_memory walk_memory; /* what its last pass read, read early in the next */
 } hs_sample_target;
 
 typedef struct {
@@ -76,6 +77,10 @@ typedef struct {
     uint64_t *dedup_keys;     /* scratch hash of code addresses */
     uint32_t *dedup_values;
     size_t dedup_cap;
+    uint64_t *unique_codes;   /* header index -> code address */
+    size_t unique_codes_cap;
+    uint8_t *code_used;       /* header index -> some frame of the pass ran it */
+    size_t code_used_cap;
     hs_id *stack;             /* frames of one stack, root first */
     size_t stack_cap;
 

@@ -584,7 +584,7 @@ static PyObject *dump_target(SamplerObject *self, hs_sample_target *st, int with
     PyObject *threads = PyList_New(0);
     for (size_t i = 0; threads && i < walk.thread_count; i++) {
         const hs_raw_thread *raw = &walk.threads[i];
-        hs_thread_state state = {0, 0, 0};
+        hs_thread_state state = {0};
         char name[160];
         if (raw->native_tid > 0)
             hs_proc_thread_state(t->pid, (pid_t)raw->native_tid, &state);

@@ -46,6 +46,13 @@ void hs_walk_result_free(hs_walk_result *r) {
     memset(r, 0, sizeof *r);
 }
 
+void hs_walk_memory_free(hs_walk_memory *m) {
+    free(m->apart);
+    free(m->codes);
+    free(m->code_bytes);
+    memset(m, 0, sizeof *m);
+}
+
 /* Pointers in a user-space x86-64/aarch64 process are below 2^47 (2^48)
  * and objects are 8-byte aligned: anything else is a torn read. */
 static int plausible(uint64_t ptr) {
@@ -59,6 +66,28 @@ static int plausible(uint64_t ptr) {
 /* Bytes above the data stack's top (as the thread state said a moment
  * before) to read too, for frames pushed in between. */
 #define WINDOW_MARGIN 1024
+
+/* Bytes of a frame's header that a walk reads: up to its last field used. */
+static size_t frame_span(const hs_pylayout *l) {
+    int64_t fields[] = {l->frame_previous, l->frame_code, l->frame_instr, l->frame_owner,
+                        l->frame_stacktop, l->frame_state, l->frame_is_entry};
+    return (size_t)max_offset(fields, sizeof fields / sizeof fields[0]);
+}
+
+/* Appends reads of the frames this thread had apart from its window at
+ * the last pass (see hs_walk_apart) to `iov`, after `n` entries. */
+static size_t early_iov(hs_walk_result *r, size_t span, hs_remote_iov *iov, size_t n) {
+    r->early_count = 0;
+    const hs_walk_apart *seen = r->apart_now;
+    if (!seen || span > HS_WALK_FRAME_SPAN)
+        return n;
+    for (size_t i = 0; i < seen->count; i++) {
+        r->early_addr[i] = seen->addr[i];
+        iov[n++] = (hs_remote_iov){seen->addr[i], r->early[i], span};
+    }
+    r->apart_now->count = 0; /* this read's frames apart are noted afresh */
+    return n;
+}
 
 /* What the thread state said about the thread's stack when it was read. */
 typedef struct {
@@ -125,7 +154,7 @@ static uint64_t read_window(hs_target *t, hs_walk_result *r, stack_origin *o, hs
     }
     int twice = !marks_running(l);
     pointer_reads p;
-    hs_remote_iov iov[8];
+    hs_remote_iov iov[8 + HS_WALK_EARLY];
     size_t n = 0;
     uint64_t lo = 0, hi = 0;
     if (o->chunk && o->top > o->chunk + CHUNK_DATA && o->top <= o->limit &&
@@ -147,12 +176,17 @@ static uint64_t read_window(hs_target *t, hs_walk_result *r, stack_origin *o, hs
         if (l->cframe_current_frame >= 0) /* the cframe must still be the thread's after the copy */
             iov[n++] = (hs_remote_iov){o->tstate + (uint64_t)l->tstate_frame, &p.field[reads++], 8};
     }
+    /* last, as they were read apart before: one that fails (the frame is
+     * gone) fails the rest of them but nothing else */
+    size_t needed = n;
+    n = early_iov(r, frame_span(l), iov, n);
     size_t ok = hs_proc_readv(&t->proc, iov, n);
-    if (ok != n) {
+    if (ok < needed) {
         /* a chunk freed under us, or the thread's state gone */
         *reason = HS_TORN_INVALID;
         return 0;
     }
+    r->early_count = ok - needed;
     if (!pointers_agree(l, o, &p, reads, 0)) {
         *reason = HS_TORN_MOVED;
         return 0;
@@ -160,6 +194,18 @@ static uint64_t read_window(hs_target *t, hs_walk_result *r, stack_origin *o, hs
     r->window_base = lo;
     r->window_len = (size_t)(hi - lo);
     return p.current[0];
+}
+
+/* Notes a frame read apart from the window, to read it with the window at
+ * the next pass. */
+static void remember_apart(hs_walk_result *r, uint64_t frame) {
+    hs_walk_apart *a = r->apart_now;
+    if (!a || a->count == HS_WALK_EARLY)
+        return;
+    for (size_t i = 0; i < a->count; i++)
+        if (a->addr[i] == frame)
+            return;
+    a->addr[a->count++] = frame;
 }
 
 /* The `span` bytes of the frame at `frame`: from the copy of the thread's
@@ -175,6 +221,10 @@ static const uint8_t *frame_bytes(hs_target *t, hs_walk_result *r, const stack_o
     *apart = 1;
     if (frame >= r->spill_base && frame + span <= r->spill_base + r->spill_len)
         return r->spill + (frame - r->spill_base);
+    remember_apart(r, frame);
+    for (size_t i = 0; i < r->early_count; i++)
+        if (r->early_addr[i] == frame)
+            return r->early[i];
     if (chunk && frame >= chunk + CHUNK_DATA && frame - chunk < CHUNK_MAX) {
         uint64_t end = frame + span;
         uint64_t start = end - chunk - CHUNK_DATA > HS_WALK_WINDOW ? end - HS_WALK_WINDOW
@@ -311,15 +361,14 @@ static void cut_stack(hs_walk_result *r, hs_raw_thread *th, int *late, int *last
 static hs_torn_reason walk_frames(hs_target *t, hs_walk_result *r, hs_raw_thread *th,
                                   stack_origin *o) {
     const hs_pylayout *l = &t->layout;
-    int64_t fields[] = {l->frame_previous, l->frame_code, l->frame_instr, l->frame_owner,
-                        l->frame_stacktop, l->frame_state, l->frame_is_entry};
-    size_t span = (size_t)max_offset(fields, sizeof fields / sizeof fields[0]);
+    size_t span = frame_span(l);
     uint8_t local[HS_WALK_FRAME_SPAN];
     r->frame_count = th->first_frame;
     r->node_count = 0;
     th->depth = 0;
     th->truncated = 0;
     r->window_len = r->spill_len = 0; /* copies from another thread or pass are stale */
+    r->early_count = 0;
     if (span > sizeof local)
         return HS_TORN_INVALID;
     uint64_t frame = o->field;
@@ -548,7 +597,8 @@ typedef struct {
  * lookup and a permission check in the kernel, which at low rates is most
  * of a pass. Returns how many leading fields were read; the first two
  * (the head, the thread list) are the ones a pass cannot do without. */
-static size_t read_interp_fields(hs_target *t, uint64_t interp, interp_fields *f, size_t span) {
+static size_t read_interp_fields(hs_target *t, hs_walk_result *r, uint64_t interp, interp_fields *f,
+                                 size_t span) {
     const hs_pylayout *l = &t->layout;
     memset(f, 0, offsetof(interp_fields, first));
     f->have_first = 0;
@@ -557,9 +607,15 @@ static size_t read_interp_fields(hs_target *t, uint64_t interp, interp_fields *f
     int64_t locked_off = l->runtime_gil_locked >= 0 ? l->runtime_gil_locked : l->interp_gil_locked;
     uint64_t gil_base = l->runtime_gil_last_holder >= 0 ? t->runtime : interp;
     t->gil_start = holder_off >= 0 ? gil_base + (uint64_t)holder_off - HS_GIL_HOLDER_OFFSET : 0;
-    hs_remote_iov iov[6] = {
-        {t->runtime + (uint64_t)l->runtime_interpreters_head, &f->interp_now, sizeof f->interp_now},
-        {interp + (uint64_t)l->interp_threads_head, &f->tstate, sizeof f->tstate}};
+    hs_walk_memory *m = r->memory;
+    size_t codes = m && m->code_span ? m->code_count : 0;
+    if (codes && (hs_grow((void **)&r->iov, &r->iov_cap, 6 + codes, sizeof *r->iov) != 0 ||
+                  hs_grow((void **)&m->code_bytes, &m->code_bytes_cap, codes * m->code_span, 1) != 0))
+        codes = 0;
+    hs_remote_iov fixed[6], *iov = codes ? r->iov : fixed;
+    iov[0] = (hs_remote_iov){t->runtime + (uint64_t)l->runtime_interpreters_head, &f->interp_now,
+                             sizeof f->interp_now};
+    iov[1] = (hs_remote_iov){interp + (uint64_t)l->interp_threads_head, &f->tstate, sizeof f->tstate};
     size_t wanted = 2, gil_at = 0, gc_at = 0;
     if (holder_off >= 0 && locked_off >= 0) {
         gil_at = wanted;
@@ -576,7 +632,14 @@ static size_t read_interp_fields(hs_target *t, uint64_t interp, interp_fields *f
         first_at = wanted; /* last: its failure (the thread has gone) costs nothing else */
         iov[wanted++] = (hs_remote_iov){t->tstate_seen, f->first, span};
     }
+    /* Then the headers of the code objects the last pass met (the caller
+     * checks them against its cache): a failed one fails those after it. */
+    size_t codes_at = wanted;
+    for (size_t i = 0; i < codes; i++)
+        iov[wanted++] = (hs_remote_iov){m->codes[i], m->code_bytes + i * m->code_span, m->code_span};
     size_t got = hs_proc_readv(&t->proc, iov, wanted);
+    if (m)
+        m->codes_read = got > codes_at ? got - codes_at : 0;
     f->have_gil = gil_at && got > gil_at + 1;
     f->have_gc = gc_at && got > gc_at;
     f->have_first = first_at && got > first_at && f->tstate == t->tstate_seen;
@@ -602,7 +665,7 @@ int hs_walk_threads(hs_target *t, hs_walk_result *r) {
                 errno = EFAULT;
             return -1;
         }
-        size_t got = read_interp_fields(t, interp, &head, span);
+        size_t got = read_interp_fields(t, r, interp, &head, span);
         if (got >= 2 && head.interp_now == interp)
             break;
         interp = got >= 1 ? head.interp_now : 0;
@@ -650,9 +713,20 @@ int hs_walk_threads(hs_target *t, hs_walk_result *r) {
             tstate = next;
             continue;
         }
+        size_t index = r->thread_count - 1;
+        hs_walk_memory *m = r->memory;
+        r->apart_now = NULL;
+        if (m && hs_grow((void **)&m->apart, &m->apart_cap, index + 1, sizeof *m->apart) == 0) {
+            r->apart_now = &m->apart[index];
+            if (index >= m->apart_len || r->apart_now->tstate != tstate)
+                *r->apart_now = (hs_walk_apart){.tstate = tstate};
+            if (index >= m->apart_len)
+                m->apart_len = index + 1;
+        }
         stack_origin origin;
         origin_of(l, tstate, buf, &origin);
         walk_thread(t, r, th, &origin);
+        r->apart_now = NULL;
         tstate = next;
     }
     r->gc_collecting = gc_before && gc_collecting(t, interp);

@@ -85,6 +85,36 @@ typedef struct {
 
 #define HS_WALK_FRAME_SPAN 128    /* bytes of a frame's header read (at most) */
 
+/* Frames outside the data stack (3.11+: the shim frames on the C stack
+ * that enter each eval loop, 3.12+, and generators' frames) are read apart
+ * from the window, one system call each. The same ones are there pass
+ * after pass, so their addresses are kept and read in the window's own
+ * system call the next time: a frame found there is used as if read apart
+ * (and checked as such), with no call of its own. */
+#define HS_WALK_EARLY 4
+typedef struct {
+    uint64_t tstate;
+    uint64_t addr[HS_WALK_EARLY];
+    size_t count;
+} hs_walk_apart;
+
+/* What a walk of a process remembers from its last pass, to read more in
+ * fewer system calls: per thread (by its place in the list, checked by its
+ * thread state) the frames it read apart; and the code objects the pass's
+ * frames ran, whose headers (code_span bytes each, as the caller wants
+ * them) are read with the interpreter's fields at the start of the next
+ * pass, `codes_read` of them completely. */
+typedef struct {
+    hs_walk_apart *apart;
+    size_t apart_len, apart_cap;
+    uint64_t *codes;
+    size_t code_count, code_cap;
+    uint8_t *code_bytes;
+    size_t code_bytes_cap, code_span, codes_read;
+} hs_walk_memory;
+void hs_walk_memory_free(hs_walk_memory *m);
+#define HS_WALK_EARLY_CODES 256  /* at most: a readv takes 1024 ranges (IOV_MAX) */
+
 /* One frame of the chain being read (shims included), as first read. */
 typedef struct {
     uint64_t addr;
@@ -118,6 +148,11 @@ typedef struct {
     int64_t usual_read_ns;   /* how long a read of two frames takes here (3.10) */
     int gc_collecting;       /* a cyclic garbage collection was running (read once per
                                 pass, with the GIL holder: the thread that collects) */
+    hs_walk_memory *memory;    /* the process's, set by the caller (NULL: none) */
+    hs_walk_apart *apart_now;  /* the thread being read: its entry, or NULL */
+    uint64_t early_addr[HS_WALK_EARLY]; /* those frames, read again with the window */
+    uint8_t early[HS_WALK_EARLY][HS_WALK_FRAME_SPAN];
+    size_t early_count;
 } hs_walk_result;
 
 void hs_walk_result_free(hs_walk_result *r);

@@ -97,7 +97,7 @@ static int contains_pid(const pid_t *list, size_t n, pid_t pid) {
 
 /* Polls a thread's state until it is `want` (or 2 s pass); the last state. */
 static char wait_for_state(pid_t pid, pid_t tid, char want) {
-    hs_thread_state st = {0, 0, 0};
+    hs_thread_state st = {0};
     for (int i = 0; i < 200; i++) {
         if (hs_proc_thread_state(pid, tid, &st) == 0 && st.state == want)
             return want;
@@ -788,6 +788,84 @@ static void *blocked_thread(void *arg) {
     return NULL;
 }
 
+/* Waits on a condition variable until told to stop: a futex wait on a word
+ * inside `cond` (glibc's pthread_cond_t). */
+typedef struct {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int stop;
+    _Atomic pid_t tid;
+} cond_arg;
+
+static void *cond_thread(void *arg) {
+    cond_arg *c = arg;
+    pthread_mutex_lock(&c->lock);
+    atomic_store(&c->tid, current_tid());
+    while (!c->stop)
+        pthread_cond_wait(&c->cond, &c->lock);
+    pthread_mutex_unlock(&c->lock);
+    return NULL;
+}
+
+/* hs_proc_thread_sample, the sampler's per-pass read, against the same
+ * threads: the state from .../syscall, and which futex word a thread
+ * waits on. */
+static void check_thread_sample(pid_t spin_tid, pid_t blocked_tid) {
+    cond_arg c = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+    pthread_t waiter;
+    CHECK(pthread_create(&waiter, NULL, cond_thread, &c) == 0);
+    for (int i = 0; i < 500 && atomic_load(&c.tid) == 0; i++)
+        sleep_ms(2);
+    pid_t cond_tid = atomic_load(&c.tid);
+    CHECK(cond_tid > 0);
+
+    hs_thread_files spin_files, blocked_files, cond_files;
+    hs_thread_files_init(&spin_files);
+    hs_thread_files_init(&blocked_files);
+    hs_thread_files_init(&cond_files);
+    hs_thread_state st = {0};
+    CHECK(hs_proc_thread_sample(getpid(), spin_tid, &spin_files, &st) == 0);
+    CHECK(st.state == 'R' && !st.in_futex);
+    uint64_t spin_cpu = st.cpu_ns;
+    sleep_ms(30);
+    CHECK(hs_proc_thread_sample(getpid(), spin_tid, &spin_files, &st) == 0);
+    CHECK(st.state == 'R' && st.cpu_ns > spin_cpu);
+
+    CHECK(hs_proc_thread_sample(getpid(), blocked_tid, &blocked_files, &st) == 0);
+    CHECK(st.state == 'S' && !st.in_futex); /* in read(2) */
+
+    int in_cond = 0;
+    for (int i = 0; i < 200 && !in_cond; i++) { /* until it sleeps in the wait */
+        CHECK(hs_proc_thread_sample(getpid(), cond_tid, &cond_files, &st) == 0);
+        in_cond = st.state == 'S' && st.in_futex;
+        if (!in_cond)
+            sleep_ms(10);
+    }
+    CHECK(in_cond);
+    uint64_t cond_at = (uint64_t)(uintptr_t)&c.cond;
+    CHECK(st.futex_word >= cond_at && st.futex_word < cond_at + sizeof c.cond);
+    printf("# futex word %#llx, %llu bytes into the condition variable\n",
+           (unsigned long long)st.futex_word, (unsigned long long)(st.futex_word - cond_at));
+
+    pthread_mutex_lock(&c.lock);
+    c.stop = 1;
+    pthread_cond_signal(&c.cond);
+    pthread_mutex_unlock(&c.lock);
+    pthread_join(waiter, NULL);
+    /* gone (the kernel releases a joined thread's task a moment after the
+     * join returns): the read fails and closes its files */
+    int gone = 0;
+    for (int i = 0; i < 100 && !gone; i++) {
+        gone = hs_proc_thread_sample(getpid(), cond_tid, &cond_files, &st) == -1;
+        if (!gone)
+            sleep_ms(10);
+    }
+    CHECK(gone);
+    CHECK(cond_files.syscall_fd < 0 && cond_files.stat_fd < 0 && cond_files.schedstat_fd < 0);
+    hs_thread_files_close(&spin_files);
+    hs_thread_files_close(&blocked_files);
+}
+
 static pid_t wait_for_tid(thread_arg *t) {
     for (int i = 0; i < 500 && atomic_load(&t->tid) == 0; i++)
         sleep_ms(2);
@@ -860,6 +938,7 @@ static void test_threads(void) {
 
     hs_thread_state none;
     CHECK(hs_proc_thread_state(getpid(), 0x7ffffff0, &none) == -1);
+    check_thread_sample(spin_tid, blocked_tid);
 
     atomic_store(&spin.stop, 1);
     CHECK(write(wake[1], "x", 1) == 1);
