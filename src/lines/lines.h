@@ -75,6 +75,10 @@ typedef struct {
     int64_t unrecorded_runs;    /* before 3.12, since enable: runs of selected frames
                                  * left unrecorded, as another trace function had their
                                  * thread (sys.settrace, a debugger, coverage) */
+    PyObject *doors;            /* list of function objects of selected code (add_function),
+                                 * or NULL; 3.11 marks them to take the hook on demand
+                                 * (chosen_func.c) */
+    int hook_on_demand;         /* 3.11: this session holds the hook on demand */
     PyObject *thread_hook;      /* before 3.12: threading.setprofile hook (profile path) */
     PyObject *saved_thread_hook;
     PyObject *weakreflist;
@@ -173,7 +177,9 @@ void hs_lines_clear(LineProfilerObject *lp);
 /* The interpreter hooks: one implementation per hook mechanism. */
 int hs_lines_hooks_install(LineProfilerObject *lp);
 int hs_lines_hooks_remove(LineProfilerObject *lp);
-/* 3.12+: switch LINE events on for one more code object while enabled. */
+/* While enabled: 3.12+ switches LINE events on for one more code object;
+ * before 3.12 the frame evaluation hook learns of it, or of a new door
+ * (entry NULL: lines_type.c, add_function). */
 int hs_lines_hooks_watch(LineProfilerObject *lp, hs_code_lines *entry);
 
 #endif
