@@ -13,7 +13,9 @@ import os
 import importlib
 import inspect
 import linecache
+import sys
 import types
+import warnings
 
 from . import _core, _output
 
@@ -76,7 +78,8 @@ def _by_name(func):
 # 3.11: while a line profile runs, the chosen functions' objects have a
 # subtype of function (src/lines/chosen_func.c), which pickle and copy do
 # not know: they treat it as the plain type.
-if hasattr(_core, "chosen_function"):
+_CHOSEN = hasattr(_core, "chosen_function")
+if _CHOSEN:
     copyreg.pickle(_core.chosen_function, _by_name)
 
 
@@ -146,12 +149,38 @@ class LineProfile:
             for f in _decorated:
                 self.add_function(f)
         self._engine.enable()
+        # 3.11, the hook held on demand (or, once claimed, later): how many
+        # references each chosen code object has now, for _check_doors.
+        self._refs = {code: sys.getrefcount(code) for code in self._engine.codes} if _CHOSEN else None
         _active.append(self)
 
     def disable(self):
+        self._check_doors()
         self._engine.disable()
         if self in _active:
             _active.remove(self)
+
+    def _check_doors(self):
+        """3.11: calls of a chosen function reach the profiler through its
+        function object (src/lines/chosen_func.c); one made from the same
+        code object while the hook was held on demand (the same module code
+        run twice, types.FunctionType(f.__code__, ...)) runs unseen when
+        called outside chosen functions. Said, not hidden. A new function
+        adds a reference to its code: the objects are searched only when
+        that count grew."""
+        if not self._refs or self._engine.route != "evalhook on demand":
+            return
+        grew = [c for c, n in self._refs.items() if sys.getrefcount(c) > n and "<" not in c.co_qualname]
+        if not grew:
+            return
+        wanted = set(map(id, grew))
+        # While enabled, doors have the subtype: plain functions are the others.
+        plain = [o for o in gc.get_referrers(*grew)
+                 if type(o) is types.FunctionType and id(o.__code__) in wanted]
+        if plain:
+            warnings.warn("hotscope: %d function object(s) of chosen code were made while the line profile "
+                          "ran (%s): their calls from outside chosen functions may be missing"
+                          % (len(plain), ", ".join(sorted({f.__qualname__ for f in plain}))), RuntimeWarning, 3)
 
     def __enter__(self):
         self.enable()

@@ -257,3 +257,66 @@ def test_profiling_stopped_inside_a_chosen_call():
     with hotscope.LineProfile(chosen, decorated=False) as again:  # the demand count stayed paired
         caller(4)
     assert hotscope_counts(again.data)[0] == settrace_counts(all_codes([chosen]), lambda: caller(4))
+
+
+# ---- doors found later: code objects chosen before their functions exist -------------
+
+LATER = '''
+def leaf(n):
+    t = 0
+    for i in range(n):
+        t += i
+    return t
+
+def outer(n):
+    return leaf(n) + [leaf(i) for i in range(3)][-1]
+
+def helper(i):
+    return i + 1
+
+def run(probe):
+    probe()
+    outer(4)      # outer's frame brings its door; leaf, called inside it, not yet
+    probe()
+    leaf(5)       # leaf's own frame brings the last door: held on demand from here
+    probe()
+    for i in range(50):
+        helper(i)
+    outer(6)
+    probe()
+'''
+
+
+def test_doors_found_in_frames_of_code_chosen_before_its_functions_exist():
+    """As `hotscope lines --func __main__:outer` selects code objects before
+    the script makes its functions."""
+    module_code = compile(LATER, __file__ + ":later", "exec")
+    codes = [c for c in module_code.co_consts if isinstance(c, types.CodeType) and c.co_name in ("outer", "leaf")]
+
+    def fresh():
+        ns = {}
+        exec(module_code, ns)
+        return ns
+
+    lp = hotscope.LineProfile(decorated=False)
+    for code in codes:
+        lp.add_code(code)  # no function has this code yet: no door
+    routes = []
+    with lp:
+        ns = fresh()
+        ns["run"](lambda: routes.append(lp._engine.route))
+    expected = settrace_counts(all_codes([ns["outer"], ns["leaf"]]), lambda: ns["run"](lambda: None))
+    assert hotscope_counts(lp.data)[0] == expected
+    if ON_DEMAND:
+        assert routes == ["evalhook", "evalhook", "evalhook on demand", "evalhook on demand"]
+        assert type(ns["leaf"]) is types.FunctionType  # marked while it ran, plain again
+    # The same module code run again while the hook is held on demand makes
+    # new plain functions: what they run outside chosen calls is not seen,
+    # and the profile says so.
+    if ON_DEMAND:
+        lp = hotscope.LineProfile(ns["leaf"], decorated=False)
+        with pytest.warns(RuntimeWarning, match=r"1 function object\(s\) of chosen code .*\(leaf\)"):
+            with lp:
+                again = fresh()
+                again["leaf"](3)
+        assert hotscope_counts(lp.data)[0] == {}

@@ -144,14 +144,16 @@ static int is_comprehension(PyObject *name) {
 }
 
 /* Whether frames of `code` start only through a marked door's call, or
- * inside one (`depth` bounds the walk up through nested comprehensions). */
-static int covered(LineProfilerObject *lp, PyObject *code, int depth) {
+ * inside one (`depth` bounds the walk up through nested comprehensions);
+ * with `any_door`, whether they would once every plain function selected
+ * had a door. */
+static int covered(LineProfilerObject *lp, PyObject *code, int depth, int any_door) {
     PyCodeObject *co = (PyCodeObject *)code;
     if (co->co_flags & (CO_GENERATOR | CO_COROUTINE | CO_ITERABLE_COROUTINE | CO_ASYNC_GENERATOR))
         return 0; /* resumed without a call */
     if (is_comprehension(co->co_name)) {
         PyObject *parent = selected_parent(lp, code);
-        return parent && depth < 64 && covered(lp, parent, depth + 1);
+        return parent && depth < 64 && covered(lp, parent, depth + 1, any_door);
     }
     /* A '<' in the qualified name ("f.<locals>.g", "<lambda>"): made anew
      * by each run of the code around it, as objects of the plain type.
@@ -162,12 +164,35 @@ static int covered(LineProfilerObject *lp, PyObject *code, int depth) {
         PyErr_Clear(); /* not covered, then */
     if (at != -1)
         return 0;
-    return has_marked_door(lp, code);
+    return any_door || has_marked_door(lp, code);
 }
 
-int hs_chosen_func_cover(LineProfilerObject *lp) {
+/* Claiming. A selection can lack doors only for want of function objects:
+ * `hotscope lines --func __main__:f` selects f's code object before the
+ * script runs, so f is made later, by MAKE_FUNCTION. The hook, held for
+ * good meanwhile, sees f's first frame; its function object (the frame's
+ * f_func) becomes the door, and once every selected code object is covered
+ * the hook is held on demand from then (hooks_evalframe.c). Only a plain
+ * function running that very code object, and only once per code object
+ * and session: a nested function's objects, made anew each time, are not
+ * worth collecting (they cover nothing). */
+int hs_chosen_func_claim(LineProfilerObject *lp, hs_code_lines *entry, PyObject *func) {
+    entry->door_sought = 1;
+    if (!lp->claiming || Py_TYPE(func) != &PyFunction_Type || PyFunction_GET_CODE(func) != entry->code ||
+        PyUnicode_FindChar(((PyCodeObject *)entry->code)->co_qualname, '<', 0,
+                           PyUnicode_GET_LENGTH(((PyCodeObject *)entry->code)->co_qualname), 1) != -1)
+        return 0;
+    if ((!lp->doors && !(lp->doors = PyList_New(0))) || PyList_Append(lp->doors, func) < 0) {
+        PyErr_Clear(); /* no door, no harm: the hook stays held for good */
+        return 0;
+    }
+    mark(func);
+    return hs_chosen_func_cover(lp, 0);
+}
+
+int hs_chosen_func_cover(LineProfilerObject *lp, int any_door) {
     for (size_t i = 0; i < lp->code_count; i++) {
-        if (!covered(lp, lp->codes[i]->code, 0))
+        if (!covered(lp, lp->codes[i]->code, 0, any_door))
             return 0;
     }
     return 1;

@@ -28,8 +28,14 @@ void hs_chosen_func_mark_doors(LineProfilerObject *lp);
 void hs_chosen_func_unmark_doors(LineProfilerObject *lp);
 /* Whether every selected code object can only start running through a
  * marked door (directly or inside one's call): then the hook can be
- * taken on demand without missing a frame. */
-int hs_chosen_func_cover(LineProfilerObject *lp);
+ * taken on demand without missing a frame. With `any_door`: whether it
+ * would once the plain functions selected had doors (worth claiming). */
+int hs_chosen_func_cover(LineProfilerObject *lp, int any_door);
+/* While the hook is held for good: `func`, the function object of a new
+ * frame of `entry`, becomes its door if it can (once per entry and
+ * session; only while lp->claiming). Returns whether the doors cover the
+ * selection now. */
+int hs_chosen_func_claim(LineProfilerObject *lp, hs_code_lines *entry, PyObject *func);
 #endif
 
 #endif

@@ -88,7 +88,24 @@ static PyObject *evaluate_selected(LineProfilerObject *lp, hs_code_lines *entry,
      * runs. */
     Py_INCREF(lp);
     uint64_t session = lp->session;
-    hs_lines_enter(lp, entry, hs_eval_frame_is_new(frame));
+    int is_new = hs_eval_frame_is_new(frame);
+    hs_lines_enter(lp, entry, is_new);
+#if HS_HAVE_CHOSEN_FUNC
+    /* Held for good, a new frame whose code has no door yet: its function
+     * becomes one, and once they cover the selection the hook is held on
+     * demand, this frame demanding it as a door's call would. Only when it
+     * is the one selected frame running with our trace function (its own
+     * window the only one open): another, entered without a door, would go
+     * on without the hook. */
+    int claimed = 0;
+    if (lp->claiming && installed && lp->open_windows == 1 && !entry->door_sought && is_new && !throwflag &&
+        !PyErr_Occurred() && hs_chosen_func_claim(lp, entry, hs_eval_frame_func(frame))) {
+        hs_evalhook_demand();
+        hs_evalhook_hold_on_demand();
+        lp->hook_on_demand = 1;
+        claimed = 1;
+    }
+#endif
     PyObject *result = hs_evalhook_default(ts, frame, throwflag);
     uint64_t now = hs_ticks(&lp->clock);
     /* Profiling stopped meanwhile: the stop charged the lines and took the
@@ -104,6 +121,10 @@ static PyObject *evaluate_selected(LineProfilerObject *lp, hs_code_lines *entry,
                 update_filter(lp);
         }
     }
+#if HS_HAVE_CHOSEN_FUNC
+    if (claimed)
+        hs_evalhook_undemand(); /* paired, whether profiling stopped meanwhile or not */
+#endif
     Py_DECREF(lp);
     return result;
 }
@@ -138,15 +159,23 @@ static PyObject *evaluate(void *owner, PyThreadState *ts, hs_eval_frame *frame, 
 
 /* 3.11, holding the hook on demand: marks the doors added since, and
  * holds the hook for good from the first selection that they do not
- * cover (until the next enable). */
+ * cover (until a claim or the next enable). */
 static void check_on_demand(LineProfilerObject *lp) {
 #if HS_HAVE_CHOSEN_FUNC
-    if (!lp->hook_on_demand)
+    if (!lp->hook_on_demand) {
+        /* Held for good: doors added are marked, and claiming goes on
+         * while it can still help (it switches, not this). */
+        if (lp->claiming) {
+            hs_chosen_func_mark_doors(lp);
+            lp->claiming = hs_chosen_func_cover(lp, 1);
+        }
         return;
+    }
     hs_chosen_func_mark_doors(lp);
-    if (!hs_chosen_func_cover(lp)) {
+    if (!hs_chosen_func_cover(lp, 0)) {
         hs_evalhook_hold_for_good();
         lp->hook_on_demand = 0;
+        lp->claiming = 0;
     }
 #else
     (void)lp;
@@ -164,8 +193,11 @@ int hs_lines_evalframe_start(LineProfilerObject *lp) {
      * They stay marked until the stop either way. */
     int on_demand = 0;
 #if HS_HAVE_CHOSEN_FUNC
+    for (size_t i = 0; i < lp->code_count; i++)
+        lp->codes[i]->door_sought = 0;
     hs_chosen_func_mark_doors(lp);
-    on_demand = hs_chosen_func_cover(lp);
+    on_demand = hs_chosen_func_cover(lp, 0);
+    lp->claiming = !on_demand && hs_chosen_func_cover(lp, 1);
 #endif
     if (!(on_demand ? hs_evalhook_acquire_on_demand() : hs_evalhook_acquire(0))) {
 #if HS_HAVE_CHOSEN_FUNC

@@ -30,6 +30,8 @@ typedef struct {
     int64_t *hits;       /* per line: line events, as the interpreter counts them */
     uint64_t *ticks;     /* per line: clock ticks charged */
     int64_t calls;       /* frames started (not generator resumptions) */
+    int door_sought;     /* 3.11: a door was looked for in one of its frames
+                          * this session (chosen_func.c, claiming) */
 } hs_code_lines;
 
 /* One running frame of a selected code object. */
@@ -79,6 +81,8 @@ typedef struct {
                                  * or NULL; 3.11 marks them to take the hook on demand
                                  * (chosen_func.c) */
     int hook_on_demand;         /* 3.11: this session holds the hook on demand */
+    int claiming;               /* 3.11: held for good, as doors are missing that a
+                                 * chosen frame may bring (chosen_func.c, claiming) */
     PyObject *thread_hook;      /* before 3.12: threading.setprofile hook (profile path) */
     PyObject *saved_thread_hook;
     PyObject *weakreflist;

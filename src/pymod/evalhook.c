@@ -153,6 +153,13 @@ void hs_evalhook_hold_for_good(void) {
     }
 }
 
+void hs_evalhook_hold_on_demand(void) {
+    if (hook.on_demand < hook.users) {
+        hook.on_demand++;
+        follow_users();
+    }
+}
+
 /* Only the first demand and the last undemand change anything: the calls
  * in between pay an increment. */
 void hs_evalhook_demand(void) {
@@ -216,6 +223,9 @@ void hs_evalhook_release_on_demand(void) {
 }
 
 void hs_evalhook_hold_for_good(void) {
+}
+
+void hs_evalhook_hold_on_demand(void) {
 }
 
 #endif

@@ -103,6 +103,17 @@ static inline PyObject *hs_eval_frame_code(hs_eval_frame *frame) {
 #endif
 }
 
+/* The function object the frame runs (borrowed), 3.11: f_func, the first
+ * field of struct _PyInterpreterFrame (Include/internal/pycore_frame.h,
+ * v3.11.0; a function for every frame there, exec'd code included). */
+#if PY_VERSION_HEX >= 0x030B0000
+static inline PyObject *hs_eval_frame_func(hs_eval_frame *frame) {
+    PyObject *func;
+    memcpy(&func, frame, sizeof func);
+    return func;
+}
+#endif
+
 /* Whether the frame has not run an instruction yet: a new call, not a
  * generator resumed. 3.10: f_lasti is -1 until then (frameobject.h);
  * 3.11: prev_instr points one code unit before the code's first
@@ -176,6 +187,9 @@ void hs_evalhook_release_on_demand(void);
  * place from now on): for a user that learns it cannot tell any more when
  * it needs the hook. */
 void hs_evalhook_hold_for_good(void);
+/* The other way: a plain hold becomes one on demand (the caller demands
+ * first if it needs the hook until its next undemand). */
+void hs_evalhook_hold_on_demand(void);
 
 #if HS_HAVE_EVALHOOK
 /* Whether the hook, taken, is still the interpreter's evaluation function
