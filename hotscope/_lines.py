@@ -6,12 +6,16 @@ lines_text) are C; this module only turns functions, methods and
 of the profiled functions so a saved report shows the code that ran.
 """
 
+import copyreg
 import functools
+import gc
 import os
 import importlib
 import inspect
 import linecache
+import sys
 import types
+import warnings
 
 from . import _core, _output
 
@@ -25,6 +29,12 @@ _active = []
 def _code_objects(obj):
     """The code objects of a function-like object, unwrapping decorators,
     methods, static/class methods, properties and partials."""
+    return [code for code, _func in _code_sources(obj)]
+
+
+def _code_sources(obj):
+    """(code, function) for each code object of `obj` as _code_objects
+    finds them; function is the function object it came from, or None."""
     seen = set()
     found = []
     todo = [obj]
@@ -34,7 +44,7 @@ def _code_objects(obj):
             continue
         seen.add(id(o))
         if isinstance(o, types.CodeType):
-            found.append(o)
+            found.append((o, None))
         elif isinstance(o, (staticmethod, classmethod, types.MethodType)):
             todo.append(o.__func__)
         elif isinstance(o, property):
@@ -42,7 +52,7 @@ def _code_objects(obj):
         elif isinstance(o, functools.partial):
             todo.append(o.func)
         elif hasattr(o, "__code__") and isinstance(o.__code__, types.CodeType):
-            found.append(o.__code__)
+            found.append((o.__code__, o if isinstance(o, types.FunctionType) else None))
             if hasattr(o, "__wrapped__"):
                 todo.append(o.__wrapped__)
         elif hasattr(o, "__wrapped__"):
@@ -51,6 +61,26 @@ def _code_objects(obj):
             todo.extend(v for v in vars(o).values()
                         if callable(v) or isinstance(v, (staticmethod, classmethod, property)))
     return found
+
+
+def _functions_of(code):
+    """The function objects running `code` now (gc.get_referrers: one walk
+    over the objects the collector tracks)."""
+    return [o for o in gc.get_referrers(code) if isinstance(o, types.FunctionType) and o.__code__ is code]
+
+
+def _by_name(func):
+    # pickle and copy find a function by its module and qualified name, as
+    # they do for the plain type (which they recognise by its exact type).
+    return func.__qualname__
+
+
+# 3.11: while a line profile runs, the chosen functions' objects have a
+# subtype of function (src/lines/chosen_func.c), which pickle and copy do
+# not know: they treat it as the plain type.
+_CHOSEN = hasattr(_core, "chosen_function")
+if _CHOSEN:
+    copyreg.pickle(_core.chosen_function, _by_name)
 
 
 def _with_nested(code):
@@ -91,29 +121,66 @@ class LineProfile:
         """Profile the lines of `func` (a function, method, class, code
         object, or something wrapping one). Returns how many code objects
         were added."""
-        codes = _code_objects(func)
-        if not codes:
+        sources = _code_sources(func)
+        if not sources:
             raise TypeError("cannot line-profile %r: no Python code found in it" % (func,))
         added = 0
-        for code in codes:
-            for c in _with_nested(code):
+        for code, function in sources:
+            if function is None:
+                added += self.add_code(code)
+                continue
+            # The function object too: on 3.11 its calls tell the engine
+            # when its frame evaluation hook is needed (chosen_func.c).
+            added += bool(self._engine.add_function(function))
+            for c in _with_nested(code)[1:]:
                 added += bool(self._engine.add_code(c))
         return added
 
     def add_code(self, code):
-        return sum(bool(self._engine.add_code(c)) for c in _with_nested(code))
+        """Profile the lines of a code object (and of those nested in it).
+        Returns how many code objects were added."""
+        added = 0
+        for function in _functions_of(code):
+            added += bool(self._engine.add_function(function))
+        return added + sum(bool(self._engine.add_code(c)) for c in _with_nested(code))
 
     def enable(self):
         if self._decorated:
             for f in _decorated:
                 self.add_function(f)
         self._engine.enable()
+        # 3.11, the hook held on demand (or, once claimed, later): how many
+        # references each chosen code object has now, for _check_doors.
+        self._refs = {code: sys.getrefcount(code) for code in self._engine.codes} if _CHOSEN else None
         _active.append(self)
 
     def disable(self):
+        self._check_doors()
         self._engine.disable()
         if self in _active:
             _active.remove(self)
+
+    def _check_doors(self):
+        """3.11: calls of a chosen function reach the profiler through its
+        function object (src/lines/chosen_func.c); one made from the same
+        code object while the hook was held on demand (the same module code
+        run twice, types.FunctionType(f.__code__, ...)) runs unseen when
+        called outside chosen functions. Said, not hidden. A new function
+        adds a reference to its code: the objects are searched only when
+        that count grew."""
+        if not self._refs or self._engine.route != "evalhook on demand":
+            return
+        grew = [c for c, n in self._refs.items() if sys.getrefcount(c) > n and "<" not in c.co_qualname]
+        if not grew:
+            return
+        wanted = set(map(id, grew))
+        # While enabled, doors have the subtype: plain functions are the others.
+        plain = [o for o in gc.get_referrers(*grew)
+                 if type(o) is types.FunctionType and id(o.__code__) in wanted]
+        if plain:
+            warnings.warn("hotscope: %d function object(s) of chosen code were made while the line profile "
+                          "ran (%s): their calls from outside chosen functions may be missing"
+                          % (len(plain), ", ".join(sorted({f.__qualname__ for f in plain}))), RuntimeWarning, 3)
 
     def __enter__(self):
         self.enable()

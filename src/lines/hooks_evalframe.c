@@ -30,6 +30,9 @@
  * selected frame running, every frame comes here (the hook's filter is
  * all ones); otherwise only frames whose code passes the filter of the
  * selected code objects' address bits (src/pymod/evalhook.h).
+ * On 3.11 the hook is held on demand when the chosen functions' objects
+ * can report their calls (chosen_func.c): it is then in place only while
+ * one runs, which is all that the above needs.
  * Installing or removing a trace function raises the audit event
  * sys.settrace (Python/ceval.c, _PyEval_SetTrace), whose hooks may run
  * Python code: the frames evaluated meanwhile are left as they are.
@@ -41,6 +44,7 @@
  * selected frame runs. On 3.12+ sys.monitoring lets both run.
  */
 #include "legacy_hooks.h"
+#include "chosen_func.h"
 #include "../pymod/evalhook.h"
 
 #if !HS_HAVE_MONITORING
@@ -84,7 +88,24 @@ static PyObject *evaluate_selected(LineProfilerObject *lp, hs_code_lines *entry,
      * runs. */
     Py_INCREF(lp);
     uint64_t session = lp->session;
-    hs_lines_enter(lp, entry, hs_eval_frame_is_new(frame));
+    int is_new = hs_eval_frame_is_new(frame);
+    hs_lines_enter(lp, entry, is_new);
+#if HS_HAVE_CHOSEN_FUNC
+    /* Held for good, a new frame whose code has no door yet: its function
+     * becomes one, and once they cover the selection the hook is held on
+     * demand, this frame demanding it as a door's call would. Only when it
+     * is the one selected frame running with our trace function (its own
+     * window the only one open): another, entered without a door, would go
+     * on without the hook. */
+    int claimed = 0;
+    if (lp->claiming && installed && lp->open_windows == 1 && !entry->door_sought && is_new && !throwflag &&
+        !PyErr_Occurred() && hs_chosen_func_claim(lp, entry, hs_eval_frame_func(frame))) {
+        hs_evalhook_demand();
+        hs_evalhook_hold_on_demand();
+        lp->hook_on_demand = 1;
+        claimed = 1;
+    }
+#endif
     PyObject *result = hs_evalhook_default(ts, frame, throwflag);
     uint64_t now = hs_ticks(&lp->clock);
     /* Profiling stopped meanwhile: the stop charged the lines and took the
@@ -100,6 +121,10 @@ static PyObject *evaluate_selected(LineProfilerObject *lp, hs_code_lines *entry,
                 update_filter(lp);
         }
     }
+#if HS_HAVE_CHOSEN_FUNC
+    if (claimed)
+        hs_evalhook_undemand(); /* paired, whether profiling stopped meanwhile or not */
+#endif
     Py_DECREF(lp);
     return result;
 }
@@ -132,16 +157,64 @@ static PyObject *evaluate(void *owner, PyThreadState *ts, hs_eval_frame *frame, 
     return hs_evalhook_default(ts, frame, throwflag);
 }
 
+/* 3.11, holding the hook on demand: marks the doors added since, and
+ * holds the hook for good from the first selection that they do not
+ * cover (until a claim or the next enable). */
+static void check_on_demand(LineProfilerObject *lp) {
+#if HS_HAVE_CHOSEN_FUNC
+    if (!lp->hook_on_demand) {
+        /* Held for good: doors added are marked, and claiming goes on
+         * while it can still help (it switches, not this). */
+        if (lp->claiming) {
+            hs_chosen_func_mark_doors(lp);
+            lp->claiming = hs_chosen_func_cover(lp, 1);
+        }
+        return;
+    }
+    hs_chosen_func_mark_doors(lp);
+    if (!hs_chosen_func_cover(lp, 0)) {
+        hs_evalhook_hold_for_good();
+        lp->hook_on_demand = 0;
+        lp->claiming = 0;
+    }
+#else
+    (void)lp;
+#endif
+}
+
 void hs_lines_evalframe_watch(LineProfilerObject *lp) {
     update_filter(lp);
+    check_on_demand(lp);
 }
 
 int hs_lines_evalframe_start(LineProfilerObject *lp) {
-    if (!hs_evalhook_acquire(0))
+    /* On demand where the doors can be marked and cover the selection
+     * (chosen_func.c); marking first, as covering asks for marked doors.
+     * They stay marked until the stop either way. */
+    int on_demand = 0;
+#if HS_HAVE_CHOSEN_FUNC
+    for (size_t i = 0; i < lp->code_count; i++)
+        lp->codes[i]->door_sought = 0;
+    hs_chosen_func_mark_doors(lp);
+    on_demand = hs_chosen_func_cover(lp, 0);
+    lp->claiming = !on_demand && hs_chosen_func_cover(lp, 1);
+#endif
+    if (!(on_demand ? hs_evalhook_acquire_on_demand() : hs_evalhook_acquire(0))) {
+#if HS_HAVE_CHOSEN_FUNC
+        hs_chosen_func_unmark_doors(lp);
+#endif
         return 0;
+    }
+    lp->hook_on_demand = on_demand;
     lp->open_windows = 0;
     if (!hs_evalhook_set_around(evaluate, lp, 0)) {
-        hs_evalhook_release(0);
+        if (on_demand)
+            hs_evalhook_release_on_demand();
+        else
+            hs_evalhook_release(0);
+#if HS_HAVE_CHOSEN_FUNC
+        hs_chosen_func_unmark_doors(lp);
+#endif
         PyErr_SetString(PyExc_ValueError, "another hotscope line profiler is already running; disable it first");
         return -1;
     }
@@ -153,7 +226,14 @@ int hs_lines_evalframe_start(LineProfilerObject *lp) {
 int hs_lines_evalframe_stop(LineProfilerObject *lp) {
     int in_place = hs_evalhook_in_place();
     hs_evalhook_clear_around(lp);
-    hs_evalhook_release(0);
+    if (lp->hook_on_demand)
+        hs_evalhook_release_on_demand();
+    else
+        hs_evalhook_release(0);
+    lp->hook_on_demand = 0;
+#if HS_HAVE_CHOSEN_FUNC
+    hs_chosen_func_unmark_doors(lp);
+#endif
     Py_DECREF(lp);
     return in_place;
 }

@@ -30,6 +30,8 @@ typedef struct {
     int64_t *hits;       /* per line: line events, as the interpreter counts them */
     uint64_t *ticks;     /* per line: clock ticks charged */
     int64_t calls;       /* frames started (not generator resumptions) */
+    int door_sought;     /* 3.11: a door was looked for in one of its frames
+                          * this session (chosen_func.c, claiming) */
 } hs_code_lines;
 
 /* One running frame of a selected code object. */
@@ -75,6 +77,12 @@ typedef struct {
     int64_t unrecorded_runs;    /* before 3.12, since enable: runs of selected frames
                                  * left unrecorded, as another trace function had their
                                  * thread (sys.settrace, a debugger, coverage) */
+    PyObject *doors;            /* list of function objects of selected code (add_function),
+                                 * or NULL; 3.11 marks them to take the hook on demand
+                                 * (chosen_func.c) */
+    int hook_on_demand;         /* 3.11: this session holds the hook on demand */
+    int claiming;               /* 3.11: held for good, as doors are missing that a
+                                 * chosen frame may bring (chosen_func.c, claiming) */
     PyObject *thread_hook;      /* before 3.12: threading.setprofile hook (profile path) */
     PyObject *saved_thread_hook;
     PyObject *weakreflist;
@@ -173,7 +181,9 @@ void hs_lines_clear(LineProfilerObject *lp);
 /* The interpreter hooks: one implementation per hook mechanism. */
 int hs_lines_hooks_install(LineProfilerObject *lp);
 int hs_lines_hooks_remove(LineProfilerObject *lp);
-/* 3.12+: switch LINE events on for one more code object while enabled. */
+/* While enabled: 3.12+ switches LINE events on for one more code object;
+ * before 3.12 the frame evaluation hook learns of it, or of a new door
+ * (entry NULL: lines_type.c, add_function). */
 int hs_lines_hooks_watch(LineProfilerObject *lp, hs_code_lines *entry);
 
 #endif

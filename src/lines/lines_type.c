@@ -36,6 +36,34 @@ static PyObject *lp_add_code(LineProfilerObject *lp, PyObject *code) {
     return PyBool_FromLong(added);
 }
 
+/* add_function(func): selects func.__code__ and keeps the function object
+ * as a door to it (chosen_func.c: on 3.11 its calls then tell when the
+ * frame evaluation hook is needed). */
+static PyObject *lp_add_function(LineProfilerObject *lp, PyObject *func) {
+    if (!PyFunction_Check(func) && !PyObject_TypeCheck(func, &PyFunction_Type)) {
+        PyErr_SetString(PyExc_TypeError, "expected a function");
+        return NULL;
+    }
+    if (!lp->doors && !(lp->doors = PyList_New(0)))
+        return NULL;
+    int known = 0;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lp->doors) && !known; i++)
+        known = PyList_GET_ITEM(lp->doors, i) == func;
+    if (!known && PyList_Append(lp->doors, func) < 0)
+        return NULL;
+    int added = hs_lines_select(lp, PyFunction_GET_CODE(func));
+    if (added < 0)
+        return NULL;
+    if (added && lp->enabled && hs_lines_hooks_watch(lp, lp->codes[lp->code_count - 1]) < 0)
+        return NULL;
+#if !HS_HAVE_MONITORING
+    /* A new door of a code object already selected is marked too. */
+    if (!added && !known && lp->enabled && hs_lines_hooks_watch(lp, NULL) < 0)
+        return NULL;
+#endif
+    return PyBool_FromLong(added);
+}
+
 static PyObject *lp_enable(LineProfilerObject *lp, PyObject *unused) {
     (void)unused;
     if (lp->enabled)
@@ -176,6 +204,9 @@ static PyObject *lp_get_enabled(LineProfilerObject *lp, void *closure) {
 static PyMethodDef lp_methods[] = {
     {"add_code", (PyCFunction)lp_add_code, METH_O,
      "add_code(code) -> bool: profile this code object's lines (False if it already was)"},
+    {"add_function", (PyCFunction)lp_add_function, METH_O,
+     "add_function(func) -> bool: profile func.__code__'s lines (False if it already was); on 3.11 func's "
+     "calls also tell the profiler when its frame evaluation hook is needed"},
     {"enable", (PyCFunction)lp_enable, METH_NOARGS, "Start recording line events."},
     {"disable", (PyCFunction)lp_disable, METH_NOARGS, "Stop recording; lines running are charged up to now."},
     {"snapshot", (PyCFunction)lp_snapshot, METH_NOARGS,
@@ -185,7 +216,25 @@ static PyMethodDef lp_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+/* How selected frames are found now (for tests and diagnosis). */
+static PyObject *lp_get_route(LineProfilerObject *lp, void *closure) {
+    (void)closure;
+    const char *route = "off";
+    if (lp->enabled) {
+#if HS_HAVE_MONITORING
+        route = "monitoring";
+#else
+        route = !lp->via_evalhook ? "profile" : lp->hook_on_demand ? "evalhook on demand" : "evalhook";
+#endif
+    }
+    return PyUnicode_FromString(route);
+}
+
 static PyGetSetDef lp_getset[] = {
+    {"route", (getter)lp_get_route, NULL,
+     "how selected frames are found: 'monitoring' (3.12+), 'evalhook', 'evalhook on demand' (3.11: only "
+     "while a chosen function runs), 'profile' (another evaluation function is in place), 'off'",
+     NULL},
     {"codes", (getter)lp_codes, NULL, "the selected code objects, in selection order", NULL},
     {"enabled", (getter)lp_get_enabled, NULL, "whether recording is on", NULL},
     {NULL, NULL, NULL, NULL, NULL},
@@ -195,6 +244,7 @@ static int lp_traverse(LineProfilerObject *lp, visitproc visit, void *arg) {
     Py_VISIT(Py_TYPE(lp));
     for (size_t i = 0; i < lp->code_count; i++)
         Py_VISIT(lp->codes[i]->code);
+    Py_VISIT(lp->doors);
     Py_VISIT(lp->thread_hook);
     Py_VISIT(lp->saved_thread_hook);
     Py_VISIT(lp->disable);
@@ -203,6 +253,7 @@ static int lp_traverse(LineProfilerObject *lp, visitproc visit, void *arg) {
 
 static int lp_clear_refs(LineProfilerObject *lp) {
     Py_CLEAR(lp->disable);
+    Py_CLEAR(lp->doors);
     Py_CLEAR(lp->thread_hook);
     Py_CLEAR(lp->saved_thread_hook);
     return 0;

@@ -12,7 +12,8 @@
  * (Python/pystate.c), and Python-to-Python calls are only run inline in
  * the caller's evaluation when that is NULL (Python/ceval.c, CALL), so
  * with the hook each Python frame gets its own evaluation, which is what
- * costs the hook its time: a C call per Python call.
+ * costs the hook its time: a C call per Python call (hence the hook on
+ * demand, evalhook.h).
  */
 #include "evalhook.h"
 
@@ -24,13 +25,18 @@
 static __thread hs_eval_levels levels __attribute__((tls_model("initial-exec")));
 
 /* Who uses the hook: the interpreter it is installed in, how many
- * engines took it and how many of them read the levels, and the around
- * function (evalhook.h says why this is process state). Changed with the
- * GIL held only. */
+ * engines took it, how many of them on demand and how many read the
+ * levels, the demands running, and the around function (evalhook.h says
+ * why this is process state). Changed with the GIL held only. */
 static struct {
     PyInterpreterState *interp;
     int users;
+    int on_demand;
     int level_users;
+    int installed;      /* ours was put in place last by us (not yet taken away) */
+    int displaced;      /* since the first user took it, another evaluation
+                         * function was met where ours was wanted */
+    int64_t demand;     /* hs_evalhook_demand calls running, all threads */
     hs_eval_around around;
     void *around_owner;
     uint64_t around_filter;
@@ -62,39 +68,114 @@ static PyObject *eval_hook(PyThreadState *tstate, hs_eval_frame *frame, int thro
     return result;
 }
 
-int hs_evalhook_acquire(int reads_levels) {
+/* Puts the hook in place, or takes it away, as its users want it now: a
+ * user holding it for good, or one on demand with a demand running.
+ * Another evaluation function found in place is left alone (a debugger's;
+ * it may have replaced ours). */
+static void follow_users(void) {
+    _PyFrameEvalFunction now = _PyInterpreterState_GetEvalFrameFunc(hook.interp);
+    if (hook.installed && now != eval_hook) {
+        hook.installed = 0;
+        hook.displaced = 1;
+    }
+    int wanted = hook.users > hook.on_demand || (hook.users > 0 && hook.demand > 0);
+    if (wanted && !hook.installed) {
+        if (now == _PyEval_EvalFrameDefault) {
+            _PyInterpreterState_SetEvalFrameFunc(hook.interp, eval_hook);
+            hook.installed = 1;
+        } else if (now != eval_hook) {
+            hook.displaced = 1;
+        }
+    } else if (!wanted && hook.installed) {
+        _PyInterpreterState_SetEvalFrameFunc(hook.interp, _PyEval_EvalFrameDefault);
+        hook.installed = 0;
+    }
+}
+
+static int take(int reads_levels, int on_demand) {
     PyInterpreterState *interp = PyInterpreterState_Get();
-    if (hook.users > 0) {
-        if (hook.interp != interp || _PyInterpreterState_GetEvalFrameFunc(interp) != eval_hook)
-            return 0;
-    } else {
-        if (_PyInterpreterState_GetEvalFrameFunc(interp) != _PyEval_EvalFrameDefault)
-            return 0;
-        _PyInterpreterState_SetEvalFrameFunc(interp, eval_hook);
+    _PyFrameEvalFunction now = _PyInterpreterState_GetEvalFrameFunc(interp);
+    if (hook.users > 0 ? hook.interp != interp || (now != eval_hook && now != _PyEval_EvalFrameDefault)
+                       : now != _PyEval_EvalFrameDefault)
+        return 0;
+    if (hook.users == 0) {
         hook.interp = interp;
+        hook.displaced = 0;
     }
     hook.users++;
+    hook.on_demand += on_demand;
     hook.level_users += reads_levels != 0;
+    follow_users();
     return 1;
 }
 
-void hs_evalhook_release(int reads_levels) {
+static void give_back(int reads_levels, int on_demand) {
     if (hook.users <= 0)
         return;
     hook.level_users -= reads_levels != 0;
-    if (--hook.users > 0)
+    hook.on_demand -= on_demand;
+    if (--hook.users > 0) {
+        follow_users();
         return;
+    }
     if (_PyInterpreterState_GetEvalFrameFunc(hook.interp) == eval_hook)
         _PyInterpreterState_SetEvalFrameFunc(hook.interp, _PyEval_EvalFrameDefault);
+    /* Not `demand`: calls running still undemand when they return. */
     hook.interp = NULL;
+    hook.installed = 0;
+    hook.on_demand = 0;
     hook.level_users = 0;
     hook.around = NULL;
     hook.around_owner = NULL;
     hook.around_filter = 0;
 }
 
+int hs_evalhook_acquire(int reads_levels) {
+    return take(reads_levels, 0);
+}
+
+void hs_evalhook_release(int reads_levels) {
+    give_back(reads_levels, 0);
+}
+
+int hs_evalhook_acquire_on_demand(void) {
+    return take(0, 1);
+}
+
+void hs_evalhook_release_on_demand(void) {
+    give_back(0, 1);
+}
+
+void hs_evalhook_hold_for_good(void) {
+    if (hook.on_demand > 0) {
+        hook.on_demand--;
+        follow_users();
+    }
+}
+
+void hs_evalhook_hold_on_demand(void) {
+    if (hook.on_demand < hook.users) {
+        hook.on_demand++;
+        follow_users();
+    }
+}
+
+/* Only the first demand and the last undemand change anything: the calls
+ * in between pay an increment. */
+void hs_evalhook_demand(void) {
+    if (hook.demand++ == 0 && hook.users > 0)
+        follow_users();
+}
+
+void hs_evalhook_undemand(void) {
+    if (--hook.demand == 0 && hook.users > 0)
+        follow_users();
+}
+
 int hs_evalhook_in_place(void) {
-    return hook.users > 0 && _PyInterpreterState_GetEvalFrameFunc(hook.interp) == eval_hook;
+    if (hook.users <= 0 || hook.displaced)
+        return 0;
+    return !hook.installed || _PyInterpreterState_GetEvalFrameFunc(hook.interp) == eval_hook;
 }
 
 int hs_evalhook_set_around(hs_eval_around around, void *owner, uint64_t filter) {
@@ -132,6 +213,19 @@ int hs_evalhook_acquire(int reads_levels) {
 
 void hs_evalhook_release(int reads_levels) {
     (void)reads_levels;
+}
+
+int hs_evalhook_acquire_on_demand(void) {
+    return 0;
+}
+
+void hs_evalhook_release_on_demand(void) {
+}
+
+void hs_evalhook_hold_for_good(void) {
+}
+
+void hs_evalhook_hold_on_demand(void) {
 }
 
 #endif

@@ -47,6 +47,18 @@
  * GIL held for every change). Engines take it with hs_evalhook_acquire and
  * give it back with hs_evalhook_release; the last one out puts the default
  * function back.
+ *
+ * 3. On demand (3.11). While any evaluation function is set, 3.11's CALL
+ * does not run Python-to-Python calls inline in the caller's evaluation
+ * (Python/ceval.c, CALL: Py_TYPE(function) == &PyFunction_Type &&
+ * tstate->interp->eval_frame == NULL), so the mere presence of a hook
+ * makes every call of every function go through a C call of
+ * _PyEval_EvalFrameDefault: call-heavy code nobody chose ran 1.19x slower.
+ * A user that can tell when it needs the hook (the line profiler, whose
+ * chosen functions report their calls, src/lines/chosen_func.c) takes it
+ * on demand (hs_evalhook_acquire's `on_demand`): the hook is then the
+ * interpreter's only while some hs_evalhook_demand is running without
+ * its hs_evalhook_undemand, or while another user holds it for good.
  */
 #ifndef HOTSCOPE_EVALHOOK_H
 #define HOTSCOPE_EVALHOOK_H
@@ -90,6 +102,17 @@ static inline PyObject *hs_eval_frame_code(hs_eval_frame *frame) {
     return (PyObject *)frame->f_code;
 #endif
 }
+
+/* The function object the frame runs (borrowed), 3.11: f_func, the first
+ * field of struct _PyInterpreterFrame (Include/internal/pycore_frame.h,
+ * v3.11.0; a function for every frame there, exec'd code included). */
+#if PY_VERSION_HEX >= 0x030B0000
+static inline PyObject *hs_eval_frame_func(hs_eval_frame *frame) {
+    PyObject *func;
+    memcpy(&func, frame, sizeof func);
+    return func;
+}
+#endif
 
 /* Whether the frame has not run an instruction yet: a new call, not a
  * generator resumed. 3.10: f_lasti is -1 until then (frameobject.h);
@@ -156,6 +179,18 @@ int hs_evalhook_acquire(int reads_levels);
  * function back if the hook is still the interpreter's (GIL held). */
 void hs_evalhook_release(int reads_levels);
 
+/* The same for a user that needs the hook only on demand (see 3. above;
+ * levels not read): returns 1, or 0 as hs_evalhook_acquire does. */
+int hs_evalhook_acquire_on_demand(void);
+void hs_evalhook_release_on_demand(void);
+/* Turns what one user holds on demand into a plain hold (the hook stays in
+ * place from now on): for a user that learns it cannot tell any more when
+ * it needs the hook. */
+void hs_evalhook_hold_for_good(void);
+/* The other way: a plain hold becomes one on demand (the caller demands
+ * first if it needs the hook until its next undemand). */
+void hs_evalhook_hold_on_demand(void);
+
 #if HS_HAVE_EVALHOOK
 /* Whether the hook, taken, is still the interpreter's evaluation function
  * (a debugger may have put its own in its place since). */
@@ -167,6 +202,15 @@ int hs_evalhook_set_around(hs_eval_around around, void *owner, uint64_t filter);
 void hs_evalhook_set_filter(void *owner, uint64_t filter);
 /* Clears it if `owner` set it. Calls already inside it finish there. */
 void hs_evalhook_clear_around(void *owner);
+
+/* Around each call that needs the hook, for users holding it on demand
+ * (GIL held; they nest, over all threads). The hook goes in place at the
+ * first and away after the last, unless held for good. A demand that
+ * finds another evaluation function in place (a debugger's) leaves it,
+ * and hs_evalhook_in_place says 0 from then on. Calls that outlive their
+ * user (it stopped meanwhile) still undemand: the count stays paired. */
+void hs_evalhook_demand(void);
+void hs_evalhook_undemand(void);
 #endif
 
 #endif

@@ -5,6 +5,7 @@
  */
 #include "module.h"
 #include "monitoring.h"
+#include "../lines/chosen_func.h"
 #include "pd_bench.h"
 #include "../bench/timer_loop.h"
 
@@ -28,6 +29,11 @@ static int module_exec(PyObject *module) {
         return -1;
     state->lines_type = hs_lines_type_new(module);
     if (!state->lines_type || PyModule_AddType(module, state->lines_type) < 0)
+        return -1;
+    /* 3.11: the type the line profiler gives chosen functions while it
+     * runs (hotscope/_lines.py tells copyreg to pickle them by name). */
+    PyTypeObject *chosen = hs_chosen_func_type();
+    if (chosen ? PyModule_AddType(module, chosen) < 0 : PyErr_Occurred() != NULL)
         return -1;
     state->bench_loop_type = hs_timed_loop_type_new(module);
     if (!state->bench_loop_type)
