@@ -19,8 +19,16 @@
 #include "structmember.h"
 
 /* Off-CPU time is resolved to this granularity (see calltree.h); a CPU
- * clock read (~0.5 us) at most every 50 us costs at most 1%. */
+ * clock read (~0.5 us) at most every 50 us costs at most 1%. A build may
+ * set another (-DHS_CPU_QUANTUM_NS=...): instruction counts under
+ * callgrind need a long one, since the program runs there some 50 times
+ * slower against a TSC that does not, so corrections would come some 50
+ * times as often per call as they do natively and dominate the count. */
+#ifdef HS_CPU_QUANTUM_NS
+#define CPU_QUANTUM_NS HS_CPU_QUANTUM_NS
+#else
 #define CPU_QUANTUM_NS 50000
+#endif
 
 __thread hs_tls_slot hs_tls_threads[HS_TLS_SLOTS] __attribute__((tls_model("initial-exec")));
 
