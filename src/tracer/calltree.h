@@ -193,6 +193,62 @@ static inline uint32_t hs_ct_lookup(hs_calltree *ct, hs_tthread *t, const void *
     return hs_ct_lookup_slow(ct, t->stack[t->depth - 1], key);
 }
 
+/* A call and a return in their common case, all or nothing: each returns
+ * 0, having changed nothing, when a rare case applies (a CPU correction is
+ * due, the callee is not in the top node's two-entry cache, the stack is
+ * full; a return that is not of the top frame, or finds the stack empty),
+ * and 1 having charged the time since the previous event and pushed or
+ * popped the frame, exactly as hs_ct_charge followed by hs_ct_lookup and
+ * hs_ct_push, or by hs_ct_pop, would have. The caller then takes that
+ * general path only for the rare cases, as a tail call, so the common case
+ * needs no callee-saved registers: GCC compiles the sys.monitoring
+ * callbacks (hooks_monitoring.c) into leaf code without a prologue, about
+ * half the instructions of the general path. Depth and the top node are
+ * read once into locals: stores through int64 fields could alias them. */
+static inline int hs_ct_enter_fast(hs_calltree *ct, hs_tthread *t, const void *key,
+                                   uint64_t now) {
+    size_t depth = t->depth;
+    if (now >= t->cpu_due_ticks || depth == t->cap)
+        return 0;
+    hs_tnode *top = &ct->nodes[t->stack[depth - 1]];
+    uint32_t node;
+    if (top->cache_key[0] == key)
+        node = top->cache_child[0];
+    else if (top->cache_key[1] == key)
+        node = top->cache_child[1];
+    else
+        return 0;
+    int64_t wall = (int64_t)(now - t->last_ticks);
+    if (wall < 0) /* as in hs_ct_charge */
+        wall = 0;
+    t->last_ticks = now;
+    top->wall_ticks += wall;
+    top->cpu_ticks += wall; /* no correction due: CPU advances with wall */
+    t->entered[depth] = now;
+    t->stack[depth] = node;
+    t->depth = depth + 1;
+    return 1;
+}
+
+static inline int hs_ct_leave_fast(hs_calltree *ct, hs_tthread *t, const void *key,
+                                   uint64_t now) {
+    size_t depth = t->depth;
+    if (now >= t->cpu_due_ticks || depth <= 1)
+        return 0;
+    hs_tnode *top = &ct->nodes[t->stack[depth - 1]];
+    if (top->key != key)
+        return 0;
+    int64_t wall = (int64_t)(now - t->last_ticks);
+    if (wall < 0)
+        wall = 0;
+    t->last_ticks = now;
+    top->wall_ticks += wall;
+    top->cpu_ticks += wall;
+    top->calls++;
+    t->depth = depth - 1;
+    return 1;
+}
+
 /* Pushes `node`, entered at `now`. */
 static inline int hs_ct_push(hs_tthread *t, uint32_t node, uint64_t now) {
     if (t->depth == t->cap && hs_ct_stack_grow(t) != 0)

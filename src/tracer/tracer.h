@@ -144,6 +144,28 @@ static inline hs_tthread *hs_tracer_thread(TracerObject *self) {
     return hs_tracer_thread_slow(self);
 }
 
+/* hs_tracer_enter / hs_tracer_leave in their common case (calltree.h,
+ * hs_ct_enter_fast): 1 when done, 0 having changed nothing when the caller
+ * must call the general function: the thread is not first in the
+ * thread-local cache, the tick source is not the TSC (clock.h,
+ * hs_ticks_inline), a slow call may be due (leave), or calltree.h's rare
+ * cases. When the general function follows, it reads the clock again: the
+ * fast path's reading is simply dropped, nothing having been charged. */
+static inline int hs_tracer_enter_fast(TracerObject *self, const void *key) {
+    uint64_t now;
+    if (hs_tls_threads[0].uid != self->uid || !hs_ticks_inline(&self->ct.clock, &now))
+        return 0;
+    return hs_ct_enter_fast(&self->ct, hs_tls_threads[0].thread, key, now);
+}
+
+static inline int hs_tracer_leave_fast(TracerObject *self, const void *key) {
+    uint64_t now;
+    if (hs_tls_threads[0].uid != self->uid || self->slow_n ||
+        !hs_ticks_inline(&self->ct.clock, &now))
+        return 0;
+    return hs_ct_leave_fast(&self->ct, hs_tls_threads[0].thread, key, now);
+}
+
 static inline void hs_tracer_enter(TracerObject *self, const void *key, PyObject *obj,
                                    hs_callee_kind kind, PyObject *self_arg) {
     hs_tthread *t = hs_tracer_thread(self);
