@@ -44,8 +44,15 @@ typedef struct {
     uint32_t thread;        /* index of the owning thread */
     int64_t calls;          /* completed calls of this call path */
     int64_t wall_ticks;     /* self wall time, in clock ticks */
-    int64_t cpu_ticks;      /* self CPU time, virtual clock, in clock ticks */
+    int64_t cpu_extra_ticks;/* self CPU time (virtual clock) minus self wall
+                             * time: it changes only at CPU corrections and
+                             * waits, so most charges add to wall_ticks alone */
 } hs_tnode;
+
+/* A node's self CPU time, in clock ticks. */
+static inline int64_t hs_tnode_cpu_ticks(const hs_tnode *node) {
+    return node->wall_ticks + node->cpu_extra_ticks;
+}
 
 /* What a function table entry is: exported as the model's frame kinds
  * (Python and async functions both as Python frames). */
@@ -178,7 +185,8 @@ static inline void hs_ct_charge(hs_calltree *ct, hs_tthread *t, uint64_t now) {
     t->last_ticks = now;
     hs_tnode *top = &ct->nodes[t->stack[t->depth - 1]];
     top->wall_ticks += wall;
-    top->cpu_ticks += now < t->cpu_due_ticks ? wall : hs_ct_cpu_interval(ct, t, now, wall);
+    if (now >= t->cpu_due_ticks)
+        top->cpu_extra_ticks += hs_ct_cpu_interval(ct, t, now, wall) - wall;
 }
 
 /* The node for calling `key` from the top of the stack, or HS_CT_NONE if
@@ -222,8 +230,7 @@ static inline int hs_ct_enter_fast(hs_calltree *ct, hs_tthread *t, const void *k
     if (wall < 0) /* as in hs_ct_charge */
         wall = 0;
     t->last_ticks = now;
-    top->wall_ticks += wall;
-    top->cpu_ticks += wall; /* no correction due: CPU advances with wall */
+    top->wall_ticks += wall; /* no correction due: CPU advances with wall */
     t->entered[depth] = now;
     t->stack[depth] = node;
     t->depth = depth + 1;
@@ -243,7 +250,6 @@ static inline int hs_ct_leave_fast(hs_calltree *ct, hs_tthread *t, const void *k
         wall = 0;
     t->last_ticks = now;
     top->wall_ticks += wall;
-    top->cpu_ticks += wall;
     top->calls++;
     t->depth = depth - 1;
     return 1;

@@ -204,8 +204,8 @@ static hs_profile *export_profile(TracerObject *self) {
          * top-level calls, or in frames entered before tracing began. */
         const hs_tnode *root = &ct->nodes[t->root];
         hs_node_add(p, node_map[t->root], HS_W_WALL_NS, hs_ticks_to_ns(&ct->clock, root->wall_ticks));
-        hs_node_add(p, node_map[t->root], HS_W_CPU_NS, hs_ticks_to_ns(&ct->clock, root->cpu_ticks));
-        thread_cpu[i] += root->cpu_ticks;
+        hs_node_add(p, node_map[t->root], HS_W_CPU_NS, hs_ticks_to_ns(&ct->clock, hs_tnode_cpu_ticks(root)));
+        thread_cpu[i] += hs_tnode_cpu_ticks(root);
         p->threads[index].wall_ns = hs_ticks_to_ns(&ct->clock, (int64_t)(t->last_ticks - t->first_ticks));
     }
     for (size_t n = 1; n < ct->node_count; n++) {
@@ -223,8 +223,8 @@ static hs_profile *export_profile(TracerObject *self) {
         node_map[n] = m;
         hs_node_add(p, m, HS_W_CALLS, node->calls);
         hs_node_add(p, m, HS_W_WALL_NS, hs_ticks_to_ns(&ct->clock, node->wall_ticks));
-        hs_node_add(p, m, HS_W_CPU_NS, hs_ticks_to_ns(&ct->clock, node->cpu_ticks));
-        thread_cpu[node->thread] += node->cpu_ticks;
+        hs_node_add(p, m, HS_W_CPU_NS, hs_ticks_to_ns(&ct->clock, hs_tnode_cpu_ticks(node)));
+        thread_cpu[node->thread] += hs_tnode_cpu_ticks(node);
     }
     for (size_t i = 0; i < ct->thread_count; i++)
         p->threads[i].cpu_ns = hs_ticks_to_ns(&ct->clock, thread_cpu[i]);
