@@ -55,22 +55,6 @@ static inline uint64_t hs_ticks(const hs_clock *c) {
     return (uint64_t)hs_monotonic_ns();
 }
 
-/* Reads the ticks into *now when that takes no function call (the TSC),
- * and says whether it did: for the tracer's fast paths, which must stay
- * leaf code (calltree.h, hs_ct_enter_fast); without the TSC they decline
- * and the general path reads the monotonic clock. */
-static inline int hs_ticks_inline(const hs_clock *c, uint64_t *now) {
-#if HS_HAVE_TSC
-    if (c->use_tsc) {
-        *now = __rdtsc();
-        return 1;
-    }
-#endif
-    (void)c;
-    (void)now;
-    return 0;
-}
-
 /* Chooses the tick source and measures a first rate (spins about 0.2 ms
  * when the TSC is used). */
 void hs_clock_init(hs_clock *c);

@@ -87,6 +87,10 @@ hs_tthread *hs_tracer_thread_slow(TracerObject *self) {
     return t;
 }
 
+void hs_tracer_fast_update(TracerObject *self) {
+    self->fast_uid = self->ct.clock.use_tsc && !self->slow_n ? self->uid : HS_UID_NEVER;
+}
+
 /* The current thread's state if it already has one; never creates it. */
 static hs_tthread *current_thread_if_known(TracerObject *self) {
     for (int i = 0; i < HS_TLS_SLOTS; i++)
@@ -298,6 +302,7 @@ static PyObject *tracer_new(PyTypeObject *type, PyObject *args, PyObject *kwds) 
         Py_DECREF(self);
         return PyErr_NoMemory();
     }
+    hs_tracer_fast_update(self);
     self->ready = 1;
     return (PyObject *)self;
 }
