@@ -24,9 +24,10 @@
 
 /*
  * Each callback below starts with the common case: a plain Python function
- * (or, for CALL, a C function) already on the top node's cache, on a
- * thread that is first in the thread-local cache, with no CPU correction
- * due (hs_tracer_enter_fast / hs_tracer_leave_fast, calltree.h). Anything
+ * (or, for CALL, a C function) already in the top node's cache, on a
+ * thread that is first in the thread-local cache, with TSC ticks, no slow
+ * calls watched and no CPU correction due (hs_tracer_enter_fast /
+ * hs_tracer_leave_fast in tracer.h, hs_ct_enter_fast in calltree.h). Anything
  * else goes, as a tail call, to the general handler (the *_general
  * functions, kept out of line), which starts the event afresh: the fast
  * path changes nothing when it declines. Returning Py_None needs no
@@ -162,7 +163,13 @@ static inline const void *c_callee_key_fast(TracerObject *self, PyObject *callab
 
 /* CALL: (code, instruction_offset, callable, arg0). Most calls in Python
  * code are of Python functions, recorded by their PY_START instead: that
- * test comes first. */
+ * test comes first. Returning DISABLE for them would spare the interpreter
+ * this event at that call site, but for good: a later call of a C function
+ * from the same site would go unseen, its C_RETURN and C_RAISE too, which
+ * "are controlled by the CALL event" and "will only be seen if the
+ * corresponding CALL event is being monitored" (Doc/library/
+ * sys.monitoring.rst, 3.12 and 3.13), and counts would part from
+ * cProfile's. */
 static PyObject *on_call(PyObject *hook, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
     (void)kwnames;
     if (PyVectorcall_NARGS(nargsf) >= 4) {
