@@ -321,8 +321,11 @@ static void charge_wait(hs_calltree *ct, hs_tthread *t, hs_task_entry *e, uint64
         return;
     if (e->thread == t->index && now > e->suspended_at) {
         uint32_t node = hs_ct_child_get(ct, e->await_node, e->await_func);
-        if (node != HS_CT_NONE)
-            ct->nodes[node].wall_ticks += (int64_t)(now - e->suspended_at);
+        if (node != HS_CT_NONE) {
+            int64_t wait = (int64_t)(now - e->suspended_at);
+            ct->nodes[node].wall_ticks += wait;
+            ct->nodes[node].cpu_extra_ticks -= wait;
+        }
     }
     e->await_node = HS_CT_NONE;
 }

@@ -44,8 +44,15 @@ typedef struct {
     uint32_t thread;        /* index of the owning thread */
     int64_t calls;          /* completed calls of this call path */
     int64_t wall_ticks;     /* self wall time, in clock ticks */
-    int64_t cpu_ticks;      /* self CPU time, virtual clock, in clock ticks */
+    int64_t cpu_extra_ticks;/* self CPU time (virtual clock) minus self wall
+                             * time: it changes only at CPU corrections and
+                             * waits, so most charges add to wall_ticks alone */
 } hs_tnode;
+
+/* A node's self CPU time, in clock ticks. */
+static inline int64_t hs_tnode_cpu_ticks(const hs_tnode *node) {
+    return node->wall_ticks + node->cpu_extra_ticks;
+}
 
 /* What a function table entry is: exported as the model's frame kinds
  * (Python and async functions both as Python frames). */
@@ -178,7 +185,8 @@ static inline void hs_ct_charge(hs_calltree *ct, hs_tthread *t, uint64_t now) {
     t->last_ticks = now;
     hs_tnode *top = &ct->nodes[t->stack[t->depth - 1]];
     top->wall_ticks += wall;
-    top->cpu_ticks += now < t->cpu_due_ticks ? wall : hs_ct_cpu_interval(ct, t, now, wall);
+    if (now >= t->cpu_due_ticks)
+        top->cpu_extra_ticks += hs_ct_cpu_interval(ct, t, now, wall) - wall;
 }
 
 /* The node for calling `key` from the top of the stack, or HS_CT_NONE if
@@ -191,6 +199,60 @@ static inline uint32_t hs_ct_lookup(hs_calltree *ct, hs_tthread *t, const void *
     if (top->cache_key[1] == key)
         return top->cache_child[1];
     return hs_ct_lookup_slow(ct, t->stack[t->depth - 1], key);
+}
+
+/* A call and a return in their common case, all or nothing: each returns
+ * 0, having changed nothing, when a rare case applies (a CPU correction is
+ * due, the callee is not in the top node's two-entry cache, the stack is
+ * full; a return that is not of the top frame, or finds the stack empty),
+ * and 1 having charged the time since the previous event and pushed or
+ * popped the frame, exactly as hs_ct_charge followed by hs_ct_lookup and
+ * hs_ct_push, or by hs_ct_pop, would have. The caller then takes that
+ * general path only for the rare cases, as a tail call, so the common case
+ * needs no callee-saved registers: GCC compiles the sys.monitoring
+ * callbacks (hooks_monitoring.c) into leaf code without a prologue, about
+ * half the instructions of the general path. Depth and the top node are
+ * read once into locals: stores through int64 fields could alias them. */
+static inline int hs_ct_enter_fast(hs_calltree *ct, hs_tthread *t, const void *key,
+                                   uint64_t now) {
+    size_t depth = t->depth;
+    if (now >= t->cpu_due_ticks || depth == t->cap)
+        return 0;
+    hs_tnode *top = &ct->nodes[t->stack[depth - 1]];
+    uint32_t node;
+    if (top->cache_key[0] == key)
+        node = top->cache_child[0];
+    else if (top->cache_key[1] == key)
+        node = top->cache_child[1];
+    else
+        return 0;
+    int64_t wall = (int64_t)(now - t->last_ticks);
+    if (wall < 0) /* as in hs_ct_charge */
+        wall = 0;
+    t->last_ticks = now;
+    top->wall_ticks += wall; /* no correction due: CPU advances with wall */
+    t->entered[depth] = now;
+    t->stack[depth] = node;
+    t->depth = depth + 1;
+    return 1;
+}
+
+static inline int hs_ct_leave_fast(hs_calltree *ct, hs_tthread *t, const void *key,
+                                   uint64_t now) {
+    size_t depth = t->depth;
+    if (now >= t->cpu_due_ticks || depth <= 1)
+        return 0;
+    hs_tnode *top = &ct->nodes[t->stack[depth - 1]];
+    if (top->key != key)
+        return 0;
+    int64_t wall = (int64_t)(now - t->last_ticks);
+    if (wall < 0)
+        wall = 0;
+    t->last_ticks = now;
+    top->wall_ticks += wall;
+    top->calls++;
+    t->depth = depth - 1;
+    return 1;
 }
 
 /* Pushes `node`, entered at `now`. */

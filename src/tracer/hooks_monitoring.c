@@ -22,6 +22,20 @@
 
 #define HOOK_TRACER(callable) ((TracerObject *)HS_HOOK_OWNER(callable))
 
+/*
+ * Each callback below starts with the common case: a plain Python function
+ * (or, for CALL, a C function) already in the top node's cache, on a
+ * thread that is first in the thread-local cache, with TSC ticks, no slow
+ * calls watched and no CPU correction due (hs_tracer_enter_fast /
+ * hs_tracer_leave_fast in tracer.h, hs_ct_enter_fast in calltree.h). Anything
+ * else goes, as a tail call, to the general handler (the *_general
+ * functions, kept out of line), which starts the event afresh: the fast
+ * path changes nothing when it declines. Returning Py_None needs no
+ * reference: it is immortal from 3.12 (PEP 683), and Py_RETURN_NONE is
+ * a plain `return Py_None` there (Include/object.h).
+ */
+#define HS_OUT_OF_LINE __attribute__((noinline))
+
 static void py_enter(TracerObject *self, PyCodeObject *code, int first) {
     if (code->co_flags & self->async_flags)
         hs_async_enter(self, code, first, NULL);
@@ -29,12 +43,23 @@ static void py_enter(TracerObject *self, PyCodeObject *code, int first) {
         hs_tracer_enter(self, code, (PyObject *)code, HS_CALLEE_CODE, NULL);
 }
 
-/* PY_START: (code, instruction_offset) */
-static PyObject *on_py_start(PyObject *hook, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
-    (void)kwnames;
+static HS_OUT_OF_LINE PyObject *py_start_general(PyObject *hook, PyObject *const *args,
+                                                 size_t nargsf) {
     if (PyVectorcall_NARGS(nargsf) >= 1)
         py_enter(HOOK_TRACER(hook), (PyCodeObject *)args[0], 1);
     Py_RETURN_NONE;
+}
+
+/* PY_START: (code, instruction_offset) */
+static PyObject *on_py_start(PyObject *hook, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
+    (void)kwnames;
+    if (PyVectorcall_NARGS(nargsf) >= 1) {
+        TracerObject *self = HOOK_TRACER(hook);
+        PyCodeObject *code = (PyCodeObject *)args[0];
+        if (!(code->co_flags & self->async_flags) && hs_tracer_enter_fast(self, code))
+            Py_RETURN_NONE;
+    }
+    return py_start_general(hook, args, nargsf);
 }
 
 /* PY_RESUME, PY_THROW: (code, instruction_offset[, exception]) */
@@ -45,9 +70,8 @@ static PyObject *on_py_enter(PyObject *hook, PyObject *const *args, size_t nargs
     Py_RETURN_NONE;
 }
 
-/* PY_RETURN, PY_UNWIND: (code, instruction_offset, retval or exception) */
-static PyObject *on_py_leave(PyObject *hook, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
-    (void)kwnames;
+static HS_OUT_OF_LINE PyObject *py_leave_general(PyObject *hook, PyObject *const *args,
+                                                 size_t nargsf) {
     if (PyVectorcall_NARGS(nargsf) >= 1) {
         TracerObject *self = HOOK_TRACER(hook);
         PyCodeObject *code = (PyCodeObject *)args[0];
@@ -57,6 +81,18 @@ static PyObject *on_py_leave(PyObject *hook, PyObject *const *args, size_t nargs
             hs_tracer_leave(self, code);
     }
     Py_RETURN_NONE;
+}
+
+/* PY_RETURN, PY_UNWIND: (code, instruction_offset, retval or exception) */
+static PyObject *on_py_leave(PyObject *hook, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
+    (void)kwnames;
+    if (PyVectorcall_NARGS(nargsf) >= 1) {
+        TracerObject *self = HOOK_TRACER(hook);
+        PyCodeObject *code = (PyCodeObject *)args[0];
+        if (!(code->co_flags & self->async_flags) && hs_tracer_leave_fast(self, code))
+            Py_RETURN_NONE;
+    }
+    return py_leave_general(hook, args, nargsf);
 }
 
 /* PY_YIELD: (code, instruction_offset, retval) */
@@ -96,8 +132,8 @@ static const void *c_callee_key(TracerObject *self, PyObject *callable, PyObject
     return NULL;
 }
 
-static PyObject *on_call(PyObject *hook, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
-    (void)kwnames;
+static HS_OUT_OF_LINE PyObject *call_general(PyObject *hook, PyObject *const *args,
+                                             size_t nargsf) {
     if (PyVectorcall_NARGS(nargsf) >= 4) {
         TracerObject *self = HOOK_TRACER(hook);
         hs_callee_kind kind;
@@ -108,8 +144,48 @@ static PyObject *on_call(PyObject *hook, PyObject *const *args, size_t nargsf, P
     Py_RETURN_NONE;
 }
 
-static PyObject *on_c_leave(PyObject *hook, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
+/* c_callee_key's two common cases, or NULL for "ask c_callee_key": a
+ * builtin function of the exact PyCFunction type, and a method descriptor
+ * called on an instance of exactly its type (`s.split()` compiles to a
+ * call of str.split with s as arg0), the key being the same PyMethodDef
+ * c_callee_key gives. MISSING (no argument) is a plain `object`, so it is
+ * ruled out by itself. */
+static inline const void *c_callee_key_fast(TracerObject *self, PyObject *callable,
+                                            PyObject *arg0) {
+    PyTypeObject *type = Py_TYPE(callable);
+    if (type == &PyCFunction_Type)
+        return ((PyCFunctionObject *)callable)->m_ml;
+    if (type == &PyMethodDescr_Type && arg0 != self->missing &&
+        Py_TYPE(arg0) == ((PyMethodDescrObject *)callable)->d_common.d_type)
+        return ((PyMethodDescrObject *)callable)->d_method;
+    return NULL;
+}
+
+/* CALL: (code, instruction_offset, callable, arg0). Most calls in Python
+ * code are of Python functions, recorded by their PY_START instead: that
+ * test comes first. Returning DISABLE for them would spare the interpreter
+ * this event at that call site, but for good: a later call of a C function
+ * from the same site would go unseen, its C_RETURN and C_RAISE too, which
+ * "are controlled by the CALL event" and "will only be seen if the
+ * corresponding CALL event is being monitored" (Doc/library/
+ * sys.monitoring.rst, 3.12 and 3.13), and counts would part from
+ * cProfile's. */
+static PyObject *on_call(PyObject *hook, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
     (void)kwnames;
+    if (PyVectorcall_NARGS(nargsf) >= 4) {
+        PyTypeObject *type = Py_TYPE(args[2]);
+        if (type == &PyFunction_Type || type == &PyMethod_Type)
+            Py_RETURN_NONE;
+        TracerObject *self = HOOK_TRACER(hook);
+        const void *key = c_callee_key_fast(self, args[2], args[3]);
+        if (key && hs_tracer_enter_fast(self, key))
+            Py_RETURN_NONE;
+    }
+    return call_general(hook, args, nargsf);
+}
+
+static HS_OUT_OF_LINE PyObject *c_leave_general(PyObject *hook, PyObject *const *args,
+                                                size_t nargsf) {
     if (PyVectorcall_NARGS(nargsf) >= 4) {
         TracerObject *self = HOOK_TRACER(hook);
         hs_callee_kind kind;
@@ -118,6 +194,18 @@ static PyObject *on_c_leave(PyObject *hook, PyObject *const *args, size_t nargsf
             hs_tracer_leave(self, key);
     }
     Py_RETURN_NONE;
+}
+
+/* C_RETURN, C_RAISE: (code, instruction_offset, callable, arg0) */
+static PyObject *on_c_leave(PyObject *hook, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
+    (void)kwnames;
+    if (PyVectorcall_NARGS(nargsf) >= 4) {
+        TracerObject *self = HOOK_TRACER(hook);
+        const void *key = c_callee_key_fast(self, args[2], args[3]);
+        if (key && hs_tracer_leave_fast(self, key))
+            Py_RETURN_NONE;
+    }
+    return c_leave_general(hook, args, nargsf);
 }
 
 static const vectorcallfunc callback_funcs[] = {on_py_enter, on_py_leave, on_call,

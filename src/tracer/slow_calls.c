@@ -415,6 +415,7 @@ PyObject *hs_slow_watch(TracerObject *self, PyObject *args, PyObject *kwds) {
     }
     hs_slow_table_clear(&self->slow);
     self->slow_n = n;
+    hs_tracer_fast_update(self);
     Py_XSETREF(self->slow_describe, describe == Py_None ? NULL : Py_NewRef(describe));
     Py_XSETREF(self->slow_only, codes);
     Py_RETURN_NONE;

@@ -29,6 +29,8 @@ typedef struct {
     PyObject_HEAD
     hs_calltree ct;
     uint64_t uid;          /* never reused: keys the thread-local cache */
+    uint64_t fast_uid;     /* uid while the fast paths may run, else
+                            * HS_UID_NEVER (hs_tracer_fast_update) */
     int ready;             /* ct initialised */
     int enabled;
     int builtins;          /* record C functions too */
@@ -67,6 +69,13 @@ typedef struct {
 } TracerObject;
 
 /* ---- provided by tracer_type.c ---------------------------------------- */
+/* No tracer has this uid (they count up from 1; a free thread-cache slot
+ * holds 0). */
+#define HS_UID_NEVER UINT64_MAX
+/* Sets fast_uid: the uid when the ticks are TSC cycles and no slow calls
+ * are watched (the fast paths' conditions that do not change per event),
+ * else HS_UID_NEVER, so one comparison with the thread cache tests all. */
+void hs_tracer_fast_update(TracerObject *self);
 hs_tthread *hs_tracer_thread_slow(TracerObject *self);
 uint32_t hs_tracer_new_path(TracerObject *self, hs_tthread *t, const void *key,
                             PyObject *obj, hs_callee_kind kind, PyObject *self_arg);
@@ -142,6 +151,38 @@ static inline hs_tthread *hs_tracer_thread(TracerObject *self) {
     if (hs_tls_threads[0].uid == self->uid)
         return hs_tls_threads[0].thread;
     return hs_tracer_thread_slow(self);
+}
+
+/* hs_tracer_enter / hs_tracer_leave in their common case (calltree.h,
+ * hs_ct_enter_fast): 1 when done, 0 having changed nothing when the caller
+ * must call the general function: the thread is not first in the
+ * thread-local cache, the ticks are not TSC cycles (read here inline: a
+ * call of clock_gettime would cost the fast path its leaf form), slow
+ * calls are watched (fast_uid covers these three), or calltree.h's rare
+ * cases. When the general function follows, it reads the clock again: the
+ * fast path's reading is simply dropped, nothing having been charged. */
+static inline int hs_tracer_enter_fast(TracerObject *self, const void *key) {
+#if HS_HAVE_TSC
+    if (hs_tls_threads[0].uid != self->fast_uid)
+        return 0;
+    return hs_ct_enter_fast(&self->ct, hs_tls_threads[0].thread, key, __rdtsc());
+#else
+    (void)self;
+    (void)key;
+    return 0;
+#endif
+}
+
+static inline int hs_tracer_leave_fast(TracerObject *self, const void *key) {
+#if HS_HAVE_TSC
+    if (hs_tls_threads[0].uid != self->fast_uid)
+        return 0;
+    return hs_ct_leave_fast(&self->ct, hs_tls_threads[0].thread, key, __rdtsc());
+#else
+    (void)self;
+    (void)key;
+    return 0;
+#endif
 }
 
 static inline void hs_tracer_enter(TracerObject *self, const void *key, PyObject *obj,

@@ -19,8 +19,16 @@
 #include "structmember.h"
 
 /* Off-CPU time is resolved to this granularity (see calltree.h); a CPU
- * clock read (~0.5 us) at most every 50 us costs at most 1%. */
+ * clock read (~0.5 us) at most every 50 us costs at most 1%. A build may
+ * set another (-DHS_CPU_QUANTUM_NS=...): instruction counts under
+ * callgrind need a long one, since the program runs there some 50 times
+ * slower against a TSC that does not, so corrections would come some 50
+ * times as often per call as they do natively and dominate the count. */
+#ifdef HS_CPU_QUANTUM_NS
+#define CPU_QUANTUM_NS HS_CPU_QUANTUM_NS
+#else
 #define CPU_QUANTUM_NS 50000
+#endif
 
 __thread hs_tls_slot hs_tls_threads[HS_TLS_SLOTS] __attribute__((tls_model("initial-exec")));
 
@@ -77,6 +85,10 @@ hs_tthread *hs_tracer_thread_slow(TracerObject *self) {
     memmove(&hs_tls_threads[1], &hs_tls_threads[0], (HS_TLS_SLOTS - 1) * sizeof(hs_tls_slot));
     hs_tls_threads[0] = (hs_tls_slot){self->uid, t};
     return t;
+}
+
+void hs_tracer_fast_update(TracerObject *self) {
+    self->fast_uid = self->ct.clock.use_tsc && !self->slow_n ? self->uid : HS_UID_NEVER;
 }
 
 /* The current thread's state if it already has one; never creates it. */
@@ -196,8 +208,8 @@ static hs_profile *export_profile(TracerObject *self) {
          * top-level calls, or in frames entered before tracing began. */
         const hs_tnode *root = &ct->nodes[t->root];
         hs_node_add(p, node_map[t->root], HS_W_WALL_NS, hs_ticks_to_ns(&ct->clock, root->wall_ticks));
-        hs_node_add(p, node_map[t->root], HS_W_CPU_NS, hs_ticks_to_ns(&ct->clock, root->cpu_ticks));
-        thread_cpu[i] += root->cpu_ticks;
+        hs_node_add(p, node_map[t->root], HS_W_CPU_NS, hs_ticks_to_ns(&ct->clock, hs_tnode_cpu_ticks(root)));
+        thread_cpu[i] += hs_tnode_cpu_ticks(root);
         p->threads[index].wall_ns = hs_ticks_to_ns(&ct->clock, (int64_t)(t->last_ticks - t->first_ticks));
     }
     for (size_t n = 1; n < ct->node_count; n++) {
@@ -215,8 +227,8 @@ static hs_profile *export_profile(TracerObject *self) {
         node_map[n] = m;
         hs_node_add(p, m, HS_W_CALLS, node->calls);
         hs_node_add(p, m, HS_W_WALL_NS, hs_ticks_to_ns(&ct->clock, node->wall_ticks));
-        hs_node_add(p, m, HS_W_CPU_NS, hs_ticks_to_ns(&ct->clock, node->cpu_ticks));
-        thread_cpu[node->thread] += node->cpu_ticks;
+        hs_node_add(p, m, HS_W_CPU_NS, hs_ticks_to_ns(&ct->clock, hs_tnode_cpu_ticks(node)));
+        thread_cpu[node->thread] += hs_tnode_cpu_ticks(node);
     }
     for (size_t i = 0; i < ct->thread_count; i++)
         p->threads[i].cpu_ns = hs_ticks_to_ns(&ct->clock, thread_cpu[i]);
@@ -290,6 +302,7 @@ static PyObject *tracer_new(PyTypeObject *type, PyObject *args, PyObject *kwds) 
         Py_DECREF(self);
         return PyErr_NoMemory();
     }
+    hs_tracer_fast_update(self);
     self->ready = 1;
     return (PyObject *)self;
 }
