@@ -653,10 +653,18 @@ static int parse_syscall(const char *buf, hs_thread_state *st) {
     return 0;
 }
 
-int hs_proc_thread_sample(pid_t pid, pid_t tid, hs_thread_files *f, hs_thread_state *st) {
+int hs_proc_thread_sample(pid_t pid, pid_t tid, hs_thread_files *f, int running, hs_thread_state *st) {
     char buf[2048];
     st->cpu_ns_precise = 0;
-    int have_state = reread(&f->syscall_fd, pid, tid, "syscall", buf, 160) > 0 && parse_syscall(buf, st) == 0;
+    int have_state;
+    if (running) {
+        st->state = 'R';
+        st->in_futex = 0;
+        st->futex_word = 0;
+        have_state = 1;
+    } else {
+        have_state = reread(&f->syscall_fd, pid, tid, "syscall", buf, 160) > 0 && parse_syscall(buf, st) == 0;
+    }
     if (have_state && reread(&f->schedstat_fd, pid, tid, "schedstat", buf, 128) > 0) {
         stat_fields none = {0};
         set_cpu_time(st, &none, buf);

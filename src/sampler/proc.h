@@ -100,7 +100,9 @@ int hs_proc_thread_state(pid_t pid, pid_t tid, hs_thread_state *st);
  * the system call it waits in: which also tells a futex and its word) and
  * the CPU time from schedstat, two reads that cost the kernel a fifth of
  * what formatting the 52 fields of stat does; stat is read only where
- * those two are missing (kernels built without them). On failure (thread
+ * those two are missing (kernels built without them). With `running`
+ * (the caller knows: the thread holds the GIL) the state is 'R' and only
+ * the CPU time is read. On failure (thread
  * gone) the files are closed and -1 returned; the next call opens them
  * afresh. */
 typedef struct {
@@ -108,7 +110,7 @@ typedef struct {
 } hs_thread_files;
 void hs_thread_files_init(hs_thread_files *f);
 void hs_thread_files_close(hs_thread_files *f);
-int hs_proc_thread_sample(pid_t pid, pid_t tid, hs_thread_files *f, hs_thread_state *st);
+int hs_proc_thread_sample(pid_t pid, pid_t tid, hs_thread_files *f, int running, hs_thread_state *st);
 
 /* A thread's state letter alone (/proc/PID/task/TID/stat), or 0. */
 char hs_proc_thread_letter(pid_t pid, pid_t tid);

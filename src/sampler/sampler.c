@@ -451,9 +451,16 @@ static void sample_target(hs_sampler *s, hs_sample_target *t, int64_t interval_n
         if (!st)
             continue;
         st->seen_in_pass = s->passes;
+        /* The GIL's holder runs Python code (or is about to: runnable), so
+         * its state is not read, only its CPU time: one system call less
+         * per pass for a busy thread. (Blocked while holding the GIL, in a
+         * C call that did not release it, it counts as running: so it is
+         * for the program, whose other threads wait.) --native reads each
+         * state: a thread it stopped is told apart below. */
         hs_thread_state state = {0};
         int have_state = raw->native_tid > 0 &&
-                         hs_proc_thread_sample(t->target.pid, (pid_t)raw->native_tid, &st->files, &state) == 0;
+                         hs_proc_thread_sample(t->target.pid, (pid_t)raw->native_tid, &st->files,
+                                               raw->holds_gil && !t->native, &state) == 0;
         if (have_state && t->native) /* stopped, it reads 't' */
             state.state = hs_native_run_state(t->native, raw->native_tid, state.state);
         int64_t cpu_delta = 0;

@@ -824,19 +824,23 @@ static void check_thread_sample(pid_t spin_tid, pid_t blocked_tid) {
     hs_thread_files_init(&blocked_files);
     hs_thread_files_init(&cond_files);
     hs_thread_state st = {0};
-    CHECK(hs_proc_thread_sample(getpid(), spin_tid, &spin_files, &st) == 0);
+    CHECK(hs_proc_thread_sample(getpid(), spin_tid, &spin_files, 0, &st) == 0);
     CHECK(st.state == 'R' && !st.in_futex);
     uint64_t spin_cpu = st.cpu_ns;
     sleep_ms(30);
-    CHECK(hs_proc_thread_sample(getpid(), spin_tid, &spin_files, &st) == 0);
+    CHECK(hs_proc_thread_sample(getpid(), spin_tid, &spin_files, 0, &st) == 0);
     CHECK(st.state == 'R' && st.cpu_ns > spin_cpu);
 
-    CHECK(hs_proc_thread_sample(getpid(), blocked_tid, &blocked_files, &st) == 0);
+    CHECK(hs_proc_thread_sample(getpid(), blocked_tid, &blocked_files, 0, &st) == 0);
     CHECK(st.state == 'S' && !st.in_futex); /* in read(2) */
+    /* told it runs (the sampler: it holds the GIL), only its CPU time is read */
+    uint64_t blocked_cpu = st.cpu_ns;
+    CHECK(hs_proc_thread_sample(getpid(), blocked_tid, &blocked_files, 1, &st) == 0);
+    CHECK(st.state == 'R' && !st.in_futex && st.cpu_ns == blocked_cpu);
 
     int in_cond = 0;
     for (int i = 0; i < 200 && !in_cond; i++) { /* until it sleeps in the wait */
-        CHECK(hs_proc_thread_sample(getpid(), cond_tid, &cond_files, &st) == 0);
+        CHECK(hs_proc_thread_sample(getpid(), cond_tid, &cond_files, 0, &st) == 0);
         in_cond = st.state == 'S' && st.in_futex;
         if (!in_cond)
             sleep_ms(10);
@@ -856,7 +860,7 @@ static void check_thread_sample(pid_t spin_tid, pid_t blocked_tid) {
      * join returns): the read fails and closes its files */
     int gone = 0;
     for (int i = 0; i < 100 && !gone; i++) {
-        gone = hs_proc_thread_sample(getpid(), cond_tid, &cond_files, &st) == -1;
+        gone = hs_proc_thread_sample(getpid(), cond_tid, &cond_files, 0, &st) == -1;
         if (!gone)
             sleep_ms(10);
     }
