@@ -629,7 +629,8 @@ static size_t read_interp_fields(hs_target *t, hs_walk_result *r, uint64_t inter
     }
     size_t first_at = 0;
     if (plausible(t->tstate_seen) && span <= sizeof f->first) {
-        first_at = wanted; /* last: its failure (the thread has gone) costs nothing else */
+        first_at = wanted; /* late: its failure (the thread has gone) costs only the code
+                              headers after it, read again by the caller */
         iov[wanted++] = (hs_remote_iov){t->tstate_seen, f->first, span};
     }
     /* Then the headers of the code objects the last pass met (the caller
