@@ -554,19 +554,24 @@ int hs_proc_threads(pid_t pid, pid_t **tids, size_t *count) {
     return 0;
 }
 
-/* A thread's CPU time: schedstat's first field (ns on CPU, proc(5)) when
- * given and meaningful, else stat's utime+stime in clock ticks. Kernels
- * built without scheduler statistics print "0 0 0" there. */
+/* A thread's CPU time from schedstat's first field (ns on CPU, proc(5)):
+ * 1, or 0 when it is not meaningful (kernels built without scheduler
+ * statistics print "0 0 0" there). */
+static int cpu_from_schedstat(hs_thread_state *st, const char *schedstat) {
+    char *end;
+    unsigned long long on_cpu = strtoull(schedstat, &end, 10);
+    if (end == schedstat || strcmp(schedstat, "0 0 0\n") == 0)
+        return 0;
+    st->cpu_ns = on_cpu;
+    st->cpu_ns_precise = 1;
+    return 1;
+}
+
+/* A thread's CPU time: from schedstat when given and meaningful, else
+ * stat's utime+stime in clock ticks. */
 static void set_cpu_time(hs_thread_state *st, const stat_fields *fields, const char *schedstat) {
-    if (schedstat) {
-        char *end;
-        unsigned long long on_cpu = strtoull(schedstat, &end, 10);
-        if (end != schedstat && strcmp(schedstat, "0 0 0\n") != 0) {
-            st->cpu_ns = on_cpu;
-            st->cpu_ns_precise = 1;
-            return;
-        }
-    }
+    if (schedstat && cpu_from_schedstat(st, schedstat))
+        return;
     long ticks_per_second = sysconf(_SC_CLK_TCK);
     if (ticks_per_second <= 0)
         ticks_per_second = 100;
@@ -635,8 +640,6 @@ static ssize_t reread(int *fd, pid_t pid, pid_t tid, const char *name, char *buf
  * its word); "-1 sp pc" when blocked outside a system call. 0 when
  * understood, -1 not. */
 static int parse_syscall(const char *buf, hs_thread_state *st) {
-    st->in_futex = 0;
-    st->futex_word = 0;
     if (strncmp(buf, "running", 7) == 0) {
         st->state = 'R';
         return 0;
@@ -656,21 +659,17 @@ static int parse_syscall(const char *buf, hs_thread_state *st) {
 int hs_proc_thread_sample(pid_t pid, pid_t tid, hs_thread_files *f, int running, hs_thread_state *st) {
     char buf[2048];
     st->cpu_ns_precise = 0;
-    int have_state;
-    if (running) {
+    st->in_futex = 0;
+    st->futex_word = 0;
+    int have_state = 1;
+    if (running)
         st->state = 'R';
-        st->in_futex = 0;
-        st->futex_word = 0;
-        have_state = 1;
-    } else {
+    else
         have_state = reread(&f->syscall_fd, pid, tid, "syscall", buf, 160) > 0 && parse_syscall(buf, st) == 0;
-    }
-    if (have_state && reread(&f->schedstat_fd, pid, tid, "schedstat", buf, 128) > 0) {
-        stat_fields none = {0};
-        set_cpu_time(st, &none, buf);
-        if (st->cpu_ns_precise)
-            return 0;
-    }
+    int have_cpu = reread(&f->schedstat_fd, pid, tid, "schedstat", buf, 128) > 0 && cpu_from_schedstat(st, buf);
+    if (have_state && have_cpu)
+        return 0;
+    /* what is missing, from stat (which also says when the thread is gone) */
     stat_fields fields;
     memset(&fields, 0, sizeof fields);
     ssize_t n = reread(&f->stat_fd, pid, tid, "stat", buf, sizeof buf);
@@ -678,12 +677,10 @@ int hs_proc_thread_sample(pid_t pid, pid_t tid, hs_thread_files *f, int running,
         hs_thread_files_close(f);
         return -1;
     }
-    if (!have_state) {
+    if (!have_state)
         st->state = fields.state;
-        st->in_futex = 0;
-        st->futex_word = 0;
-    }
-    set_cpu_time(st, &fields, NULL);
+    if (!have_cpu)
+        set_cpu_time(st, &fields, NULL);
     return 0;
 }
 
