@@ -189,7 +189,7 @@ static void remember_codes(hs_sampler *s, hs_walk_memory *m, size_t unique) {
 static int read_code_headers(hs_sampler *s, hs_sample_target *t, size_t span) {
     size_t n = s->walk.frame_count;
     hs_walk_memory *m = &t->walk_memory;
-    size_t early = m->code_span == span ? m->codes_read : 0;
+    size_t early = m->codes_read; /* read with m->code_span, which is `span` */
     size_t cap = 16;
     while (cap < (n + early) * 2)
         cap *= 2;
@@ -426,8 +426,9 @@ static hs_gil_state off_cpu_state(const hs_target *target, const hs_thread_state
 
 static void sample_target(hs_sampler *s, hs_sample_target *t, int64_t interval_ns, int64_t now_ns) {
     rss_point(s, t, now_ns);
+    size_t span = hs_pylayout_code_span(&t->target.layout);
     s->walk.memory = &t->walk_memory;
-    t->walk_memory.code_span = hs_pylayout_code_span(&t->target.layout);
+    t->walk_memory.code_span = span; /* the headers it reads early are these */
     int walked = hs_walk_threads(&t->target, &s->walk);
     s->walk.memory = NULL;
     if (walked != 0) {
@@ -439,7 +440,6 @@ static void sample_target(hs_sampler *s, hs_sample_target *t, int64_t interval_n
         hs_native_unwind_all(t->native, &s->walk);
     t->samples++;
     hs_async_view_pass(&t->async, &t->target, s->profile, now_ns, t->codes.resolved);
-    size_t span = hs_pylayout_code_span(&t->target.layout);
     if (read_code_headers(s, t, span) != 0)
         return;
     for (size_t i = 0; i < s->walk.thread_count; i++) {
