@@ -213,6 +213,16 @@ static inline uint32_t hs_ct_lookup(hs_calltree *ct, hs_tthread *t, const void *
  * callbacks (hooks_monitoring.c) into leaf code without a prologue, about
  * half the instructions of the general path. Depth and the top node are
  * read once into locals: stores through int64 fields could alias them. */
+/* hs_ct_charge with no CPU correction due: CPU advances with wall, which
+ * cpu_extra_ticks leaves as it is. */
+static inline void hs_ct_charge_fast(hs_tthread *t, hs_tnode *top, uint64_t now) {
+    int64_t wall = (int64_t)(now - t->last_ticks);
+    if (wall < 0) /* as in hs_ct_charge */
+        wall = 0;
+    t->last_ticks = now;
+    top->wall_ticks += wall;
+}
+
 static inline int hs_ct_enter_fast(hs_calltree *ct, hs_tthread *t, const void *key,
                                    uint64_t now) {
     size_t depth = t->depth;
@@ -226,11 +236,7 @@ static inline int hs_ct_enter_fast(hs_calltree *ct, hs_tthread *t, const void *k
         node = top->cache_child[1];
     else
         return 0;
-    int64_t wall = (int64_t)(now - t->last_ticks);
-    if (wall < 0) /* as in hs_ct_charge */
-        wall = 0;
-    t->last_ticks = now;
-    top->wall_ticks += wall; /* no correction due: CPU advances with wall */
+    hs_ct_charge_fast(t, top, now);
     t->entered[depth] = now;
     t->stack[depth] = node;
     t->depth = depth + 1;
@@ -245,11 +251,7 @@ static inline int hs_ct_leave_fast(hs_calltree *ct, hs_tthread *t, const void *k
     hs_tnode *top = &ct->nodes[t->stack[depth - 1]];
     if (top->key != key)
         return 0;
-    int64_t wall = (int64_t)(now - t->last_ticks);
-    if (wall < 0)
-        wall = 0;
-    t->last_ticks = now;
-    top->wall_ticks += wall;
+    hs_ct_charge_fast(t, top, now);
     top->calls++;
     t->depth = depth - 1;
     return 1;
