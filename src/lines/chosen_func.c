@@ -143,6 +143,19 @@ static int is_comprehension(PyObject *name) {
            PyUnicode_CompareWithASCIIString(name, "<dictcomp>") == 0;
 }
 
+/* A '<' in the qualified name ("f.<locals>.g", "<lambda>"): the code's
+ * function objects are made anew by each run of the code around it, as
+ * objects of the plain type. Otherwise the function is made once, where
+ * its module or class body runs, and its door is the way in. (A failed
+ * search counts as made anew: nothing is promised for that code.) */
+static int made_anew(PyObject *code) {
+    PyObject *qualname = ((PyCodeObject *)code)->co_qualname;
+    Py_ssize_t at = PyUnicode_FindChar(qualname, '<', 0, PyUnicode_GET_LENGTH(qualname), 1);
+    if (at == -2)
+        PyErr_Clear();
+    return at != -1;
+}
+
 /* Whether frames of `code` start only through a marked door's call, or
  * inside one (`depth` bounds the walk up through nested comprehensions);
  * with `any_door`, whether they would once every plain function selected
@@ -155,14 +168,7 @@ static int covered(LineProfilerObject *lp, PyObject *code, int depth, int any_do
         PyObject *parent = selected_parent(lp, code);
         return parent && depth < 64 && covered(lp, parent, depth + 1, any_door);
     }
-    /* A '<' in the qualified name ("f.<locals>.g", "<lambda>"): made anew
-     * by each run of the code around it, as objects of the plain type.
-     * Otherwise the function is made once, where its module or class body
-     * runs, and its door is the way in. */
-    Py_ssize_t at = PyUnicode_FindChar(co->co_qualname, '<', 0, PyUnicode_GET_LENGTH(co->co_qualname), 1);
-    if (at == -2)
-        PyErr_Clear(); /* not covered, then */
-    if (at != -1)
+    if (made_anew(code))
         return 0;
     return any_door || has_marked_door(lp, code);
 }
@@ -179,8 +185,7 @@ static int covered(LineProfilerObject *lp, PyObject *code, int depth, int any_do
 int hs_chosen_func_claim(LineProfilerObject *lp, hs_code_lines *entry, PyObject *func) {
     entry->door_sought = 1;
     if (!lp->claiming || Py_TYPE(func) != &PyFunction_Type || PyFunction_GET_CODE(func) != entry->code ||
-        PyUnicode_FindChar(((PyCodeObject *)entry->code)->co_qualname, '<', 0,
-                           PyUnicode_GET_LENGTH(((PyCodeObject *)entry->code)->co_qualname), 1) != -1)
+        made_anew(entry->code))
         return 0;
     if ((!lp->doors && !(lp->doors = PyList_New(0))) || PyList_Append(lp->doors, func) < 0) {
         PyErr_Clear(); /* no door, no harm: the hook stays held for good */
